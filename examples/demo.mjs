@@ -1,0 +1,57 @@
+// `npm run demo`: runs examples/server.mjs under `node --import loopwatch/register`, sends it
+// one request that blocks its event loop and one that has to wait, and shows what loopwatch
+// reported — live on stderr, and in the events file.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { get } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const server = fileURLToPath(new URL('./server.mjs', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'loopwatch-demo-'));
+const eventsFile = join(dir, 'events.ndjson');
+const say = (text) => process.stdout.write(`demo: ${text}\n`);
+
+function request(base, path) {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    get(`${base}${path}`, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode, ms: Math.round(performance.now() - started) }));
+    }).on('error', reject);
+  });
+}
+
+say('starting `node --import loopwatch/register examples/server.mjs` (LOOPWATCH_THRESHOLD_MS=100)');
+const child = spawn(process.execPath, ['--import', 'loopwatch/register', server], {
+  env: { ...process.env, LOOPWATCH_THRESHOLD_MS: '100', LOOPWATCH_EVENTS_FILE: eventsFile },
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+const base = await new Promise((resolve, reject) => {
+  let out = '';
+  child.stdout.on('data', (chunk) => {
+    out += chunk;
+    const match = /listening on (\S+)/.exec(out);
+    if (match) resolve(match[1]);
+  });
+  child.on('exit', () => reject(new Error(`the server exited before listening:\n${out}`)));
+});
+
+const quick = await request(base, '/health');
+say(`GET /health → ${quick.status} in ${quick.ms} ms`);
+say('GET /catalog (its handler blocks the loop) and GET /health right behind it…');
+const [catalog, waiting] = await Promise.all([
+  request(base, '/catalog'),
+  new Promise((resolve) => setTimeout(resolve, 20)).then(() => request(base, '/health')),
+]);
+say(`GET /catalog → ${catalog.status} in ${catalog.ms} ms; GET /health → ${waiting.status} in ${waiting.ms} ms (it waited for the loop)`);
+
+child.kill('SIGTERM');
+await exited;
+const events = readFileSync(eventsFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+say(`${eventsFile} has ${events.length} events; the last one:`);
+const last = events.at(-1);
+process.stdout.write(`${JSON.stringify({ ...last, stack: last.stack.slice(0, 2) }, null, 2)}\n`);
+rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,21 @@
+/**
+ * loopwatch: finds out where and why the event loop is blocked, while it is still blocked.
+ * @example
+ *   import { start } from 'loopwatch';
+ *   const monitor = start({ thresholdMs: 100 });
+ *   monitor.on('block', (event) => console.log(event.state, event.durationMs, event.stack[0]));
+ */
+export { start } from './main/monitor.js';
+export { LoopwatchError, type LoopwatchErrorCode } from './errors.js';
+export { DEFAULT_THRESHOLD_MS } from './options.js';
+export type {
+  BlockEvent,
+  LogFormat,
+  Monitor,
+  MonitorStatus,
+  Phase,
+  ResolvedOptions,
+  StackFrame,
+  StackTiming,
+  StartOptions,
+} from './types.js';

@@ -1,0 +1,255 @@
+/**
+ * The main-thread side: a heartbeat that costs one timer callback per beat and no
+ * allocation, the worker that watches it, and delivery of block events to listeners.
+ * Nothing here may throw into the host application after `start()` has returned.
+ */
+import { isMainThread, Worker } from 'node:worker_threads';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import * as inspector from 'node:inspector';
+import { debuglog } from 'node:util';
+import { LoopwatchError } from '../errors.js';
+import { resolveOptions } from '../options.js';
+import {
+  F64,
+  FROM_WORKER,
+  I32,
+  SHARED_BYTES,
+  TO_WORKER,
+  viewsOf,
+  type FromWorker,
+  type WorkerInit,
+} from '../protocol/shared.js';
+import type { BlockEvent, Monitor, MonitorStatus, ResolvedOptions, StartOptions } from '../types.js';
+
+const debug = debuglog('loopwatch');
+
+/** One monitor per process, even when both the CJS and the ESM build are loaded. */
+const SINGLETON = Symbol.for('loopwatch.monitor.v1');
+type Global = typeof globalThis & { [SINGLETON]?: MonitorImpl };
+
+/** How long the exiting main thread waits for the worker to write a pending `ended` event. */
+const EXIT_FLUSH_MS = 1000;
+/** How often (in beats) the main thread checks whether an inspector has been opened. */
+const INSPECTOR_CHECK_EVERY = 64;
+
+/**
+ * The beat period: short enough that a block's start is known to within an eighth of the
+ * threshold, long enough to cost nothing (at the default 100 ms threshold, 80 beats a second
+ * of a few microseconds each).
+ */
+export function beatPeriodMs(thresholdMs: number): number {
+  return Math.min(Math.max(Math.floor(thresholdMs / 8), 1), 250);
+}
+
+class MonitorImpl implements Monitor {
+  readonly options: ResolvedOptions;
+  readonly ready: Promise<MonitorStatus>;
+  readonly #listeners = new Set<(event: BlockEvent) => void>();
+  readonly #worker: Worker;
+  readonly #timer: NodeJS.Timeout;
+  readonly #i32: Int32Array;
+  readonly #onExit: () => void;
+  #stopped: Promise<void> | undefined;
+
+  constructor(options: ResolvedOptions) {
+    this.options = options;
+    const buffer = new SharedArrayBuffer(SHARED_BYTES);
+    const { i32, f64 } = viewsOf(buffer);
+    this.#i32 = i32;
+    const origin = performance.timeOrigin;
+    const timing = performance.nodeTiming;
+    // The first timed beat marks the first loop turn and checks for an inspector; after that
+    // the check runs every INSPECTOR_CHECK_EVERY beats. No allocation per beat.
+    let untilCheck = 1;
+    const beat = (): void => {
+      f64[F64.BEAT_TIME] = origin + performance.now();
+      f64[F64.BEAT_IDLE] = timing.idleTime;
+      if (--untilCheck === 0) {
+        untilCheck = INSPECTOR_CHECK_EVERY;
+        Atomics.store(i32, I32.LOOP_TURNED, 1);
+        Atomics.store(i32, I32.INSPECTOR, inspector.url() === undefined ? 0 : 1);
+      }
+      Atomics.add(i32, I32.SEQ, 1);
+    };
+    f64[F64.BEAT_TIME] = origin + performance.now();
+    f64[F64.BEAT_IDLE] = timing.idleTime;
+    Atomics.store(i32, I32.INSPECTOR, inspector.url() === undefined ? 0 : 1);
+    const beatMs = beatPeriodMs(options.thresholdMs);
+    this.#timer = setInterval(beat, beatMs);
+    this.#timer.unref();
+
+    const init: WorkerInit = {
+      buffer,
+      options,
+      pid: process.pid,
+      ownDir: resolve(__dirname, '..'),
+      beatMs,
+    };
+    this.#worker = new Worker(join(__dirname, '..', 'worker', 'index.js'), {
+      workerData: init,
+      // Never re-run the app's preloads (-r / --import, also from NODE_OPTIONS) in the worker.
+      execArgv: [],
+      env: { ...process.env, NODE_OPTIONS: scrubNodeOptions(process.env['NODE_OPTIONS']) },
+      stdout: false,
+      stderr: false,
+      name: 'loopwatch',
+    });
+
+    let settle: { resolve: (s: MonitorStatus) => void; reject: (e: Error) => void } | undefined;
+    this.ready = new Promise<MonitorStatus>((resolvePromise, rejectPromise) => {
+      settle = { resolve: resolvePromise, reject: rejectPromise };
+    });
+    // A rejected `ready` that nobody awaits must not crash the host with an unhandled rejection.
+    this.ready.catch(() => undefined);
+
+    // Listeners go on before unref(): a 'message' listener added later would ref the worker again.
+    this.#worker.on('message', (message: FromWorker) => {
+      switch (message.code) {
+        case FROM_WORKER.READY:
+          settle?.resolve({ stackCapture: message.stackCapture, reason: message.reason });
+          return;
+        case FROM_WORKER.EVENT:
+          this.#deliver(message.event);
+          return;
+        case FROM_WORKER.WARNING:
+          warn(message.message, message.warningCode);
+          return;
+        default:
+          warn(`unknown message from the monitor worker: ${JSON.stringify(message)}`, 'LOOPWATCH_PROTOCOL');
+      }
+    });
+    this.#worker.on('error', (error) => {
+      warn(`the monitor worker failed: ${error.stack ?? String(error)}`, 'LOOPWATCH_WORKER_FAILED');
+      settle?.reject(error);
+    });
+    this.#worker.on('exit', (code) => {
+      debug('worker exited with code %d', code);
+      settle?.reject(new Error(`the loopwatch worker exited (code ${code}) before it was ready`));
+    });
+    this.#worker.unref();
+
+    this.#onExit = () => this.#flushAtExit();
+    process.on('exit', this.#onExit);
+    debug('started: threshold %d ms, beat every %d ms', options.thresholdMs, beatMs);
+  }
+
+  on(event: 'block', listener: (event: BlockEvent) => void): this {
+    checkListener(event, listener);
+    this.#listeners.add(listener);
+    return this;
+  }
+
+  off(event: 'block', listener: (event: BlockEvent) => void): this {
+    checkListener(event, listener);
+    this.#listeners.delete(listener);
+    return this;
+  }
+
+  stop(): Promise<void> {
+    if (this.#stopped !== undefined) return this.#stopped;
+    clearInterval(this.#timer);
+    process.off('exit', this.#onExit);
+    const global = globalThis as Global;
+    if (global[SINGLETON] === this) delete global[SINGLETON];
+    this.#worker.postMessage({ code: TO_WORKER.STOP });
+    this.#stopped = this.#worker.terminate().then(
+      () => undefined,
+      () => undefined,
+    );
+    return this.#stopped;
+  }
+
+  #deliver(event: BlockEvent): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        warn(`a 'block' listener threw: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`, 'LOOPWATCH_LISTENER');
+      }
+    }
+  }
+
+  /**
+   * At exit, a block may just have ended (or be ending now, if the blocking code called
+   * process.exit). Beat once more and give the worker a bounded moment to write `ended`.
+   */
+  #flushAtExit(): void {
+    const i32 = this.#i32;
+    Atomics.store(i32, I32.EXITING, 1);
+    if (Atomics.load(i32, I32.BLOCKED) === 0) return;
+    const ack = Atomics.load(i32, I32.ACK);
+    clearInterval(this.#timer);
+    // The last beat: the block is over (the loop is running the exit handlers).
+    const { f64 } = viewsOf(i32.buffer as SharedArrayBuffer);
+    f64[F64.BEAT_TIME] = performance.timeOrigin + performance.now();
+    f64[F64.BEAT_IDLE] = performance.nodeTiming.idleTime;
+    Atomics.add(i32, I32.SEQ, 1);
+    Atomics.wait(i32, I32.ACK, ack, EXIT_FLUSH_MS);
+  }
+}
+
+function checkListener(event: unknown, listener: unknown): void {
+  if (event !== 'block') {
+    throw new LoopwatchError('ERR_LOOPWATCH_INVALID_OPTION', `unknown event ${JSON.stringify(event)}; the monitor emits "block"`);
+  }
+  if (typeof listener !== 'function') {
+    throw new LoopwatchError('ERR_LOOPWATCH_INVALID_OPTION', `the 'block' listener must be a function, got ${typeof listener}`);
+  }
+}
+
+function warn(message: string, code: string): void {
+  try {
+    process.emitWarning(message, { type: 'LoopwatchWarning', code });
+  } catch {
+    // A warning must never become the host's problem.
+  }
+}
+
+/** NODE_OPTIONS without the preload flags (`-r`, `--require`, `--import`, `--loader`, …). */
+export function scrubNodeOptions(value: string | undefined): string {
+  if (value === undefined || value === '') return '';
+  const preload = /^(?:-r|--require|--import|--loader|--experimental-loader)(?:=|$)/;
+  const tokens = value.match(/(?:[^\s"']+|"[^"]*"|'[^']*')+/g) ?? [];
+  const kept: string[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i] ?? '';
+    if (preload.test(token)) {
+      if (!token.includes('=')) i++; // the flag's value is the next token
+      continue;
+    }
+    kept.push(token);
+  }
+  return kept.join(' ');
+}
+
+/**
+ * Starts the monitor (or returns the one already running in this process).
+ * Throws `LoopwatchError` for invalid options; never throws after it has returned.
+ */
+export function start(options?: StartOptions): Monitor {
+  if (!isMainThread) {
+    throw new LoopwatchError('ERR_LOOPWATCH_UNSUPPORTED', 'loopwatch monitors the main thread; start() cannot be called from a worker thread');
+  }
+  const resolved = resolveOptions(options);
+  const global = globalThis as Global;
+  const running = global[SINGLETON];
+  if (running !== undefined) {
+    if (options !== undefined && JSON.stringify(running.options) !== JSON.stringify(resolved)) {
+      warn(
+        `loopwatch is already running with ${JSON.stringify(running.options)}; the options of this start() call are ignored`,
+        'LOOPWATCH_ALREADY_STARTED',
+      );
+    }
+    return running;
+  }
+  const monitor = new MonitorImpl(resolved);
+  global[SINGLETON] = monitor;
+  return monitor;
+}
+
+/** Starts with already-validated options (used by `loopwatch/register`). */
+export function startResolved(resolved: ResolvedOptions): Monitor {
+  const global = globalThis as Global;
+  return (global[SINGLETON] ??= new MonitorImpl(resolved));
+}

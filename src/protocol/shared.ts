@@ -1,0 +1,91 @@
+/**
+ * The only module both threads import: the layout of the shared heartbeat buffer and the
+ * closed set of messages the worker and the main thread exchange.
+ *
+ * The buffer is one SharedArrayBuffer read through an Int32Array (counters and flags,
+ * touched with Atomics) and a Float64Array (times in epoch milliseconds). Float slots are
+ * written before the sequence counter is bumped with `Atomics.add`, which orders them.
+ */
+import type { BlockEvent, ResolvedOptions } from '../types.js';
+
+/** Int32 slots. */
+export const I32 = {
+  /** Main: bumped by every heartbeat. */
+  SEQ: 0,
+  /** Worker: 1 while a reported block is in progress (main waits at exit for its `ended`). */
+  BLOCKED: 1,
+  /** Main: 1 once the process is exiting; the worker finishes any block and acknowledges. */
+  EXITING: 2,
+  /** Worker: bumped after it has written an `ended` event (main waits on it at exit). */
+  ACK: 3,
+  /** Main: 1 while an inspector is open (`--inspect`, SIGUSR1, `inspector.open()`). */
+  INSPECTOR: 4,
+  /** Main: 0 until the first heartbeat ran, then 1. */
+  LOOP_TURNED: 5,
+  /** Worker: 1 once the watchdog is armed. */
+  ARMED: 6,
+} as const;
+export const I32_SLOTS = 8;
+
+/** Float64 slots (indexes into a Float64Array over the same buffer, after the Int32 slots). */
+export const F64 = {
+  /** Main: epoch ms (`performance.timeOrigin + performance.now()`) of the last heartbeat. */
+  BEAT_TIME: 0,
+  /** Main: `performance.nodeTiming.idleTime` at the last heartbeat (ms the loop spent idle). */
+  BEAT_IDLE: 1,
+} as const;
+export const F64_SLOTS = 2;
+
+export const F64_BYTE_OFFSET = I32_SLOTS * Int32Array.BYTES_PER_ELEMENT;
+export const SHARED_BYTES = F64_BYTE_OFFSET + F64_SLOTS * Float64Array.BYTES_PER_ELEMENT;
+
+export interface SharedViews {
+  readonly i32: Int32Array;
+  readonly f64: Float64Array;
+}
+
+export function viewsOf(buffer: SharedArrayBuffer): SharedViews {
+  return {
+    i32: new Int32Array(buffer, 0, I32_SLOTS),
+    f64: new Float64Array(buffer, F64_BYTE_OFFSET, F64_SLOTS),
+  };
+}
+
+/** Epoch milliseconds with sub-millisecond resolution, comparable across threads. */
+export function nowMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/** Worker → main message codes: a closed set; anything else is a bug and is reported. */
+export const FROM_WORKER = {
+  /** The watchdog is armed; says whether stacks can be captured. */
+  READY: 'ready',
+  /** A block event (ongoing or ended) for the main thread's listeners. */
+  EVENT: 'event',
+  /** Something went wrong in the worker; becomes a process warning, never an exception. */
+  WARNING: 'warning',
+} as const;
+
+/** Main → worker message codes. */
+export const TO_WORKER = {
+  /** Stop watching and close everything; the worker answers with nothing and exits. */
+  STOP: 'stop',
+} as const;
+
+export type FromWorker =
+  | { readonly code: typeof FROM_WORKER.READY; readonly stackCapture: boolean; readonly reason: string | undefined }
+  | { readonly code: typeof FROM_WORKER.EVENT; readonly event: BlockEvent }
+  | { readonly code: typeof FROM_WORKER.WARNING; readonly message: string; readonly warningCode: string };
+
+export type ToWorker = { readonly code: typeof TO_WORKER.STOP };
+
+/** What the main thread hands the worker at spawn time (`workerData`). */
+export interface WorkerInit {
+  readonly buffer: SharedArrayBuffer;
+  readonly options: ResolvedOptions;
+  readonly pid: number;
+  /** Absolute path of loopwatch's own `dist` folder: frames inside it are dropped. */
+  readonly ownDir: string;
+  /** The beat period the main thread uses, in ms. */
+  readonly beatMs: number;
+}

@@ -1,0 +1,136 @@
+/** Public types of loopwatch. Everything here is part of the documented contract. */
+
+/** How loopwatch writes its human report to stderr. */
+export type LogFormat = 'pretty' | 'json' | 'off';
+
+/** Options of {@link start}. Every field is optional; see `ResolvedOptions` for defaults. */
+export interface StartOptions {
+  /**
+   * A block is reported once the loop has not turned for this long, in milliseconds.
+   * Must be a finite number ≥ 1.
+   * @default 100 (env `LOOPWATCH_THRESHOLD_MS`)
+   */
+  readonly thresholdMs?: number | undefined;
+  /**
+   * Append every block event as one JSON line to this file, written from the monitor
+   * worker so it survives a process that dies during the block. The folder must exist.
+   * @default undefined — no file (env `LOOPWATCH_EVENTS_FILE`)
+   */
+  readonly eventsFile?: string | undefined;
+  /**
+   * The report written to stderr from the worker while the loop is blocked:
+   * `pretty` (a short human report), `json` (one JSON line per event) or `off`.
+   * @default 'pretty' (env `LOOPWATCH_LOG`)
+   */
+  readonly log?: LogFormat | undefined;
+  /**
+   * Capture the main thread's JavaScript stack when a block is detected.
+   * @default true
+   */
+  readonly captureStack?: boolean | undefined;
+  /**
+   * How many frames a captured stack keeps at most (the innermost ones). Bounds the cost of
+   * a capture on the blocked thread, whatever the depth of its stack. An integer 1–1000.
+   * @default 64
+   */
+  readonly maxFrames?: number | undefined;
+  /**
+   * How long, in milliseconds, the worker waits for the blocked thread to answer a stack
+   * capture before it reports the block without a stack. An answer that arrives later is
+   * kept, marked `stackTiming: "late"`, for the `ended` event. An integer 10–60000.
+   * @default 250
+   */
+  readonly captureTimeoutMs?: number | undefined;
+}
+
+/** Options after validation: every field present, frozen. */
+export interface ResolvedOptions {
+  readonly thresholdMs: number;
+  readonly eventsFile: string | undefined;
+  readonly log: LogFormat;
+  readonly captureStack: boolean;
+  readonly maxFrames: number;
+  readonly captureTimeoutMs: number;
+}
+
+/** One frame of a captured stack, innermost first. Positions are 1-based and source-mapped. */
+export interface StackFrame {
+  /** Function name as V8 reports it (`Class.method`, `<anonymous>` for top-level code). */
+  readonly function: string;
+  /** A file system path (ESM `file://` URLs converted), or `node:…` for Node's internals. */
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  /** Where the frame was mapped from when a source map applied (the generated position). */
+  readonly generated?: { readonly file: string; readonly line: number; readonly column: number };
+  /** True for a frame reached through `await` (V8's async stack trace). */
+  readonly async?: boolean;
+}
+
+/**
+ * How the stack relates to the block:
+ * - `during`: captured while the loop was blocked, answered promptly — the culprit's stack;
+ * - `late`: the blocked thread answered only after a delay or after the loop had moved on
+ *   (typical of one long native call, such as a huge `JSON.parse`): the frames show where the
+ *   thread was when it answered, which may be after the culprit returned;
+ * - `none`: no stack (capture disabled, unavailable, or no answer).
+ */
+export type StackTiming = 'during' | 'late' | 'none';
+
+/** The phase of the process a block happened in. */
+export type Phase = 'startup' | 'running';
+
+/**
+ * A block event, as written to the events file (one JSON object per line) and delivered to
+ * `monitor.on('block')`. An `ongoing` event is emitted once when the threshold is crossed
+ * (with the stack captured then); an `ended` event with the same `id` when the loop recovers.
+ */
+export interface BlockEvent {
+  readonly type: 'block';
+  /** Sequence number of the block in this process, from 1. */
+  readonly id: number;
+  readonly state: 'ongoing' | 'ended';
+  readonly phase: Phase;
+  readonly thresholdMs: number;
+  /**
+   * `ongoing`: how long the loop had not turned when the block was detected.
+   * `ended`: the full duration of the block (time the loop spent away from idle between the
+   * last heartbeat before the block and the first one after it).
+   */
+  readonly durationMs: number;
+  /** ISO-8601 time the block started (refined in the `ended` event). */
+  readonly startedAt: string;
+  readonly pid: number;
+  readonly thread: 'main';
+  readonly stack: readonly StackFrame[];
+  readonly stackTiming: StackTiming;
+  /** `ended` only: the process was exiting when the block ended. */
+  readonly exiting?: boolean;
+  /** Present (true) when the stack had more frames than `maxFrames` kept. */
+  readonly truncated?: boolean;
+}
+
+/** A running monitor. There is one per process; `start()` returns the same one. */
+export interface Monitor {
+  /** Resolves once the watchdog is armed in the worker. Never rejects unless awaited. */
+  readonly ready: Promise<MonitorStatus>;
+  /** The validated options in force. */
+  readonly options: ResolvedOptions;
+  /**
+   * Listen to block events on the main thread. They are delivered after the loop recovers
+   * (the main thread cannot run JavaScript while blocked). A throwing listener is reported as
+   * a process warning; it never breaks the monitor.
+   */
+  on(event: 'block', listener: (event: BlockEvent) => void): this;
+  off(event: 'block', listener: (event: BlockEvent) => void): this;
+  /** Stop watching, end the worker. Resolves when the worker is gone. */
+  stop(): Promise<void>;
+}
+
+/** What the worker found when it armed. */
+export interface MonitorStatus {
+  /** Whether the main thread's stack can be captured (needs Node's inspector module). */
+  readonly stackCapture: boolean;
+  /** Why stack capture is unavailable, when it is. */
+  readonly reason: string | undefined;
+}

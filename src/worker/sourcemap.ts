@@ -1,0 +1,105 @@
+/**
+ * Maps generated positions to original ones in the worker, with Node's own
+ * `module.SourceMap` (no dependency; built once per file, then a lookup is a binary search).
+ * `module.findSourceMap` cannot be used here: its cache belongs to the main thread, so the
+ * maps are read from disk: the `sourceMappingURL` comment of the generated file, inline
+ * (`data:` URL) or an external file.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { SourceMap, type SourceMapPayload } from 'node:module';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Generated files larger than this are not searched for a map (bounded work per block). */
+const MAX_FILE_BYTES = 64 * 1024 * 1024;
+const MAPPING_URL = /\/\/[#@][ \t]+sourceMappingURL=([^\s'"]+)[ \t]*$/gm;
+
+export interface Position {
+  readonly file: string;
+  /** 1-based. */
+  readonly line: number;
+  /** 1-based. */
+  readonly column: number;
+}
+
+interface LoadedMap {
+  readonly map: SourceMap;
+  /** Folder the map's relative `sources` are resolved against. */
+  readonly base: string;
+  readonly sourceRoot: string;
+}
+
+/** Turns `file://` URLs into paths; leaves `node:…` and other names alone. */
+export function toPath(file: string): string {
+  if (file.startsWith('file://')) {
+    try {
+      return fileURLToPath(file);
+    } catch {
+      return file;
+    }
+  }
+  return file;
+}
+
+export class SourceMapper {
+  readonly #cache = new Map<string, LoadedMap | null>();
+
+  /** Maps a 1-based generated position; returns undefined when no map applies. */
+  map(file: string, line: number, column: number): Position | undefined {
+    if (!isAbsolute(file) || line < 1) return undefined;
+    const loaded = this.#load(file);
+    if (loaded === null) return undefined;
+    const entry = loaded.map.findEntry(line - 1, Math.max(0, column - 1)) as Partial<{
+      originalSource: string;
+      originalLine: number;
+      originalColumn: number;
+    }>;
+    if (entry.originalSource === undefined || entry.originalLine === undefined || entry.originalColumn === undefined) {
+      return undefined;
+    }
+    return { file: this.#sourcePath(loaded, entry.originalSource), line: entry.originalLine + 1, column: entry.originalColumn + 1 };
+  }
+
+  #sourcePath(loaded: LoadedMap, source: string): string {
+    if (source.startsWith('file://')) return toPath(source);
+    if (isAbsolute(source)) return source;
+    const rooted = loaded.sourceRoot === '' ? source : `${loaded.sourceRoot.replace(/\/?$/, '/')}${source}`;
+    if (rooted.startsWith('file://')) return toPath(rooted);
+    return resolve(loaded.base, rooted);
+  }
+
+  #load(file: string): LoadedMap | null {
+    const cached = this.#cache.get(file);
+    if (cached !== undefined) return cached;
+    let loaded: LoadedMap | null = null;
+    try {
+      loaded = loadMap(file);
+    } catch {
+      loaded = null;
+    }
+    this.#cache.set(file, loaded);
+    return loaded;
+  }
+}
+
+function loadMap(file: string): LoadedMap | null {
+  if (statSync(file).size > MAX_FILE_BYTES) return null;
+  const text = readFileSync(file, 'utf8');
+  let url: string | undefined;
+  for (const match of text.matchAll(MAPPING_URL)) url = match[1];
+  if (url === undefined) return null;
+  let payload: SourceMapPayload;
+  let base = dirname(file);
+  if (url.startsWith('data:')) {
+    const comma = url.indexOf(',');
+    const header = url.slice(0, comma);
+    const data = url.slice(comma + 1);
+    const json = header.endsWith(';base64') ? Buffer.from(data, 'base64').toString('utf8') : decodeURIComponent(data);
+    payload = JSON.parse(json) as SourceMapPayload;
+  } else {
+    const mapFile = url.startsWith('file://') ? toPath(url) : resolve(dirname(file), decodeURIComponent(url));
+    payload = JSON.parse(readFileSync(mapFile, 'utf8')) as SourceMapPayload;
+    base = dirname(mapFile);
+  }
+  return { map: new SourceMap(payload), base, sourceRoot: payload.sourceRoot ?? '' };
+}
