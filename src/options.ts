@@ -10,7 +10,7 @@ import type { LogFormat, ResolvedOptions, StartOptions } from './types.js';
  */
 export const DEFAULT_THRESHOLD_MS = 100;
 export const DEFAULT_MAX_FRAMES = 64;
-export const DEFAULT_CAPTURE_TIMEOUT_MS = 250;
+export const DEFAULT_CAPTURE_TIMEOUT_MS = 50;
 
 const LOG_FORMATS: readonly LogFormat[] = ['pretty', 'json', 'off'];
 const KNOWN_OPTIONS = new Set(['thresholdMs', 'eventsFile', 'log', 'captureStack', 'maxFrames', 'captureTimeoutMs']);

@@ -36,9 +36,11 @@ export interface StartOptions {
   readonly maxFrames?: number | undefined;
   /**
    * How long, in milliseconds, the worker waits for the blocked thread to answer a stack
-   * capture before it reports the block without a stack. An answer that arrives later is
-   * kept, marked `stackTiming: "late"`, for the `ended` event. An integer 10–60000.
-   * @default 250
+   * capture before it reports the block without a stack. JavaScript answers within a
+   * millisecond or two; a thread inside one long native call answers only when the call
+   * returns, and that answer goes into the `ended` event, marked `stackTiming: "late"`.
+   * This delays the alert of such blocks by at most this long. An integer 10–60000.
+   * @default 50
    */
   readonly captureTimeoutMs?: number | undefined;
 }

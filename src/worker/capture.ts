@@ -64,7 +64,7 @@ export function decodeFrames(wire: unknown, limit: number): { frames: RawFrame[]
   for (const item of (wire as WireFrame[]).slice(0, limit)) {
     const [fn, type, method, file, line, column, isAsync, isConstructor, evalOrigin, topLevel] = item;
     frames.push({
-      function: functionName(fn, type, method, isConstructor, topLevel),
+      function: functionName(fn, type, method, isConstructor, topLevel, file === null || file === undefined),
       file: file ?? (evalOrigin === null ? undefined : `eval at ${evalOrigin}`),
       line: line ?? 0,
       column: column ?? 0,
@@ -74,12 +74,17 @@ export function decodeFrames(wire: unknown, limit: number): { frames: RawFrame[]
   return { frames, truncated: wire.length > limit };
 }
 
-/** Names a frame the way V8's own stack traces do (`Server.<anonymous>`, `new Foo`). */
-function functionName(fn: string | null, type: string | null, method: string | null, isConstructor: boolean, topLevel: boolean): string {
+/**
+ * Names a frame: the function's own name when it has one (`waitForLock`, not V8's
+ * `Timeout.waitForLock [as _onTimeout]`), otherwise the receiver's type and the method
+ * (`Server.<anonymous>`, `Timeout._onTimeout`), `new X` for constructors, `JSON.parse` for
+ * builtins.
+ */
+function functionName(fn: string | null, type: string | null, method: string | null, isConstructor: boolean, topLevel: boolean, builtin: boolean): string {
   if (isConstructor) return `new ${fn ?? '<anonymous>'}`;
-  if (topLevel || type === null) return fn ?? method ?? '<anonymous>';
-  const name = fn ?? method ?? '<anonymous>';
-  return fn !== null && fn.includes('.') ? fn : `${type}.${name}`;
+  if (fn !== null && fn !== '') return builtin && type !== null && !topLevel ? `${type}.${fn}` : fn;
+  if (topLevel || type === null) return method ?? '<anonymous>';
+  return `${type}.${method ?? '<anonymous>'}`;
 }
 
 export class StackCapturer {

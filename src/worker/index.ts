@@ -20,8 +20,12 @@ import { SourceMapper } from './sourcemap.js';
 import { phaseOf, resolveFrames } from './stack.js';
 import { initialState, type Sample, step, type WatchdogState } from './watchdog.js';
 
-/** A capture served later than this after the request did not land on the culprit promptly. */
-const LATE_AFTER_MS = 50;
+/**
+ * A capture the main thread served later than this after the request was held up by native
+ * code (JavaScript serves the interrupt within a millisecond or two): its frames show where
+ * the thread was when it got free, which may be after the culprit returned.
+ */
+const LATE_AFTER_MS = 20;
 /** After the loop recovers, how long to wait for a capture answer still on its way. */
 const LATE_ANSWER_GRACE_MS = 200;
 
@@ -78,20 +82,35 @@ interface Stack {
   readonly frames: StackFrame[];
   readonly timing: StackTiming;
   readonly truncated: boolean;
-  readonly raw: CaptureResult | undefined;
 }
 
-const NO_STACK: Stack = { frames: [], timing: 'none', truncated: false, raw: undefined };
+const NO_STACK: Stack = { frames: [], timing: 'none', truncated: false };
 
-function toStack(result: CaptureResult | undefined, requestedAt: number, blockSeq: number): Stack {
+/**
+ * @param turnedAt epoch ms of the first beat after the block, when known: a capture served
+ *   after it was taken once the loop had already moved on.
+ */
+function toStack(result: CaptureResult | undefined, requestedAt: number, turnedAt: number | undefined): Stack {
   if (result === undefined) return NO_STACK;
-  const moved = Atomics.load(i32, I32.SEQ) !== blockSeq;
-  const timing: StackTiming = moved || result.servedAt - requestedAt > LATE_AFTER_MS ? 'late' : 'during';
-  return { frames: resolveFrames(result.frames, mapper, init.ownDir), timing, truncated: result.truncated, raw: result };
+  const late = result.servedAt - requestedAt > LATE_AFTER_MS || (turnedAt !== undefined && result.servedAt >= turnedAt);
+  return { frames: resolveFrames(result.frames, mapper, init.ownDir), timing: late ? 'late' : 'during', truncated: result.truncated };
 }
 
-function timeout(ms: number): Promise<undefined> {
-  return new Promise((resolve) => setTimeout(() => resolve(undefined), ms));
+/** The first beat after `blockSeq`, if the loop has turned since (else undefined). */
+function turnedSince(blockSeq: number): number | undefined {
+  return Atomics.load(i32, I32.SEQ) === blockSeq ? undefined : (f64[F64.BEAT_TIME] ?? 0);
+}
+
+function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 let state: WatchdogState = initialState(sample(), nowMs());
@@ -132,18 +151,10 @@ async function handleBlock(id: number, lagMs: number, since: number): Promise<vo
   const blockSeq = blockState.start.seq;
   const requestedAt = nowMs();
   const pending = capturer?.capture();
-  const first = pending === undefined ? undefined : await Promise.race([pending, timeout(options.captureTimeoutMs)]);
-  let stack = toStack(first, requestedAt, blockSeq);
-  const loopTurned = Atomics.load(i32, I32.LOOP_TURNED) === 1;
-  const phase = phaseOf(first?.frames, first?.truncated ?? false, loopTurned);
-  const base = {
-    type: 'block' as const,
-    id,
-    phase,
-    thresholdMs: options.thresholdMs,
-    pid: init.pid,
-    thread: 'main' as const,
-  };
+  let answer = pending === undefined ? undefined : await within(pending, options.captureTimeoutMs);
+  const stack = toStack(answer, requestedAt, turnedSince(blockSeq));
+  const phase = phaseOf(answer?.frames, answer?.truncated ?? false, Atomics.load(i32, I32.LOOP_TURNED) === 1);
+  const base = { type: 'block', id, phase, thresholdMs: options.thresholdMs, pid: init.pid, thread: 'main' } as const;
   emit({
     ...base,
     state: 'ongoing',
@@ -157,32 +168,33 @@ async function handleBlock(id: number, lagMs: number, since: number): Promise<vo
   // Wait for the loop to turn again.
   for (;;) {
     const result = step(config, state, sample(), nowMs(), blocks);
-    if (result.action.type === 'block-end') {
-      if (stack.raw === undefined && pending !== undefined && first === undefined) {
-        // The capture was not answered in time: the thread was probably inside one long
-        // native call and serves the interrupt only after it. Keep that answer as `late`.
-        const late = await Promise.race([pending, timeout(LATE_ANSWER_GRACE_MS)]);
-        if (late !== undefined) stack = { ...toStack(late, requestedAt, blockSeq), timing: 'late' };
-      }
-      const exiting = Atomics.load(i32, I32.EXITING) === 1;
-      emit({
-        ...base,
-        state: 'ended',
-        durationMs: round(result.action.durationMs),
-        startedAt: new Date(result.action.startedAt).toISOString(),
-        stack: stack.frames,
-        stackTiming: stack.timing,
-        ...(stack.truncated ? { truncated: true } : {}),
-        ...(exiting ? { exiting: true } : {}),
-      });
+    if (result.action.type !== 'block-end') {
       state = result.state;
-      finishBlock();
-      schedule(result.wakeInMs);
-      return;
+      await sleep(result.wakeInMs);
+      if (stopped) return;
+      continue;
     }
+    let final = stack;
+    if (answer === undefined && pending !== undefined) {
+      // Not answered in time: the thread was most likely inside one long native call and
+      // serves the interrupt only after it. Whatever comes is classified by when it was served.
+      answer = await within(pending, LATE_ANSWER_GRACE_MS);
+      final = toStack(answer, requestedAt, result.action.turnedAt);
+    }
+    emit({
+      ...base,
+      state: 'ended',
+      durationMs: round(result.action.durationMs),
+      startedAt: new Date(result.action.startedAt).toISOString(),
+      stack: final.frames,
+      stackTiming: final.timing,
+      ...(final.truncated ? { truncated: true } : {}),
+      ...(Atomics.load(i32, I32.EXITING) === 1 ? { exiting: true } : {}),
+    });
     state = result.state;
-    await timeout(result.wakeInMs);
-    if (stopped) return;
+    finishBlock();
+    schedule(result.wakeInMs);
+    return;
   }
 }
 

@@ -49,6 +49,8 @@ export type WatchdogAction =
       readonly durationMs: number;
       /** Epoch ms the block is estimated to have started (end of the idle time before it). */
       readonly startedAt: number;
+      /** Epoch ms of the first beat after the block. */
+      readonly turnedAt: number;
     };
 
 export interface StepResult {
@@ -85,7 +87,7 @@ export function step(
     const durationMs = Math.max(0, span - idle);
     return {
       state: { kind: 'armed', seq: sample.seq, beatTime: sample.beatTime, expectedWake: now + thresholdMs },
-      action: { type: 'block-end', id: state.id, durationMs, startedAt: sample.beatTime - durationMs },
+      action: { type: 'block-end', id: state.id, durationMs, startedAt: sample.beatTime - durationMs, turnedAt: sample.beatTime },
       wakeInMs: thresholdMs,
     };
   }

@@ -1,0 +1,152 @@
+/**
+ * Runs a fixture in a child process that really blocks its event loop, with loopwatch
+ * attached the way a user would (`-r`, `--import`, or `start()` in the fixture), and observes
+ * it from outside: the test process timestamps every line the child writes as it arrives.
+ *
+ * Fixtures print `MARK <name> <epoch ms>` lines (with fs.writeSync, so they leave before the
+ * block) to say when they started blocking. LOOPWATCH_LOG=json makes loopwatch's stderr
+ * report machine-readable, so the harness sees each event when it is written — during the
+ * block — and can measure detection latency against the fixture's mark.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { BlockEvent } from '../../src/types.js';
+
+export const ROOT = resolve(__dirname, '..', '..');
+export const FIXTURES = join(__dirname, 'fixtures');
+
+/** The Node binary the process-level suite runs children on (LOOPWATCH_TEST_NODE overrides). */
+export const NODE = process.env['LOOPWATCH_TEST_NODE'] ?? process.execPath;
+
+export type Mode = 'require' | 'import' | 'plain';
+
+export interface RunOptions {
+  /** How loopwatch is loaded: `-r loopwatch/register`, `--import loopwatch/register`, or not at all (the fixture calls start()). */
+  readonly mode: Mode;
+  readonly env?: Record<string, string | undefined>;
+  readonly nodeArgs?: readonly string[];
+  readonly args?: readonly string[];
+  /** Kill the child after this long (a failing test must not hang the suite). */
+  readonly timeoutMs?: number;
+  /** Write no events file. */
+  readonly noEventsFile?: boolean;
+}
+
+export interface Line {
+  readonly at: number;
+  readonly text: string;
+}
+
+export interface RunResult {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: readonly Line[];
+  readonly stderr: readonly Line[];
+  readonly stderrText: string;
+  /** Events from the events file (what the worker wrote). */
+  readonly events: BlockEvent[];
+  /** Events from stderr (LOOPWATCH_LOG=json), with the time each arrived here. */
+  readonly live: { at: number; event: BlockEvent }[];
+  /** `MARK name epochMs` lines of the fixture. */
+  readonly marks: Map<string, number>;
+  readonly wallMs: number;
+  readonly timedOut: boolean;
+}
+
+export function fixture(name: string): string {
+  return join(FIXTURES, name);
+}
+
+function splitLines(sink: Line[], onLine?: (line: Line) => void): (chunk: Buffer) => void {
+  let pending = '';
+  return (chunk) => {
+    const at = Date.now();
+    pending += chunk.toString('utf8');
+    let newline: number;
+    while ((newline = pending.indexOf('\n')) >= 0) {
+      const line = { at, text: pending.slice(0, newline) };
+      pending = pending.slice(newline + 1);
+      sink.push(line);
+      onLine?.(line);
+    }
+  };
+}
+
+export async function run(script: string, options: RunOptions): Promise<RunResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'loopwatch-test-'));
+  const eventsFile = join(dir, 'events.ndjson');
+  const preload = options.mode === 'require' ? ['-r', 'loopwatch/register'] : options.mode === 'import' ? ['--import', 'loopwatch/register'] : [];
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    LOOPWATCH_LOG: 'json',
+    LOOPWATCH_EVENTS_FILE: options.noEventsFile === true ? undefined : eventsFile,
+    NODE_OPTIONS: undefined,
+    ...options.env,
+  };
+  for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key];
+  const started = Date.now();
+  const child = spawn(NODE, [...(options.nodeArgs ?? []), ...preload, script, ...(options.args ?? [])], {
+    cwd: ROOT,
+    env: env as NodeJS.ProcessEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const stdout: Line[] = [];
+  const stderr: Line[] = [];
+  const live: { at: number; event: BlockEvent }[] = [];
+  child.stdout.on('data', splitLines(stdout));
+  child.stderr.on(
+    'data',
+    splitLines(stderr, (line) => {
+      if (line.text.startsWith('{"type":"block"')) live.push({ at: line.at, event: JSON.parse(line.text) as BlockEvent });
+    }),
+  );
+  let timedOut = false;
+  const killer = setTimeout(() => {
+    timedOut = true;
+    child.kill('SIGKILL');
+  }, options.timeoutMs ?? 20_000);
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((done) => {
+    child.on('close', (c, s) => done([c, s]));
+  });
+  clearTimeout(killer);
+  const marks = new Map<string, number>();
+  for (const line of stdout) {
+    const match = /^MARK (\S+) (\d+(?:\.\d+)?)$/.exec(line.text);
+    if (match?.[1] !== undefined) marks.set(match[1], Number(match[2]));
+  }
+  const events = existsSync(eventsFile)
+    ? readFileSync(eventsFile, 'utf8')
+        .split('\n')
+        .filter((l) => l.length > 0)
+        .map((l) => JSON.parse(l) as BlockEvent)
+    : [];
+  return {
+    code,
+    signal,
+    stdout,
+    stderr,
+    stderrText: stderr.map((l) => l.text).join('\n'),
+    events,
+    live,
+    marks,
+    wallMs: Date.now() - started,
+    timedOut,
+  };
+}
+
+/** Explains a failed expectation with everything the child said. */
+export function describeRun(result: RunResult): string {
+  return [
+    `exit ${result.code} signal ${result.signal}${result.timedOut ? ' (timed out)' : ''} after ${result.wallMs} ms`,
+    `stdout:\n${result.stdout.map((l) => l.text).join('\n')}`,
+    `stderr:\n${result.stderrText}`,
+    `events:\n${result.events.map((e) => JSON.stringify(e)).join('\n')}`,
+  ].join('\n');
+}
+
+/** The functions of a stack, innermost first. */
+export function functions(event: BlockEvent): string[] {
+  return event.stack.map((frame) => frame.function);
+}
