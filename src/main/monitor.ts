@@ -3,7 +3,7 @@
  * allocation, the worker that watches it, and delivery of block events to listeners.
  * Nothing here may throw into the host application after `start()` has returned.
  */
-import { isMainThread, Worker } from 'node:worker_threads';
+import { isMainThread, MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as inspector from 'node:inspector';
@@ -44,7 +44,9 @@ export function beatPeriodMs(thresholdMs: number): number {
 
 class MonitorImpl implements Monitor {
   readonly options: ResolvedOptions;
-  readonly ready: Promise<MonitorStatus>;
+  readonly #ready: Promise<MonitorStatus>;
+  #readySettled = false;
+  readonly #port: MessagePort;
   readonly #listeners = new Set<(event: BlockEvent) => void>();
   readonly #worker: Worker;
   readonly #timer: NodeJS.Timeout;
@@ -79,8 +81,13 @@ class MonitorImpl implements Monitor {
     this.#timer = setInterval(beat, beatMs);
     this.#timer.unref();
 
+    // Messages come on a port of their own so that the exit handler can still receive them
+    // synchronously (receiveMessageOnPort) when the process ends before they were delivered.
+    const { port1, port2 } = new MessageChannel();
+    this.#port = port1;
     const init: WorkerInit = {
       buffer,
+      port: port2,
       options,
       pid: process.pid,
       ownDir: resolve(__dirname, '..'),
@@ -94,31 +101,23 @@ class MonitorImpl implements Monitor {
       stdout: false,
       stderr: false,
       name: 'loopwatch',
+      transferList: [port2],
     });
 
     let settle: { resolve: (s: MonitorStatus) => void; reject: (e: Error) => void } | undefined;
-    this.ready = new Promise<MonitorStatus>((resolvePromise, rejectPromise) => {
+    this.#ready = new Promise<MonitorStatus>((resolvePromise, rejectPromise) => {
       settle = { resolve: resolvePromise, reject: rejectPromise };
     });
     // A rejected `ready` that nobody awaits must not crash the host with an unhandled rejection.
-    this.ready.catch(() => undefined);
+    this.#ready.catch(() => undefined);
+    void this.#ready.finally(() => {
+      this.#readySettled = true;
+      this.#worker.unref();
+    }).catch(() => undefined);
 
-    // Listeners go on before unref(): a 'message' listener added later would ref the worker again.
-    this.#worker.on('message', (message: FromWorker) => {
-      switch (message.code) {
-        case FROM_WORKER.READY:
-          settle?.resolve({ stackCapture: message.stackCapture, reason: message.reason });
-          return;
-        case FROM_WORKER.EVENT:
-          this.#deliver(message.event);
-          return;
-        case FROM_WORKER.WARNING:
-          warn(message.message, message.warningCode);
-          return;
-        default:
-          warn(`unknown message from the monitor worker: ${JSON.stringify(message)}`, 'LOOPWATCH_PROTOCOL');
-      }
-    });
+    // Listeners go on before unref(): a 'message' listener added later would ref them again.
+    port1.on('message', (message: FromWorker) => this.#receive(message, settle));
+    port1.unref();
     this.#worker.on('error', (error) => {
       warn(`the monitor worker failed: ${error.stack ?? String(error)}`, 'LOOPWATCH_WORKER_FAILED');
       settle?.reject(error);
@@ -132,6 +131,32 @@ class MonitorImpl implements Monitor {
     this.#onExit = () => this.#flushAtExit();
     process.on('exit', this.#onExit);
     debug('started: threshold %d ms, beat every %d ms', options.thresholdMs, beatMs);
+  }
+
+  /**
+   * Reading `ready` means someone waits for it: keep the process alive until the worker has
+   * armed (tens of milliseconds), so `await monitor.ready` at the top level of an otherwise
+   * idle module does not end the process with an unsettled promise.
+   */
+  get ready(): Promise<MonitorStatus> {
+    if (!this.#readySettled && this.#stopped === undefined) this.#worker.ref();
+    return this.#ready;
+  }
+
+  #receive(message: FromWorker, settle: { resolve: (s: MonitorStatus) => void } | undefined): void {
+    switch (message.code) {
+      case FROM_WORKER.READY:
+        settle?.resolve({ stackCapture: message.stackCapture, reason: message.reason });
+        return;
+      case FROM_WORKER.EVENT:
+        this.#deliver(message.event);
+        return;
+      case FROM_WORKER.WARNING:
+        warn(message.message, message.warningCode);
+        return;
+      default:
+        warn(`unknown message from the monitor worker: ${JSON.stringify(message)}`, 'LOOPWATCH_PROTOCOL');
+    }
   }
 
   on(event: 'block', listener: (event: BlockEvent) => void): this {
@@ -153,6 +178,7 @@ class MonitorImpl implements Monitor {
     const global = globalThis as Global;
     if (global[SINGLETON] === this) delete global[SINGLETON];
     this.#worker.postMessage({ code: TO_WORKER.STOP });
+    this.#port.close();
     this.#stopped = this.#worker.terminate().then(
       () => undefined,
       () => undefined,
@@ -177,15 +203,21 @@ class MonitorImpl implements Monitor {
   #flushAtExit(): void {
     const i32 = this.#i32;
     Atomics.store(i32, I32.EXITING, 1);
-    if (Atomics.load(i32, I32.BLOCKED) === 0) return;
-    const ack = Atomics.load(i32, I32.ACK);
-    clearInterval(this.#timer);
-    // The last beat: the block is over (the loop is running the exit handlers).
-    const { f64 } = viewsOf(i32.buffer as SharedArrayBuffer);
-    f64[F64.BEAT_TIME] = performance.timeOrigin + performance.now();
-    f64[F64.BEAT_IDLE] = performance.nodeTiming.idleTime;
-    Atomics.add(i32, I32.SEQ, 1);
-    Atomics.wait(i32, I32.ACK, ack, EXIT_FLUSH_MS);
+    if (Atomics.load(i32, I32.BLOCKED) === 1) {
+      const ack = Atomics.load(i32, I32.ACK);
+      clearInterval(this.#timer);
+      // The last beat: the block is over (the loop is running the exit handlers).
+      const { f64 } = viewsOf(i32.buffer as SharedArrayBuffer);
+      f64[F64.BEAT_TIME] = performance.timeOrigin + performance.now();
+      f64[F64.BEAT_IDLE] = performance.nodeTiming.idleTime;
+      Atomics.add(i32, I32.SEQ, 1);
+      Atomics.wait(i32, I32.ACK, ack, EXIT_FLUSH_MS);
+    }
+    // Events the loop had no chance to deliver still reach the listeners.
+    for (let entry = receiveMessageOnPort(this.#port); entry !== undefined; entry = receiveMessageOnPort(this.#port)) {
+      const message = entry.message as FromWorker;
+      if (message.code === FROM_WORKER.EVENT) this.#deliver(message.event);
+    }
   }
 }
 

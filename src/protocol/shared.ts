@@ -82,6 +82,8 @@ export type ToWorker = { readonly code: typeof TO_WORKER.STOP };
 /** What the main thread hands the worker at spawn time (`workerData`). */
 export interface WorkerInit {
   readonly buffer: SharedArrayBuffer;
+  /** Where the worker sends its messages (`FromWorker`). */
+  readonly port: import('node:worker_threads').MessagePort;
   readonly options: ResolvedOptions;
   readonly pid: number;
   /** Absolute path of loopwatch's own `dist` folder: frames inside it are dropped. */

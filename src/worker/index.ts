@@ -32,10 +32,9 @@ const LATE_ANSWER_GRACE_MS = 200;
 const init = workerData as WorkerInit;
 const { options } = init;
 const { i32, f64 } = viewsOf(init.buffer);
-const port = parentPort;
 
 function send(message: FromWorker): void {
-  port?.postMessage(message);
+  init.port.postMessage(message);
 }
 
 const warned = new Set<string>();
@@ -202,7 +201,7 @@ function round(value: number): number {
   return Math.round(value * 10) / 10;
 }
 
-port?.on('message', (message: ToWorker) => {
+parentPort?.on('message', (message: ToWorker) => {
   if (message.code === TO_WORKER.STOP) {
     stopped = true;
     if (timer !== undefined) clearTimeout(timer);
