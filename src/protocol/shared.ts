@@ -18,12 +18,10 @@ export const I32 = {
   EXITING: 2,
   /** Worker: bumped after it has written an `ended` event (main waits on it at exit). */
   ACK: 3,
-  /** Main: 1 while an inspector is open (`--inspect`, SIGUSR1, `inspector.open()`). */
-  INSPECTOR: 4,
   /** Main: 0 until the first heartbeat ran, then 1. */
-  LOOP_TURNED: 5,
+  LOOP_TURNED: 4,
   /** Worker: 1 once the watchdog is armed. */
-  ARMED: 6,
+  ARMED: 5,
 } as const;
 export const I32_SLOTS = 8;
 

@@ -87,30 +87,96 @@ function functionName(fn: string | null, type: string | null, method: string | n
   return `${type}.${method ?? '<anonymous>'}`;
 }
 
-export class StackCapturer {
+const NOT_PAUSED = /only perform operation while paused/i;
+const PAUSED = /invalid call frame id|could not find call frame/i;
+
+/** What the pause probe found. `unknown`: V8's wording changed; the probe is then unusable. */
+export type PauseState = 'paused' | 'running' | 'no-answer' | 'unknown';
+
+/**
+ * An inspector session to the main thread, connected only while a block is handled: a
+ * session left connected makes `process.exit()` print "Waiting for the debugger to
+ * disconnect...", and the app's own debugger client would see our scripts.
+ */
+export class MainThreadInspector {
   readonly available: boolean;
   readonly reason: string | undefined;
-  readonly #session: Session | undefined;
+  readonly #Session: typeof import('node:inspector').Session | undefined;
   readonly #expression: string;
   readonly #limit: number;
+  #session: Session | undefined;
 
   constructor(limit: number) {
     this.#limit = limit;
-    this.#expression = captureExpression(limit);
-    let session: Session | undefined;
+    // The one script a debugger client attached to the app sees per captured block has a name
+    // that says whose it is.
+    this.#expression = `${captureExpression(limit)}\n//# sourceURL=loopwatch-capture.js`;
     let reason: string | undefined;
+    let SessionClass: typeof import('node:inspector').Session | undefined;
     try {
       // Loaded lazily: a Node built without the inspector still gets detection, without stacks.
-      const inspector = require('node:inspector') as typeof import('node:inspector');
-      session = new inspector.Session();
-      session.connectToMainThread();
+      SessionClass = (require('node:inspector') as typeof import('node:inspector')).Session;
+      const probe = new SessionClass();
+      probe.connectToMainThread();
+      probe.disconnect();
     } catch (error) {
-      session = undefined;
+      SessionClass = undefined;
       reason = `the inspector is not available here: ${error instanceof Error ? error.message : String(error)}`;
     }
-    this.#session = session;
-    this.available = session !== undefined;
+    this.#Session = SessionClass;
+    this.available = SessionClass !== undefined;
     this.reason = reason;
+  }
+
+  /** Connects (cheap, works while the main thread is blocked). False if it cannot. */
+  open(): boolean {
+    if (this.#session !== undefined) return true;
+    if (this.#Session === undefined) return false;
+    try {
+      const session = new this.#Session();
+      session.connectToMainThread();
+      this.#session = session;
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  close(): void {
+    const session = this.#session;
+    this.#session = undefined;
+    try {
+      session?.disconnect();
+    } catch {
+      // already gone
+    }
+  }
+
+  #post(method: string, params: object): Promise<{ error: Error | null; result: unknown }> {
+    const session = this.#session;
+    if (session === undefined) return Promise.resolve({ error: new Error('not connected'), result: undefined });
+    return new Promise((resolve) => {
+      try {
+        session.post(method, params, (error: Error | null, result: unknown) => resolve({ error, result }));
+      } catch (error) {
+        resolve({ error: error instanceof Error ? error : new Error(String(error)), result: undefined });
+      }
+    });
+  }
+
+  /**
+   * Is the main thread paused by a debugger (a breakpoint, a `debugger;` statement, a client's
+   * pause)? Asks V8 to evaluate on a call frame that does not exist, without enabling the
+   * Debugger domain: the error says "only while paused" when running, "invalid call frame"
+   * when paused. It compiles nothing and a debugger client sees nothing of it. A thread inside
+   * a long native call answers only when the call returns: the caller bounds the wait.
+   */
+  async pauseState(): Promise<PauseState> {
+    const { error } = await this.#post('Debugger.evaluateOnCallFrame', { callFrameId: 'loopwatch-probe', expression: '0' });
+    const message = error?.message ?? '';
+    if (NOT_PAUSED.test(message)) return 'running';
+    if (PAUSED.test(message)) return 'paused';
+    return 'unknown';
   }
 
   /**
@@ -118,35 +184,20 @@ export class StackCapturer {
    * session failed. The caller bounds the wait: the answer only comes once the main thread
    * serves the interrupt, which a long native call delays until it returns.
    */
-  capture(): Promise<CaptureResult | undefined> {
-    const session = this.#session;
-    if (session === undefined) return Promise.resolve(undefined);
-    return new Promise((resolve) => {
-      try {
-        session.post(
-          'Runtime.evaluate',
-          { expression: this.#expression, returnByValue: true, silent: true, includeCommandLineAPI: false, generatePreview: false },
-          (error, result) => {
-            if (error !== null || result.exceptionDetails !== undefined) {
-              resolve(undefined);
-              return;
-            }
-            const value = result.result.value as { t?: unknown; f?: unknown } | undefined;
-            const { frames, truncated } = decodeFrames(value?.f, this.#limit);
-            resolve({ frames, truncated, servedAt: typeof value?.t === 'number' ? value.t : nowMs() });
-          },
-        );
-      } catch {
-        resolve(undefined);
-      }
+  async capture(): Promise<CaptureResult | undefined> {
+    const { error, result } = await this.#post('Runtime.evaluate', {
+      expression: this.#expression,
+      returnByValue: true,
+      silent: true,
+      includeCommandLineAPI: false,
+      generatePreview: false,
+      // Never stop at a breakpoint or a `debugger;` statement inside our expression.
+      disableBreaks: true,
     });
-  }
-
-  close(): void {
-    try {
-      this.#session?.disconnect();
-    } catch {
-      // already gone
-    }
+    const evaluated = result as { result?: { value?: { t?: unknown; f?: unknown } }; exceptionDetails?: unknown } | undefined;
+    if (error !== null || evaluated === undefined || evaluated.exceptionDetails !== undefined) return undefined;
+    const value = evaluated.result?.value;
+    const { frames, truncated } = decodeFrames(value?.f, this.#limit);
+    return { frames, truncated, servedAt: typeof value?.t === 'number' ? value.t : nowMs() };
   }
 }

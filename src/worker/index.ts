@@ -14,11 +14,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { F64, FROM_WORKER, I32, nowMs, TO_WORKER, viewsOf, type FromWorker, type ToWorker, type WorkerInit } from '../protocol/shared.js';
 import type { BlockEvent, StackFrame, StackTiming } from '../types.js';
-import { type CaptureResult, StackCapturer } from './capture.js';
+import { type CaptureResult, MainThreadInspector } from './capture.js';
 import { sinksFor, type Sink, writeFully } from './sinks.js';
 import { SourceMapper } from './sourcemap.js';
 import { phaseOf, resolveFrames } from './stack.js';
-import { initialState, type Sample, step, type WatchdogState } from './watchdog.js';
+import { freshWindow, initialState, type Sample, step, type WatchdogState } from './watchdog.js';
 
 /**
  * A capture the main thread served later than this after the request was held up by native
@@ -57,7 +57,7 @@ function sample(): Sample {
 }
 
 const config = { thresholdMs: options.thresholdMs, pollMs: Math.max(1, Math.min(10, init.beatMs)) };
-const capturer = options.captureStack ? new StackCapturer(options.maxFrames) : undefined;
+const inspector = options.captureStack ? new MainThreadInspector(options.maxFrames) : undefined;
 const mapper = new SourceMapper();
 let sinks: Sink[] = [];
 try {
@@ -122,20 +122,23 @@ function schedule(ms: number): void {
 }
 
 function tick(): void {
-  const inspectorOpen = Atomics.load(i32, I32.INSPECTOR) === 1;
-  const result = step(config, state, sample(), nowMs(), blocks, inspectorOpen);
+  // While the process exits (its exit handlers may wait on a debugger client), a silent loop
+  // is not a block.
+  const exiting = Atomics.load(i32, I32.EXITING) === 1;
+  const result = step(config, state, sample(), nowMs(), blocks, exiting);
   state = result.state;
-  if (result.action.type === 'block-start') {
-    blocks = result.action.id;
-    Atomics.store(i32, I32.BLOCKED, 1);
-    void handleBlock(result.action.id, result.action.lagMs, result.action.since).catch((error: unknown) => {
-      warnOnce('block', `reporting a block failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-      finishBlock();
-      schedule(config.pollMs);
-    });
-    return; // handleBlock drives the watchdog until the block ends
+  if (result.action.type !== 'block-start') {
+    schedule(result.wakeInMs);
+    return;
   }
-  schedule(result.wakeInMs);
+  const { id, lagMs, since } = result.action;
+  void handleBlock(id, lagMs, since).catch((error: unknown) => {
+    warnOnce('block', `reporting a block failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    inspector?.close();
+    finishBlock();
+    state = freshWindow(config, sample().seq, nowMs());
+    schedule(options.thresholdMs);
+  });
 }
 
 function finishBlock(): void {
@@ -144,13 +147,30 @@ function finishBlock(): void {
   Atomics.notify(i32, I32.ACK);
 }
 
+/** Drives the watchdog from the moment a block is detected until the loop turns again. */
 async function handleBlock(id: number, lagMs: number, since: number): Promise<void> {
   const blockState = state;
-  if (blockState.kind !== 'blocked') return;
+  if (blockState.kind !== 'blocked') throw new Error(`handleBlock in state ${blockState.kind}`);
   const blockSeq = blockState.start.seq;
+  const connected = inspector?.open() ?? false;
+
+  // A thread paused at a breakpoint stops beating too; that is debugging, not a block.
+  // No answer within the capture timeout means the thread is inside native code: not paused.
+  const pause = connected && inspector !== undefined ? await within(inspector.pauseState(), options.captureTimeoutMs) : undefined;
+  if (pause === 'paused') {
+    inspector?.close();
+    state = freshWindow(config, sample().seq, nowMs());
+    schedule(options.thresholdMs);
+    return;
+  }
+  if (pause === 'unknown') warnOnce('pause-probe', 'cannot tell a debugger pause from a block on this Node version; a paused debugger may be reported as a block');
+
+  blocks = id;
+  Atomics.store(i32, I32.BLOCKED, 1);
   const requestedAt = nowMs();
-  const pending = capturer?.capture();
-  let answer = pending === undefined ? undefined : await within(pending, options.captureTimeoutMs);
+  const pending = connected ? inspector?.capture() : undefined;
+  // The probe went unanswered: the capture will be too, until the native call returns.
+  let answer = pending === undefined || pause === undefined ? undefined : await within(pending, options.captureTimeoutMs);
   const stack = toStack(answer, requestedAt, turnedSince(blockSeq));
   const phase = phaseOf(answer?.frames, answer?.truncated ?? false, Atomics.load(i32, I32.LOOP_TURNED) === 1);
   const base = { type: 'block', id, phase, thresholdMs: options.thresholdMs, pid: init.pid, thread: 'main' } as const;
@@ -180,6 +200,7 @@ async function handleBlock(id: number, lagMs: number, since: number): Promise<vo
       answer = await within(pending, LATE_ANSWER_GRACE_MS);
       final = toStack(answer, requestedAt, result.action.turnedAt);
     }
+    inspector?.close();
     emit({
       ...base,
       state: 'ended',
@@ -205,7 +226,7 @@ parentPort?.on('message', (message: ToWorker) => {
   if (message.code === TO_WORKER.STOP) {
     stopped = true;
     if (timer !== undefined) clearTimeout(timer);
-    capturer?.close();
+    inspector?.close();
     for (const sink of sinks) {
       try {
         sink.close?.();
@@ -216,9 +237,6 @@ parentPort?.on('message', (message: ToWorker) => {
   }
 });
 
-// One capture up front, while the app is (most likely) idle: the first evaluation compiles
-// the expression and warms the session, so the capture during a real block answers fast.
-void capturer?.capture();
 Atomics.store(i32, I32.ARMED, 1);
-send({ code: FROM_WORKER.READY, stackCapture: capturer?.available ?? false, reason: capturer === undefined ? 'captureStack is false' : capturer.reason });
+send({ code: FROM_WORKER.READY, stackCapture: inspector?.available ?? false, reason: inspector === undefined ? 'captureStack is false' : inspector.reason });
 tick();

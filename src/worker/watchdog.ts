@@ -62,14 +62,23 @@ export interface StepResult {
 
 const NONE: WatchdogAction = { type: 'none' };
 
+/**
+ * A fresh window from `now`: used when a silent loop tells nothing (the worker itself was
+ * frozen, the main thread is paused by a debugger, the process is exiting). If the loop is
+ * really stuck, it is reported one threshold later.
+ */
+export function freshWindow(config: WatchdogConfig, seq: number, now: number): WatchdogState {
+  return { kind: 'armed', seq, beatTime: now, expectedWake: now + config.thresholdMs };
+}
+
 export function initialState(sample: Sample, now: number): WatchdogState {
   return { kind: 'armed', seq: sample.seq, beatTime: sample.beatTime, expectedWake: now };
 }
 
 /**
  * @param blocksSoFar number of blocks reported before, so ids are 1, 2, 3…
- * @param suppress when true a silent loop is not reported (e.g. an inspector may have it
- *   paused at a breakpoint); the watchdog re-arms from now instead.
+ * @param suppress when true a silent loop is not reported (the process is exiting); the
+ *   watchdog starts a fresh window instead.
  */
 export function step(
   config: WatchdogConfig,
@@ -105,7 +114,7 @@ export function step(
   const since = Math.max(sample.beatTime, state.beatTime);
   const lagMs = now - since;
   if (workerLate > Math.max(thresholdMs, 1000) || suppress) {
-    return { state: { kind: 'armed', seq: sample.seq, beatTime: now, expectedWake: now + thresholdMs }, action: NONE, wakeInMs: thresholdMs };
+    return { state: freshWindow(config, sample.seq, now), action: NONE, wakeInMs: thresholdMs };
   }
   if (lagMs < thresholdMs) {
     const wakeInMs = Math.max(1, thresholdMs - lagMs);

@@ -32,6 +32,8 @@ export interface RunOptions {
   readonly timeoutMs?: number;
   /** Write no events file. */
   readonly noEventsFile?: boolean;
+  /** Called with every line the child writes (stdout and stderr), as it arrives. */
+  readonly onLine?: (line: Line) => void;
 }
 
 export interface Line {
@@ -95,10 +97,11 @@ export async function run(script: string, options: RunOptions): Promise<RunResul
   const stdout: Line[] = [];
   const stderr: Line[] = [];
   const live: { at: number; event: BlockEvent }[] = [];
-  child.stdout.on('data', splitLines(stdout));
+  child.stdout.on('data', splitLines(stdout, options.onLine));
   child.stderr.on(
     'data',
     splitLines(stderr, (line) => {
+      options.onLine?.(line);
       if (line.text.startsWith('{"type":"block"')) live.push({ at: line.at, event: JSON.parse(line.text) as BlockEvent });
     }),
   );

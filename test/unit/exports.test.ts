@@ -1,0 +1,24 @@
+// Pins the exported surface of both builds (the package must be built: `npm test` does).
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { describe, expect, it } from 'vitest';
+
+const require = createRequire(__filename);
+
+describe('package entry points', () => {
+  it('CJS and ESM export the same names, and ESM re-exports the CJS instance', () => {
+    const cjs = require('loopwatch') as Record<string, unknown>;
+    expect(Object.keys(cjs).sort()).toEqual(['DEFAULT_THRESHOLD_MS', 'LoopwatchError', 'start']);
+    // Plain Node, not the test runner's module graph.
+    const script = `import * as esm from 'loopwatch'; import { createRequire } from 'node:module';
+      const cjs = createRequire(import.meta.url)('loopwatch');
+      console.log(JSON.stringify({ keys: Object.keys(esm).sort(), same: esm.start === cjs.start }));`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(JSON.parse(out)).toEqual({ keys: ['DEFAULT_THRESHOLD_MS', 'LoopwatchError', 'start'], same: true });
+  });
+
+  it('ships the worker as a real file and the register entry points', () => {
+    expect(require.resolve('loopwatch/worker')).toMatch(/dist\/worker\/index\.js$/);
+    expect(require.resolve('loopwatch/register')).toMatch(/dist\/register\.js$/);
+  });
+});

@@ -1,0 +1,112 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { LoopwatchError } from '../../src/errors.js';
+import { scrubNodeOptions, beatPeriodMs } from '../../src/main/monitor.js';
+import { optionsFromEnv, resolveOptions } from '../../src/options.js';
+
+function error(fn: () => unknown): LoopwatchError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(LoopwatchError);
+    return e as LoopwatchError;
+  }
+  throw new Error('expected a LoopwatchError');
+}
+
+describe('resolveOptions', () => {
+  it('has documented defaults and freezes the result', () => {
+    const options = resolveOptions(undefined);
+    expect(options).toEqual({ thresholdMs: 100, eventsFile: undefined, log: 'pretty', captureStack: true, maxFrames: 64, captureTimeoutMs: 50 });
+    expect(Object.isFrozen(options)).toBe(true);
+  });
+
+  it('keeps 0-like values instead of replacing them with defaults', () => {
+    expect(resolveOptions({ captureStack: false }).captureStack).toBe(false);
+    expect(error(() => resolveOptions({ thresholdMs: 0 })).message).toBe('`thresholdMs` must be a finite number from 1 to 3600000 (milliseconds), got 0');
+  });
+
+  it.each([
+    [{ thresholdMs: -5 }, '`thresholdMs` must be a finite number from 1 to 3600000 (milliseconds), got -5'],
+    [{ thresholdMs: Number.NaN }, '`thresholdMs` must be a finite number from 1 to 3600000 (milliseconds), got NaN'],
+    [{ thresholdMs: '100' }, '`thresholdMs` must be a finite number from 1 to 3600000 (milliseconds), got "100"'],
+    [{ log: 'loud' }, '`log` must be one of "pretty", "json", "off", got "loud"'],
+    [{ maxFrames: 2.5 }, '`maxFrames` must be an integer from 1 to 1000, got 2.5'],
+    [{ captureStack: 'yes' }, '`captureStack` must be true or false, got "yes"'],
+    [{ eventsFile: '' }, '`eventsFile` must be a non-empty file path, got ""'],
+    [{ eventsFile: '/no/such/folder/e.ndjson' }, '`eventsFile` must be a file in an existing folder (/no/such/folder does not exist), got "/no/such/folder/e.ndjson"'],
+    [{ thresold: 5 }, 'unknown option `thresold`; known options are thresholdMs, eventsFile, log, captureStack, maxFrames, captureTimeoutMs'],
+  ])('%j → %s', (input, message) => {
+    const e = error(() => resolveOptions(input as never));
+    expect(e.code).toBe('ERR_LOOPWATCH_INVALID_OPTION');
+    expect(e.message).toBe(message);
+  });
+
+  it('rejects a non-object', () => {
+    expect(error(() => resolveOptions(5 as never)).message).toBe('options must be an object, got 5');
+  });
+
+  it('does not mutate the caller object', () => {
+    const input = { thresholdMs: 50 };
+    resolveOptions(input);
+    expect(input).toEqual({ thresholdMs: 50 });
+  });
+
+  it('resolves the events file to an absolute path', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lw-'));
+    expect(resolveOptions({ eventsFile: join(dir, 'a.ndjson') }).eventsFile).toBe(join(dir, 'a.ndjson'));
+  });
+});
+
+describe('optionsFromEnv', () => {
+  it('reads the variables; unset or empty means the default', () => {
+    expect(optionsFromEnv({ LOOPWATCH_THRESHOLD_MS: '250', LOOPWATCH_LOG: 'json', LOOPWATCH_EVENTS_FILE: '' })).toMatchObject({ thresholdMs: 250, log: 'json', eventsFile: undefined });
+    expect(optionsFromEnv({}).thresholdMs).toBe(100);
+  });
+
+  it.each([
+    ['abc', 'LOOPWATCH_THRESHOLD_MS must be a number of milliseconds from 1 to 3600000, got "abc"'],
+    ['-5', 'LOOPWATCH_THRESHOLD_MS must be a number of milliseconds from 1 to 3600000, got "-5"'],
+    ['0x10', 'LOOPWATCH_THRESHOLD_MS must be a number of milliseconds from 1 to 3600000, got "0x10"'],
+    ['0', 'LOOPWATCH_THRESHOLD_MS must be a finite number from 1 to 3600000 (milliseconds), got "0"'],
+  ])('LOOPWATCH_THRESHOLD_MS=%s', (value, message) => {
+    const e = error(() => optionsFromEnv({ LOOPWATCH_THRESHOLD_MS: value }));
+    expect(e.code).toBe('ERR_LOOPWATCH_INVALID_ENV');
+    expect(e.message).toBe(message);
+  });
+
+  it('names the variable for a bad log format', () => {
+    expect(error(() => optionsFromEnv({ LOOPWATCH_LOG: 'loud' })).message).toBe('LOOPWATCH_LOG must be one of "pretty", "json", "off", got "loud"');
+  });
+});
+
+describe('LoopwatchError', () => {
+  it('is recognised across copies through a shared brand', () => {
+    const foreign = Object.assign(new Error('x'), { [Symbol.for('loopwatch.error')]: true });
+    expect(foreign).toBeInstanceOf(LoopwatchError);
+    expect(new Error('x')).not.toBeInstanceOf(LoopwatchError);
+  });
+});
+
+describe('scrubNodeOptions', () => {
+  it.each([
+    [undefined, ''],
+    ['--import loopwatch/register', ''],
+    ['-r loopwatch/register --max-old-space-size=100', '--max-old-space-size=100'],
+    ['--require=./x.js --enable-source-maps --import=tsx', '--enable-source-maps'],
+    ['--loader ts-node/esm --experimental-loader=x --trace-warnings', '--trace-warnings'],
+    ['--require "./a b.js" --inspect', '--inspect'],
+  ])('%s → %s', (input, output) => {
+    expect(scrubNodeOptions(input)).toBe(output);
+  });
+});
+
+describe('beatPeriodMs', () => {
+  it('is an eighth of the threshold, from 1 to 250 ms', () => {
+    expect(beatPeriodMs(100)).toBe(12);
+    expect(beatPeriodMs(4)).toBe(1);
+    expect(beatPeriodMs(60_000)).toBe(250);
+  });
+});

@@ -1,0 +1,115 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+import { captureExpression, decodeFrames } from '../../src/worker/capture.js';
+import { formatPretty } from '../../src/worker/report.js';
+import { SourceMapper } from '../../src/worker/sourcemap.js';
+import { phaseOf, resolveFrames } from '../../src/worker/stack.js';
+import type { BlockEvent } from '../../src/types.js';
+
+describe('the capture expression', () => {
+  it('returns frames of the code it interrupts, restores the globals, and leaves itself out', () => {
+    const before = { limit: Error.stackTraceLimit, prepare: Error.prepareStackTrace };
+    function culprit(): { t: number; f: unknown } {
+      // Evaluating it directly is what the interrupt does on top of this frame.
+      return (0, eval)(captureExpression(5)) as { t: number; f: unknown };
+    }
+    const value = culprit();
+    expect(Error.stackTraceLimit).toBe(before.limit);
+    expect(Error.prepareStackTrace).toBe(before.prepare);
+    const { frames } = decodeFrames(value.f, 5);
+    // Indirect eval adds its own builtin frame; the inspector's evaluation does not.
+    expect(frames.map((f) => f.function).slice(0, 2)).toEqual(['eval', 'culprit']);
+    expect(frames[1]?.file).toBe(__filename);
+    expect(typeof value.t).toBe('number');
+  });
+
+  it('reports truncation when there are more frames than the limit', () => {
+    const wire = Array.from({ length: 4 }, () => ['f', null, null, '/a.js', 1, 2, false, false, null, true]);
+    expect(decodeFrames(wire, 3)).toMatchObject({ truncated: true });
+    expect(decodeFrames(wire, 3).frames).toHaveLength(3);
+    expect(decodeFrames(wire, 4).truncated).toBe(false);
+  });
+
+  it('names frames like V8 where the function has no name of its own', () => {
+    const { frames } = decodeFrames(
+      [
+        [null, 'Server', null, '/a.js', 1, 1, false, false, null, false],
+        [null, 'Timeout', '_onTimeout', '/a.js', 1, 1, false, false, null, false],
+        ['parse', 'JSON', 'parse', null, null, null, false, false, null, false],
+        ['Foo', null, null, '/a.js', 1, 1, false, true, null, false],
+        [null, 'Object', null, '/a.js', 1, 1, false, false, null, true],
+        ['work', 'Timeout', '_onTimeout', '/a.js', 1, 1, true, false, null, false],
+      ],
+      10,
+    );
+    expect(frames.map((f) => f.function)).toEqual(['Server.<anonymous>', 'Timeout._onTimeout', 'JSON.parse', 'new Foo', '<anonymous>', 'work']);
+    expect(frames[2]).toMatchObject({ file: undefined, line: 0, column: 0 });
+    expect(frames[5]?.async).toBe(true);
+  });
+});
+
+describe('resolveFrames', () => {
+  it('converts file URLs, drops loopwatch frames, maps through source maps', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lw-map-'));
+    const source = 'function a(): number {\n  const x: number = 1;\n  return x;\n}\n';
+    const out = ts.transpileModule(source, { fileName: join(dir, 'a.ts'), compilerOptions: { inlineSourceMap: true, target: ts.ScriptTarget.ES2022 } });
+    writeFileSync(join(dir, 'a.js'), out.outputText);
+    const generatedLine = out.outputText.split('\n').findIndex((l) => l.includes('const x')) + 1;
+    const frames = resolveFrames(
+      [
+        { function: 'a', file: `file://${join(dir, 'a.js')}`, line: generatedLine, column: 11, async: false },
+        { function: 'own', file: '/opt/loopwatch/dist/worker/x.js', line: 1, column: 1, async: false },
+        { function: 'JSON.parse', file: undefined, line: 0, column: 0, async: false },
+      ],
+      new SourceMapper(),
+      '/opt/loopwatch/dist',
+    );
+    expect(frames).toHaveLength(2);
+    expect(frames[0]).toMatchObject({ function: 'a', file: join(dir, 'a.ts'), line: 2, generated: { file: join(dir, 'a.js'), line: generatedLine } });
+    expect(frames[1]).toEqual({ function: 'JSON.parse', file: '<anonymous>', line: 0, column: 0 });
+  });
+
+  it('leaves files without a map and unreadable files alone', () => {
+    const mapper = new SourceMapper();
+    expect(mapper.map('/no/such/file.js', 1, 1)).toBeUndefined();
+    expect(mapper.map('node:internal/timers', 1, 1)).toBeUndefined();
+  });
+});
+
+describe('phaseOf', () => {
+  const frame = (file: string) => ({ function: 'f', file, line: 1, column: 1, async: false });
+  it('is startup when the entry runner is on the stack', () => {
+    expect(phaseOf([frame('/app/a.js'), frame('node:internal/modules/run_main')], false, true)).toBe('startup');
+    expect(phaseOf([frame('/app/a.js'), frame('node:internal/main/run_main_module')], false, true)).toBe('startup');
+  });
+  it('is running otherwise; a guess without a (whole) stack', () => {
+    expect(phaseOf([frame('/app/a.js'), frame('node:internal/timers')], false, false)).toBe('running');
+    expect(phaseOf(undefined, false, false)).toBe('startup');
+    expect(phaseOf([], false, true)).toBe('running');
+    expect(phaseOf([frame('/app/a.js')], true, false)).toBe('startup');
+  });
+});
+
+describe('formatPretty', () => {
+  const event: BlockEvent = {
+    type: 'block', id: 3, state: 'ongoing', phase: 'running', thresholdMs: 100, durationMs: 101.2, startedAt: '2026-01-01T00:00:00.000Z',
+    pid: 42, thread: 'main', stackTiming: 'during',
+    stack: [
+      { function: 'spin', file: '/app/src/a.ts', line: 10, column: 3 },
+      { function: 'listOnTimeout', file: 'node:internal/timers', line: 581, column: 17 },
+    ],
+  };
+  it('shows the culprit with paths relative to the working directory', () => {
+    expect(formatPretty(event, '/app')).toBe(
+      'loopwatch: [pid 42] block #3: event loop blocked for 101 ms so far (threshold 100 ms, running)\n    at spin (src/a.ts:10:3)\n    … 1 more frames\n',
+    );
+    expect(formatPretty({ ...event, state: 'ended', durationMs: 1234.5 }, '/app')).toBe('loopwatch: [pid 42] block #3 ended after 1,235 ms — spin (src/a.ts:10)\n');
+  });
+  it('says when there is no stack or it is late', () => {
+    expect(formatPretty({ ...event, stack: [], stackTiming: 'none' }, '/app')).toContain('no stack');
+    expect(formatPretty({ ...event, stackTiming: 'late' }, '/app')).toContain('stack taken late');
+  });
+});
