@@ -49,6 +49,7 @@ class MonitorImpl implements Monitor {
   readonly #timer: NodeJS.Timeout;
   readonly #i32: Int32Array;
   readonly #onExit: () => void;
+  readonly #onBeforeExit: () => void;
   #stopped: Promise<void> | undefined;
 
   constructor(options: ResolvedOptions) {
@@ -58,7 +59,7 @@ class MonitorImpl implements Monitor {
     this.#i32 = i32;
     const origin = performance.timeOrigin;
     const timing = performance.nodeTiming;
-    // No allocation per beat: two stores and an atomic add (the first timed beat also marks
+    // No allocation per beat: three stores and an atomic add (the first timed beat also marks
     // the first turn of the loop).
     let turned = false;
     const beat = (): void => {
@@ -68,6 +69,7 @@ class MonitorImpl implements Monitor {
         turned = true;
         Atomics.store(i32, I32.LOOP_TURNED, 1);
       }
+      i32[I32.EXITING] = 0;
       Atomics.add(i32, I32.SEQ, 1);
     };
     f64[F64.BEAT_TIME] = origin + performance.now();
@@ -125,6 +127,11 @@ class MonitorImpl implements Monitor {
 
     this.#onExit = () => this.#flushAtExit();
     process.on('exit', this.#onExit);
+    // The loop is empty and the process is about to end: Node may now wait, outside any
+    // JavaScript, for an attached debugger client to disconnect. That wait is not a block.
+    // The next beat clears the flag if a 'beforeExit' listener scheduled more work.
+    this.#onBeforeExit = () => Atomics.store(i32, I32.EXITING, 1);
+    process.on('beforeExit', this.#onBeforeExit);
     debug('started: threshold %d ms, beat every %d ms', options.thresholdMs, beatMs);
   }
 
@@ -170,6 +177,7 @@ class MonitorImpl implements Monitor {
     if (this.#stopped !== undefined) return this.#stopped;
     clearInterval(this.#timer);
     process.off('exit', this.#onExit);
+    process.off('beforeExit', this.#onBeforeExit);
     const global = globalThis as Global;
     if (global[SINGLETON] === this) delete global[SINGLETON];
     this.#worker.postMessage({ code: TO_WORKER.STOP });

@@ -14,7 +14,10 @@ export const I32 = {
   SEQ: 0,
   /** Worker: 1 while a reported block is in progress (main waits at exit for its `ended`). */
   BLOCKED: 1,
-  /** Main: 1 once the process is exiting; the worker finishes any block and acknowledges. */
+  /**
+   * Main: 1 once the process is exiting ('beforeExit', 'exit'); a silent loop is then not a
+   * block, and the worker finishes any block in progress and acknowledges. A beat clears it.
+   */
   EXITING: 2,
   /** Worker: bumped after it has written an `ended` event (main waits on it at exit). */
   ACK: 3,

@@ -90,7 +90,7 @@ const NO_STACK: Stack = { frames: [], timing: 'none', truncated: false };
  *   after it was taken once the loop had already moved on.
  */
 function toStack(result: CaptureResult | undefined, requestedAt: number, turnedAt: number | undefined): Stack {
-  if (result === undefined) return NO_STACK;
+  if (result === undefined || result.frames.length === 0) return NO_STACK;
   const late = result.servedAt - requestedAt > LATE_AFTER_MS || (turnedAt !== undefined && result.servedAt >= turnedAt);
   return { frames: resolveFrames(result.frames, mapper, init.ownDir), timing: late ? 'late' : 'during', truncated: result.truncated };
 }

@@ -167,7 +167,7 @@ describe('no false blocks', () => {
 });
 
 describe('bounded capture', () => {
-  it('a 10,000-frame stack is captured bounded, innermost frames first', async () => {
+  it('an 8,000-frame stack is captured bounded, innermost frames first', async () => {
     const result = await run(fixture('deep-recursion.cjs'), { mode: 'require', env });
     checkEvents(result);
     const { first, latencyMs } = target(result);
