@@ -26,7 +26,15 @@ function request(base, path) {
 say('starting `node --import loopwatch/register examples/server.mjs` (LOOPWATCH_THRESHOLD_MS=100)');
 const child = spawn(process.execPath, ['--import', 'loopwatch/register', server], {
   env: { ...process.env, LOOPWATCH_THRESHOLD_MS: '100', LOOPWATCH_EVENTS_FILE: eventsFile },
-  stdio: ['ignore', 'pipe', 'inherit'],
+  stdio: ['ignore', 'pipe', 'pipe'],
+});
+// loopwatch writes its report to the app's stderr: pass it through, and notice the end of
+// the block (so the demo stops the server after the report, not in the middle of it).
+let blockEnded;
+const ended = new Promise((resolve) => (blockEnded = resolve));
+child.stderr.on('data', (chunk) => {
+  process.stderr.write(chunk);
+  if (/block #\d+ ended after/.test(chunk.toString())) blockEnded();
 });
 const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
 const base = await new Promise((resolve, reject) => {
@@ -48,6 +56,7 @@ const [catalog, waiting] = await Promise.all([
 ]);
 say(`GET /catalog → ${catalog.status} in ${catalog.ms} ms; GET /health → ${waiting.status} in ${waiting.ms} ms (it waited for the loop)`);
 
+await ended;
 child.kill('SIGTERM');
 await exited;
 const events = readFileSync(eventsFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line));

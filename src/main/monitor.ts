@@ -6,6 +6,7 @@
 import { isMainThread, MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { url as inspectorUrl } from 'node:inspector';
 import { debuglog } from 'node:util';
 import { LoopwatchError } from '../errors.js';
 import { resolveOptions } from '../options.js';
@@ -26,6 +27,9 @@ const debug = debuglog('loopwatch');
 /** One monitor per process, even when both the CJS and the ESM build are loaded. */
 const SINGLETON = Symbol.for('loopwatch.monitor.v1');
 type Global = typeof globalThis & { [SINGLETON]?: MonitorImpl };
+
+/** Every how many beats the main thread looks whether an inspector port has been opened. */
+const INSPECTOR_CHECK_EVERY = 64;
 
 /** How long the exiting main thread waits for the worker to write a pending `ended` event. */
 const EXIT_FLUSH_MS = 1000;
@@ -59,21 +63,24 @@ class MonitorImpl implements Monitor {
     this.#i32 = i32;
     const origin = performance.timeOrigin;
     const timing = performance.nodeTiming;
-    // No allocation per beat: three stores and an atomic add (the first timed beat also marks
-    // the first turn of the loop).
-    let turned = false;
+    // No allocation per beat: three stores and an atomic add. The first timed beat marks the
+    // first turn of the loop; every INSPECTOR_CHECK_EVERY beats, whether a debugger may be
+    // attached (the worker then gives a paused thread longer to say so).
+    let untilCheck = 1;
     const beat = (): void => {
       f64[F64.BEAT_TIME] = origin + performance.now();
       f64[F64.BEAT_IDLE] = timing.idleTime;
-      if (!turned) {
-        turned = true;
-        Atomics.store(i32, I32.LOOP_TURNED, 1);
+      if (--untilCheck === 0) {
+        untilCheck = INSPECTOR_CHECK_EVERY;
+        i32[I32.LOOP_TURNED] = 1;
+        i32[I32.INSPECTOR] = inspectorUrl() === undefined ? 0 : 1;
       }
       i32[I32.EXITING] = 0;
       Atomics.add(i32, I32.SEQ, 1);
     };
     f64[F64.BEAT_TIME] = origin + performance.now();
     f64[F64.BEAT_IDLE] = timing.idleTime;
+    i32[I32.INSPECTOR] = inspectorUrl() === undefined ? 0 : 1;
     const beatMs = beatPeriodMs(options.thresholdMs);
     this.#timer = setInterval(beat, beatMs);
     this.#timer.unref();

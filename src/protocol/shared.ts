@@ -25,6 +25,8 @@ export const I32 = {
   LOOP_TURNED: 4,
   /** Worker: 1 once the watchdog is armed. */
   ARMED: 5,
+  /** Main: 1 while an inspector port is open (`--inspect`, SIGUSR1, `inspector.open()`). */
+  INSPECTOR: 6,
 } as const;
 export const I32_SLOTS = 8;
 

@@ -26,6 +26,12 @@ import { freshWindow, initialState, type Sample, step, type WatchdogState } from
  * the thread was when it got free, which may be after the culprit returned.
  */
 const LATE_AFTER_MS = 20;
+/**
+ * With an inspector port open a debugger client may have paused the thread; its answer to the
+ * pause probe then crosses the inspector's I/O thread and, on a loaded machine, was seen to
+ * take longer than the capture timeout. Wait this long for it before calling it a block.
+ */
+const PAUSE_PROBE_WITH_INSPECTOR_MS = 1000;
 /** After the loop recovers, how long to wait for a capture answer still on its way. */
 const LATE_ANSWER_GRACE_MS = 200;
 
@@ -156,7 +162,8 @@ async function handleBlock(id: number, lagMs: number, since: number): Promise<vo
 
   // A thread paused at a breakpoint stops beating too; that is debugging, not a block.
   // No answer within the capture timeout means the thread is inside native code: not paused.
-  const pause = connected && inspector !== undefined ? await within(inspector.pauseState(), options.captureTimeoutMs) : undefined;
+  const probeMs = Atomics.load(i32, I32.INSPECTOR) === 1 ? Math.max(options.captureTimeoutMs, PAUSE_PROBE_WITH_INSPECTOR_MS) : options.captureTimeoutMs;
+  const pause = connected && inspector !== undefined ? await within(inspector.pauseState(), probeMs) : undefined;
   if (pause === 'paused') {
     inspector?.close();
     state = freshWindow(config, sample().seq, nowMs());

@@ -8,7 +8,7 @@
  * report machine-readable, so the harness sees each event when it is written — during the
  * block — and can measure detection latency against the fixture's mark.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -19,6 +19,9 @@ export const FIXTURES = join(__dirname, 'fixtures');
 
 /** The Node binary the process-level suite runs children on (LOOPWATCH_TEST_NODE overrides). */
 export const NODE = process.env['LOOPWATCH_TEST_NODE'] ?? process.execPath;
+
+/** The major version of that binary. */
+export const NODE_MAJOR = Number(execFileSync(NODE, ['-p', 'process.versions.node.split(".")[0]'], { encoding: 'utf8' }).trim());
 
 export type Mode = 'require' | 'import' | 'plain';
 
