@@ -4,9 +4,10 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     reporters: ['default', './test/summary-reporter.ts'],
-    // Process-level tests spawn children that really block a core: keep at most two files
-    // running at once on a 2-core machine so detection timing stays meaningful.
-    maxWorkers: 2,
+    // Process-level tests spawn children that really block a core (and a monitor thread
+    // each): one file at a time on a 2-core machine, so that what they time is loopwatch,
+    // not the machine's load.
+    fileParallelism: false,
     testTimeout: 60_000,
     hookTimeout: 120_000,
   },

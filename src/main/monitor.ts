@@ -28,6 +28,8 @@ const debug = debuglog('loopwatch');
 const SINGLETON = Symbol.for('loopwatch.monitor.v1');
 type Global = typeof globalThis & { [SINGLETON]?: MonitorImpl };
 
+/** How long stop() lets the worker end by itself before terminating it. */
+const STOP_GRACE_MS = 1000;
 /** Every how many beats the main thread looks whether an inspector port has been opened. */
 const INSPECTOR_CHECK_EVERY = 64;
 
@@ -187,12 +189,18 @@ class MonitorImpl implements Monitor {
     process.off('beforeExit', this.#onBeforeExit);
     const global = globalThis as Global;
     if (global[SINGLETON] === this) delete global[SINGLETON];
-    this.#worker.postMessage({ code: TO_WORKER.STOP });
     this.#port.close();
-    this.#stopped = this.#worker.terminate().then(
-      () => undefined,
-      () => undefined,
-    );
+    // The worker closes its inspector session and ends itself; terminate() only if it does not.
+    const worker = this.#worker;
+    this.#stopped = new Promise<void>((resolveStop) => {
+      const fallback = setTimeout(() => void worker.terminate().finally(resolveStop), STOP_GRACE_MS);
+      fallback.unref();
+      worker.once('exit', () => {
+        clearTimeout(fallback);
+        resolveStop();
+      });
+      worker.postMessage({ code: TO_WORKER.STOP });
+    });
     return this.#stopped;
   }
 

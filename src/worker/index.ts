@@ -22,16 +22,19 @@ import { freshWindow, initialState, type Sample, step, type WatchdogState } from
 
 /**
  * A capture the main thread served later than this after the request was held up by native
- * code (JavaScript serves the interrupt within a millisecond or two): its frames show where
- * the thread was when it got free, which may be after the culprit returned.
+ * code: JavaScript serves the interrupt within a millisecond or two (8–16 ms seen on a loaded
+ * 2-core machine, when the OS had the thread off its core). The frames of a later answer show
+ * where the thread was when it got free, which may be after the culprit returned.
  */
-const LATE_AFTER_MS = 20;
+const LATE_AFTER_MS = 30;
 /**
  * With an inspector port open a debugger client may have paused the thread; its answer to the
  * pause probe then crosses the inspector's I/O thread and, on a loaded machine, was seen to
  * take longer than the capture timeout. Wait this long for it before calling it a block.
  */
 const PAUSE_PROBE_WITH_INSPECTOR_MS = 1000;
+/** Time to leave between closing the inspector session and the worker's end. */
+const SESSION_SETTLE_MS = 30;
 /** After the loop recovers, how long to wait for a capture answer still on its way. */
 const LATE_ANSWER_GRACE_MS = 200;
 
@@ -122,12 +125,15 @@ let state: WatchdogState = initialState(sample(), nowMs());
 let blocks = 0;
 let timer: NodeJS.Timeout | undefined;
 let stopped = false;
+/** The last pause probe found the main thread paused by a debugger. */
+let pausedBefore = false;
 
 function schedule(ms: number): void {
   if (!stopped) timer = setTimeout(tick, ms);
 }
 
 function tick(): void {
+  if (stopped) return;
   // While the process exits (its exit handlers may wait on a debugger client), a silent loop
   // is not a block.
   const exiting = Atomics.load(i32, I32.EXITING) === 1;
@@ -164,20 +170,33 @@ async function handleBlock(id: number, lagMs: number, since: number): Promise<vo
   // No answer within the capture timeout means the thread is inside native code: not paused.
   const probeMs = Atomics.load(i32, I32.INSPECTOR) === 1 ? Math.max(options.captureTimeoutMs, PAUSE_PROBE_WITH_INSPECTOR_MS) : options.captureTimeoutMs;
   const pause = connected && inspector !== undefined ? await within(inspector.pauseState(), probeMs) : undefined;
-  if (pause === 'paused') {
+  if (pause === 'paused' || (pausedBefore && pause === 'running')) {
+    // Paused: not a block. Running again after a pause: the thread resumed at some moment
+    // since the last probe, so it must now stay silent for a whole threshold of its own.
+    pausedBefore = pause === 'paused';
     inspector?.close();
     state = freshWindow(config, sample().seq, nowMs());
     schedule(options.thresholdMs);
     return;
   }
+  pausedBefore = false;
   if (pause === 'unknown') warnOnce('pause-probe', 'cannot tell a debugger pause from a block on this Node version; a paused debugger may be reported as a block');
 
-  blocks = id;
-  Atomics.store(i32, I32.BLOCKED, 1);
   const requestedAt = nowMs();
   const pending = connected ? inspector?.capture() : undefined;
   // The probe went unanswered: the capture will be too, until the native call returns.
   let answer = pending === undefined || pause === undefined ? undefined : await within(pending, options.captureTimeoutMs);
+  if (answer !== undefined && answer.frames.length === 0 && answer.servedAt - requestedAt <= LATE_AFTER_MS) {
+    // Served at once with no JavaScript on the stack: the thread was waiting in its event
+    // loop (a late timer on a starved machine, Node waiting for a debugger client at exit),
+    // answering messages. Nothing is blocking it.
+    inspector?.close();
+    state = freshWindow(config, sample().seq, nowMs());
+    schedule(options.thresholdMs);
+    return;
+  }
+  blocks = id;
+  Atomics.store(i32, I32.BLOCKED, 1);
   const stack = toStack(answer, requestedAt, turnedSince(blockSeq));
   const phase = phaseOf(answer?.frames, answer?.truncated ?? false, Atomics.load(i32, I32.LOOP_TURNED) === 1);
   const base = { type: 'block', id, phase, thresholdMs: options.thresholdMs, pid: init.pid, thread: 'main' } as const;
@@ -208,6 +227,7 @@ async function handleBlock(id: number, lagMs: number, since: number): Promise<vo
       final = toStack(answer, requestedAt, result.action.turnedAt);
     }
     inspector?.close();
+    const exiting = Atomics.load(i32, I32.EXITING) === 1;
     emit({
       ...base,
       state: 'ended',
@@ -216,9 +236,12 @@ async function handleBlock(id: number, lagMs: number, since: number): Promise<vo
       stack: final.frames,
       stackTiming: final.timing,
       ...(final.truncated ? { truncated: true } : {}),
-      ...(Atomics.load(i32, I32.EXITING) === 1 ? { exiting: true } : {}),
+      ...(exiting ? { exiting: true } : {}),
     });
     state = result.state;
+    // Tearing the worker down right after its session disconnected was seen to abort the
+    // process (Node 20–26); the exiting main thread tears it down as soon as we acknowledge.
+    if (exiting) await sleep(SESSION_SETTLE_MS);
     finishBlock();
     schedule(result.wakeInMs);
     return;
@@ -230,18 +253,22 @@ function round(value: number): number {
 }
 
 parentPort?.on('message', (message: ToWorker) => {
-  if (message.code === TO_WORKER.STOP) {
-    stopped = true;
-    if (timer !== undefined) clearTimeout(timer);
-    inspector?.close();
-    for (const sink of sinks) {
-      try {
-        sink.close?.();
-      } catch {
-        // closing is best effort
-      }
+  if (message.code !== TO_WORKER.STOP) {
+    warnOnce('protocol', `unknown message from the main thread: ${JSON.stringify(message)}`);
+    return;
+  }
+  stopped = true;
+  if (timer !== undefined) clearTimeout(timer);
+  inspector?.close();
+  for (const sink of sinks) {
+    try {
+      sink.close?.();
+    } catch {
+      // closing is best effort
     }
   }
+  // Leave the session time to settle before the worker ends (see SESSION_SETTLE_MS).
+  setTimeout(() => process.exit(0), SESSION_SETTLE_MS);
 });
 
 Atomics.store(i32, I32.ARMED, 1);

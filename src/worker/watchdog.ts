@@ -29,6 +29,8 @@ export type WatchdogState =
       readonly kind: 'blocked';
       readonly id: number;
       readonly start: Sample;
+      /** Start of the silence counted: the last beat, or a fresh window's start if later. */
+      readonly since: number;
       readonly detectedAt: number;
     };
 
@@ -93,7 +95,8 @@ export function step(
     if (sample.seq === state.start.seq) return { state, action: NONE, wakeInMs: pollMs };
     const span = sample.beatTime - state.start.beatTime;
     const idle = Math.max(0, sample.beatIdle - state.start.beatIdle);
-    const durationMs = Math.max(0, span - idle);
+    // After a fresh window (a debugger pause, say) the time before the window is not counted.
+    const durationMs = Math.max(0, Math.min(span - idle, sample.beatTime - state.since));
     return {
       state: { kind: 'armed', seq: sample.seq, beatTime: sample.beatTime, expectedWake: now + thresholdMs },
       action: { type: 'block-end', id: state.id, durationMs, startedAt: sample.beatTime - durationMs, turnedAt: sample.beatTime },
@@ -122,7 +125,7 @@ export function step(
   }
   const id = blocksSoFar + 1;
   return {
-    state: { kind: 'blocked', id, start: sample, detectedAt: now },
+    state: { kind: 'blocked', id, start: sample, since, detectedAt: now },
     action: { type: 'block-start', id, lagMs, since },
     wakeInMs: pollMs,
   };

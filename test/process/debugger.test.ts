@@ -28,6 +28,15 @@ describe('debuggers', () => {
     expect(result.events, describeRun(result)).toEqual([]);
   });
 
+  it('a real block right after a debugger pause is reported, without the pause in its duration', async () => {
+    const result = await run(fixture('paused-by-debugger.cjs'), { mode: 'require', env, args: ['then-block'] });
+    expect(result.code, describeRun(result)).toBe(0);
+    expect(result.events.map((e) => e.state), describeRun(result)).toEqual(['ongoing', 'ended']);
+    expect(result.events[0]?.stack.map((f) => f.function), describeRun(result)).toContain('afterPause');
+    const measured = (result.marks.get('unblock') ?? 0) - (result.marks.get('block') ?? 0);
+    expect(result.events[1]?.durationMs, describeRun(result)).toBeLessThan(measured + 150);
+  });
+
   it('started with --inspect: a real block is still reported, and nothing is printed at exit', async () => {
     const result = await run(fixture('exit-in-block.cjs'), { mode: 'require', env, nodeArgs: ['--inspect=127.0.0.1:0'] });
     expect(result.code, describeRun(result)).toBe(0);

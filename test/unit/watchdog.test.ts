@@ -62,6 +62,15 @@ describe('watchdog', () => {
     expect(next.action).toMatchObject({ type: 'block-start', lagMs: 100, since: 60_000 });
   });
 
+  it('after a fresh window, does not count the time before it in the duration', () => {
+    // Silent since 1000 (a debugger pause); a fresh window from 1800, reported at 1900.
+    const window = { kind: 'armed', seq: 1, beatTime: 1800, expectedWake: 1900 } as const;
+    const blocked = step(config, window, beat(1, 1000, 0), 1900, 0);
+    expect(blocked.action).toMatchObject({ type: 'block-start', lagMs: 100, since: 1800 });
+    const ended = step(config, blocked.state, beat(2, 2000, 0), 2001, 1);
+    expect(ended.action).toMatchObject({ type: 'block-end', durationMs: 200, startedAt: 1800 });
+  });
+
   it('does not report while suppressed, and reports when no longer suppressed', () => {
     const state = initialState(beat(1, 1000), 1000);
     const suppressed = step(config, state, beat(1, 1000), 1100, 0, true);
