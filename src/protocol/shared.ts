@@ -23,10 +23,8 @@ export const I32 = {
   ACK: 3,
   /** Main: 0 until the first heartbeat ran, then 1. */
   LOOP_TURNED: 4,
-  /** Worker: 1 once the watchdog is armed. */
-  ARMED: 5,
   /** Main: 1 while an inspector port is open (`--inspect`, SIGUSR1, `inspector.open()`). */
-  INSPECTOR: 6,
+  INSPECTOR: 5,
 } as const;
 export const I32_SLOTS = 8;
 

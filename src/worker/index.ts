@@ -5,11 +5,13 @@
  *   ─────────────────────                      ───────────
  *   heartbeat timer ──Atomics──► SAB ◄──────── step(): sleeps until the loop would have been
  *   (unref'd, no allocation)                   silent for `thresholdMs`, then
- *                                              ├─ block-start: capture the main stack
- *   ◄── interrupt: Runtime.evaluate ───────────┤   (inspector, connectToMainThread, no port),
- *       runs on top of the blocked frames      │   source-map it, write `ongoing` to sinks
- *                                              └─ block-end (next beat): write `ended`
- *   monitor.on('block') ◄──── message ─────────   (delivered once the main loop runs again)
+ *                                              ├─ block-start: connect an inspector session
+ *   ◄── "paused by a debugger?" probe ─────────┤   (connectToMainThread, no port); paused: no block
+ *   ◄── interrupt: Runtime.evaluate ───────────┤─ capture the stack on top of the blocked frames,
+ *                                              │   source-map it, write `ongoing` to the sinks
+ *                                              └─ block-end (next beat): write `ended`, disconnect
+ *   monitor.on('block') ◄── MessagePort ───────   (delivered once the main loop runs again, or
+ *                                                  received synchronously by the exit handler)
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { F64, FROM_WORKER, I32, nowMs, TO_WORKER, viewsOf, type FromWorker, type ToWorker, type WorkerInit } from '../protocol/shared.js';
@@ -271,6 +273,5 @@ parentPort?.on('message', (message: ToWorker) => {
   setTimeout(() => process.exit(0), SESSION_SETTLE_MS);
 });
 
-Atomics.store(i32, I32.ARMED, 1);
 send({ code: FROM_WORKER.READY, stackCapture: inspector?.available ?? false, reason: inspector === undefined ? 'captureStack is false' : inspector.reason });
 tick();
