@@ -13,7 +13,7 @@ export const DEFAULT_MAX_FRAMES = 64;
 export const DEFAULT_CAPTURE_TIMEOUT_MS = 50;
 
 const LOG_FORMATS: readonly LogFormat[] = ['pretty', 'json', 'off'];
-const KNOWN_OPTIONS = new Set(['thresholdMs', 'eventsFile', 'log', 'captureStack', 'maxFrames', 'captureTimeoutMs']);
+const KNOWN_OPTIONS = new Set(['thresholdMs', 'eventsFile', 'log', 'captureStack', 'maxFrames', 'captureTimeoutMs', 'profiler']);
 
 /** Where a bad value came from, so the message names what the user actually wrote. */
 type Source = { kind: 'option' } | { kind: 'env'; variables: Readonly<Record<string, string>> };
@@ -84,6 +84,8 @@ function resolveWith(source: Source, input: StartOptions): ResolvedOptions {
   if (!LOG_FORMATS.includes(log)) fail(source, 'log', log, `one of ${LOG_FORMATS.map((f) => `"${f}"`).join(', ')}`);
   const captureStack = input.captureStack ?? true;
   if (typeof captureStack !== 'boolean') fail(source, 'captureStack', captureStack, 'true or false');
+  const profiler = input.profiler ?? false;
+  if (typeof profiler !== 'boolean') fail(source, 'profiler', profiler, source.kind === 'env' ? '"on" or "off"' : 'true or false');
   return Object.freeze({
     thresholdMs: number(source, 'thresholdMs', input.thresholdMs, DEFAULT_THRESHOLD_MS, 1, 3_600_000, false),
     eventsFile: eventsFile(source, input.eventsFile),
@@ -91,6 +93,7 @@ function resolveWith(source: Source, input: StartOptions): ResolvedOptions {
     captureStack,
     maxFrames: number(source, 'maxFrames', input.maxFrames, DEFAULT_MAX_FRAMES, 1, 1000, true),
     captureTimeoutMs: number(source, 'captureTimeoutMs', input.captureTimeoutMs, DEFAULT_CAPTURE_TIMEOUT_MS, 10, 60_000, true),
+    profiler,
   });
 }
 
@@ -108,6 +111,7 @@ export const ENV_NAMES: Partial<Record<keyof StartOptions, string>> = {
   thresholdMs: 'LOOPWATCH_THRESHOLD_MS',
   eventsFile: 'LOOPWATCH_EVENTS_FILE',
   log: 'LOOPWATCH_LOG',
+  profiler: 'LOOPWATCH_PROFILER',
 };
 
 /**
@@ -128,10 +132,13 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): ResolvedOptions {
   if (threshold !== undefined && !/^\d+(\.\d+)?$/.test(threshold)) {
     fail(source, 'thresholdMs', threshold, 'a number of milliseconds from 1 to 3600000');
   }
+  const profiler = read('LOOPWATCH_PROFILER');
   const options: StartOptions = {
     thresholdMs: threshold === undefined ? undefined : Number(threshold),
     eventsFile: read('LOOPWATCH_EVENTS_FILE'),
     log: read('LOOPWATCH_LOG') as LogFormat | undefined,
+    // Anything but on/off is passed through as is, so the check above names it.
+    profiler: profiler === 'on' ? true : profiler === 'off' ? false : (profiler as unknown as boolean | undefined),
   };
   return resolveWith(source, options);
 }

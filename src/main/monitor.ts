@@ -157,7 +157,7 @@ class MonitorImpl implements Monitor {
   #receive(message: FromWorker, settle: { resolve: (s: MonitorStatus) => void } | undefined): void {
     switch (message.code) {
       case FROM_WORKER.READY:
-        settle?.resolve({ stackCapture: message.stackCapture, reason: message.reason });
+        settle?.resolve({ stackCapture: message.stackCapture, reason: message.reason, profiler: message.profiler });
         return;
       case FROM_WORKER.EVENT:
         this.#deliver(message.event);
@@ -221,6 +221,8 @@ class MonitorImpl implements Monitor {
   #flushAtExit(): void {
     const i32 = this.#i32;
     Atomics.store(i32, I32.EXITING, 1);
+    Atomics.store(i32, I32.EXIT_NOTIFY, 1);
+    Atomics.notify(i32, I32.EXIT_NOTIFY);
     if (Atomics.load(i32, I32.BLOCKED) === 1) {
       const ack = Atomics.load(i32, I32.ACK);
       clearInterval(this.#timer);
@@ -231,6 +233,9 @@ class MonitorImpl implements Monitor {
       Atomics.add(i32, I32.SEQ, 1);
       Atomics.wait(i32, I32.ACK, ack, EXIT_FLUSH_MS);
     }
+    // The profiler's session stays connected all along; a connected session makes
+    // process.exit() print "Waiting for the debugger to disconnect...". Let the worker close it.
+    if (Atomics.load(i32, I32.PROFILING) === 1) Atomics.wait(i32, I32.DETACHED, 0, EXIT_FLUSH_MS);
     // Events the loop had no chance to deliver still reach the listeners.
     for (let entry = receiveMessageOnPort(this.#port); entry !== undefined; entry = receiveMessageOnPort(this.#port)) {
       const message = entry.message as FromWorker;

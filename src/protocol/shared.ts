@@ -25,8 +25,15 @@ export const I32 = {
   LOOP_TURNED: 4,
   /** Main: 1 while an inspector port is open (`--inspect`, SIGUSR1, `inspector.open()`). */
   INSPECTOR: 5,
+  /** Main: set to 1 and notified in the 'exit' handler (wakes the worker's Atomics.waitAsync). */
+  EXIT_NOTIFY: 6,
+  /** Worker: 1 once it has closed every inspector session at exit (main waits on it). */
+  DETACHED: 7,
+  /** Worker: 1 while the sampling profiler's session is connected. */
+  PROFILING: 8,
 } as const;
-export const I32_SLOTS = 8;
+/** A multiple of 2, so that the Float64 slots after them are 8-byte aligned. */
+export const I32_SLOTS = 10;
 
 /** Float64 slots (indexes into a Float64Array over the same buffer, after the Int32 slots). */
 export const F64 = {
@@ -74,7 +81,7 @@ export const TO_WORKER = {
 } as const;
 
 export type FromWorker =
-  | { readonly code: typeof FROM_WORKER.READY; readonly stackCapture: boolean; readonly reason: string | undefined }
+  | { readonly code: typeof FROM_WORKER.READY; readonly stackCapture: boolean; readonly reason: string | undefined; readonly profiler: boolean }
   | { readonly code: typeof FROM_WORKER.EVENT; readonly event: BlockEvent }
   | { readonly code: typeof FROM_WORKER.WARNING; readonly message: string; readonly warningCode: string };
 

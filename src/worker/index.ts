@@ -20,6 +20,7 @@ import { type CaptureResult, MainThreadInspector } from './capture.js';
 import { sinksFor, type Sink, writeFully } from './sinks.js';
 import { SourceMapper } from './sourcemap.js';
 import { phaseOf, resolveFrames } from './stack.js';
+import { SamplingProfiler } from './profiler.js';
 import { freshWindow, initialState, type Sample, step, type WatchdogState } from './watchdog.js';
 
 /**
@@ -37,6 +38,9 @@ const LATE_AFTER_MS = 30;
 const PAUSE_PROBE_WITH_INSPECTOR_MS = 1000;
 /** Time to leave between closing the inspector session and the worker's end. */
 const SESSION_SETTLE_MS = 30;
+/** How long the profiler may take to hand over a block's samples, and to start. */
+const PROFILE_TIMEOUT_MS = 1000;
+const PROFILER_START_TIMEOUT_MS = 3000;
 /** After the loop recovers, how long to wait for a capture answer still on its way. */
 const LATE_ANSWER_GRACE_MS = 200;
 
@@ -70,6 +74,7 @@ function sample(): Sample {
 const config = { thresholdMs: options.thresholdMs, pollMs: Math.max(1, Math.min(10, init.beatMs)) };
 const inspector = options.captureStack ? new MainThreadInspector(options.maxFrames) : undefined;
 const mapper = new SourceMapper();
+let profiler: SamplingProfiler | undefined;
 let sinks: Sink[] = [];
 try {
   sinks = sinksFor(options, process.cwd());
@@ -139,9 +144,15 @@ function tick(): void {
   // While the process exits (its exit handlers may wait on a debugger client), a silent loop
   // is not a block.
   const exiting = Atomics.load(i32, I32.EXITING) === 1;
-  const result = step(config, state, sample(), nowMs(), blocks, exiting);
+  const now = nowMs();
+  const current = sample();
+  const result = step(config, state, current, now, blocks, exiting);
   state = result.state;
   if (result.action.type !== 'block-start') {
+    // Rotate the profile only while the loop is healthy (it beat within two periods).
+    if (profiler?.due(Date.now()) === true && now - current.beatTime < 2 * init.beatMs) {
+      profiler.rotate().catch((error: unknown) => warnOnce('profiler', `the profiler failed: ${String(error)}`));
+    }
     schedule(result.wakeInMs);
     return;
   }
@@ -230,6 +241,7 @@ async function handleBlock(id: number, lagMs: number, since: number): Promise<vo
     }
     inspector?.close();
     const exiting = Atomics.load(i32, I32.EXITING) === 1;
+    const profile = profiler === undefined ? undefined : await within(profiler.attributeBlock(result.action.startedAt, result.action.turnedAt), PROFILE_TIMEOUT_MS).catch(() => undefined);
     emit({
       ...base,
       state: 'ended',
@@ -239,6 +251,7 @@ async function handleBlock(id: number, lagMs: number, since: number): Promise<vo
       stackTiming: final.timing,
       ...(final.truncated ? { truncated: true } : {}),
       ...(exiting ? { exiting: true } : {}),
+      ...(profile === undefined ? {} : { profile: { samples: profile.samples, share: profile.share, stack: resolveFrames(profile.frames, mapper, init.ownDir) } }),
     });
     state = result.state;
     // Tearing the worker down right after its session disconnected was seen to abort the
@@ -262,6 +275,7 @@ parentPort?.on('message', (message: ToWorker) => {
   stopped = true;
   if (timer !== undefined) clearTimeout(timer);
   inspector?.close();
+  profiler?.close();
   for (const sink of sinks) {
     try {
       sink.close?.();
@@ -273,5 +287,50 @@ parentPort?.on('message', (message: ToWorker) => {
   setTimeout(() => process.exit(0), SESSION_SETTLE_MS);
 });
 
-send({ code: FROM_WORKER.READY, stackCapture: inspector?.available ?? false, reason: inspector === undefined ? 'captureStack is false' : inspector.reason });
-tick();
+/**
+ * At exit the main thread notifies EXIT_NOTIFY and, with the profiler on, waits for DETACHED:
+ * close the sessions (after any block's `ended` is written) so that process.exit() prints
+ * nothing about a debugger, and leave them time to settle before the worker is torn down.
+ */
+async function detachAtExit(): Promise<void> {
+  while (Atomics.load(i32, I32.BLOCKED) === 1) await sleep(5);
+  profiler?.close();
+  inspector?.close();
+  await sleep(SESSION_SETTLE_MS);
+  Atomics.store(i32, I32.PROFILING, 0);
+  Atomics.store(i32, I32.DETACHED, 1);
+  Atomics.notify(i32, I32.DETACHED);
+}
+
+async function boot(): Promise<void> {
+  if (options.profiler) {
+    if (Atomics.load(i32, I32.INSPECTOR) === 1) {
+      warnOnce('profiler', 'the profiler is not started while an inspector port is open (a debugger client would see its profiles)');
+    } else {
+      try {
+        const candidate = new SamplingProfiler((require('node:inspector') as typeof import('node:inspector')).Session);
+        const started = await within(candidate.start().then(() => true), PROFILER_START_TIMEOUT_MS);
+        if (started === true) {
+          profiler = candidate;
+          Atomics.store(i32, I32.PROFILING, 1);
+        } else {
+          candidate.close();
+          warnOnce('profiler', 'the profiler did not start in time; blocks are reported without it');
+        }
+      } catch (error) {
+        warnOnce('profiler', `the profiler could not start: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+  }
+  const exitWait = Atomics.waitAsync(i32, I32.EXIT_NOTIFY, 0);
+  void Promise.resolve(exitWait.value).then(() => detachAtExit());
+  send({
+    code: FROM_WORKER.READY,
+    stackCapture: inspector?.available ?? false,
+    reason: inspector === undefined ? 'captureStack is false' : inspector.reason,
+    profiler: profiler !== undefined,
+  });
+  tick();
+}
+
+void boot();

@@ -32,8 +32,11 @@ function ms(value: number): string {
 export function formatPretty(event: BlockEvent, cwd: string): string {
   const head = `loopwatch: [pid ${event.pid}] block #${event.id}`;
   if (event.state === 'ended') {
-    const culprit = culpritFrame(event.stack);
-    const tail = culprit === undefined ? '' : ` — ${culprit.function} (${displayPath(culprit.file, cwd)}:${culprit.line})`;
+    // A stack taken during the block names the culprit; otherwise the profiler's samples do.
+    const sampled = event.stackTiming !== 'during' && event.profile !== undefined ? culpritFrame(event.profile.stack) : undefined;
+    const culprit = sampled ?? (event.stackTiming === 'during' ? culpritFrame(event.stack) : undefined);
+    const how = sampled === undefined || event.profile === undefined ? '' : ` [profiler: ${Math.round(event.profile.share * 100)}% of ${event.profile.samples} samples]`;
+    const tail = culprit === undefined ? '' : ` — ${culprit.function} (${displayPath(culprit.file, cwd)}:${culprit.line})${how}`;
     return `${head} ended after ${ms(event.durationMs)}${event.exiting === true ? ' (process exiting)' : ''}${tail}\n`;
   }
   const lines = [`${head}: event loop blocked for ${ms(event.durationMs)} so far (threshold ${ms(event.thresholdMs)}, ${event.phase})`];

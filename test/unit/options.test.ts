@@ -19,7 +19,7 @@ function error(fn: () => unknown): LoopwatchError {
 describe('resolveOptions', () => {
   it('has documented defaults and freezes the result', () => {
     const options = resolveOptions(undefined);
-    expect(options).toEqual({ thresholdMs: 100, eventsFile: undefined, log: 'pretty', captureStack: true, maxFrames: 64, captureTimeoutMs: 50 });
+    expect(options).toEqual({ thresholdMs: 100, eventsFile: undefined, log: 'pretty', captureStack: true, maxFrames: 64, captureTimeoutMs: 50, profiler: false });
     expect(Object.isFrozen(options)).toBe(true);
   });
 
@@ -37,7 +37,7 @@ describe('resolveOptions', () => {
     [{ captureStack: 'yes' }, '`captureStack` must be true or false, got "yes"'],
     [{ eventsFile: '' }, '`eventsFile` must be a non-empty file path, got ""'],
     [{ eventsFile: '/no/such/folder/e.ndjson' }, '`eventsFile` must be a file in an existing folder (/no/such/folder does not exist), got "/no/such/folder/e.ndjson"'],
-    [{ thresold: 5 }, 'unknown option `thresold`; known options are thresholdMs, eventsFile, log, captureStack, maxFrames, captureTimeoutMs'],
+    [{ thresold: 5 }, 'unknown option `thresold`; known options are thresholdMs, eventsFile, log, captureStack, maxFrames, captureTimeoutMs, profiler'],
   ])('%j → %s', (input, message) => {
     const e = error(() => resolveOptions(input as never));
     expect(e.code).toBe('ERR_LOOPWATCH_INVALID_OPTION');
@@ -75,6 +75,12 @@ describe('optionsFromEnv', () => {
     const e = error(() => optionsFromEnv({ LOOPWATCH_THRESHOLD_MS: value }));
     expect(e.code).toBe('ERR_LOOPWATCH_INVALID_ENV');
     expect(e.message).toBe(message);
+  });
+
+  it('reads LOOPWATCH_PROFILER as on/off', () => {
+    expect(optionsFromEnv({ LOOPWATCH_PROFILER: 'on' }).profiler).toBe(true);
+    expect(optionsFromEnv({ LOOPWATCH_PROFILER: 'off' }).profiler).toBe(false);
+    expect(error(() => optionsFromEnv({ LOOPWATCH_PROFILER: 'yes' })).message).toBe('LOOPWATCH_PROFILER must be "on" or "off", got "yes"');
   });
 
   it('names the variable for a bad log format', () => {

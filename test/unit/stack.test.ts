@@ -108,6 +108,15 @@ describe('formatPretty', () => {
     );
     expect(formatPretty({ ...event, state: 'ended', durationMs: 1234.5 }, '/app')).toBe('loopwatch: [pid 42] block #3 ended after 1,235 ms — spin (src/a.ts:10)\n');
   });
+  it('names the profiler\'s culprit when the stack was not taken during the block', () => {
+    const profile = { samples: 80, share: 0.62, stack: [{ function: 'loadCatalog', file: '/app/src/c.ts', line: 3, column: 1 }] };
+    expect(formatPretty({ ...event, state: 'ended', stackTiming: 'late', profile }, '/app')).toBe(
+      'loopwatch: [pid 42] block #3 ended after 101 ms — loadCatalog (src/c.ts:3) [profiler: 62% of 80 samples]\n',
+    );
+    // A late stack alone is not presented as the culprit.
+    expect(formatPretty({ ...event, state: 'ended', stackTiming: 'late' }, '/app')).toBe('loopwatch: [pid 42] block #3 ended after 101 ms\n');
+  });
+
   it('says when there is no stack or it is late', () => {
     expect(formatPretty({ ...event, stack: [], stackTiming: 'none' }, '/app')).toContain('no stack');
     expect(formatPretty({ ...event, stackTiming: 'late' }, '/app')).toContain('stack taken late');

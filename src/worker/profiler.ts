@@ -1,0 +1,192 @@
+/**
+ * Opt-in (`profiler: true`): a V8 sampling profiler kept running on the main thread, so that a
+ * block inside one long native call — where the capture interrupt is only served after the
+ * call returns — is still attributed. The samples taken during the block name the culprit
+ * (`loadCatalog < readAll` inside a huge JSON.parse); they are read once the block has ended,
+ * because stopping the profiler is itself served by the main thread.
+ *
+ * Measured facts this follows (Node 20–24):
+ * - `Profiler.start` freezes the main thread for a time proportional to its heap (5–30 ms for a
+ *   small app, ~500 ms for a 400 MB heap), so it is started once, early (at `register` time),
+ *   and never cold-restarted.
+ * - An open `console.profile()` keeps V8's CPU profiler alive across `Profiler.stop`/`start`,
+ *   which makes a rotation cost 0.2–2 ms instead of a heap-sized restart. The profile is
+ *   rotated (bounded memory) only while the loop is healthy.
+ * - Sampling every 10 ms costs ~15 µs a sample (~0.15% CPU); sample times are on the
+ *   `process.hrtime` clock.
+ */
+import type { Session } from 'node:inspector';
+import type { RawFrame } from './capture.js';
+
+const INTERVAL_US = 10_000;
+/** Rotate the running profile this often (bounded memory: ~2,000 samples at 10 ms). */
+export const ROTATE_EVERY_MS = 20_000;
+
+interface CallFrame {
+  readonly functionName: string;
+  readonly url: string;
+  readonly lineNumber: number;
+  readonly columnNumber: number;
+}
+interface ProfileNode {
+  readonly id: number;
+  readonly callFrame: CallFrame;
+  readonly children?: readonly number[];
+}
+export interface Profile {
+  readonly nodes: readonly ProfileNode[];
+  readonly startTime: number;
+  readonly samples?: readonly number[];
+  readonly timeDeltas?: readonly number[];
+}
+
+export interface Attribution {
+  /** Samples taken during the block (JavaScript, native and garbage collection). */
+  readonly samples: number;
+  /** Share of those samples whose stack has the culprit's frame. */
+  readonly share: number;
+  /** The most frequent stack among them, innermost first (1-based positions, not mapped). */
+  readonly frames: readonly RawFrame[];
+}
+
+/** Epoch ms (performance clock) → µs on the hrtime clock the profiler timestamps with. */
+export function hrtimeUs(epochMs: number): number {
+  const offsetUs = Number(process.hrtime.bigint() / 1000n) - (performance.timeOrigin + performance.now()) * 1000;
+  return epochMs * 1000 + offsetUs;
+}
+
+function isUser(frame: CallFrame): boolean {
+  return frame.url !== '' && !frame.url.startsWith('node:');
+}
+
+/**
+ * Groups the samples taken in [fromUs, toUs] by their innermost user frame; returns the
+ * biggest group with its most frequent full stack. Pure: unit-tested on hand-made profiles.
+ */
+export function attribute(profile: Profile, fromUs: number, toUs: number): Attribution | undefined {
+  const nodes = new Map<number, ProfileNode>();
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) {
+    nodes.set(node.id, node);
+    for (const child of node.children ?? []) parent.set(child, node.id);
+  }
+  const samples = profile.samples ?? [];
+  const deltas = profile.timeDeltas ?? [];
+  const byCulprit = new Map<string, { count: number; stacks: Map<string, { count: number; frames: CallFrame[] }> }>();
+  let inWindow = 0;
+  let time = profile.startTime;
+  for (let i = 0; i < samples.length; i++) {
+    time += deltas[i] ?? 0;
+    if (time < fromUs || time > toUs) continue;
+    inWindow++;
+    const frames: CallFrame[] = [];
+    for (let id: number | undefined = samples[i]; id !== undefined; id = parent.get(id)) {
+      const frame = nodes.get(id)?.callFrame;
+      if (frame === undefined || frame.functionName === '(root)') break;
+      frames.push(frame);
+    }
+    const culprit = frames.find(isUser);
+    // (garbage collector), (program), (idle): no stack to attribute.
+    if (culprit === undefined) continue;
+    const key = `${culprit.functionName} ${culprit.url}:${culprit.lineNumber}`;
+    const group = byCulprit.get(key) ?? { count: 0, stacks: new Map() };
+    group.count++;
+    const stackKey = frames.map((f) => `${f.functionName} ${f.url}:${f.lineNumber}:${f.columnNumber}`).join('<');
+    const stack = group.stacks.get(stackKey) ?? { count: 0, frames };
+    stack.count++;
+    group.stacks.set(stackKey, stack);
+    byCulprit.set(key, group);
+  }
+  let best: { count: number; stacks: Map<string, { count: number; frames: CallFrame[] }> } | undefined;
+  for (const group of byCulprit.values()) if (best === undefined || group.count > best.count) best = group;
+  if (best === undefined) return undefined;
+  let top: { count: number; frames: CallFrame[] } | undefined;
+  for (const stack of best.stacks.values()) if (top === undefined || stack.count > top.count) top = stack;
+  return {
+    samples: inWindow,
+    share: Math.round((best.count / inWindow) * 100) / 100,
+    frames: (top?.frames ?? []).map((f) => ({
+      function: f.functionName === '' ? '<anonymous>' : f.functionName,
+      file: f.url === '' ? undefined : f.url,
+      line: f.lineNumber + 1,
+      column: f.columnNumber + 1,
+      async: false,
+    })),
+  };
+}
+
+export class SamplingProfiler {
+  readonly #session: Session;
+  #startedAt = 0;
+  #anchor = 0;
+  #busy = false;
+
+  constructor(SessionClass: typeof import('node:inspector').Session) {
+    this.#session = new SessionClass();
+  }
+
+  #post<T>(method: string, params: object = {}): Promise<T> {
+    return new Promise((resolve, reject) => {
+      this.#session.post(method, params, (error: Error | null, result: unknown) => (error === null ? resolve(result as T) : reject(error)));
+    });
+  }
+
+  #evaluate(expression: string): Promise<unknown> {
+    return this.#post('Runtime.evaluate', { expression, silent: true, disableBreaks: true });
+  }
+
+  /** Connects and starts sampling (the one heap-sized start: call it early). */
+  async start(): Promise<void> {
+    this.#session.connectToMainThread();
+    await this.#post('Profiler.enable');
+    await this.#post('Profiler.setSamplingInterval', { interval: INTERVAL_US });
+    this.#startedAt = Date.now();
+    await this.#post('Profiler.start');
+    await this.#evaluate(`console.profile('loopwatch-${this.#anchor}')`);
+  }
+
+  /** Whether the running profile is old enough to be rotated. */
+  due(now: number): boolean {
+    return !this.#busy && now - this.#startedAt >= ROTATE_EVERY_MS;
+  }
+
+  /** Starts a fresh profile (cheap while the anchor runs). Only while the loop is healthy. */
+  async rotate(): Promise<void> {
+    if (this.#busy) return;
+    this.#busy = true;
+    try {
+      await this.#post('Profiler.stop');
+      this.#startedAt = Date.now();
+      await this.#post('Profiler.start');
+      const old = this.#anchor++;
+      await this.#evaluate(`console.profileEnd('loopwatch-${old}'); console.profile('loopwatch-${this.#anchor}')`);
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  /**
+   * After a block: stops the running profile, attributes the samples in the window (epoch ms)
+   * and starts a fresh profile.
+   */
+  async attributeBlock(fromMs: number, toMs: number): Promise<Attribution | undefined> {
+    if (this.#busy) return undefined;
+    this.#busy = true;
+    try {
+      const { profile } = await this.#post<{ profile: Profile }>('Profiler.stop');
+      this.#startedAt = Date.now();
+      await this.#post('Profiler.start');
+      return attribute(profile, hrtimeUs(fromMs), hrtimeUs(toMs));
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  close(): void {
+    try {
+      this.#session.disconnect();
+    } catch {
+      // already gone
+    }
+  }
+}
