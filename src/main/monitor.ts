@@ -54,6 +54,7 @@ class MonitorImpl implements Monitor {
   readonly #worker: Worker;
   readonly #timer: NodeJS.Timeout;
   readonly #i32: Int32Array;
+  readonly #stamp: () => void;
   readonly #onExit: () => void;
   readonly #onBeforeExit: () => void;
   #stopped: Promise<void> | undefined;
@@ -65,13 +66,18 @@ class MonitorImpl implements Monitor {
     this.#i32 = i32;
     const origin = performance.timeOrigin;
     const timing = performance.nodeTiming;
+    /** The beat's payload: when, and how long the loop has been idle in all. */
+    const stamp = (): void => {
+      f64[F64.BEAT_TIME] = origin + performance.now();
+      f64[F64.BEAT_IDLE] = timing.idleTime;
+    };
+    this.#stamp = stamp;
     // No allocation per beat: three stores and an atomic add. The first timed beat marks the
     // first turn of the loop; every INSPECTOR_CHECK_EVERY beats, whether a debugger may be
     // attached (the worker then gives a paused thread longer to say so).
     let untilCheck = 1;
     const beat = (): void => {
-      f64[F64.BEAT_TIME] = origin + performance.now();
-      f64[F64.BEAT_IDLE] = timing.idleTime;
+      stamp();
       if (--untilCheck === 0) {
         untilCheck = INSPECTOR_CHECK_EVERY;
         i32[I32.LOOP_TURNED] = 1;
@@ -80,8 +86,7 @@ class MonitorImpl implements Monitor {
       i32[I32.EXITING] = 0;
       Atomics.add(i32, I32.SEQ, 1);
     };
-    f64[F64.BEAT_TIME] = origin + performance.now();
-    f64[F64.BEAT_IDLE] = timing.idleTime;
+    stamp();
     i32[I32.INSPECTOR] = inspectorUrl() === undefined ? 0 : 1;
     const beatMs = beatPeriodMs(options.thresholdMs);
     this.#timer = setInterval(beat, beatMs);
@@ -227,9 +232,7 @@ class MonitorImpl implements Monitor {
       const ack = Atomics.load(i32, I32.ACK);
       clearInterval(this.#timer);
       // The last beat: the block is over (the loop is running the exit handlers).
-      const { f64 } = viewsOf(i32.buffer as SharedArrayBuffer);
-      f64[F64.BEAT_TIME] = performance.timeOrigin + performance.now();
-      f64[F64.BEAT_IDLE] = performance.nodeTiming.idleTime;
+      this.#stamp();
       Atomics.add(i32, I32.SEQ, 1);
       Atomics.wait(i32, I32.ACK, ack, EXIT_FLUSH_MS);
     }
