@@ -13,7 +13,8 @@
  *   monitor.on('block') ◄── MessagePort ───────   (delivered once the main loop runs again, or
  *                                                  received synchronously by the exit handler)
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { LoopwatchError } from '../errors.js';
 import { F64, FROM_WORKER, I32, nowMs, TO_WORKER, viewsOf, type FromWorker, type ToWorker, type WorkerInit } from '../protocol/shared.js';
 import type { BlockEvent, StackFrame, StackTiming } from '../types.js';
 import { type CaptureResult, MainThreadInspector } from './capture.js';
@@ -44,6 +45,9 @@ const PROFILER_START_TIMEOUT_MS = 3000;
 /** After the loop recovers, how long to wait for a capture answer still on its way. */
 const LATE_ANSWER_GRACE_MS = 200;
 
+if (isMainThread || (workerData as Partial<WorkerInit> | null)?.buffer === undefined) {
+  throw new LoopwatchError('ERR_LOOPWATCH_UNSUPPORTED', 'loopwatch/worker is the monitor thread that start() spawns; it cannot be loaded on its own');
+}
 const init = workerData as WorkerInit;
 const { options } = init;
 const { i32, f64 } = viewsOf(init.buffer);
