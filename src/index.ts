@@ -18,4 +18,5 @@ export type {
   StackFrame,
   StackTiming,
   StartOptions,
+  ThreadState,
 } from './types.js';

@@ -90,6 +90,19 @@ export interface StackFrame {
  */
 export type StackTiming = 'during' | 'late' | 'none';
 
+/**
+ * What the blocked thread was doing in the kernel when it could not answer a stack capture
+ * (Linux only, read from /proc): `running` on the CPU inside native code (a huge JSON.parse, a
+ * sync hash), `sleeping` in a wait (`waitingIn` is the kernel function, e.g. `do_epoll_wait`
+ * for execSync, with the `children` it waits for), `disk` in uninterruptible I/O.
+ */
+export interface ThreadState {
+  readonly state: 'running' | 'sleeping' | 'disk' | 'other';
+  readonly waitingIn?: string;
+  /** Command lines of the thread's child processes (execSync, spawnSync). */
+  readonly children?: readonly string[];
+}
+
 /** The phase of the process a block happened in. */
 export type Phase = 'startup' | 'running';
 
@@ -121,6 +134,8 @@ export interface BlockEvent {
   readonly exiting?: boolean;
   /** Present (true) when the stack had more frames than `maxFrames` kept. */
   readonly truncated?: boolean;
+  /** `ongoing` only, when the thread did not answer the capture in time (Linux). */
+  readonly threadState?: ThreadState;
   /**
    * `ended` only, with the `profiler` option: what the sampling profiler saw during the block —
    * the samples taken, the share of them in the culprit's frame, and the most frequent stack

@@ -22,6 +22,7 @@ import { sinksFor, type Sink, writeFully } from './sinks.js';
 import { SourceMapper } from './sourcemap.js';
 import { phaseOf, resolveFrames } from './stack.js';
 import { SamplingProfiler } from './profiler.js';
+import { readThreadState } from './threadstate.js';
 import { freshWindow, initialState, type Sample, step, type WatchdogState } from './watchdog.js';
 
 /**
@@ -217,6 +218,8 @@ async function handleBlock(id: number, lagMs: number, since: number): Promise<vo
   const stack = toStack(answer, requestedAt, turnedSince(blockSeq));
   const phase = phaseOf(answer?.frames, answer?.truncated ?? false, Atomics.load(i32, I32.LOOP_TURNED) === 1);
   const base = { type: 'block', id, phase, thresholdMs: options.thresholdMs, pid: init.pid, thread: 'main' } as const;
+  // No answer: the thread is in native code. The kernel can still say what it is doing.
+  const threadState = answer === undefined ? readThreadState(init.pid) : undefined;
   emit({
     ...base,
     state: 'ongoing',
@@ -225,6 +228,7 @@ async function handleBlock(id: number, lagMs: number, since: number): Promise<vo
     stack: stack.frames,
     stackTiming: stack.timing,
     ...(stack.truncated ? { truncated: true } : {}),
+    ...(threadState === undefined ? {} : { threadState }),
   });
 
   // Wait for the loop to turn again.

@@ -29,6 +29,15 @@ function ms(value: number): string {
   return `${Math.round(value).toLocaleString('en-US')} ms`;
 }
 
+function describeThread(event: BlockEvent): string {
+  const thread = event.threadState;
+  if (thread === undefined) return '';
+  if (thread.state === 'running') return ', running on the CPU';
+  const where = thread.waitingIn === undefined ? '' : ` in ${thread.waitingIn}`;
+  const children = thread.children === undefined ? '' : ` for ${thread.children.map((c) => `\`${c}\``).join(', ')}`;
+  return `, ${thread.state === 'disk' ? 'waiting for the disk' : 'waiting'}${where}${children}`;
+}
+
 export function formatPretty(event: BlockEvent, cwd: string): string {
   const head = `loopwatch: [pid ${event.pid}] block #${event.id}`;
   if (event.state === 'ended') {
@@ -41,7 +50,7 @@ export function formatPretty(event: BlockEvent, cwd: string): string {
   }
   const lines = [`${head}: event loop blocked for ${ms(event.durationMs)} so far (threshold ${ms(event.thresholdMs)}, ${event.phase})`];
   if (event.stackTiming === 'none') {
-    lines.push('    (no stack: the blocked thread did not answer in time — probably inside one long native call)');
+    lines.push(`    (no stack: the blocked thread did not answer in time — inside one long native call${describeThread(event)})`);
   } else {
     if (event.stackTiming === 'late') {
       lines.push('    (stack taken late, after the thread answered: the culprit may already have returned)');

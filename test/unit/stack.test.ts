@@ -117,6 +117,14 @@ describe('formatPretty', () => {
     expect(formatPretty({ ...event, state: 'ended', stackTiming: 'late' }, '/app')).toBe('loopwatch: [pid 42] block #3 ended after 101 ms\n');
   });
 
+  it('says what a thread without a stack is doing in the kernel', () => {
+    const none = { ...event, stack: [], stackTiming: 'none' } as const;
+    expect(formatPretty({ ...none, threadState: { state: 'running' } }, '/app')).toContain('inside one long native call, running on the CPU)');
+    expect(formatPretty({ ...none, threadState: { state: 'sleeping', waitingIn: 'do_epoll_wait', children: ['/bin/sh -c sleep 1'] } }, '/app')).toContain(
+      'inside one long native call, waiting in do_epoll_wait for `/bin/sh -c sleep 1`)',
+    );
+  });
+
   it('says when there is no stack or it is late', () => {
     expect(formatPretty({ ...event, stack: [], stackTiming: 'none' }, '/app')).toContain('no stack');
     expect(formatPretty({ ...event, stackTiming: 'late' }, '/app')).toContain('stack taken late');
