@@ -31,7 +31,6 @@ export type WatchdogState =
       readonly start: Sample;
       /** Start of the silence counted: the last beat, or a fresh window's start if later. */
       readonly since: number;
-      readonly detectedAt: number;
     };
 
 export type WatchdogAction =
@@ -125,7 +124,7 @@ export function step(
   }
   const id = blocksSoFar + 1;
   return {
-    state: { kind: 'blocked', id, start: sample, since, detectedAt: now },
+    state: { kind: 'blocked', id, start: sample, since },
     action: { type: 'block-start', id, lagMs, since },
     wakeInMs: pollMs,
   };
