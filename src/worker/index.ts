@@ -164,11 +164,19 @@ function tick(): void {
   const { id, lagMs, since } = result.action;
   void handleBlock(id, lagMs, since).catch((error: unknown) => {
     warnOnce('block', `reporting a block failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    inspector?.close();
     finishBlock();
-    state = freshWindow(config, sample().seq, nowMs());
-    schedule(options.thresholdMs);
+    notABlock();
   });
+}
+
+/**
+ * The silence is not (or no longer) reported: close the session and watch a fresh window, so
+ * that a thread really stuck is reported one threshold later.
+ */
+function notABlock(): void {
+  inspector?.close();
+  state = freshWindow(config, sample().seq, nowMs());
+  schedule(options.thresholdMs);
 }
 
 function finishBlock(): void {
@@ -192,9 +200,7 @@ async function handleBlock(id: number, lagMs: number, since: number): Promise<vo
     // Paused: not a block. Running again after a pause: the thread resumed at some moment
     // since the last probe, so it must now stay silent for a whole threshold of its own.
     pausedBefore = pause === 'paused';
-    inspector?.close();
-    state = freshWindow(config, sample().seq, nowMs());
-    schedule(options.thresholdMs);
+    notABlock();
     return;
   }
   pausedBefore = false;
@@ -208,9 +214,7 @@ async function handleBlock(id: number, lagMs: number, since: number): Promise<vo
     // Served at once with no JavaScript on the stack: the thread was waiting in its event
     // loop (a late timer on a starved machine, Node waiting for a debugger client at exit),
     // answering messages. Nothing is blocking it.
-    inspector?.close();
-    state = freshWindow(config, sample().seq, nowMs());
-    schedule(options.thresholdMs);
+    notABlock();
     return;
   }
   blocks = id;
