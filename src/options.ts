@@ -2,7 +2,8 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { LoopwatchError } from './errors.js';
-import type { LogFormat, ResolvedOptions, StartOptions } from './types.js';
+import { isIP } from 'node:net';
+import type { HangAction, LogFormat, ResolvedOptions, StartOptions } from './types.js';
 
 /**
  * 100 ms: the budget for a response to feel immediate (RAIL), well above ordinary
@@ -11,9 +12,34 @@ import type { LogFormat, ResolvedOptions, StartOptions } from './types.js';
 export const DEFAULT_THRESHOLD_MS = 100;
 export const DEFAULT_MAX_FRAMES = 64;
 export const DEFAULT_CAPTURE_TIMEOUT_MS = 50;
+/**
+ * `/livez` fails after the loop has not turned for 10 s (when no `hangMs` says otherwise): far
+ * above any block worth a report, well below the 30 s a Kubernetes liveness probe with its
+ * defaults (period 10 s, failure threshold 3) takes to act.
+ */
+export const DEFAULT_LIVENESS_MS = 10_000;
+export const DEFAULT_HEALTH_HOST = '127.0.0.1';
+const DAY_MS = 86_400_000;
 
 const LOG_FORMATS: readonly LogFormat[] = ['pretty', 'json', 'off'];
-const KNOWN_OPTIONS = new Set(['thresholdMs', 'eventsFile', 'log', 'captureStack', 'maxFrames', 'captureTimeoutMs', 'profiler']);
+const HANG_ACTIONS: readonly HangAction[] = ['none', 'kill', 'abort'];
+const KNOWN_OPTIONS = new Set([
+  'thresholdMs',
+  'eventsFile',
+  'log',
+  'captureStack',
+  'maxFrames',
+  'captureTimeoutMs',
+  'profiler',
+  'hangMs',
+  'hangAction',
+  'shutdownTimeoutMs',
+  'healthPort',
+  'healthHost',
+  'livenessMs',
+  'readyMaxLagMs',
+  'warmup',
+]);
 
 /** Where a bad value came from, so the message names what the user actually wrote. */
 type Source = { kind: 'option' } | { kind: 'env'; variables: Readonly<Record<string, string>> };
@@ -36,7 +62,9 @@ function describe(value: unknown): string {
   return `a value of type ${typeof value}`;
 }
 
-function number(source: Source, option: keyof StartOptions, value: unknown, fallback: number, min: number, max: number, integer: boolean): number {
+function number(source: Source, option: keyof StartOptions, value: unknown, fallback: number, min: number, max: number, integer: boolean): number;
+function number(source: Source, option: keyof StartOptions, value: unknown, fallback: undefined, min: number, max: number, integer: boolean): number | undefined;
+function number(source: Source, option: keyof StartOptions, value: unknown, fallback: number | undefined, min: number, max: number, integer: boolean): number | undefined {
   if (value === undefined) return fallback;
   const expected = `${integer ? 'an integer' : 'a finite number'} from ${min} to ${max}${option.endsWith('Ms') ? ' (milliseconds)' : ''}`;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
@@ -84,17 +112,45 @@ function resolveWith(source: Source, input: StartOptions): ResolvedOptions {
   if (!LOG_FORMATS.includes(log)) fail(source, 'log', log, `one of ${LOG_FORMATS.map((f) => `"${f}"`).join(', ')}`);
   const captureStack = input.captureStack ?? true;
   if (typeof captureStack !== 'boolean') fail(source, 'captureStack', captureStack, 'true or false');
+  const onOff = source.kind === 'env' ? '"on" or "off"' : 'true or false';
   const profiler = input.profiler ?? false;
-  if (typeof profiler !== 'boolean') fail(source, 'profiler', profiler, source.kind === 'env' ? '"on" or "off"' : 'true or false');
+  if (typeof profiler !== 'boolean') fail(source, 'profiler', profiler, onOff);
+  const warmup = input.warmup ?? false;
+  if (typeof warmup !== 'boolean') fail(source, 'warmup', warmup, onOff);
+  const thresholdMs = number(source, 'thresholdMs', input.thresholdMs, DEFAULT_THRESHOLD_MS, 1, 3_600_000, false);
+  // A hang is a block that lasted long: it cannot be shorter than the threshold of a block.
+  const hangMs = number(source, 'hangMs', input.hangMs, undefined, Math.ceil(thresholdMs), DAY_MS, true);
+  const hangAction = input.hangAction ?? 'none';
+  if (!HANG_ACTIONS.includes(hangAction)) fail(source, 'hangAction', hangAction, `one of ${HANG_ACTIONS.map((a) => `"${a}"`).join(', ')}`);
+  if (hangAction !== 'none' && hangMs === undefined) {
+    fail(source, 'hangAction', hangAction, `"none" unless ${source.kind === 'env' ? 'LOOPWATCH_HANG_MS' : '`hangMs`'} is set (the action needs a limit)`);
+  }
   return Object.freeze({
-    thresholdMs: number(source, 'thresholdMs', input.thresholdMs, DEFAULT_THRESHOLD_MS, 1, 3_600_000, false),
+    thresholdMs,
     eventsFile: eventsFile(source, input.eventsFile),
     log,
     captureStack,
     maxFrames: number(source, 'maxFrames', input.maxFrames, DEFAULT_MAX_FRAMES, 1, 1000, true),
     captureTimeoutMs: number(source, 'captureTimeoutMs', input.captureTimeoutMs, DEFAULT_CAPTURE_TIMEOUT_MS, 10, 60_000, true),
     profiler,
+    hangMs,
+    hangAction,
+    shutdownTimeoutMs: number(source, 'shutdownTimeoutMs', input.shutdownTimeoutMs, undefined, 1, DAY_MS, true),
+    healthPort: number(source, 'healthPort', input.healthPort, undefined, 0, 65_535, true),
+    healthHost: healthHost(source, input.healthHost),
+    livenessMs: number(source, 'livenessMs', input.livenessMs, hangMs ?? DEFAULT_LIVENESS_MS, 1, DAY_MS, true),
+    readyMaxLagMs: number(source, 'readyMaxLagMs', input.readyMaxLagMs, thresholdMs, 1, 3_600_000, false),
+    warmup,
   });
+}
+
+/** An IP address or a host name: no scheme, no port, no spaces. */
+function healthHost(source: Source, value: unknown): string {
+  if (value === undefined) return DEFAULT_HEALTH_HOST;
+  if (typeof value !== 'string' || (isIP(value) === 0 && !/^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})$/.test(value))) {
+    fail(source, 'healthHost', value, 'an IP address or a host name (such as 127.0.0.1, 0.0.0.0 or ::)');
+  }
+  return value;
 }
 
 /** Validates `start()` options once, eagerly. Throws `LoopwatchError` (`ERR_LOOPWATCH_INVALID_OPTION`). */
@@ -112,6 +168,14 @@ export const ENV_NAMES: Partial<Record<keyof StartOptions, string>> = {
   eventsFile: 'LOOPWATCH_EVENTS_FILE',
   log: 'LOOPWATCH_LOG',
   profiler: 'LOOPWATCH_PROFILER',
+  hangMs: 'LOOPWATCH_HANG_MS',
+  hangAction: 'LOOPWATCH_HANG_ACTION',
+  shutdownTimeoutMs: 'LOOPWATCH_SHUTDOWN_TIMEOUT_MS',
+  healthPort: 'LOOPWATCH_HEALTH_PORT',
+  healthHost: 'LOOPWATCH_HEALTH_HOST',
+  livenessMs: 'LOOPWATCH_LIVENESS_MS',
+  readyMaxLagMs: 'LOOPWATCH_READY_MAX_LAG_MS',
+  warmup: 'LOOPWATCH_WARMUP',
 };
 
 /**
@@ -127,18 +191,32 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): ResolvedOptions {
     return value.trim();
   };
   const source: Source = { kind: 'env', variables };
-  const threshold = read('LOOPWATCH_THRESHOLD_MS');
   // Number('') and Number(' ') are 0 and Number('0x10') is 16: accept plain decimals only.
-  if (threshold !== undefined && !/^\d+(\.\d+)?$/.test(threshold)) {
-    fail(source, 'thresholdMs', threshold, 'a number of milliseconds from 1 to 3600000');
-  }
-  const profiler = read('LOOPWATCH_PROFILER');
+  const decimal = (option: keyof StartOptions, expected: string): number | undefined => {
+    const value = read(ENV_NAMES[option] ?? option);
+    if (value === undefined) return undefined;
+    if (!/^\d+(\.\d+)?$/.test(value)) fail(source, option, value, expected);
+    return Number(value);
+  };
+  // Anything but on/off is passed through as is, so the check names it.
+  const flag = (option: keyof StartOptions): boolean | undefined => {
+    const value = read(ENV_NAMES[option] ?? option);
+    return value === 'on' ? true : value === 'off' ? false : (value as unknown as boolean | undefined);
+  };
+  const ms = 'a number of milliseconds';
   const options: StartOptions = {
-    thresholdMs: threshold === undefined ? undefined : Number(threshold),
+    thresholdMs: decimal('thresholdMs', `${ms} from 1 to 3600000`),
     eventsFile: read('LOOPWATCH_EVENTS_FILE'),
     log: read('LOOPWATCH_LOG') as LogFormat | undefined,
-    // Anything but on/off is passed through as is, so the check above names it.
-    profiler: profiler === 'on' ? true : profiler === 'off' ? false : (profiler as unknown as boolean | undefined),
+    profiler: flag('profiler'),
+    hangMs: decimal('hangMs', `a whole ${ms}`),
+    hangAction: read('LOOPWATCH_HANG_ACTION') as HangAction | undefined,
+    shutdownTimeoutMs: decimal('shutdownTimeoutMs', `a whole ${ms}`),
+    healthPort: decimal('healthPort', 'a TCP port number from 0 to 65535'),
+    healthHost: read('LOOPWATCH_HEALTH_HOST'),
+    livenessMs: decimal('livenessMs', `a whole ${ms}`),
+    readyMaxLagMs: decimal('readyMaxLagMs', ms),
+    warmup: flag('warmup'),
   };
   return resolveWith(source, options);
 }

@@ -3,6 +3,13 @@
 /** How loopwatch writes its human report to stderr. */
 export type LogFormat = 'pretty' | 'json' | 'off';
 
+/**
+ * What the worker does when a block lasts `hangMs`: `none` reports it (a `hang` event);
+ * `kill` reports it and ends the process with SIGKILL (exit status 137); `abort` with
+ * SIGABRT (exit status 134, and a core dump where the system keeps them).
+ */
+export type HangAction = 'none' | 'kill' | 'abort';
+
 /** Options of {@link start}. Every field is optional; see `ResolvedOptions` for defaults. */
 export interface StartOptions {
   /**
@@ -53,6 +60,54 @@ export interface StartOptions {
    * @default false (env `LOOPWATCH_PROFILER=on|off`)
    */
   readonly profiler?: boolean | undefined;
+  /**
+   * A block that lasts this long is a hang: the worker writes a `hang` event (with the stack)
+   * and applies `hangAction`. At least `thresholdMs`.
+   * @default undefined — no hang watchdog (env `LOOPWATCH_HANG_MS`)
+   */
+  readonly hangMs?: number | undefined;
+  /**
+   * What to do with a hang: see {@link HangAction}. Needs `hangMs`.
+   * @default 'none' (env `LOOPWATCH_HANG_ACTION`)
+   */
+  readonly hangAction?: HangAction | undefined;
+  /**
+   * After SIGTERM or SIGINT, when the app handles the signal itself (graceful shutdown), the
+   * process must exit within this many milliseconds: otherwise the worker reports what kept
+   * it (the blocked stack, or the open handles) and ends it, as `monitor.exitWithin()` does.
+   * A signal the app does not handle keeps its default effect.
+   * @default undefined — off (env `LOOPWATCH_SHUTDOWN_TIMEOUT_MS`)
+   */
+  readonly shutdownTimeoutMs?: number | undefined;
+  /**
+   * Serve `GET /livez` and `GET /readyz` from the worker on this TCP port (0: any free port,
+   * see `ready`'s `health`). They answer while the main thread is frozen.
+   * @default undefined — no port is opened (env `LOOPWATCH_HEALTH_PORT`)
+   */
+  readonly healthPort?: number | undefined;
+  /**
+   * The address the health endpoints listen on.
+   * @default '127.0.0.1' (env `LOOPWATCH_HEALTH_HOST`)
+   */
+  readonly healthHost?: string | undefined;
+  /**
+   * `/livez` answers 503 once the loop has not turned for this long, in milliseconds.
+   * @default `hangMs` when set, else 10000 (env `LOOPWATCH_LIVENESS_MS`)
+   */
+  readonly livenessMs?: number | undefined;
+  /**
+   * `/readyz` answers 503 while the p99 of the loop's lag over the last 10 s is above this,
+   * in milliseconds.
+   * @default `thresholdMs` (env `LOOPWATCH_READY_MAX_LAG_MS`)
+   */
+  readonly readyMaxLagMs?: number | undefined;
+  /**
+   * The app warms up after it has loaded (caches, connections, a first request): `/readyz`
+   * answers 503 and blocks are in the `startup` phase until it calls `monitor.markReady()`.
+   * Without it the process is ready once its loop first turns.
+   * @default false (env `LOOPWATCH_WARMUP=on|off`)
+   */
+  readonly warmup?: boolean | undefined;
 }
 
 /** Options after validation: every field present, frozen. */
@@ -64,6 +119,14 @@ export interface ResolvedOptions {
   readonly maxFrames: number;
   readonly captureTimeoutMs: number;
   readonly profiler: boolean;
+  readonly hangMs: number | undefined;
+  readonly hangAction: HangAction;
+  readonly shutdownTimeoutMs: number | undefined;
+  readonly healthPort: number | undefined;
+  readonly healthHost: string;
+  readonly livenessMs: number;
+  readonly readyMaxLagMs: number;
+  readonly warmup: boolean;
 }
 
 /** One frame of a captured stack, innermost first. Positions are 1-based and source-mapped. */
@@ -144,6 +207,87 @@ export interface BlockEvent {
   readonly profile?: { readonly samples: number; readonly share: number; readonly stack: readonly StackFrame[] };
 }
 
+/**
+ * What keeps the event loop alive, gathered on the main thread while it still answers:
+ * `process.getActiveResourcesInfo()` counted by kind, and a description of each handle that
+ * says which one it is (a server's address, a socket's peer, a child's command).
+ */
+export interface ActiveResources {
+  /** ISO-8601 time of the snapshot. */
+  readonly at: string;
+  /** Resource kinds and how many of each (`TCPServerWrap`, `Timeout`, `FSReqCallback`…). */
+  readonly counts: Readonly<Record<string, number>>;
+  /** One line per handle, at most 50. */
+  readonly handles: readonly string[];
+}
+
+/**
+ * A `hang` event: a block outlived `hangMs`, or the process outlived an exit deadline. Written
+ * synchronously to stderr and the events file *before* loopwatch acts, so the reason survives
+ * the process.
+ */
+export interface HangEvent {
+  readonly type: 'hang';
+  /** `block`: a block reached `hangMs`. `exit-deadline`: the process did not exit in time. */
+  readonly reason: 'block' | 'exit-deadline';
+  /**
+   * What loopwatch does now: `none` (report only), `kill` (SIGKILL, exit status 137),
+   * `abort` (SIGABRT, 134, core dump), `exit` (the loop still runs: `process.exit(1)` on the
+   * main thread, so its exit handlers run; SIGKILL if that has not ended it within 1 s).
+   */
+  readonly action: HangAction | 'exit';
+  /** `hangMs`, or the exit deadline's length, ms. */
+  readonly limitMs: number;
+  /** ISO-8601 time of the report. */
+  readonly at: string;
+  readonly pid: number;
+  /** The block in progress (the `id` of its `block` events), if the loop is blocked. */
+  readonly blockId?: number;
+  /** How long the loop has not turned, ms (0 when it is running). */
+  readonly blockedMs: number;
+  /** The blocked thread's stack, when the loop is blocked and it could be taken. */
+  readonly stack: readonly StackFrame[];
+  readonly stackTiming: StackTiming;
+  readonly threadState?: ThreadState;
+  /** `exit-deadline` with a running loop: what keeps it alive. */
+  readonly resources?: ActiveResources;
+  /** For `exit-deadline`: what armed it (`SIGTERM`, `exitWithin()`). */
+  readonly cause?: string;
+}
+
+/** Everything the worker writes to the events file and delivers to listeners. */
+export type LoopwatchEvent = BlockEvent | HangEvent;
+
+/** Where the health endpoints listen. */
+export interface HealthAddress {
+  readonly host: string;
+  readonly port: number;
+  /** `http://host:port`, for the probes. */
+  readonly url: string;
+}
+
+/** Options of {@link Monitor.loadShedder}. */
+export interface LoadShedderOptions {
+  /**
+   * Answer 503 while the p99 of the loop's lag over the last 10 s (measured by the worker) is
+   * above this, in milliseconds.
+   * @default the monitor's `readyMaxLagMs`
+   */
+  readonly maxLagMs?: number | undefined;
+  /** The `Retry-After` header of a 503, in seconds. @default 1 */
+  readonly retryAfterS?: number | undefined;
+}
+
+/**
+ * A `node:http`-compatible request handler: answers 503 (and returns true) while the loop
+ * lags; otherwise calls `next` when given (connect / Express style) and returns false.
+ */
+export type LoadShedder = (
+  request: import('node:http').IncomingMessage,
+  response: import('node:http').ServerResponse,
+  next?: (error?: unknown) => void,
+) => boolean;
+
 /** A running monitor. There is one per process; `start()` returns the same one. */
 export interface Monitor {
   /** Resolves once the watchdog is armed in the worker. Never rejects unless awaited. */
@@ -156,7 +300,24 @@ export interface Monitor {
    * a process warning; it never breaks the monitor.
    */
   on(event: 'block', listener: (event: BlockEvent) => void): this;
+  /** A hang (delivered after the loop recovers, so only with `hangAction: 'none'`). */
+  on(event: 'hang', listener: (event: HangEvent) => void): this;
   off(event: 'block', listener: (event: BlockEvent) => void): this;
+  off(event: 'hang', listener: (event: HangEvent) => void): this;
+  /**
+   * The app has warmed up: `/readyz` may answer 200, and later blocks are in the `running`
+   * phase. Only meaningful with the `warmup` option; harmless otherwise.
+   */
+  markReady(): void;
+  /**
+   * Call when graceful shutdown starts: if the process has not exited `ms` milliseconds from
+   * now, the worker reports what kept it — the blocked thread's stack, or the handles that keep
+   * the loop alive — and ends it (see {@link HangEvent.action}). A later call replaces the
+   * deadline. `ms`: an integer from 1 to 86400000.
+   */
+  exitWithin(ms: number): void;
+  /** A request handler that sheds load while the loop lags (see {@link LoadShedder}). */
+  loadShedder(options?: LoadShedderOptions): LoadShedder;
   /** Stop watching, end the worker. Resolves when the worker is gone. */
   stop(): Promise<void>;
 }
@@ -169,4 +330,6 @@ export interface MonitorStatus {
   readonly reason: string | undefined;
   /** Whether the sampling profiler runs (the `profiler` option, and it could start). */
   readonly profiler: boolean;
+  /** Where `/livez` and `/readyz` are served (undefined: not asked for, or the port was taken). */
+  readonly health: HealthAddress | undefined;
 }

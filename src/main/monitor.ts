@@ -14,13 +14,26 @@ import {
   F64,
   FROM_WORKER,
   I32,
+  LAG_RING_SIZE,
   SHARED_BYTES,
   TO_WORKER,
   viewsOf,
   type FromWorker,
   type WorkerInit,
 } from '../protocol/shared.js';
-import type { BlockEvent, Monitor, MonitorStatus, ResolvedOptions, StartOptions } from '../types.js';
+import type {
+  BlockEvent,
+  HangEvent,
+  LoadShedder,
+  LoadShedderOptions,
+  LoopwatchEvent,
+  Monitor,
+  MonitorStatus,
+  ResolvedOptions,
+  StartOptions,
+} from '../types.js';
+import { activeResources } from './resources.js';
+import { loadShedder } from './shed.js';
 
 const debug = debuglog('loopwatch');
 
@@ -36,6 +49,15 @@ const INSPECTOR_CHECK_EVERY = 64;
 /** How long the exiting main thread waits for the worker to write a pending `ended` event. */
 const EXIT_FLUSH_MS = 1000;
 
+/** Exit status when an exit deadline passes with the loop still running (open handles). */
+export const DEADLINE_EXIT_CODE = 1;
+/** While an exit deadline runs, how often the main thread tells the worker what keeps it alive. */
+const RESOURCES_EVERY_MS = 250;
+const MAX_EXIT_WITHIN_MS = 86_400_000;
+const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+/** Lag of one beat, clamped into an Int32 of microseconds (35 minutes). */
+const MAX_LAG_US = 2 ** 31 - 1;
+
 /**
  * The beat period: short enough that a block's start is known to within an eighth of the
  * threshold, long enough to cost nothing (at the default 100 ms threshold, 80 beats a second
@@ -50,7 +72,10 @@ class MonitorImpl implements Monitor {
   readonly #ready: Promise<MonitorStatus>;
   #readySettled = false;
   readonly #port: MessagePort;
-  readonly #listeners = new Set<(event: BlockEvent) => void>();
+  readonly #listeners = { block: new Set<(event: BlockEvent) => void>(), hang: new Set<(event: HangEvent) => void>() };
+  readonly #f64: Float64Array;
+  readonly #onSignal: (signal: NodeJS.Signals) => void;
+  #resourcesTimer: NodeJS.Timeout | undefined;
   readonly #worker: Worker;
   readonly #timer: NodeJS.Timeout;
   readonly #i32: Int32Array;
@@ -62,8 +87,9 @@ class MonitorImpl implements Monitor {
   constructor(options: ResolvedOptions) {
     this.options = options;
     const buffer = new SharedArrayBuffer(SHARED_BYTES);
-    const { i32, f64 } = viewsOf(buffer);
+    const { i32, f64, lagRing } = viewsOf(buffer);
     this.#i32 = i32;
+    this.#f64 = f64;
     const origin = performance.timeOrigin;
     const timing = performance.nodeTiming;
     /** The beat's payload: when, and how long the loop has been idle in all. */
@@ -72,12 +98,19 @@ class MonitorImpl implements Monitor {
       f64[F64.BEAT_IDLE] = timing.idleTime;
     };
     this.#stamp = stamp;
-    // No allocation per beat: three stores and an atomic add. The first timed beat marks the
+    const beatMs = beatPeriodMs(options.thresholdMs);
+    // No allocation per beat: a few stores and an atomic add. How late the beat ran goes into
+    // the lag ring (the worker turns it into percentiles). The first timed beat marks the
     // first turn of the loop; every INSPECTOR_CHECK_EVERY beats, whether a debugger may be
     // attached (the worker then gives a paused thread longer to say so).
     let untilCheck = 1;
+    let previous = performance.now();
     const beat = (): void => {
       stamp();
+      const now = performance.now();
+      const lagUs = Math.round((now - previous - beatMs) * 1000);
+      previous = now;
+      lagRing[(i32[I32.SEQ]! + 1) % LAG_RING_SIZE] = lagUs < 0 ? 0 : lagUs > MAX_LAG_US ? MAX_LAG_US : lagUs;
       if (--untilCheck === 0) {
         untilCheck = INSPECTOR_CHECK_EVERY;
         i32[I32.LOOP_TURNED] = 1;
@@ -88,7 +121,6 @@ class MonitorImpl implements Monitor {
     };
     stamp();
     i32[I32.INSPECTOR] = inspectorUrl() === undefined ? 0 : 1;
-    const beatMs = beatPeriodMs(options.thresholdMs);
     this.#timer = setInterval(beat, beatMs);
     this.#timer.unref();
 
@@ -146,6 +178,17 @@ class MonitorImpl implements Monitor {
     // The next beat clears the flag if a 'beforeExit' listener scheduled more work.
     this.#onBeforeExit = () => Atomics.store(i32, I32.EXITING, 1);
     process.on('beforeExit', this.#onBeforeExit);
+    // Graceful shutdown gets a deadline, but only when the app handles the signal: a signal
+    // nobody else listens to keeps its default effect (the process ends at once).
+    this.#onSignal = (signal) => {
+      if (process.listenerCount(signal) > 1) {
+        this.#armExitDeadline(options.shutdownTimeoutMs ?? 0, signal);
+        return;
+      }
+      for (const name of SHUTDOWN_SIGNALS) process.off(name, this.#onSignal);
+      process.kill(process.pid, signal);
+    };
+    if (options.shutdownTimeoutMs !== undefined) for (const name of SHUTDOWN_SIGNALS) process.on(name, this.#onSignal);
     debug('started: threshold %d ms, beat every %d ms', options.thresholdMs, beatMs);
   }
 
@@ -162,36 +205,86 @@ class MonitorImpl implements Monitor {
   #receive(message: FromWorker, settle: { resolve: (s: MonitorStatus) => void } | undefined): void {
     switch (message.code) {
       case FROM_WORKER.READY:
-        settle?.resolve({ stackCapture: message.stackCapture, reason: message.reason, profiler: message.profiler });
+        settle?.resolve({ stackCapture: message.stackCapture, reason: message.reason, profiler: message.profiler, health: message.health });
+        return;
+      case FROM_WORKER.EXIT:
+        // The worker has written its report; the exit handlers (the app's too) still run.
+        process.exit(message.exitCode);
         return;
       case FROM_WORKER.EVENT:
         this.#deliver(message.event);
         return;
       case FROM_WORKER.WARNING:
-        warn(message.message, message.warningCode);
+        // Already on stderr (the worker writes it there itself, in case this thread is blocked).
+        if (!message.printed) warn(message.message, message.warningCode);
         return;
       default:
         warn(`unknown message from the monitor worker: ${JSON.stringify(message)}`, 'LOOPWATCH_PROTOCOL');
     }
   }
 
-  on(event: 'block', listener: (event: BlockEvent) => void): this {
+  on(event: 'block', listener: (event: BlockEvent) => void): this;
+  on(event: 'hang', listener: (event: HangEvent) => void): this;
+  on(event: 'block' | 'hang', listener: ((event: BlockEvent) => void) | ((event: HangEvent) => void)): this {
     checkListener(event, listener);
-    this.#listeners.add(listener);
+    (this.#listeners[event] as Set<typeof listener>).add(listener);
     return this;
   }
 
-  off(event: 'block', listener: (event: BlockEvent) => void): this {
+  off(event: 'block', listener: (event: BlockEvent) => void): this;
+  off(event: 'hang', listener: (event: HangEvent) => void): this;
+  off(event: 'block' | 'hang', listener: ((event: BlockEvent) => void) | ((event: HangEvent) => void)): this {
     checkListener(event, listener);
-    this.#listeners.delete(listener);
+    (this.#listeners[event] as Set<typeof listener>).delete(listener);
     return this;
+  }
+
+  markReady(): void {
+    Atomics.store(this.#i32, I32.READY, 1);
+  }
+
+  exitWithin(ms: number): void {
+    if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 1 || ms > MAX_EXIT_WITHIN_MS) {
+      throw new LoopwatchError('ERR_LOOPWATCH_INVALID_OPTION', `exitWithin(ms): ms must be an integer from 1 to ${MAX_EXIT_WITHIN_MS}, got ${String(ms)}`);
+    }
+    this.#armExitDeadline(ms, 'exitWithin()');
+  }
+
+  #armExitDeadline(ms: number, cause: string): void {
+    if (this.#stopped !== undefined) return;
+    try {
+      this.#worker.postMessage({ code: TO_WORKER.EXIT_WITHIN, deadline: Date.now() + ms, limitMs: ms, reason: cause });
+      // What keeps the loop alive can only be seen from here, while the loop still turns:
+      // tell the worker now and again until the end (a timer that keeps nothing alive).
+      const tell = (): void => {
+        try {
+          this.#worker.postMessage({ code: TO_WORKER.RESOURCES, resources: activeResources() });
+        } catch (error) {
+          debug('cannot gather the active resources: %s', String(error));
+        }
+      };
+      tell();
+      if (this.#resourcesTimer === undefined) {
+        this.#resourcesTimer = setInterval(tell, RESOURCES_EVERY_MS);
+        this.#resourcesTimer.unref();
+      }
+    } catch (error) {
+      warn(`cannot arm the exit deadline: ${error instanceof Error ? error.message : String(error)}`, 'LOOPWATCH_EXIT_DEADLINE');
+    }
+  }
+
+  loadShedder(options?: LoadShedderOptions): LoadShedder {
+    const f64 = this.#f64;
+    return loadShedder(() => f64[F64.LAG_P99] ?? 0, this.options.readyMaxLagMs, options);
   }
 
   stop(): Promise<void> {
     if (this.#stopped !== undefined) return this.#stopped;
     clearInterval(this.#timer);
+    if (this.#resourcesTimer !== undefined) clearInterval(this.#resourcesTimer);
     process.off('exit', this.#onExit);
     process.off('beforeExit', this.#onBeforeExit);
+    for (const name of SHUTDOWN_SIGNALS) process.off(name, this.#onSignal);
     const global = globalThis as Global;
     if (global[SINGLETON] === this) delete global[SINGLETON];
     this.#port.close();
@@ -209,12 +302,13 @@ class MonitorImpl implements Monitor {
     return this.#stopped;
   }
 
-  #deliver(event: BlockEvent): void {
-    for (const listener of this.#listeners) {
+  #deliver(event: LoopwatchEvent): void {
+    const listeners = (event.type === 'hang' ? this.#listeners.hang : this.#listeners.block) as Set<(event: LoopwatchEvent) => void>;
+    for (const listener of listeners) {
       try {
         listener(event);
       } catch (error) {
-        warn(`a 'block' listener threw: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`, 'LOOPWATCH_LISTENER');
+        warn(`a '${event.type}' listener threw: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`, 'LOOPWATCH_LISTENER');
       }
     }
   }
@@ -247,12 +341,12 @@ class MonitorImpl implements Monitor {
   }
 }
 
-function checkListener(event: unknown, listener: unknown): void {
-  if (event !== 'block') {
-    throw new LoopwatchError('ERR_LOOPWATCH_INVALID_OPTION', `unknown event ${JSON.stringify(event)}; the monitor emits "block"`);
+function checkListener(event: unknown, listener: unknown): asserts event is 'block' | 'hang' {
+  if (event !== 'block' && event !== 'hang') {
+    throw new LoopwatchError('ERR_LOOPWATCH_INVALID_OPTION', `unknown event ${JSON.stringify(event)}; the monitor emits "block" and "hang"`);
   }
   if (typeof listener !== 'function') {
-    throw new LoopwatchError('ERR_LOOPWATCH_INVALID_OPTION', `the 'block' listener must be a function, got ${typeof listener}`);
+    throw new LoopwatchError('ERR_LOOPWATCH_INVALID_OPTION', `the '${event}' listener must be a function, got ${typeof listener}`);
   }
 }
 

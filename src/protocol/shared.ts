@@ -6,7 +6,7 @@
  * touched with Atomics) and a Float64Array (times in epoch milliseconds). Float slots are
  * written before the sequence counter is bumped with `Atomics.add`, which orders them.
  */
-import type { BlockEvent, ResolvedOptions } from '../types.js';
+import type { ActiveResources, HealthAddress, LoopwatchEvent, ResolvedOptions } from '../types.js';
 
 /** Int32 slots. */
 export const I32 = {
@@ -31,6 +31,8 @@ export const I32 = {
   DETACHED: 7,
   /** Worker: 1 while the sampling profiler's session is connected. */
   PROFILING: 8,
+  /** Main: 1 once the app called `monitor.markReady()` (warm-up done). */
+  READY: 9,
 } as const;
 /** A multiple of 2, so that the Float64 slots after them are 8-byte aligned. */
 export const I32_SLOTS = 10;
@@ -41,21 +43,37 @@ export const F64 = {
   BEAT_TIME: 0,
   /** Main: `performance.nodeTiming.idleTime` at the last heartbeat (ms the loop spent idle). */
   BEAT_IDLE: 1,
+  /**
+   * Worker: the p99 of the loop's lag over the recent window, ms (read by the main thread's
+   * load shedder, which must not compute anything itself).
+   */
+  LAG_P99: 2,
 } as const;
-export const F64_SLOTS = 2;
+export const F64_SLOTS = 4;
+
+/**
+ * The lag ring: beat number `seq` writes how late it ran (µs past its period, ≥ 0) at
+ * `seq % LAG_RING_SIZE` before bumping SEQ; the worker drains the entries since its last
+ * visit. 1024 entries last ≥ 1 s at the fastest beat (1 ms), and the worker drains every
+ * 250 ms.
+ */
+export const LAG_RING_SIZE = 1024;
 
 export const F64_BYTE_OFFSET = I32_SLOTS * Int32Array.BYTES_PER_ELEMENT;
-export const SHARED_BYTES = F64_BYTE_OFFSET + F64_SLOTS * Float64Array.BYTES_PER_ELEMENT;
+export const RING_BYTE_OFFSET = F64_BYTE_OFFSET + F64_SLOTS * Float64Array.BYTES_PER_ELEMENT;
+export const SHARED_BYTES = RING_BYTE_OFFSET + LAG_RING_SIZE * Int32Array.BYTES_PER_ELEMENT;
 
 export interface SharedViews {
   readonly i32: Int32Array;
   readonly f64: Float64Array;
+  readonly lagRing: Int32Array;
 }
 
 export function viewsOf(buffer: SharedArrayBuffer): SharedViews {
   return {
     i32: new Int32Array(buffer, 0, I32_SLOTS),
     f64: new Float64Array(buffer, F64_BYTE_OFFSET, F64_SLOTS),
+    lagRing: new Int32Array(buffer, RING_BYTE_OFFSET, LAG_RING_SIZE),
   };
 }
 
@@ -66,26 +84,45 @@ export function nowMs(): number {
 
 /** Worker → main message codes: a closed set; anything else is a bug and is reported. */
 export const FROM_WORKER = {
-  /** The watchdog is armed; says whether stacks can be captured. */
+  /** The watchdog is armed; says whether stacks can be captured and where health is served. */
   READY: 'ready',
-  /** A block event (ongoing or ended) for the main thread's listeners. */
+  /** An event (block ongoing/ended, hang) for the main thread's listeners. */
   EVENT: 'event',
   /** Something went wrong in the worker; becomes a process warning, never an exception. */
   WARNING: 'warning',
+  /**
+   * The exit deadline passed while the loop still runs (open handles keep the process alive):
+   * the main thread ends the process itself, so its exit handlers run.
+   */
+  EXIT: 'exit',
 } as const;
 
 /** Main → worker message codes. */
 export const TO_WORKER = {
   /** Stop watching and close everything; the worker answers with nothing and exits. */
   STOP: 'stop',
+  /** The process must have exited by `deadline` (epoch ms), or the worker reports and ends it. */
+  EXIT_WITHIN: 'exit-within',
+  /** The latest view of what keeps the loop alive, gathered while an exit deadline runs. */
+  RESOURCES: 'resources',
 } as const;
 
 export type FromWorker =
-  | { readonly code: typeof FROM_WORKER.READY; readonly stackCapture: boolean; readonly reason: string | undefined; readonly profiler: boolean }
-  | { readonly code: typeof FROM_WORKER.EVENT; readonly event: BlockEvent }
-  | { readonly code: typeof FROM_WORKER.WARNING; readonly message: string; readonly warningCode: string };
+  | {
+      readonly code: typeof FROM_WORKER.READY;
+      readonly stackCapture: boolean;
+      readonly reason: string | undefined;
+      readonly profiler: boolean;
+      readonly health: HealthAddress | undefined;
+    }
+  | { readonly code: typeof FROM_WORKER.EVENT; readonly event: LoopwatchEvent }
+  | { readonly code: typeof FROM_WORKER.WARNING; readonly message: string; readonly warningCode: string; readonly printed: boolean }
+  | { readonly code: typeof FROM_WORKER.EXIT; readonly exitCode: number };
 
-export type ToWorker = { readonly code: typeof TO_WORKER.STOP };
+export type ToWorker =
+  | { readonly code: typeof TO_WORKER.STOP }
+  | { readonly code: typeof TO_WORKER.EXIT_WITHIN; readonly deadline: number; readonly limitMs: number; readonly reason: string }
+  | { readonly code: typeof TO_WORKER.RESOURCES; readonly resources: ActiveResources };
 
 /** What the main thread hands the worker at spawn time (`workerData`). */
 export interface WorkerInit {

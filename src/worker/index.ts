@@ -16,8 +16,11 @@
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { LoopwatchError } from '../errors.js';
 import { F64, FROM_WORKER, I32, nowMs, TO_WORKER, viewsOf, type FromWorker, type ToWorker, type WorkerInit } from '../protocol/shared.js';
-import type { BlockEvent, StackFrame, StackTiming } from '../types.js';
+import type { ActiveResources, HangEvent, HealthAddress, LoopwatchEvent, StackFrame, StackTiming, ThreadState } from '../types.js';
 import { type CaptureResult, MainThreadInspector } from './capture.js';
+import { type HealthServer, serveHealth } from './health.js';
+import { LagWindow } from './lag.js';
+import { culpritFrame } from './report.js';
 import { sinksFor, type Sink, writeFully } from './sinks.js';
 import { SourceMapper } from './sourcemap.js';
 import { phaseOf, resolveFrames } from './stack.js';
@@ -45,30 +48,43 @@ const PROFILE_TIMEOUT_MS = 1000;
 const PROFILER_START_TIMEOUT_MS = 3000;
 /** After the loop recovers, how long to wait for a capture answer still on its way. */
 const LATE_ANSWER_GRACE_MS = 200;
+/** How long the sinks may take to hand over what they buffer before a hung process is ended. */
+const HANG_FLUSH_MS = 500;
+/** After asking the main thread to exit at a deadline, how long before SIGKILL does it. */
+const EXIT_FALLBACK_MS = 1000;
+/** How often the lag ring is drained (it holds ≥ 1 s of beats). */
+const LAG_DRAIN_MS = 250;
 
 if (isMainThread || (workerData as Partial<WorkerInit> | null)?.buffer === undefined) {
   throw new LoopwatchError('ERR_LOOPWATCH_UNSUPPORTED', 'loopwatch/worker is the monitor thread that start() spawns; it cannot be loaded on its own');
 }
 const init = workerData as WorkerInit;
 const { options } = init;
-const { i32, f64 } = viewsOf(init.buffer);
+const { i32, f64, lagRing } = viewsOf(init.buffer);
 
 function send(message: FromWorker): void {
   init.port.postMessage(message);
 }
 
 const warned = new Set<string>();
+/**
+ * Reports a problem once. Written to stderr from here, so it is out even while the main thread
+ * is blocked; the main thread turns it into a process warning only when it was not (`log: off`),
+ * so it is seen exactly once.
+ */
 function warnOnce(key: string, message: string): void {
   if (warned.has(key)) return;
   warned.add(key);
-  send({ code: FROM_WORKER.WARNING, message, warningCode: 'LOOPWATCH_WORKER' });
+  let printed = false;
   if (options.log !== 'off') {
     try {
       writeFully(2, `loopwatch: ${message}\n`);
+      printed = true;
     } catch {
-      // stderr is gone; the warning message above still reaches the main thread
+      // stderr is gone; the main thread still gets the warning
     }
   }
+  send({ code: FROM_WORKER.WARNING, message, warningCode: 'LOOPWATCH_WORKER', printed });
 }
 
 function sample(): Sample {
@@ -87,7 +103,7 @@ try {
   warnOnce('sinks', `cannot open an output: ${error instanceof Error ? error.message : String(error)}`);
 }
 
-function emit(event: BlockEvent): void {
+function emit(event: LoopwatchEvent): void {
   for (const sink of sinks) {
     try {
       sink.write(event);
@@ -133,6 +149,16 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** The block being reported (from its `ongoing` event until it ends), for health and hangs. */
+let activeBlock: { readonly id: number; readonly since: number; readonly stack: Stack; readonly threadState: ThreadState | undefined } | undefined;
+
+const lag = new LagWindow(lagRing, i32);
+const lagTimer = setInterval(() => {
+  lag.drain(nowMs());
+  f64[F64.LAG_P99] = lag.stats().p99Ms;
+}, LAG_DRAIN_MS);
+let health: HealthServer | undefined;
+
 let state: WatchdogState = initialState(sample(), nowMs());
 let blocks = 0;
 let timer: NodeJS.Timeout | undefined;
@@ -164,6 +190,7 @@ function tick(): void {
   const { id, lagMs, since } = result.action;
   void handleBlock(id, lagMs, since).catch((error: unknown) => {
     warnOnce('block', `reporting a block failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    activeBlock = undefined;
     finishBlock();
     notABlock();
   });
@@ -220,7 +247,9 @@ async function handleBlock(id: number, lagMs: number, since: number): Promise<vo
   blocks = id;
   Atomics.store(i32, I32.BLOCKED, 1);
   const stack = toStack(answer, requestedAt, turnedSince(blockSeq));
-  const phase = phaseOf(answer?.frames, answer?.truncated ?? false, Atomics.load(i32, I32.LOOP_TURNED) === 1);
+  // With warm-up, everything before markReady() is startup.
+  const warming = options.warmup && Atomics.load(i32, I32.READY) === 0;
+  const phase = warming ? 'startup' : phaseOf(answer?.frames, answer?.truncated ?? false, Atomics.load(i32, I32.LOOP_TURNED) === 1);
   const base = { type: 'block', id, phase, thresholdMs: options.thresholdMs, pid: init.pid, thread: 'main' } as const;
   // No answer: the thread is in native code. The kernel can still say what it is doing.
   const threadState = answer === undefined ? readThreadState(init.pid) : undefined;
@@ -234,16 +263,23 @@ async function handleBlock(id: number, lagMs: number, since: number): Promise<vo
     ...(stack.truncated ? { truncated: true } : {}),
     ...(threadState === undefined ? {} : { threadState }),
   });
+  activeBlock = { id, since, stack, threadState };
 
   // Wait for the loop to turn again.
+  let hangReported = false;
   for (;;) {
     const result = step(config, state, sample(), nowMs(), blocks);
     if (result.action.type !== 'block-end') {
       state = result.state;
+      if (!hangReported && options.hangMs !== undefined && nowMs() - since >= options.hangMs) {
+        hangReported = true;
+        await reportHang(answer !== undefined);
+      }
       await sleep(result.wakeInMs);
       if (stopped) return;
       continue;
     }
+    activeBlock = undefined;
     let final = stack;
     if (answer === undefined && pending !== undefined) {
       // Not answered in time: the thread was most likely inside one long native call and
@@ -275,17 +311,133 @@ async function handleBlock(id: number, lagMs: number, since: number): Promise<vo
   }
 }
 
+/**
+ * The block reached `hangMs`. The report is written synchronously (stderr, events file) and
+ * the sinks flushed before the process is ended, so the reason survives it.
+ * @param answering the thread answered the first capture: ask again for where it is now.
+ */
+async function reportHang(answering: boolean): Promise<void> {
+  const block = activeBlock;
+  if (block === undefined || options.hangMs === undefined) return;
+  const fresh = answering ? await captureNow() : undefined;
+  const stack = fresh !== undefined && fresh.frames.length > 0 ? fresh : block.stack;
+  emit(hangEvent('block', options.hangAction, options.hangMs, block.id, nowMs() - block.since, stack, stack.frames.length > 0 ? undefined : readThreadState(init.pid)));
+  if (options.hangAction !== 'none') await endProcess(options.hangAction === 'abort' ? 'SIGABRT' : 'SIGKILL');
+}
+
+function hangEvent(
+  reason: HangEvent['reason'],
+  action: HangEvent['action'],
+  limitMs: number,
+  blockId: number | undefined,
+  blockedMs: number,
+  stack: Stack,
+  threadState: ThreadState | undefined,
+  extra: { resources?: ActiveResources; cause?: string } = {},
+): HangEvent {
+  return {
+    type: 'hang',
+    reason,
+    action,
+    limitMs,
+    at: new Date().toISOString(),
+    pid: init.pid,
+    ...(blockId === undefined ? {} : { blockId }),
+    blockedMs: round(blockedMs),
+    stack: stack.frames,
+    stackTiming: stack.timing,
+    ...(threadState === undefined ? {} : { threadState }),
+    ...extra,
+  };
+}
+
+/** The main thread's stack right now, if it answers within the capture timeout. */
+async function captureNow(): Promise<Stack | undefined> {
+  if (inspector === undefined || !inspector.open()) return undefined;
+  const requestedAt = nowMs();
+  const answer = await within(inspector.capture(), options.captureTimeoutMs);
+  return answer === undefined ? undefined : toStack(answer, requestedAt, turnedSince(sample().seq));
+}
+
+async function endProcess(signal: 'SIGKILL' | 'SIGABRT'): Promise<void> {
+  await within(Promise.allSettled(sinks.map((sink) => sink.flush?.())), HANG_FLUSH_MS);
+  // process.abort() throws in a worker; a signal to the process does what it would.
+  process.kill(init.pid, signal);
+}
+
+let deadline: { timer: NodeJS.Timeout; limitMs: number; cause: string } | undefined;
+/** The main thread's latest view of what keeps its loop alive (sent while a deadline runs). */
+let resources: ActiveResources | undefined;
+
+function armDeadline(at: number, limitMs: number, cause: string): void {
+  if (deadline !== undefined) clearTimeout(deadline.timer);
+  const timer = setTimeout(() => {
+    void onDeadline(limitMs, cause).catch((error: unknown) => {
+      warnOnce('deadline', `acting on the exit deadline failed: ${String(error)}`);
+      process.kill(init.pid, 'SIGKILL');
+    });
+  }, Math.max(0, at - Date.now()));
+  deadline = { timer, limitMs, cause };
+}
+
+/**
+ * The process outlived its exit deadline. A blocked loop is reported with its stack and the
+ * process killed (or aborted); a running loop, with what keeps it alive, and the main thread
+ * is asked to exit (its exit handlers run), with SIGKILL as the fallback.
+ */
+async function onDeadline(limitMs: number, cause: string): Promise<void> {
+  if (stopped) return;
+  const silent = nowMs() - (f64[F64.BEAT_TIME] ?? 0);
+  if (silent >= options.thresholdMs) {
+    const block = activeBlock;
+    const fresh = await captureNow();
+    const stack = fresh ?? block?.stack ?? NO_STACK;
+    const threadState = stack.frames.length > 0 ? undefined : readThreadState(init.pid);
+    const action = options.hangAction === 'abort' ? 'abort' : 'kill';
+    emit(hangEvent('exit-deadline', action, limitMs, block?.id, silent, stack, threadState, { cause }));
+    await endProcess(action === 'abort' ? 'SIGABRT' : 'SIGKILL');
+    return;
+  }
+  emit(hangEvent('exit-deadline', 'exit', limitMs, undefined, 0, NO_STACK, undefined, { cause, ...(resources === undefined ? {} : { resources }) }));
+  await within(Promise.allSettled(sinks.map((sink) => sink.flush?.())), HANG_FLUSH_MS);
+  send({ code: FROM_WORKER.EXIT, exitCode: 1 });
+  setTimeout(() => process.kill(init.pid, 'SIGKILL'), EXIT_FALLBACK_MS);
+}
+
+/** What the health endpoints see. */
+const view = {
+  silentMs: () => Math.max(0, nowMs() - (f64[F64.BEAT_TIME] ?? 0)),
+  block: () => (activeBlock === undefined ? undefined : { id: activeBlock.id, culprit: activeBlock.stack.timing === 'none' ? undefined : culpritFrame(activeBlock.stack.frames) }),
+  started: () => Atomics.load(i32, I32.LOOP_TURNED) === 1 && (!options.warmup || Atomics.load(i32, I32.READY) === 1),
+  lag: () => lag.stats(),
+};
+
 function round(value: number): number {
   return Math.round(value * 10) / 10;
 }
 
 parentPort?.on('message', (message: ToWorker) => {
-  if (message.code !== TO_WORKER.STOP) {
-    warnOnce('protocol', `unknown message from the main thread: ${JSON.stringify(message)}`);
-    return;
+  switch (message.code) {
+    case TO_WORKER.STOP:
+      shutdown();
+      return;
+    case TO_WORKER.EXIT_WITHIN:
+      armDeadline(message.deadline, message.limitMs, message.reason);
+      return;
+    case TO_WORKER.RESOURCES:
+      resources = message.resources;
+      return;
+    default:
+      warnOnce('protocol', `unknown message from the main thread: ${JSON.stringify(message)}`);
   }
+});
+
+function shutdown(): void {
   stopped = true;
   if (timer !== undefined) clearTimeout(timer);
+  if (deadline !== undefined) clearTimeout(deadline.timer);
+  clearInterval(lagTimer);
+  health?.close();
   inspector?.close();
   profiler?.close();
   for (const sink of sinks) {
@@ -297,7 +449,7 @@ parentPort?.on('message', (message: ToWorker) => {
   }
   // Leave the session time to settle before the worker ends (see SESSION_SETTLE_MS).
   setTimeout(() => process.exit(0), SESSION_SETTLE_MS);
-});
+}
 
 /**
  * At exit the main thread notifies EXIT_NOTIFY and, with the profiler on, waits for DETACHED:
@@ -334,6 +486,17 @@ async function boot(): Promise<void> {
       }
     }
   }
+  let address: HealthAddress | undefined;
+  if (options.healthPort !== undefined) {
+    try {
+      health = await serveHealth(options.healthHost, options.healthPort, view, options);
+      address = health.address;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const why = code === 'EADDRINUSE' ? 'the port is already in use' : code === 'EADDRNOTAVAIL' ? 'the address is not available here' : error instanceof Error ? error.message : String(error);
+      warnOnce('health', `cannot serve the health endpoints on ${options.healthHost}:${options.healthPort}: ${why}; the app runs on without them`);
+    }
+  }
   const exitWait = Atomics.waitAsync(i32, I32.EXIT_NOTIFY, 0);
   void Promise.resolve(exitWait.value).then(() => detachAtExit());
   send({
@@ -341,6 +504,7 @@ async function boot(): Promise<void> {
     stackCapture: inspector?.available ?? false,
     reason: inspector === undefined ? 'captureStack is false' : inspector.reason,
     profiler: profiler !== undefined,
+    health: address,
   });
   tick();
 }

@@ -1,6 +1,6 @@
 /** The human report written to stderr while the loop is blocked (`log: 'pretty'`). */
 import { relative, sep } from 'node:path';
-import type { BlockEvent, StackFrame } from '../types.js';
+import type { BlockEvent, HangEvent, LoopwatchEvent, StackFrame, StackTiming, ThreadState } from '../types.js';
 
 /** How many frames the pretty report shows; the events file has them all. */
 const SHOWN_FRAMES = 8;
@@ -29,8 +29,7 @@ function ms(value: number): string {
   return `${Math.round(value).toLocaleString('en-US')} ms`;
 }
 
-function describeThread(event: BlockEvent): string {
-  const thread = event.threadState;
+function describeThread(thread: ThreadState | undefined): string {
   if (thread === undefined) return '';
   if (thread.state === 'running') return ', running on the CPU';
   const where = thread.waitingIn === undefined ? '' : ` in ${thread.waitingIn}`;
@@ -38,7 +37,8 @@ function describeThread(event: BlockEvent): string {
   return `, ${thread.state === 'disk' ? 'waiting for the disk' : 'waiting'}${where}${children}`;
 }
 
-export function formatPretty(event: BlockEvent, cwd: string): string {
+export function formatPretty(event: LoopwatchEvent, cwd: string): string {
+  if (event.type === 'hang') return formatHang(event, cwd);
   const head = `loopwatch: [pid ${event.pid}] block #${event.id}`;
   if (event.state === 'ended') {
     // A stack taken during the block names the culprit; otherwise the profiler's samples do.
@@ -49,23 +49,52 @@ export function formatPretty(event: BlockEvent, cwd: string): string {
     return `${head} ended after ${ms(event.durationMs)}${event.exiting === true ? ' (process exiting)' : ''}${tail}\n`;
   }
   const lines = [`${head}: event loop blocked for ${ms(event.durationMs)} so far (threshold ${ms(event.thresholdMs)}, ${event.phase})`];
-  if (event.stackTiming === 'none') {
-    lines.push(`    (no stack: the blocked thread did not answer in time — inside one long native call${describeThread(event)})`);
+  stackLines(lines, event.stack, event.stackTiming, event.truncated === true, event.threadState, cwd);
+  return `${lines.join('\n')}\n`;
+}
+
+function stackLines(lines: string[], stack: readonly StackFrame[], timing: StackTiming, truncated: boolean, thread: ThreadState | undefined, cwd: string): void {
+  if (timing === 'none') {
+    lines.push(`    (no stack: the blocked thread did not answer in time — inside one long native call${describeThread(thread)})`);
+    return;
+  }
+  if (timing === 'late') lines.push('    (stack taken late, after the thread answered: the culprit may already have returned)');
+  let shown = 0;
+  let hidden = 0;
+  for (const frame of stack) {
+    if (shown >= SHOWN_FRAMES || (isInternal(frame) && shown > 0)) {
+      hidden++;
+      continue;
+    }
+    lines.push(`    at ${formatFrame(frame, cwd)}`);
+    shown++;
+  }
+  if (hidden > 0 || truncated) lines.push(`    … ${hidden}${truncated ? '+' : ''} more frame${hidden === 1 && !truncated ? '' : 's'}`);
+}
+
+const ACTIONS: Record<HangEvent['action'], string> = {
+  none: 'reporting only (hangAction "none")',
+  kill: 'ending the process with SIGKILL',
+  abort: 'ending the process with SIGABRT (core dump where enabled)',
+  exit: 'ending the process with process.exit(1)',
+};
+
+function formatHang(event: HangEvent, cwd: string): string {
+  const head = `loopwatch: [pid ${event.pid}]`;
+  const lines: string[] = [];
+  if (event.reason === 'block') {
+    lines.push(`${head} HANG: block #${event.blockId ?? '?'} has blocked the event loop for ${ms(event.blockedMs)} (hangMs ${ms(event.limitMs)}) — ${ACTIONS[event.action]}`);
   } else {
-    if (event.stackTiming === 'late') {
-      lines.push('    (stack taken late, after the thread answered: the culprit may already have returned)');
-    }
-    let shown = 0;
-    let hidden = 0;
-    for (const frame of event.stack) {
-      if (shown >= SHOWN_FRAMES || (isInternal(frame) && shown > 0)) {
-        hidden++;
-        continue;
-      }
-      lines.push(`    at ${formatFrame(frame, cwd)}`);
-      shown++;
-    }
-    if (hidden > 0 || event.truncated === true) lines.push(`    … ${hidden}${event.truncated === true ? '+' : ''} more frames`);
+    const after = event.cause === undefined ? '' : ` of ${event.cause}`;
+    const state = event.blockedMs > 0 ? `the event loop is blocked (for ${ms(event.blockedMs)})` : 'the event loop runs on, kept alive by what is listed below';
+    lines.push(`${head} the process did not exit within ${ms(event.limitMs)}${after}; ${state} — ${ACTIONS[event.action]}`);
+  }
+  if (event.blockedMs > 0) {
+    stackLines(lines, event.stack, event.stackTiming, false, event.threadState, cwd);
+  } else if (event.resources !== undefined) {
+    const counts = Object.entries(event.resources.counts).map(([kind, count]) => `${kind} ×${count}`);
+    lines.push(`    resources: ${counts.length === 0 ? 'none left' : counts.join(', ')}`);
+    for (const handle of event.resources.handles) lines.push(`    - ${handle}`);
   }
   return `${lines.join('\n')}\n`;
 }

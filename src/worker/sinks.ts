@@ -4,12 +4,15 @@
  * (telemetry, health state, hang policy) are new sinks.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
-import type { BlockEvent, ResolvedOptions } from '../types.js';
+import type { LoopwatchEvent, ResolvedOptions } from '../types.js';
 import { formatPretty } from './report.js';
 
 export interface Sink {
   readonly name: string;
-  write(event: BlockEvent): void;
+  /** Synchronous for the local outputs, so a line is out before the process may be ended. */
+  write(event: LoopwatchEvent): void;
+  /** Hands over what is buffered (telemetry); awaited, with a bound, before a hung process is ended. */
+  flush?(): Promise<void>;
   close?(): void;
 }
 

@@ -8,11 +8,11 @@
  * report machine-readable, so the harness sees each event when it is written — during the
  * block — and can measure detection latency against the fixture's mark.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { BlockEvent } from '../../src/types.js';
+import type { BlockEvent, HangEvent, LoopwatchEvent } from '../../src/types.js';
 
 export const ROOT = resolve(__dirname, '..', '..');
 export const FIXTURES = join(__dirname, 'fixtures');
@@ -37,6 +37,10 @@ export interface RunOptions {
   readonly noEventsFile?: boolean;
   /** Called with every line the child writes (stdout and stderr), as it arrives. */
   readonly onLine?: (line: Line) => void;
+  /** Called with the child once spawned (to signal it). */
+  readonly onSpawn?: (child: ChildProcess) => void;
+  /** Working directory of the child (default: the repository). */
+  readonly cwd?: string;
 }
 
 export interface Line {
@@ -50,10 +54,14 @@ export interface RunResult {
   readonly stdout: readonly Line[];
   readonly stderr: readonly Line[];
   readonly stderrText: string;
-  /** Events from the events file (what the worker wrote). */
+  /** Block events from the events file (what the worker wrote). */
   readonly events: BlockEvent[];
-  /** Events from stderr (LOOPWATCH_LOG=json), with the time each arrived here. */
+  /** Hang events from the events file. */
+  readonly hangs: HangEvent[];
+  /** Block events from stderr (LOOPWATCH_LOG=json), with the time each arrived here. */
   readonly live: { at: number; event: BlockEvent }[];
+  /** Hang events from stderr, with the time each arrived here. */
+  readonly liveHangs: { at: number; event: HangEvent }[];
   /** `MARK name epochMs` lines of the fixture. */
   readonly marks: Map<string, number>;
   readonly wallMs: number;
@@ -93,19 +101,22 @@ export async function run(script: string, options: RunOptions): Promise<RunResul
   for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key];
   const started = Date.now();
   const child = spawn(NODE, [...(options.nodeArgs ?? []), ...preload, script, ...(options.args ?? [])], {
-    cwd: ROOT,
+    cwd: options.cwd ?? ROOT,
     env: env as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  options.onSpawn?.(child);
   const stdout: Line[] = [];
   const stderr: Line[] = [];
   const live: { at: number; event: BlockEvent }[] = [];
+  const liveHangs: { at: number; event: HangEvent }[] = [];
   child.stdout.on('data', splitLines(stdout, options.onLine));
   child.stderr.on(
     'data',
     splitLines(stderr, (line) => {
       options.onLine?.(line);
       if (line.text.startsWith('{"type":"block"')) live.push({ at: line.at, event: JSON.parse(line.text) as BlockEvent });
+      if (line.text.startsWith('{"type":"hang"')) liveHangs.push({ at: line.at, event: JSON.parse(line.text) as HangEvent });
     }),
   );
   let timedOut = false;
@@ -122,12 +133,14 @@ export async function run(script: string, options: RunOptions): Promise<RunResul
     const match = /^MARK (\S+) (\d+(?:\.\d+)?)$/.exec(line.text);
     if (match?.[1] !== undefined) marks.set(match[1], Number(match[2]));
   }
-  const events = existsSync(eventsFile)
+  const all = existsSync(eventsFile)
     ? readFileSync(eventsFile, 'utf8')
         .split('\n')
         .filter((l) => l.length > 0)
-        .map((l) => JSON.parse(l) as BlockEvent)
+        .map((l) => JSON.parse(l) as LoopwatchEvent)
     : [];
+  const events = all.filter((e): e is BlockEvent => e.type === 'block');
+  const hangs = all.filter((e): e is HangEvent => e.type === 'hang');
   return {
     code,
     signal,
@@ -135,7 +148,9 @@ export async function run(script: string, options: RunOptions): Promise<RunResul
     stderr,
     stderrText: stderr.map((l) => l.text).join('\n'),
     events,
+    hangs,
     live,
+    liveHangs,
     marks,
     wallMs: Date.now() - started,
     timedOut,
@@ -148,7 +163,7 @@ export function describeRun(result: RunResult): string {
     `exit ${result.code} signal ${result.signal}${result.timedOut ? ' (timed out)' : ''} after ${result.wallMs} ms`,
     `stdout:\n${result.stdout.map((l) => l.text).join('\n')}`,
     `stderr:\n${result.stderrText}`,
-    `events:\n${result.events.map((e) => JSON.stringify(e)).join('\n')}`,
+    `events:\n${[...result.events, ...result.hangs].map((e) => JSON.stringify(e)).join('\n')}`,
   ].join('\n');
 }
 

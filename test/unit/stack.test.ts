@@ -104,7 +104,7 @@ describe('formatPretty', () => {
   };
   it('shows the culprit with paths relative to the working directory', () => {
     expect(formatPretty(event, '/app')).toBe(
-      'loopwatch: [pid 42] block #3: event loop blocked for 101 ms so far (threshold 100 ms, running)\n    at spin (src/a.ts:10:3)\n    … 1 more frames\n',
+      'loopwatch: [pid 42] block #3: event loop blocked for 101 ms so far (threshold 100 ms, running)\n    at spin (src/a.ts:10:3)\n    … 1 more frame\n',
     );
     expect(formatPretty({ ...event, state: 'ended', durationMs: 1234.5 }, '/app')).toBe('loopwatch: [pid 42] block #3 ended after 1,235 ms — spin (src/a.ts:10)\n');
   });

@@ -1,0 +1,38 @@
+/**
+ * Load shedding fed by the worker's view of the loop: the worker keeps the p99 of the recent
+ * lag in the shared buffer, so deciding costs the request one read of a float.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LoopwatchError } from '../errors.js';
+import type { LoadShedder, LoadShedderOptions } from '../types.js';
+
+export function loadShedder(lagP99: () => number, defaultMaxLagMs: number, options: LoadShedderOptions | undefined): LoadShedder {
+  if (options !== undefined && (typeof options !== 'object' || options === null)) {
+    throw new LoopwatchError('ERR_LOOPWATCH_INVALID_OPTION', 'loadShedder options must be an object');
+  }
+  const maxLagMs = options?.maxLagMs ?? defaultMaxLagMs;
+  if (typeof maxLagMs !== 'number' || !Number.isFinite(maxLagMs) || maxLagMs <= 0) {
+    throw new LoopwatchError('ERR_LOOPWATCH_INVALID_OPTION', `\`maxLagMs\` must be a positive number of milliseconds, got ${String(maxLagMs)}`);
+  }
+  const retryAfterS = options?.retryAfterS ?? 1;
+  if (typeof retryAfterS !== 'number' || !Number.isInteger(retryAfterS) || retryAfterS < 0 || retryAfterS > 86_400) {
+    throw new LoopwatchError('ERR_LOOPWATCH_INVALID_OPTION', `\`retryAfterS\` must be an integer from 0 to 86400, got ${String(retryAfterS)}`);
+  }
+  const retryAfter = String(retryAfterS);
+  return (request: IncomingMessage, response: ServerResponse, next?: (error?: unknown) => void): boolean => {
+    const lag = lagP99();
+    if (lag <= maxLagMs) {
+      next?.();
+      return false;
+    }
+    const body = `${JSON.stringify({ status: 'overloaded', lagP99Ms: Math.round(lag * 10) / 10, maxLagMs })}\n`;
+    response.writeHead(503, {
+      'content-type': 'application/json',
+      'retry-after': retryAfter,
+      'cache-control': 'no-store',
+      'content-length': Buffer.byteLength(body),
+    });
+    response.end(request.method === 'HEAD' ? undefined : body);
+    return true;
+  };
+}

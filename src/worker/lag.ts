@@ -1,0 +1,71 @@
+/**
+ * The loop's recent lag, from the ring the main thread's heartbeat fills (how late each beat
+ * ran). Unlike `monitorEventLoopDelay` on Node ≤ 24 it has no sampling-resolution floor: an
+ * idle loop shows ~0–1 ms (timer granularity), not the resolution. A block shows up as one
+ * late beat once it has ended; while it lasts, the silence since the last beat says more.
+ */
+import { I32, LAG_RING_SIZE } from '../protocol/shared.js';
+
+export interface LagStats {
+  /** The window the figures cover, ms. */
+  readonly windowMs: number;
+  /** Beats in the window. */
+  readonly samples: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+}
+
+/** How far back the figures look. */
+export const LAG_WINDOW_MS = 10_000;
+
+export class LagWindow {
+  readonly #ring: Int32Array;
+  readonly #i32: Int32Array;
+  readonly #windowMs: number;
+  /** Batches of lags (µs) with the time they were drained, oldest first. */
+  readonly #batches: { at: number; lags: Int32Array }[] = [];
+  #seq: number;
+  #cached: LagStats | undefined;
+
+  constructor(ring: Int32Array, i32: Int32Array, windowMs = LAG_WINDOW_MS) {
+    this.#ring = ring;
+    this.#i32 = i32;
+    this.#windowMs = windowMs;
+    this.#seq = Atomics.load(i32, I32.SEQ);
+  }
+
+  /** Takes the beats since the last call. Call at least every 250 ms. */
+  drain(now: number): void {
+    const seq = Atomics.load(this.#i32, I32.SEQ);
+    // More beats than the ring holds since the last visit: the oldest are gone; keep the rest.
+    const count = Math.min(seq - this.#seq, LAG_RING_SIZE);
+    this.#seq = seq;
+    if (count > 0) {
+      const lags = new Int32Array(count);
+      for (let i = 0; i < count; i++) lags[i] = this.#ring[(seq - count + 1 + i) % LAG_RING_SIZE] ?? 0;
+      this.#batches.push({ at: now, lags });
+    }
+    while (this.#batches.length > 0 && (this.#batches[0]?.at ?? now) < now - this.#windowMs) this.#batches.shift();
+    this.#cached = undefined;
+  }
+
+  stats(): LagStats {
+    if (this.#cached !== undefined) return this.#cached;
+    const total = this.#batches.reduce((sum, batch) => sum + batch.lags.length, 0);
+    const all = new Int32Array(total);
+    let offset = 0;
+    for (const batch of this.#batches) {
+      all.set(batch.lags, offset);
+      offset += batch.lags.length;
+    }
+    all.sort();
+    const at = (q: number): number => (total === 0 ? 0 : round((all[Math.min(total - 1, Math.ceil(q * total) - 1)] ?? 0) / 1000));
+    this.#cached = { windowMs: this.#windowMs, samples: total, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: total === 0 ? 0 : round((all[total - 1] ?? 0) / 1000) };
+    return this.#cached;
+  }
+}
+
+function round(value: number): number {
+  return Math.round(value * 10) / 10;
+}
