@@ -9,8 +9,15 @@ export { start } from './main/monitor.js';
 export { LoopwatchError, type LoopwatchErrorCode } from './errors.js';
 export { DEFAULT_THRESHOLD_MS } from './options.js';
 export type {
+  ActiveResources,
   BlockEvent,
+  HangAction,
+  HangEvent,
+  HealthAddress,
+  LoadShedder,
+  LoadShedderOptions,
   LogFormat,
+  LoopwatchEvent,
   Monitor,
   MonitorStatus,
   Phase,

@@ -204,17 +204,18 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): ResolvedOptions {
     return value === 'on' ? true : value === 'off' ? false : (value as unknown as boolean | undefined);
   };
   const ms = 'a number of milliseconds';
+  const whole = 'a whole number of milliseconds';
   const options: StartOptions = {
     thresholdMs: decimal('thresholdMs', `${ms} from 1 to 3600000`),
     eventsFile: read('LOOPWATCH_EVENTS_FILE'),
     log: read('LOOPWATCH_LOG') as LogFormat | undefined,
     profiler: flag('profiler'),
-    hangMs: decimal('hangMs', `a whole ${ms}`),
+    hangMs: decimal('hangMs', whole),
     hangAction: read('LOOPWATCH_HANG_ACTION') as HangAction | undefined,
-    shutdownTimeoutMs: decimal('shutdownTimeoutMs', `a whole ${ms}`),
+    shutdownTimeoutMs: decimal('shutdownTimeoutMs', whole),
     healthPort: decimal('healthPort', 'a TCP port number from 0 to 65535'),
     healthHost: read('LOOPWATCH_HEALTH_HOST'),
-    livenessMs: decimal('livenessMs', `a whole ${ms}`),
+    livenessMs: decimal('livenessMs', whole),
     readyMaxLagMs: decimal('readyMaxLagMs', ms),
     warmup: flag('warmup'),
   };

@@ -110,7 +110,7 @@ class MonitorImpl implements Monitor {
       const now = performance.now();
       const lagUs = Math.round((now - previous - beatMs) * 1000);
       previous = now;
-      lagRing[(i32[I32.SEQ]! + 1) % LAG_RING_SIZE] = lagUs < 0 ? 0 : lagUs > MAX_LAG_US ? MAX_LAG_US : lagUs;
+      lagRing[(i32[I32.SEQ]! + 1) & (LAG_RING_SIZE - 1)] = lagUs < 0 ? 0 : lagUs > MAX_LAG_US ? MAX_LAG_US : lagUs;
       if (--untilCheck === 0) {
         untilCheck = INSPECTOR_CHECK_EVERY;
         i32[I32.LOOP_TURNED] = 1;
@@ -240,6 +240,8 @@ class MonitorImpl implements Monitor {
   }
 
   markReady(): void {
+    if (Atomics.load(this.#i32, I32.READY) === 1) return;
+    Atomics.store(this.#i32, I32.READY_SEQ, Atomics.load(this.#i32, I32.SEQ));
     Atomics.store(this.#i32, I32.READY, 1);
   }
 

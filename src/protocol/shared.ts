@@ -33,9 +33,11 @@ export const I32 = {
   PROFILING: 8,
   /** Main: 1 once the app called `monitor.markReady()` (warm-up done). */
   READY: 9,
+  /** Main: the heartbeat sequence number when `markReady()` was called (warm-up lag ends there). */
+  READY_SEQ: 10,
 } as const;
 /** A multiple of 2, so that the Float64 slots after them are 8-byte aligned. */
-export const I32_SLOTS = 10;
+export const I32_SLOTS = 12;
 
 /** Float64 slots (indexes into a Float64Array over the same buffer, after the Int32 slots). */
 export const F64 = {
@@ -53,7 +55,7 @@ export const F64_SLOTS = 4;
 
 /**
  * The lag ring: beat number `seq` writes how late it ran (µs past its period, ≥ 0) at
- * `seq % LAG_RING_SIZE` before bumping SEQ; the worker drains the entries since its last
+ * `seq & (LAG_RING_SIZE - 1)` (a power of two, so a wrapped, negative seq indexes right too) before bumping SEQ; the worker drains the entries since its last
  * visit. 1024 entries last ≥ 1 s at the fastest beat (1 ms), and the worker drains every
  * 250 ms.
  */

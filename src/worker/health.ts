@@ -36,6 +36,8 @@ const MAX_CONNECTIONS = 16;
 const HEADERS_TIMEOUT_MS = 2000;
 const REQUEST_TIMEOUT_MS = 5000;
 const KEEP_ALIVE_MS = 5000;
+/** A connection that sends nothing for this long is closed (a probe sends at once). */
+const IDLE_SOCKET_MS = 2000;
 const MAX_HEADER_BYTES = 8192;
 /** How often idle and slow connections are checked against the timeouts (Node's default: 30 s). */
 const CHECK_CONNECTIONS_MS = 500;
@@ -135,9 +137,13 @@ export function serveHealth(host: string, port: number, view: LoopView, limits: 
   server.maxConnections = MAX_CONNECTIONS;
   server.headersTimeout = HEADERS_TIMEOUT_MS;
   server.keepAliveTimeout = KEEP_ALIVE_MS;
-  // Garbage on the wire: a plain 400 when the socket can still take it, then close.
-  server.on('clientError', (_error: Error, socket: Socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+  // No 'timeout' listener: Node destroys the idle socket.
+  server.setTimeout(IDLE_SOCKET_MS);
+  // Garbage on the wire: a plain 400 (431 for oversized headers) when the socket can still
+  // take it, then close.
+  server.on('clientError', (error: Error & { code?: string }, socket: Socket) => {
+    const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
     else socket.destroy();
   });
   return new Promise((resolve, reject) => {

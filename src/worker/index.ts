@@ -409,7 +409,11 @@ const view = {
   silentMs: () => Math.max(0, nowMs() - (f64[F64.BEAT_TIME] ?? 0)),
   block: () => (activeBlock === undefined ? undefined : { id: activeBlock.id, culprit: activeBlock.stack.timing === 'none' ? undefined : culpritFrame(activeBlock.stack.frames) }),
   started: () => Atomics.load(i32, I32.LOOP_TURNED) === 1 && (!options.warmup || Atomics.load(i32, I32.READY) === 1),
-  lag: () => lag.stats(),
+  lag: () => {
+    lag.drain(nowMs());
+    // With warm-up, the lag of the warm-up itself does not count against readiness.
+    return lag.stats(options.warmup ? Atomics.load(i32, I32.READY_SEQ) : 0);
+  },
 };
 
 function round(value: number): number {

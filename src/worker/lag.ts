@@ -23,10 +23,10 @@ export class LagWindow {
   readonly #ring: Int32Array;
   readonly #i32: Int32Array;
   readonly #windowMs: number;
-  /** Batches of lags (µs) with the time they were drained, oldest first. */
-  readonly #batches: { at: number; lags: Int32Array }[] = [];
+  /** Batches of lags (µs) with the time they were drained and the beat number of the first, oldest first. */
+  readonly #batches: { at: number; firstSeq: number; lags: Int32Array }[] = [];
   #seq: number;
-  #cached: LagStats | undefined;
+  #cached: { fromSeq: number; stats: LagStats } | undefined;
 
   constructor(ring: Int32Array, i32: Int32Array, windowMs = LAG_WINDOW_MS) {
     this.#ring = ring;
@@ -39,30 +39,39 @@ export class LagWindow {
   drain(now: number): void {
     const seq = Atomics.load(this.#i32, I32.SEQ);
     // More beats than the ring holds since the last visit: the oldest are gone; keep the rest.
-    const count = Math.min(seq - this.#seq, LAG_RING_SIZE);
+    // Int32 arithmetic throughout: SEQ wraps after 2^31 beats (25 days at the fastest beat).
+    const count = Math.min((seq - this.#seq) | 0, LAG_RING_SIZE);
     this.#seq = seq;
     if (count > 0) {
       const lags = new Int32Array(count);
-      for (let i = 0; i < count; i++) lags[i] = this.#ring[(seq - count + 1 + i) % LAG_RING_SIZE] ?? 0;
-      this.#batches.push({ at: now, lags });
+      const first = (seq - count + 1) | 0;
+      for (let i = 0; i < count; i++) lags[i] = this.#ring[(first + i) & (LAG_RING_SIZE - 1)] ?? 0;
+      this.#batches.push({ at: now, firstSeq: first, lags });
     }
     while (this.#batches.length > 0 && (this.#batches[0]?.at ?? now) < now - this.#windowMs) this.#batches.shift();
     this.#cached = undefined;
   }
 
-  stats(): LagStats {
-    if (this.#cached !== undefined) return this.#cached;
-    const total = this.#batches.reduce((sum, batch) => sum + batch.lags.length, 0);
+  /** Percentiles over the window, counting only beats after `afterSeq` (the end of a warm-up). */
+  stats(afterSeq = 0): LagStats {
+    if (this.#cached?.fromSeq === afterSeq) return this.#cached.stats;
+    const kept: Int32Array[] = [];
+    for (const batch of this.#batches) {
+      const skip = afterSeq === 0 ? 0 : Math.max(0, ((afterSeq - batch.firstSeq) | 0) + 1);
+      if (skip < batch.lags.length) kept.push(skip === 0 ? batch.lags : batch.lags.subarray(skip));
+    }
+    const total = kept.reduce((sum, lags) => sum + lags.length, 0);
     const all = new Int32Array(total);
     let offset = 0;
-    for (const batch of this.#batches) {
-      all.set(batch.lags, offset);
-      offset += batch.lags.length;
+    for (const lags of kept) {
+      all.set(lags, offset);
+      offset += lags.length;
     }
     all.sort();
     const at = (q: number): number => (total === 0 ? 0 : round((all[Math.min(total - 1, Math.ceil(q * total) - 1)] ?? 0) / 1000));
-    this.#cached = { windowMs: this.#windowMs, samples: total, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: total === 0 ? 0 : round((all[total - 1] ?? 0) / 1000) };
-    return this.#cached;
+    const stats = { windowMs: this.#windowMs, samples: total, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: total === 0 ? 0 : round((all[total - 1] ?? 0) / 1000) };
+    this.#cached = { fromSeq: afterSeq, stats };
+    return stats;
   }
 }
 

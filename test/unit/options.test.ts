@@ -19,7 +19,23 @@ function error(fn: () => unknown): LoopwatchError {
 describe('resolveOptions', () => {
   it('has documented defaults and freezes the result', () => {
     const options = resolveOptions(undefined);
-    expect(options).toEqual({ thresholdMs: 100, eventsFile: undefined, log: 'pretty', captureStack: true, maxFrames: 64, captureTimeoutMs: 50, profiler: false });
+    expect(options).toEqual({
+      thresholdMs: 100,
+      eventsFile: undefined,
+      log: 'pretty',
+      captureStack: true,
+      maxFrames: 64,
+      captureTimeoutMs: 50,
+      profiler: false,
+      hangMs: undefined,
+      hangAction: 'none',
+      shutdownTimeoutMs: undefined,
+      healthPort: undefined,
+      healthHost: '127.0.0.1',
+      livenessMs: 10_000,
+      readyMaxLagMs: 100,
+      warmup: false,
+    });
     expect(Object.isFrozen(options)).toBe(true);
   });
 
@@ -37,7 +53,17 @@ describe('resolveOptions', () => {
     [{ captureStack: 'yes' }, '`captureStack` must be true or false, got "yes"'],
     [{ eventsFile: '' }, '`eventsFile` must be a non-empty file path, got ""'],
     [{ eventsFile: '/no/such/folder/e.ndjson' }, '`eventsFile` must be a file in an existing folder (/no/such/folder does not exist), got "/no/such/folder/e.ndjson"'],
-    [{ thresold: 5 }, 'unknown option `thresold`; known options are thresholdMs, eventsFile, log, captureStack, maxFrames, captureTimeoutMs, profiler'],
+    [
+      { thresold: 5 },
+      'unknown option `thresold`; known options are thresholdMs, eventsFile, log, captureStack, maxFrames, captureTimeoutMs, profiler, hangMs, hangAction, shutdownTimeoutMs, healthPort, healthHost, livenessMs, readyMaxLagMs, warmup',
+    ],
+    [{ hangMs: 50 }, '`hangMs` must be an integer from 100 to 86400000 (milliseconds), got 50'],
+    [{ hangAction: 'kill' }, '`hangAction` must be "none" unless `hangMs` is set (the action needs a limit), got "kill"'],
+    [{ hangMs: 1000, hangAction: 'exit' }, '`hangAction` must be one of "none", "kill", "abort", got "exit"'],
+    [{ healthPort: 70_000 }, '`healthPort` must be an integer from 0 to 65535, got 70000'],
+    [{ healthHost: 'http://x' }, '`healthHost` must be an IP address or a host name (such as 127.0.0.1, 0.0.0.0 or ::), got "http://x"'],
+    [{ shutdownTimeoutMs: 0 }, '`shutdownTimeoutMs` must be an integer from 1 to 86400000 (milliseconds), got 0'],
+    [{ warmup: 1 }, '`warmup` must be true or false, got 1'],
   ])('%j → %s', (input, message) => {
     const e = error(() => resolveOptions(input as never));
     expect(e.code).toBe('ERR_LOOPWATCH_INVALID_OPTION');
@@ -81,6 +107,36 @@ describe('optionsFromEnv', () => {
     expect(optionsFromEnv({ LOOPWATCH_PROFILER: 'on' }).profiler).toBe(true);
     expect(optionsFromEnv({ LOOPWATCH_PROFILER: 'off' }).profiler).toBe(false);
     expect(error(() => optionsFromEnv({ LOOPWATCH_PROFILER: 'yes' })).message).toBe('LOOPWATCH_PROFILER must be "on" or "off", got "yes"');
+  });
+
+  it('reads the hang, shutdown and health variables', () => {
+    expect(
+      optionsFromEnv({
+        LOOPWATCH_HANG_MS: '2000',
+        LOOPWATCH_HANG_ACTION: 'kill',
+        LOOPWATCH_SHUTDOWN_TIMEOUT_MS: '5000',
+        LOOPWATCH_HEALTH_PORT: '9464',
+        LOOPWATCH_HEALTH_HOST: '0.0.0.0',
+        LOOPWATCH_READY_MAX_LAG_MS: '250',
+        LOOPWATCH_WARMUP: 'on',
+      }),
+    ).toMatchObject({ hangMs: 2000, hangAction: 'kill', shutdownTimeoutMs: 5000, healthPort: 9464, healthHost: '0.0.0.0', livenessMs: 2000, readyMaxLagMs: 250, warmup: true });
+    // Liveness follows the hang limit unless it is set itself.
+    expect(optionsFromEnv({ LOOPWATCH_HANG_MS: '3000', LOOPWATCH_LIVENESS_MS: '1500' }).livenessMs).toBe(1500);
+  });
+
+  it.each([
+    [{ LOOPWATCH_HANG_ACTION: 'kill' }, 'LOOPWATCH_HANG_ACTION must be "none" unless LOOPWATCH_HANG_MS is set (the action needs a limit), got "kill"'],
+    [{ LOOPWATCH_HANG_MS: '1000', LOOPWATCH_HANG_ACTION: 'restart' }, 'LOOPWATCH_HANG_ACTION must be one of "none", "kill", "abort", got "restart"'],
+    [{ LOOPWATCH_HANG_MS: '1s' }, 'LOOPWATCH_HANG_MS must be a whole number of milliseconds, got "1s"'],
+    [{ LOOPWATCH_HANG_MS: '50' }, 'LOOPWATCH_HANG_MS must be an integer from 100 to 86400000 (milliseconds), got "50"'],
+    [{ LOOPWATCH_HEALTH_PORT: 'http' }, 'LOOPWATCH_HEALTH_PORT must be a TCP port number from 0 to 65535, got "http"'],
+    [{ LOOPWATCH_HEALTH_PORT: '65536' }, 'LOOPWATCH_HEALTH_PORT must be an integer from 0 to 65535, got "65536"'],
+    [{ LOOPWATCH_WARMUP: 'true' }, 'LOOPWATCH_WARMUP must be "on" or "off", got "true"'],
+  ])('%j', (variables, message) => {
+    const e = error(() => optionsFromEnv(variables));
+    expect(e.code).toBe('ERR_LOOPWATCH_INVALID_ENV');
+    expect(e.message).toBe(message);
   });
 
   it('names the variable for a bad log format', () => {
