@@ -20,7 +20,7 @@ import type { ActiveResources, HangEvent, HealthAddress, LoopwatchEvent, StackFr
 import { type CaptureResult, MainThreadInspector } from './capture.js';
 import { type HealthServer, serveHealth } from './health.js';
 import { LagWindow } from './lag.js';
-import { culpritFrame } from './report.js';
+import { culpritFrame, formatPretty } from './report.js';
 import { sinksFor, type Sink, writeFully } from './sinks.js';
 import { SourceMapper } from './sourcemap.js';
 import { phaseOf, resolveFrames } from './stack.js';
@@ -321,7 +321,9 @@ async function reportHang(answering: boolean): Promise<void> {
   if (block === undefined || options.hangMs === undefined) return;
   const fresh = answering ? await captureNow() : undefined;
   const stack = fresh !== undefined && fresh.frames.length > 0 ? fresh : block.stack;
-  emit(hangEvent('block', options.hangAction, options.hangMs, block.id, nowMs() - block.since, stack, stack.frames.length > 0 ? undefined : readThreadState(init.pid)));
+  const event = hangEvent('block', options.hangAction, options.hangMs, block.id, nowMs() - block.since, stack, stack.frames.length > 0 ? undefined : readThreadState(init.pid));
+  if (options.hangAction === 'none') emit(event);
+  else emitFinal(event);
   if (options.hangAction !== 'none') await endProcess(options.hangAction === 'abort' ? 'SIGABRT' : 'SIGKILL');
 }
 
@@ -359,6 +361,20 @@ async function captureNow(): Promise<Stack | undefined> {
   return answer === undefined ? undefined : toStack(answer, requestedAt, turnedSince(sample().seq));
 }
 
+/**
+ * Writes the report of an event that ends the process: to every sink, and to stderr even with
+ * `log: 'off'` — a process that loopwatch ends must say why somewhere.
+ */
+function emitFinal(event: HangEvent): void {
+  emit(event);
+  if (options.log !== 'off') return;
+  try {
+    writeFully(2, formatPretty(event, process.cwd()));
+  } catch {
+    // stderr is gone; the events file has it if one is configured
+  }
+}
+
 async function endProcess(signal: 'SIGKILL' | 'SIGABRT'): Promise<void> {
   await within(Promise.allSettled(sinks.map((sink) => sink.flush?.())), HANG_FLUSH_MS);
   // process.abort() throws in a worker; a signal to the process does what it would.
@@ -394,11 +410,11 @@ async function onDeadline(limitMs: number, cause: string): Promise<void> {
     const stack = fresh ?? block?.stack ?? NO_STACK;
     const threadState = stack.frames.length > 0 ? undefined : readThreadState(init.pid);
     const action = options.hangAction === 'abort' ? 'abort' : 'kill';
-    emit(hangEvent('exit-deadline', action, limitMs, block?.id, silent, stack, threadState, { cause }));
+    emitFinal(hangEvent('exit-deadline', action, limitMs, block?.id, silent, stack, threadState, { cause }));
     await endProcess(action === 'abort' ? 'SIGABRT' : 'SIGKILL');
     return;
   }
-  emit(hangEvent('exit-deadline', 'exit', limitMs, undefined, 0, NO_STACK, undefined, { cause, ...(resources === undefined ? {} : { resources }) }));
+  emitFinal(hangEvent('exit-deadline', 'exit', limitMs, undefined, 0, NO_STACK, undefined, { cause, ...(resources === undefined ? {} : { resources }) }));
   await within(Promise.allSettled(sinks.map((sink) => sink.flush?.())), HANG_FLUSH_MS);
   send({ code: FROM_WORKER.EXIT, exitCode: 1 });
   setTimeout(() => process.kill(init.pid, 'SIGKILL'), EXIT_FALLBACK_MS);

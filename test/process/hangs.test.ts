@@ -58,6 +58,21 @@ describe('hang watchdog', () => {
     if (hang?.stackTiming === 'none') expect(hang.threadState?.children?.join(' ')).toContain('sleep 5');
   });
 
+  it('with LOOPWATCH_LOG=off, a process that loopwatch ends still says why on stderr', async () => {
+    const result = await run(fixture('hang.cjs'), {
+      mode: 'require',
+      noEventsFile: true,
+      env: { ...env, LOOPWATCH_LOG: 'off', LOOPWATCH_HANG_MS: '300', LOOPWATCH_HANG_ACTION: 'kill' },
+    });
+    expect(result.signal, describeRun(result)).toBe('SIGKILL');
+    expect(result.stderr.map((l) => l.text)).toEqual([
+      expect.stringMatching(/^loopwatch: \[pid \d+\] HANG: block #1 has blocked the event loop for \d+ ms \(hangMs 300 ms\) — ending the process with SIGKILL$/),
+      '    at pollUntilReady (test/process/fixtures/hang.cjs:6:3)',
+      expect.stringContaining('hang.cjs'),
+      expect.stringMatching(/more frames?$/),
+    ]);
+  });
+
   it('LOOPWATCH_HANG_ACTION=abort ends the process with SIGABRT', async () => {
     // In a folder of its own: a core file, if this system keeps them, must not land in the repo.
     const cwd = mkdtempSync(join(tmpdir(), 'loopwatch-abort-'));

@@ -18,7 +18,7 @@ export const ROOT = resolve(__dirname, '..', '..');
 export const FIXTURES = join(__dirname, 'fixtures');
 
 /** The Node binary the process-level suite runs children on (LOOPWATCH_TEST_NODE overrides). */
-export const NODE = process.env['LOOPWATCH_TEST_NODE'] ?? process.execPath;
+export const NODE = resolve(process.env['LOOPWATCH_TEST_NODE'] ?? process.execPath);
 
 /** The major version of that binary. */
 export const NODE_MAJOR = Number(execFileSync(NODE, ['-p', 'process.versions.node.split(".")[0]'], { encoding: 'utf8' }).trim());
@@ -126,6 +126,11 @@ export async function run(script: string, options: RunOptions): Promise<RunResul
   }, options.timeoutMs ?? 20_000);
   const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((done) => {
     child.on('close', (c, s) => done([c, s]));
+    // Not spawned at all (a wrong binary path): fail now rather than wait for the timeout.
+    child.on('error', (error) => {
+      stderr.push({ at: Date.now(), text: `spawn failed: ${error.message}` });
+      done([null, null]);
+    });
   });
   clearTimeout(killer);
   const marks = new Map<string, number>();
