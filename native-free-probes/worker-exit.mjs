@@ -1,13 +1,15 @@
 // Probe: a worker can end its process while the main thread spins forever. For each signal,
 // run a child whose main thread never yields and whose worker, after 300 ms, calls
 // process.kill(process.pid, signal) (SIGTERM: no handler installed, so the default action
-// applies). The parent checks the child died by that signal and how long it took. This is
-// the hang watchdog's last resort; process.exit() in a worker would end only the worker.
+// applies; SIGABRT: what hangAction "abort" sends, as process.abort() throws in a worker).
+// The parent checks the child died by that signal and how long it took. This is the hang
+// watchdog's last resort; process.exit() in a worker would end only the worker.
 import { spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { report } from './_shared.mjs';
 
 const NAME = 'worker-exit';
-const SIGNALS = ['SIGKILL', 'SIGTERM'];
+const SIGNALS = ['SIGKILL', 'SIGTERM', 'SIGABRT'];
 
 // The worker writes its send time with fs.writeSync: its console output would be relayed
 // through the spinning main thread and never appear. Times are Date.now(): the one clock
@@ -25,7 +27,8 @@ for (;;); // the worker thread was started by the constructor and runs on its ow
 
 function run(signal) {
   return new Promise((resolve) => {
-    const proc = spawn(process.execPath, ['-e', child(signal)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // In the temporary folder: a core file from SIGABRT, where the system keeps them, lands there.
+    const proc = spawn(process.execPath, ['-e', child(signal)], { cwd: tmpdir(), stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     proc.stdout.on('data', (c) => { out += c; });
     // Backstop: a child that survives is killed, and the probe fails.
