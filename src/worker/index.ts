@@ -403,21 +403,36 @@ function armDeadline(at: number, limitMs: number, cause: string): void {
  */
 async function onDeadline(limitMs: number, cause: string): Promise<void> {
   if (stopped) return;
-  const silent = nowMs() - (f64[F64.BEAT_TIME] ?? 0);
-  if (silent >= options.thresholdMs) {
-    const block = activeBlock;
-    const fresh = await captureNow();
-    const stack = fresh ?? block?.stack ?? NO_STACK;
-    const threadState = stack.frames.length > 0 ? undefined : readThreadState(init.pid);
-    const action = options.hangAction === 'abort' ? 'abort' : 'kill';
-    emitFinal(hangEvent('exit-deadline', action, limitMs, block?.id, silent, stack, threadState, { cause }));
-    await endProcess(action === 'abort' ? 'SIGABRT' : 'SIGKILL');
+  if (isSilent()) {
+    await endBlocked(limitMs, cause);
     return;
   }
   emitFinal(hangEvent('exit-deadline', 'exit', limitMs, undefined, 0, NO_STACK, undefined, { cause, ...(resources === undefined ? {} : { resources }) }));
   await within(Promise.allSettled(sinks.map((sink) => sink.flush?.())), HANG_FLUSH_MS);
   send({ code: FROM_WORKER.EXIT, exitCode: 1 });
-  setTimeout(() => process.kill(init.pid, 'SIGKILL'), EXIT_FALLBACK_MS);
+  // Still here a second later: the main thread got stuck on its way out (an exit handler, or a
+  // block that began just as the deadline passed). Say where, and end it.
+  setTimeout(() => {
+    const fallback = isSilent() ? endBlocked(limitMs, `${cause}, then process.exit(1)`) : endProcess('SIGKILL');
+    void fallback.catch(() => process.kill(init.pid, 'SIGKILL'));
+  }, EXIT_FALLBACK_MS);
+}
+
+/** The loop has not turned for a threshold: it is blocked, not merely busy. */
+function isSilent(): boolean {
+  return nowMs() - (f64[F64.BEAT_TIME] ?? 0) >= options.thresholdMs;
+}
+
+/** Reports a process stuck past its exit deadline with its blocked stack, and ends it. */
+async function endBlocked(limitMs: number, cause: string): Promise<void> {
+  const block = activeBlock;
+  const fresh = await captureNow();
+  const stack = fresh ?? block?.stack ?? NO_STACK;
+  const threadState = stack.frames.length > 0 ? undefined : readThreadState(init.pid);
+  const action = options.hangAction === 'abort' ? 'abort' : 'kill';
+  const silent = nowMs() - (f64[F64.BEAT_TIME] ?? 0);
+  emitFinal(hangEvent('exit-deadline', action, limitMs, block?.id, silent, stack, threadState, { cause }));
+  await endProcess(action === 'abort' ? 'SIGABRT' : 'SIGKILL');
 }
 
 /** What the health endpoints see. */

@@ -88,7 +88,7 @@ describe('hang watchdog', () => {
 });
 
 /** Runs shutdown.cjs, sends SIGTERM once it listens, and times the end from the signal. */
-async function shutdown(how: 'sync' | 'handle' | 'clean' | 'none', extraEnv: Record<string, string>): Promise<{ result: RunResult; afterSignalMs: number }> {
+async function shutdown(how: 'sync' | 'handle' | 'clean' | 'none' | 'exithang', extraEnv: Record<string, string>): Promise<{ result: RunResult; afterSignalMs: number }> {
   let signalledAt = 0;
   let endedAt = 0;
   const result = await run(fixture('shutdown.cjs'), {
@@ -134,6 +134,16 @@ describe('shutdown deadline', () => {
     expect(hang, describeRun(result)).toMatchObject({ reason: 'exit-deadline', action: 'exit', blockedMs: 0, stackTiming: 'none' });
     expect(hang?.resources?.counts).toMatchObject({ TCPServerWrap: 1 });
     expect(hang?.resources?.handles).toContain(`Server listening on 127.0.0.1:${port}`);
+  });
+
+  it('an exit handler that never returns after the deadline is reported too, and killed a second later', async () => {
+    const { result, afterSignalMs } = await shutdown('exithang', { LOOPWATCH_SHUTDOWN_TIMEOUT_MS: '700' });
+    expect(result.signal, describeRun(result)).toBe('SIGKILL');
+    expect(afterSignalMs, describeRun(result)).toBeGreaterThanOrEqual(1500);
+    expect(afterSignalMs, describeRun(result)).toBeLessThan(4000);
+    expect(result.hangs.map((h) => h.action), describeRun(result)).toEqual(['exit', 'kill']);
+    expect(result.hangs[1]).toMatchObject({ reason: 'exit-deadline', cause: 'SIGTERM, then process.exit(1)' });
+    expect(result.hangs[1]?.stack[0]?.function).toBe('closeLogFile');
   });
 
   it('a clean shutdown ends at once, with no report', async () => {
