@@ -3,6 +3,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { LoopwatchError } from './errors.js';
 import { isIP } from 'node:net';
+import { resolveTelemetry } from './telemetry-options.js';
 import type { HangAction, LogFormat, ResolvedOptions, StartOptions } from './types.js';
 
 /**
@@ -39,6 +40,7 @@ const KNOWN_OPTIONS = new Set([
   'livenessMs',
   'readyMaxLagMs',
   'warmup',
+  'otel',
 ]);
 
 /** Where a bad value came from, so the message names what the user actually wrote. */
@@ -99,7 +101,7 @@ function eventsFile(source: Source, value: unknown): string | undefined {
   return file;
 }
 
-function resolveWith(source: Source, input: StartOptions): ResolvedOptions {
+function resolveWith(source: Source, input: StartOptions, env: NodeJS.ProcessEnv, warnings: string[]): ResolvedOptions {
   for (const key of Object.keys(input)) {
     if (!KNOWN_OPTIONS.has(key)) {
       throw new LoopwatchError(
@@ -141,6 +143,7 @@ function resolveWith(source: Source, input: StartOptions): ResolvedOptions {
     livenessMs: number(source, 'livenessMs', input.livenessMs, hangMs ?? DEFAULT_LIVENESS_MS, 1, DAY_MS, true),
     readyMaxLagMs: number(source, 'readyMaxLagMs', input.readyMaxLagMs, thresholdMs, 1, 3_600_000, false),
     warmup,
+    telemetry: resolveTelemetry(env, input.otel, warnings),
   });
 }
 
@@ -154,12 +157,12 @@ function healthHost(source: Source, value: unknown): string {
 }
 
 /** Validates `start()` options once, eagerly. Throws `LoopwatchError` (`ERR_LOOPWATCH_INVALID_OPTION`). */
-export function resolveOptions(input: StartOptions | undefined): ResolvedOptions {
-  if (input === undefined) return resolveWith({ kind: 'option' }, {});
+export function resolveOptions(input: StartOptions | undefined, env: NodeJS.ProcessEnv = process.env, warnings: string[] = []): ResolvedOptions {
+  if (input === undefined) return resolveWith({ kind: 'option' }, {}, env, warnings);
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new LoopwatchError('ERR_LOOPWATCH_INVALID_OPTION', `options must be an object, got ${describe(input)}`);
   }
-  return resolveWith({ kind: 'option' }, input);
+  return resolveWith({ kind: 'option' }, input, env, warnings);
 }
 
 /** The environment variables `loopwatch/register` reads, by option. */
@@ -182,7 +185,7 @@ export const ENV_NAMES: Partial<Record<keyof StartOptions, string>> = {
  * Reads the options from the environment. An unset or empty variable means the default.
  * Throws `LoopwatchError` (`ERR_LOOPWATCH_INVALID_ENV`) naming the variable and the value.
  */
-export function optionsFromEnv(env: NodeJS.ProcessEnv): ResolvedOptions {
+export function optionsFromEnv(env: NodeJS.ProcessEnv, warnings: string[] = []): ResolvedOptions {
   const variables: Record<string, string> = {};
   const read = (name: string): string | undefined => {
     const value = env[name];
@@ -219,5 +222,5 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): ResolvedOptions {
     readyMaxLagMs: decimal('readyMaxLagMs', ms),
     warmup: flag('warmup'),
   };
-  return resolveWith(source, options);
+  return resolveWith(source, options, env, warnings);
 }

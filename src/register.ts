@@ -12,7 +12,9 @@ import { optionsFromEnv } from './options.js';
 // Worker threads inherit NODE_OPTIONS preloads: only the main thread is monitored.
 if (isMainThread) {
   try {
-    startResolved(optionsFromEnv(process.env));
+    const warnings: string[] = [];
+    startResolved(optionsFromEnv(process.env, warnings));
+    for (const warning of warnings) writeSync(2, `loopwatch: ${warning}\n`);
   } catch (error) {
     if (!(error instanceof LoopwatchError)) throw error;
     writeSync(2, `loopwatch: ${error.message}\n`);

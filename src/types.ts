@@ -108,6 +108,63 @@ export interface StartOptions {
    * @default false (env `LOOPWATCH_WARMUP=on|off`)
    */
   readonly warmup?: boolean | undefined;
+  /**
+   * OpenTelemetry export from the monitor worker (metrics and block alerts as log records).
+   * Every field defaults to the standard `OTEL_*` variable (read by `start()` too), so an app
+   * whose OpenTelemetry is configured through the environment needs nothing here.
+   */
+  readonly otel?: OtelOptions | undefined;
+}
+
+export type MetricsExporterKind = 'otlp' | 'prometheus' | 'console';
+export type LogsExporterKind = 'otlp' | 'console';
+export type OtlpProtocol = 'http/protobuf' | 'http/json';
+
+/** `start({ otel })`: each field overrides its `OTEL_*` variable. */
+export interface OtelOptions {
+  /** `OTEL_SDK_DISABLED`: export nothing. */
+  readonly disabled?: boolean | undefined;
+  /** `OTEL_SERVICE_NAME`. */
+  readonly serviceName?: string | undefined;
+  /** `OTEL_RESOURCE_ATTRIBUTES`, added to the resource. */
+  readonly resourceAttributes?: Readonly<Record<string, string>> | undefined;
+  /** `OTEL_METRICS_EXPORTER`: default `none`, or `otlp` when an OTLP endpoint is set. */
+  readonly metricsExporter?: MetricsExporterKind | 'none' | readonly (MetricsExporterKind | 'none')[] | undefined;
+  /** `OTEL_LOGS_EXPORTER`: default `none`, or `otlp` when an OTLP endpoint is set. */
+  readonly logsExporter?: LogsExporterKind | 'none' | readonly (LogsExporterKind | 'none')[] | undefined;
+  /** `OTEL_EXPORTER_OTLP_ENDPOINT`: the base URL (`/v1/metrics`, `/v1/logs` are appended). */
+  readonly endpoint?: string | undefined;
+  /** `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`: the full URL. */
+  readonly metricsEndpoint?: string | undefined;
+  /** `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT`: the full URL. */
+  readonly logsEndpoint?: string | undefined;
+  /** `OTEL_EXPORTER_OTLP_PROTOCOL`: `http/protobuf` (default) or `http/json`. */
+  readonly protocol?: OtlpProtocol | undefined;
+  /** `OTEL_EXPORTER_OTLP_HEADERS`, added to each request. */
+  readonly headers?: Readonly<Record<string, string>> | undefined;
+  /** `OTEL_METRIC_EXPORT_INTERVAL`, ms. Default 60000. */
+  readonly exportIntervalMs?: number | undefined;
+  /** `OTEL_EXPORTER_PROMETHEUS_HOST`. Default `localhost`. */
+  readonly prometheusHost?: string | undefined;
+  /** `OTEL_EXPORTER_PROMETHEUS_PORT`. Default 9464. */
+  readonly prometheusPort?: number | undefined;
+}
+
+/** The OpenTelemetry settings in force (undefined in `ResolvedOptions` when nothing is exported). */
+export interface TelemetrySettings {
+  readonly metricsExporters: readonly MetricsExporterKind[];
+  readonly logsExporters: readonly LogsExporterKind[];
+  readonly metricsEndpoint: string;
+  readonly logsEndpoint: string;
+  readonly metricsProtocol: OtlpProtocol;
+  readonly logsProtocol: OtlpProtocol;
+  readonly metricsHeaders: Readonly<Record<string, string>>;
+  readonly logsHeaders: Readonly<Record<string, string>>;
+  readonly exportIntervalMs: number;
+  readonly prometheusHost: string;
+  readonly prometheusPort: number;
+  readonly serviceName: string | undefined;
+  readonly resourceAttributes: Readonly<Record<string, string>>;
 }
 
 /** Options after validation: every field present, frozen. */
@@ -127,6 +184,7 @@ export interface ResolvedOptions {
   readonly livenessMs: number;
   readonly readyMaxLagMs: number;
   readonly warmup: boolean;
+  readonly telemetry: TelemetrySettings | undefined;
 }
 
 /** One frame of a captured stack, innermost first. Positions are 1-based and source-mapped. */
@@ -332,4 +390,9 @@ export interface MonitorStatus {
   readonly profiler: boolean;
   /** Where `/livez` and `/readyz` are served (undefined: not asked for, or the port was taken). */
   readonly health: HealthAddress | undefined;
+  /**
+   * OpenTelemetry export: the exporters running, and the Prometheus scrape URL when one
+   * serves. Undefined when nothing is exported, or the SDK could not be loaded (see the warning).
+   */
+  readonly telemetry: { readonly metrics: readonly MetricsExporterKind[]; readonly logs: readonly LogsExporterKind[]; readonly prometheusUrl: string | undefined } | undefined;
 }

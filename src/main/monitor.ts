@@ -205,7 +205,7 @@ class MonitorImpl implements Monitor {
   #receive(message: FromWorker, settle: { resolve: (s: MonitorStatus) => void } | undefined): void {
     switch (message.code) {
       case FROM_WORKER.READY:
-        settle?.resolve({ stackCapture: message.stackCapture, reason: message.reason, profiler: message.profiler, health: message.health });
+        settle?.resolve({ stackCapture: message.stackCapture, reason: message.reason, profiler: message.profiler, health: message.health, telemetry: message.telemetry });
         return;
       case FROM_WORKER.EXIT:
         // The worker has written its report; the exit handlers (the app's too) still run.
@@ -333,8 +333,9 @@ class MonitorImpl implements Monitor {
       Atomics.wait(i32, I32.ACK, ack, EXIT_FLUSH_MS);
     }
     // The profiler's session stays connected all along; a connected session makes
-    // process.exit() print "Waiting for the debugger to disconnect...". Let the worker close it.
-    if (Atomics.load(i32, I32.PROFILING) === 1) Atomics.wait(i32, I32.DETACHED, 0, EXIT_FLUSH_MS);
+    // process.exit() print "Waiting for the debugger to disconnect...". Let the worker close it,
+    // and hand its last telemetry (the block that just ended, the final counts) to the exporters.
+    if (Atomics.load(i32, I32.PROFILING) === 1 || Atomics.load(i32, I32.TELEMETRY) === 1) Atomics.wait(i32, I32.DETACHED, 0, EXIT_FLUSH_MS);
     // Events the loop had no chance to deliver still reach the listeners.
     for (let entry = receiveMessageOnPort(this.#port); entry !== undefined; entry = receiveMessageOnPort(this.#port)) {
       const message = entry.message as FromWorker;
@@ -385,7 +386,8 @@ export function start(options?: StartOptions): Monitor {
   if (!isMainThread) {
     throw new LoopwatchError('ERR_LOOPWATCH_UNSUPPORTED', 'loopwatch monitors the main thread; start() cannot be called from a worker thread');
   }
-  const resolved = resolveOptions(options);
+  const warnings: string[] = [];
+  const resolved = resolveOptions(options, process.env, warnings);
   const global = globalThis as Global;
   const running = global[SINGLETON];
   if (running !== undefined) {
@@ -399,6 +401,7 @@ export function start(options?: StartOptions): Monitor {
   }
   const monitor = new MonitorImpl(resolved);
   global[SINGLETON] = monitor;
+  for (const warning of warnings) warn(warning, 'LOOPWATCH_OTEL');
   return monitor;
 }
 

@@ -6,7 +6,7 @@
  * touched with Atomics) and a Float64Array (times in epoch milliseconds). Float slots are
  * written before the sequence counter is bumped with `Atomics.add`, which orders them.
  */
-import type { ActiveResources, HealthAddress, LoopwatchEvent, ResolvedOptions } from '../types.js';
+import type { ActiveResources, HealthAddress, LoopwatchEvent, MonitorStatus, ResolvedOptions } from '../types.js';
 
 /** Int32 slots. */
 export const I32 = {
@@ -35,6 +35,8 @@ export const I32 = {
   READY: 9,
   /** Main: the heartbeat sequence number when `markReady()` was called (warm-up lag ends there). */
   READY_SEQ: 10,
+  /** Worker: 1 while telemetry exporters run (main waits at exit for their last flush). */
+  TELEMETRY: 11,
 } as const;
 /** A multiple of 2, so that the Float64 slots after them are 8-byte aligned. */
 export const I32_SLOTS = 12;
@@ -116,6 +118,7 @@ export type FromWorker =
       readonly reason: string | undefined;
       readonly profiler: boolean;
       readonly health: HealthAddress | undefined;
+      readonly telemetry: MonitorStatus['telemetry'];
     }
   | { readonly code: typeof FROM_WORKER.EVENT; readonly event: LoopwatchEvent }
   | { readonly code: typeof FROM_WORKER.WARNING; readonly message: string; readonly warningCode: string; readonly printed: boolean }

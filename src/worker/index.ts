@@ -19,7 +19,8 @@ import { F64, FROM_WORKER, I32, nowMs, TO_WORKER, viewsOf, type FromWorker, type
 import type { ActiveResources, HangEvent, HealthAddress, LoopwatchEvent, StackFrame, StackTiming, ThreadState } from '../types.js';
 import { type CaptureResult, MainThreadInspector } from './capture.js';
 import { type HealthServer, serveHealth } from './health.js';
-import { LagWindow } from './lag.js';
+import { LagWindow, UtilizationWindow } from './lag.js';
+import { startTelemetry, type Telemetry } from './telemetry.js';
 import { culpritFrame, formatPretty } from './report.js';
 import { sinksFor, type Sink, writeFully } from './sinks.js';
 import { SourceMapper } from './sourcemap.js';
@@ -52,6 +53,10 @@ const LATE_ANSWER_GRACE_MS = 200;
 const HANG_FLUSH_MS = 500;
 /** After asking the main thread to exit at a deadline, how long before SIGKILL does it. */
 const EXIT_FALLBACK_MS = 1000;
+/** How long the exiting process waits for the last telemetry export (the main thread waits 1 s in all). */
+const TELEMETRY_EXIT_MS = 800;
+/** How long start-up waits for the Prometheus endpoint to listen. */
+const TELEMETRY_START_MS = 2000;
 /** How often the lag ring is drained (it holds ≥ 1 s of beats). */
 const LAG_DRAIN_MS = 250;
 
@@ -153,10 +158,14 @@ function sleep(ms: number): Promise<void> {
 let activeBlock: { readonly id: number; readonly since: number; readonly stack: Stack; readonly threadState: ThreadState | undefined } | undefined;
 
 const lag = new LagWindow(lagRing, i32);
+const utilization = new UtilizationWindow();
+const startedAt = { time: nowMs(), idle: f64[F64.BEAT_IDLE] ?? 0 };
 const lagTimer = setInterval(() => {
   lag.drain(nowMs());
+  utilization.sample(f64[F64.BEAT_TIME] ?? 0, f64[F64.BEAT_IDLE] ?? 0);
   f64[F64.LAG_P99] = lag.stats().p99Ms;
 }, LAG_DRAIN_MS);
+let telemetry: Telemetry | undefined;
 let health: HealthServer | undefined;
 
 let state: WatchdogState = initialState(sample(), nowMs());
@@ -435,6 +444,20 @@ async function endBlocked(limitMs: number, cause: string): Promise<void> {
   await endProcess(action === 'abort' ? 'SIGABRT' : 'SIGKILL');
 }
 
+/** What the metrics read. */
+const telemetryView = {
+  lag: () => {
+    lag.drain(nowMs());
+    return lag.stats();
+  },
+  utilization: () => utilization.utilization(nowMs(), f64[F64.BEAT_IDLE] ?? 0),
+  loopTime: () => {
+    const idle = ((f64[F64.BEAT_IDLE] ?? 0) - startedAt.idle) / 1000;
+    return { active: Math.max(0, (nowMs() - startedAt.time) / 1000 - idle), idle };
+  },
+  blockedForMs: () => (activeBlock === undefined ? 0 : Math.max(0, nowMs() - activeBlock.since)),
+};
+
 /** What the health endpoints see. */
 const view = {
   silentMs: () => Math.max(0, nowMs() - (f64[F64.BEAT_TIME] ?? 0)),
@@ -469,6 +492,8 @@ parentPort?.on('message', (message: ToWorker) => {
 
 function shutdown(): void {
   stopped = true;
+  const exporting = telemetry;
+  telemetry = undefined;
   if (timer !== undefined) clearTimeout(timer);
   if (deadline !== undefined) clearTimeout(deadline.timer);
   clearInterval(lagTimer);
@@ -482,8 +507,9 @@ function shutdown(): void {
       // closing is best effort
     }
   }
-  // Leave the session time to settle before the worker ends (see SESSION_SETTLE_MS).
-  setTimeout(() => process.exit(0), SESSION_SETTLE_MS);
+  // Export what is left (bounded), and leave the session time to settle before the worker
+  // ends (see SESSION_SETTLE_MS).
+  void within(exporting?.shutdown() ?? Promise.resolve(), TELEMETRY_EXIT_MS).then(() => setTimeout(() => process.exit(0), SESSION_SETTLE_MS));
 }
 
 /**
@@ -493,6 +519,8 @@ function shutdown(): void {
  */
 async function detachAtExit(): Promise<void> {
   while (Atomics.load(i32, I32.BLOCKED) === 1) await sleep(5);
+  // The last events (a block that ended at exit) and the final counts leave now.
+  if (telemetry !== undefined) await within(telemetry.flush(), TELEMETRY_EXIT_MS);
   profiler?.close();
   inspector?.close();
   await sleep(SESSION_SETTLE_MS);
@@ -532,6 +560,14 @@ async function boot(): Promise<void> {
       warnOnce('health', `cannot serve the health endpoints on ${options.healthHost}:${options.healthPort}: ${why}; the app runs on without them`);
     }
   }
+  if (options.telemetry !== undefined) {
+    telemetry = startTelemetry(options.telemetry, telemetryView, init.pid, warnOnce);
+    if (telemetry !== undefined) {
+      sinks.push(telemetry);
+      await within(telemetry.ready(), TELEMETRY_START_MS);
+      Atomics.store(i32, I32.TELEMETRY, 1);
+    }
+  }
   const exitWait = Atomics.waitAsync(i32, I32.EXIT_NOTIFY, 0);
   void Promise.resolve(exitWait.value).then(() => detachAtExit());
   send({
@@ -540,6 +576,7 @@ async function boot(): Promise<void> {
     reason: inspector === undefined ? 'captureStack is false' : inspector.reason,
     profiler: profiler !== undefined,
     health: address,
+    telemetry: telemetry?.status,
   });
   tick();
 }

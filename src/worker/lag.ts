@@ -11,7 +11,11 @@ export interface LagStats {
   readonly windowMs: number;
   /** Beats in the window. */
   readonly samples: number;
+  readonly minMs: number;
+  readonly meanMs: number;
+  readonly stddevMs: number;
   readonly p50Ms: number;
+  readonly p90Ms: number;
   readonly p99Ms: number;
   readonly maxMs: number;
 }
@@ -69,9 +73,53 @@ export class LagWindow {
     }
     all.sort();
     const at = (q: number): number => (total === 0 ? 0 : round((all[Math.min(total - 1, Math.ceil(q * total) - 1)] ?? 0) / 1000));
-    const stats = { windowMs: this.#windowMs, samples: total, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: total === 0 ? 0 : round((all[total - 1] ?? 0) / 1000) };
+    let sum = 0;
+    for (const lag of all) sum += lag;
+    const mean = total === 0 ? 0 : sum / total;
+    let squares = 0;
+    for (const lag of all) squares += (lag - mean) ** 2;
+    const stats = {
+      windowMs: this.#windowMs,
+      samples: total,
+      minMs: total === 0 ? 0 : round((all[0] ?? 0) / 1000),
+      meanMs: round(mean / 1000),
+      stddevMs: total === 0 ? 0 : round(Math.sqrt(squares / total) / 1000),
+      p50Ms: at(0.5),
+      p90Ms: at(0.9),
+      p99Ms: at(0.99),
+      maxMs: total === 0 ? 0 : round((all[total - 1] ?? 0) / 1000),
+    };
     this.#cached = { fromSeq: afterSeq, stats };
     return stats;
+  }
+}
+
+/**
+ * Event-loop utilization over the window, from the heartbeat's (time, cumulative idle) pairs:
+ * 1 − idle / elapsed. During a block the last beat is old and the time since counts as busy.
+ */
+export class UtilizationWindow {
+  readonly #windowMs: number;
+  readonly #points: { at: number; idle: number }[] = [];
+
+  constructor(windowMs = LAG_WINDOW_MS) {
+    this.#windowMs = windowMs;
+  }
+
+  /** Records the latest beat (epoch ms and cumulative idle ms). Call every drain. */
+  sample(beatTime: number, beatIdle: number): void {
+    const last = this.#points.at(-1);
+    if (last !== undefined && last.at === beatTime) return;
+    this.#points.push({ at: beatTime, idle: beatIdle });
+    while (this.#points.length > 2 && (this.#points[1]?.at ?? beatTime) <= beatTime - this.#windowMs) this.#points.shift();
+  }
+
+  /** 0–1, or 0 before two beats were seen. */
+  utilization(now: number, beatIdle: number): number {
+    const first = this.#points[0];
+    if (first === undefined || now <= first.at) return 0;
+    const busy = 1 - (beatIdle - first.idle) / (now - first.at);
+    return Math.min(1, Math.max(0, Math.round(busy * 1000) / 1000));
   }
 }
 

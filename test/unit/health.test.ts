@@ -28,7 +28,7 @@ describe('LagWindow', () => {
     for (let i = 0; i < 99; i++) beat(1);
     beat(250);
     window.drain(1000);
-    expect(window.stats()).toEqual({ windowMs: 10_000, samples: 100, p50Ms: 1, p99Ms: 1, maxMs: 250 });
+    expect(window.stats()).toEqual({ windowMs: 10_000, samples: 100, minMs: 1, meanMs: 3.5, stddevMs: 24.8, p50Ms: 1, p90Ms: 1, p99Ms: 1, maxMs: 250 });
     beat(300);
     window.drain(2000);
     expect(window.stats().p99Ms).toBe(250);
@@ -76,7 +76,7 @@ function view(over: Partial<{ silent: number; started: boolean; p99: number; blo
     silentMs: () => over.silent ?? 5,
     started: () => over.started ?? true,
     block: () => over.block,
-    lag: () => ({ windowMs: 10_000, samples: 800, p50Ms: 0.4, p99Ms: over.p99 ?? 2, maxMs: 9 }),
+    lag: () => ({ windowMs: 10_000, samples: 800, minMs: 0, meanMs: 0.5, stddevMs: 0.3, p50Ms: 0.4, p90Ms: 1, p99Ms: over.p99 ?? 2, maxMs: 9 }),
   };
 }
 const limits = { thresholdMs: 100, livenessMs: 1000, readyMaxLagMs: 50 };

@@ -1,0 +1,429 @@
+/**
+ * OpenTelemetry in the monitor worker: event-loop metrics under the semantic conventions,
+ * loopwatch's own block metrics, and block alerts as log records — exported from here, so they
+ * leave the process while the main thread is frozen.
+ *
+ * The SDK is an optional peer dependency, loaded only when an exporter is configured, after a
+ * check that the installed line fits (2.x: Node ≥ 20, api 1.9; 3.x: Node ≥ 22.15, api 1.10).
+ * The same code runs on both lines: no SDK type crosses this module's boundary, severities are
+ * numbers, and semantic-convention names are copied as constants (several are unstable).
+ */
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname, join } from 'node:path';
+import type * as Api from '@opentelemetry/api';
+import type * as SdkLogs from '@opentelemetry/sdk-logs';
+import type * as SdkMetrics from '@opentelemetry/sdk-metrics';
+import type * as Resources from '@opentelemetry/resources';
+import type * as Prometheus from '@opentelemetry/exporter-prometheus';
+import type { BlockEvent, HangEvent, LoopwatchEvent, MonitorStatus, StackFrame, TelemetrySettings } from '../types.js';
+import type { LagStats } from './lag.js';
+import { culpritFrame } from './report.js';
+import type { Sink } from './sinks.js';
+
+/** Metric names. The `nodejs.*` ones are the semantic conventions' (Development status). */
+export const METRIC = {
+  delayMin: 'nodejs.eventloop.delay.min',
+  delayMax: 'nodejs.eventloop.delay.max',
+  delayMean: 'nodejs.eventloop.delay.mean',
+  delayStddev: 'nodejs.eventloop.delay.stddev',
+  delayP50: 'nodejs.eventloop.delay.p50',
+  delayP90: 'nodejs.eventloop.delay.p90',
+  delayP99: 'nodejs.eventloop.delay.p99',
+  utilization: 'nodejs.eventloop.utilization',
+  time: 'nodejs.eventloop.time',
+  blocks: 'loopwatch.blocks',
+  blockDuration: 'loopwatch.block.duration',
+  blockCurrent: 'loopwatch.block.current_duration',
+  captures: 'loopwatch.captures',
+  hangs: 'loopwatch.hangs',
+} as const;
+
+/** Block durations from 10 ms to a minute, in seconds (OTel's default buckets are for ms). */
+export const BLOCK_BUCKETS_S = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+/**
+ * Distinct culprits (function, file) that keep their names as metric attributes; later ones
+ * are counted under `code.function.name="_other"`. Keeps a process's series bounded however
+ * many different places block.
+ */
+export const MAX_CULPRITS = 50;
+export const OTHER = '_other';
+
+const SEVERITY = { INFO: 9, WARN: 13, ERROR: 17 } as const;
+const EXPORT_TIMEOUT_MS = 5000;
+const LOG_QUEUE = 512;
+const VERSION = '0.1.0';
+
+/** What the metrics read from the worker, at each collection. */
+export interface TelemetryView {
+  lag(): LagStats;
+  utilization(): number;
+  /** Cumulative seconds the loop spent busy and idle since the monitor started. */
+  loopTime(): { readonly active: number; readonly idle: number };
+  /** How long the block being reported has lasted, ms (0 when none). */
+  blockedForMs(): number;
+}
+
+interface Sdk {
+  readonly api: typeof Api;
+  readonly metrics: typeof SdkMetrics;
+  readonly logs: typeof SdkLogs;
+  readonly resources: typeof Resources;
+}
+
+/** The version of an installed package, found by walking up from its entry point. */
+function installedVersion(name: string): string | undefined {
+  let entry: string;
+  try {
+    entry = require.resolve(name);
+  } catch {
+    return undefined;
+  }
+  for (let dir = dirname(entry); dir !== dirname(dir); dir = dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (!existsSync(file)) continue;
+    try {
+      const json = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+      if (json.name === name) return json.version;
+    } catch {
+      // not this one
+    }
+  }
+  return undefined;
+}
+
+function nodeAtLeast(major: number, minor: number): boolean {
+  const [a = 0, b = 0] = process.versions.node.split('.').map(Number);
+  return a > major || (a === major && b >= minor);
+}
+
+/** The packages a configuration needs. */
+export function packagesFor(settings: TelemetrySettings): string[] {
+  const needed = ['@opentelemetry/api', '@opentelemetry/resources', '@opentelemetry/sdk-metrics', '@opentelemetry/sdk-logs'];
+  if (settings.metricsExporters.includes('otlp')) needed.push(settings.metricsProtocol === 'http/json' ? '@opentelemetry/exporter-metrics-otlp-http' : '@opentelemetry/exporter-metrics-otlp-proto');
+  if (settings.logsExporters.includes('otlp')) needed.push(settings.logsProtocol === 'http/json' ? '@opentelemetry/exporter-logs-otlp-http' : '@opentelemetry/exporter-logs-otlp-proto');
+  if (settings.metricsExporters.includes('prometheus')) needed.push('@opentelemetry/exporter-prometheus');
+  return needed;
+}
+
+/**
+ * Why the installed OpenTelemetry packages cannot be used here, with the command that fixes it;
+ * undefined when they can.
+ */
+export function sdkProblem(settings: TelemetrySettings, version: (name: string) => string | undefined = installedVersion): string | undefined {
+  const needed = packagesFor(settings);
+  const line = nodeAtLeast(22, 15) ? 3 : 2;
+  const install = `npm install ${needed.map((name) => `${name}@${pin(name, line)}`).join(' ')}`;
+  const missing = needed.filter((name) => version(name) === undefined);
+  if (missing.length > 0) return `OpenTelemetry export needs ${missing.join(', ')} (optional peer dependencies of loopwatch): ${install}`;
+  const api = version('@opentelemetry/api') ?? '0.0.0';
+  const sdk = version('@opentelemetry/sdk-metrics') ?? '0.0.0';
+  const sdkLine = Number(sdk.split('.')[0]);
+  const [, apiMinor = 0] = api.split('.').map(Number);
+  const logs = version('@opentelemetry/sdk-logs') ?? '0.0.0';
+  const logsLine = logs.startsWith('0.') ? 2 : Number(logs.split('.')[0]);
+  if (sdkLine === 3 && !nodeAtLeast(22, 15)) return `@opentelemetry/sdk-metrics ${sdk} needs Node ≥ 22.15 (this is ${process.versions.node}); on this Node use the 2.x line: ${install}`;
+  if (sdkLine === 3 && apiMinor < 10) return `@opentelemetry/sdk-metrics ${sdk} needs @opentelemetry/api ≥ 1.10 (found ${api}): npm install @opentelemetry/api@1.10`;
+  if (sdkLine !== logsLine) return `@opentelemetry/sdk-metrics ${sdk} and @opentelemetry/sdk-logs ${logs} are from different SDK lines: ${install}`;
+  if (sdkLine !== 2 && sdkLine !== 3) return `@opentelemetry/sdk-metrics ${sdk} is not supported (2.x or 3.x): ${install}`;
+  return undefined;
+}
+
+function pin(name: string, line: 2 | 3): string {
+  if (name === '@opentelemetry/api') return line === 3 ? '1.10' : '1.9';
+  if (name.includes('exporter') || (line === 2 && name === '@opentelemetry/sdk-logs')) return line === 3 ? '0.301' : '0.223';
+  return line === 3 ? '3' : '2';
+}
+
+function load(): Sdk {
+  return {
+    api: require('@opentelemetry/api') as typeof Api,
+    metrics: require('@opentelemetry/sdk-metrics') as typeof SdkMetrics,
+    logs: require('@opentelemetry/sdk-logs') as typeof SdkLogs,
+    resources: require('@opentelemetry/resources') as typeof Resources,
+  };
+}
+
+/** V8's format: one `    at fn (file:line:col)` line per frame. */
+export function v8Stack(stack: readonly StackFrame[]): string {
+  return stack.map((f) => `    at ${f.async === true ? 'async ' : ''}${f.function} (${f.file}${f.line > 0 ? `:${f.line}:${f.column}` : ''})`).join('\n');
+}
+
+type Attributes = Record<string, string | number>;
+type Logger = ReturnType<SdkLogs.LoggerProvider['getLogger']>;
+type Counter = ReturnType<ReturnType<SdkMetrics.MeterProvider['getMeter']>['createCounter']>;
+type Histogram = ReturnType<ReturnType<SdkMetrics.MeterProvider['getMeter']>['createHistogram']>;
+
+export class Telemetry implements Sink {
+  readonly name = 'OpenTelemetry';
+  readonly #settings: TelemetrySettings;
+  #prometheusUrl: string | undefined;
+  readonly #meterProvider: SdkMetrics.MeterProvider;
+  readonly #loggerProvider: SdkLogs.LoggerProvider;
+  readonly #logger: Logger;
+  readonly #blocks: Counter;
+  readonly #duration: Histogram;
+  readonly #captures: Counter;
+  readonly #hangs: Counter;
+  readonly #culprits = new Set<string>();
+  /** Metric attributes of each open block, by id (the `ended` event counts under the same). */
+  readonly #open = new Map<number, Attributes>();
+  readonly #warn: (key: string, message: string) => void;
+  readonly #ready: Promise<void>;
+
+  /**
+   * @param readers extra metric readers (tests pass a pull reader).
+   * @param warn reports a problem once per key.
+   */
+  constructor(settings: TelemetrySettings, view: TelemetryView, pid: number, warn: (key: string, message: string) => void, sdk: Sdk = load(), readers: SdkMetrics.IMetricReader[] = []) {
+    this.#warn = warn;
+    this.#settings = settings;
+    const { api, metrics, logs, resources } = sdk;
+    // The SDK reports export failures only through diag; the worker has its own copy of the
+    // api module, so this logger sees loopwatch's exporters only. One warning, not one a minute.
+    api.diag.setLogger(
+      {
+        error: (message: string) => warn('otel-export', `OpenTelemetry export failed (reported once): ${message}`),
+        warn: (message: string) => warn('otel-export', `OpenTelemetry export failed (reported once): ${message}`),
+        info: () => undefined,
+        debug: () => undefined,
+        verbose: () => undefined,
+      },
+      api.DiagLogLevel.WARN,
+    );
+    const resource = resources.resourceFromAttributes({
+      'service.name': `unknown_service:node`,
+      'service.instance.id': randomUUID(),
+      'process.pid': pid,
+      'process.runtime.name': 'nodejs',
+      'process.runtime.version': process.versions.node,
+      'process.runtime.description': 'Node.js',
+      'host.name': hostname(),
+      ...settings.resourceAttributes,
+      ...(settings.serviceName === undefined ? {} : { 'service.name': settings.serviceName }),
+    });
+
+    const allReaders: SdkMetrics.IMetricReader[] = [...readers];
+    const starting: Promise<void>[] = [];
+    for (const kind of settings.metricsExporters) {
+      if (kind === 'otlp') {
+        const { OTLPMetricExporter } = (settings.metricsProtocol === 'http/json'
+          ? require('@opentelemetry/exporter-metrics-otlp-http')
+          : require('@opentelemetry/exporter-metrics-otlp-proto')) as typeof import('@opentelemetry/exporter-metrics-otlp-proto');
+        const exporter = new OTLPMetricExporter({ url: settings.metricsEndpoint, headers: { ...settings.metricsHeaders }, timeoutMillis: EXPORT_TIMEOUT_MS });
+        allReaders.push(
+          new metrics.PeriodicExportingMetricReader({ exporter, exportIntervalMillis: settings.exportIntervalMs, exportTimeoutMillis: Math.min(settings.exportIntervalMs, EXPORT_TIMEOUT_MS) }),
+        );
+      } else if (kind === 'prometheus') {
+        const { PrometheusExporter } = require('@opentelemetry/exporter-prometheus') as typeof Prometheus;
+        // Started by hand: a port in use must become one warning, not a diag message.
+        const exporter = new PrometheusExporter({ host: settings.prometheusHost, port: settings.prometheusPort, preventServerStart: true });
+        allReaders.push(exporter);
+        const shown = settings.prometheusHost.includes(':') ? `[${settings.prometheusHost}]` : settings.prometheusHost;
+        starting.push(
+          exporter.startServer().then(
+            () => {
+              // Port 0 asks for any free port: say which one it got (the exporter keeps its server private).
+              const bound = (exporter as unknown as { _server?: { address(): unknown } })._server?.address();
+              const port = typeof bound === 'object' && bound !== null && 'port' in bound ? (bound as { port: number }).port : settings.prometheusPort;
+              this.#prometheusUrl = `http://${shown}:${port}/metrics`;
+            },
+            (error: NodeJS.ErrnoException) => {
+              this.#prometheusUrl = undefined;
+              warn('prometheus', `cannot serve Prometheus metrics on ${settings.prometheusHost}:${settings.prometheusPort}: ${error.code === 'EADDRINUSE' ? 'the port is already in use' : error.message}; the app runs on without them`);
+            },
+          ),
+        );
+      } else {
+        allReaders.push(new metrics.PeriodicExportingMetricReader({ exporter: new metrics.ConsoleMetricExporter(), exportIntervalMillis: settings.exportIntervalMs }));
+      }
+    }
+    this.#ready = Promise.all(starting).then(() => undefined);
+    this.#meterProvider = new metrics.MeterProvider({ resource, readers: allReaders });
+
+    const processors: SdkLogs.LogRecordProcessor[] = [];
+    for (const kind of settings.logsExporters) {
+      if (kind === 'otlp') {
+        const { OTLPLogExporter } = (settings.logsProtocol === 'http/json'
+          ? require('@opentelemetry/exporter-logs-otlp-http')
+          : require('@opentelemetry/exporter-logs-otlp-proto')) as typeof import('@opentelemetry/exporter-logs-otlp-proto');
+        const exporter = new OTLPLogExporter({ url: settings.logsEndpoint, headers: { ...settings.logsHeaders }, timeoutMillis: EXPORT_TIMEOUT_MS });
+        // Bounded: with the collector down, records beyond the queue are dropped, not kept.
+        processors.push(new logs.BatchLogRecordProcessor({ exporter, scheduledDelayMillis: 200, maxQueueSize: LOG_QUEUE, exportTimeoutMillis: EXPORT_TIMEOUT_MS }));
+      } else {
+        processors.push(new logs.SimpleLogRecordProcessor({ exporter: new logs.ConsoleLogRecordExporter() }));
+      }
+    }
+    this.#loggerProvider = new logs.LoggerProvider({ resource, processors });
+    this.#logger = this.#loggerProvider.getLogger('loopwatch', VERSION);
+
+    const meter = this.#meterProvider.getMeter('loopwatch', VERSION);
+    const seconds = (ms: number): number => ms / 1000;
+    const lag = meter.createObservableGauge(METRIC.delayP99, { unit: 's', description: 'Event loop delay, 99th percentile over the last 10 s (per heartbeat, measured by loopwatch)' });
+    const delays = [
+      [lag, 'p99Ms'],
+      [meter.createObservableGauge(METRIC.delayMin, { unit: 's', description: 'Event loop delay, minimum over the last 10 s' }), 'minMs'],
+      [meter.createObservableGauge(METRIC.delayMax, { unit: 's', description: 'Event loop delay, maximum over the last 10 s' }), 'maxMs'],
+      [meter.createObservableGauge(METRIC.delayMean, { unit: 's', description: 'Event loop delay, mean over the last 10 s' }), 'meanMs'],
+      [meter.createObservableGauge(METRIC.delayStddev, { unit: 's', description: 'Event loop delay, standard deviation over the last 10 s' }), 'stddevMs'],
+      [meter.createObservableGauge(METRIC.delayP50, { unit: 's', description: 'Event loop delay, median over the last 10 s' }), 'p50Ms'],
+      [meter.createObservableGauge(METRIC.delayP90, { unit: 's', description: 'Event loop delay, 90th percentile over the last 10 s' }), 'p90Ms'],
+    ] as const;
+    meter.addBatchObservableCallback(
+      (result) => {
+        const stats = view.lag();
+        for (const [gauge, field] of delays) result.observe(gauge, seconds(stats[field]));
+      },
+      delays.map(([gauge]) => gauge),
+    );
+    meter
+      .createObservableGauge(METRIC.utilization, { unit: '1', description: 'Event loop utilization over the last 10 s' })
+      .addCallback((result) => result.observe(view.utilization()));
+    meter
+      .createObservableCounter(METRIC.time, { unit: 's', description: 'Cumulative time the event loop spent in each state since loopwatch started' })
+      .addCallback((result) => {
+        const time = view.loopTime();
+        result.observe(time.active, { 'nodejs.eventloop.state': 'active' });
+        result.observe(time.idle, { 'nodejs.eventloop.state': 'idle' });
+      });
+    meter
+      .createObservableGauge(METRIC.blockCurrent, { unit: 's', description: 'How long the event loop has been blocked now (0 when it is not)' })
+      .addCallback((result) => result.observe(seconds(view.blockedForMs())));
+    this.#blocks = meter.createCounter(METRIC.blocks, { unit: '{block}', description: 'Blocks detected (counted when detected, during the block)' });
+    this.#duration = meter.createHistogram(METRIC.blockDuration, {
+      unit: 's',
+      description: 'Duration of each block, recorded when it ends',
+      advice: { explicitBucketBoundaries: BLOCK_BUCKETS_S },
+    });
+    this.#captures = meter.createCounter(METRIC.captures, { unit: '{capture}', description: 'Stack captures of ended blocks, by when the stack was taken' });
+    this.#hangs = meter.createCounter(METRIC.hangs, { unit: '{hang}', description: 'Hangs: blocks past hangMs, processes past an exit deadline' });
+  }
+
+  /** What runs, for `monitor.ready` (after `ready()`, the Prometheus URL only if it listens). */
+  get status(): NonNullable<MonitorStatus['telemetry']> {
+    return { metrics: [...this.#settings.metricsExporters], logs: [...this.#settings.logsExporters], prometheusUrl: this.#prometheusUrl };
+  }
+
+  /** Resolves once the Prometheus endpoint listens (or failed to, with a warning). */
+  ready(): Promise<void> {
+    return this.#ready;
+  }
+
+  /** Metric attributes of a block: its phase and, within the cap, its culprit. */
+  #attributes(event: BlockEvent): Attributes {
+    const culprit = event.stackTiming === 'during' ? culpritFrame(event.stack) : undefined;
+    if (culprit === undefined) return { 'loopwatch.block.phase': event.phase };
+    const key = `${culprit.function}\0${culprit.file}`;
+    if (!this.#culprits.has(key) && this.#culprits.size >= MAX_CULPRITS) {
+      return { 'loopwatch.block.phase': event.phase, 'code.function.name': OTHER, 'code.file.path': OTHER };
+    }
+    this.#culprits.add(key);
+    return { 'loopwatch.block.phase': event.phase, 'code.function.name': culprit.function, 'code.file.path': culprit.file };
+  }
+
+  write(event: LoopwatchEvent): void {
+    if (event.type === 'hang') {
+      this.#hang(event);
+      return;
+    }
+    if (event.state === 'ongoing') {
+      const attributes = this.#attributes(event);
+      this.#open.set(event.id, attributes);
+      this.#blocks.add(1, attributes);
+    } else {
+      const attributes = this.#open.get(event.id) ?? this.#attributes(event);
+      this.#open.delete(event.id);
+      this.#duration.record(event.durationMs / 1000, attributes);
+      this.#captures.add(1, { 'loopwatch.stack.timing': event.stackTiming });
+    }
+    this.#alert(event);
+  }
+
+  #alert(event: BlockEvent): void {
+    const ongoing = event.state === 'ongoing';
+    const culprit = culpritFrame(event.stack);
+    const trusted = event.stackTiming === 'during' ? culprit : undefined;
+    const where = trusted === undefined ? '' : ` in ${trusted.function} (${trusted.file}:${trusted.line})`;
+    this.#logger.emit({
+      eventName: 'loopwatch.block',
+      severityNumber: ongoing ? SEVERITY.WARN : SEVERITY.INFO,
+      severityText: ongoing ? 'WARN' : 'INFO',
+      body: ongoing
+        ? `event loop blocked for ${Math.round(event.durationMs)} ms so far (threshold ${event.thresholdMs} ms)${where}`
+        : `event loop block ended after ${Math.round(event.durationMs)} ms${where}`,
+      attributes: {
+        'loopwatch.block.id': event.id,
+        'loopwatch.block.state': event.state,
+        'loopwatch.block.phase': event.phase,
+        'loopwatch.block.duration': event.durationMs / 1000,
+        'loopwatch.block.threshold': event.thresholdMs / 1000,
+        'loopwatch.stack.timing': event.stackTiming,
+        ...(culprit === undefined
+          ? {}
+          : {
+              'code.function.name': culprit.function,
+              'code.file.path': culprit.file,
+              'code.line.number': culprit.line,
+              'code.column.number': culprit.column,
+              'code.stacktrace': v8Stack(event.stack),
+            }),
+      },
+    });
+    // The alert must leave while the block lasts: do not wait for the batch delay.
+    if (ongoing) void this.#loggerProvider.forceFlush().catch(() => undefined);
+  }
+
+  #hang(event: HangEvent): void {
+    this.#hangs.add(1, { 'loopwatch.hang.reason': event.reason, 'loopwatch.hang.action': event.action });
+    const culprit = culpritFrame(event.stack);
+    this.#logger.emit({
+      eventName: 'loopwatch.hang',
+      severityNumber: SEVERITY.ERROR,
+      severityText: 'ERROR',
+      body: event.reason === 'block' ? `event loop blocked for ${Math.round(event.blockedMs)} ms (hang limit ${event.limitMs} ms)` : `process did not exit within ${event.limitMs} ms`,
+      attributes: {
+        'loopwatch.hang.reason': event.reason,
+        'loopwatch.hang.action': event.action,
+        'loopwatch.hang.limit': event.limitMs / 1000,
+        'loopwatch.block.duration': event.blockedMs / 1000,
+        ...(event.blockId === undefined ? {} : { 'loopwatch.block.id': event.blockId }),
+        ...(culprit === undefined
+          ? {}
+          : { 'code.function.name': culprit.function, 'code.file.path': culprit.file, 'code.line.number': culprit.line, 'code.stacktrace': v8Stack(event.stack) }),
+      },
+    });
+  }
+
+  /** Hands everything buffered to the exporters (the caller bounds the wait). */
+  async flush(): Promise<void> {
+    await Promise.allSettled([this.#loggerProvider.forceFlush(), this.#meterProvider.forceFlush()]);
+  }
+
+  /** Exports what is left and stops (the caller bounds the wait). */
+  async shutdown(): Promise<void> {
+    await Promise.allSettled([this.#loggerProvider.shutdown(), this.#meterProvider.shutdown()]);
+  }
+
+  close(): void {
+    void this.shutdown();
+  }
+}
+
+/**
+ * Builds the pipeline, or reports once why it cannot (missing or mismatched packages) and
+ * returns undefined: a telemetry problem never stops the app or the monitor.
+ */
+export function startTelemetry(settings: TelemetrySettings, view: TelemetryView, pid: number, warn: (key: string, message: string) => void): Telemetry | undefined {
+  const problem = sdkProblem(settings);
+  if (problem !== undefined) {
+    warn('otel', problem);
+    return undefined;
+  }
+  try {
+    return new Telemetry(settings, view, pid, warn);
+  } catch (error) {
+    warn('otel', `OpenTelemetry export could not start: ${error instanceof Error ? error.message : String(error)}`);
+    return undefined;
+  }
+}
