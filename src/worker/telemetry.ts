@@ -182,10 +182,16 @@ export class Telemetry implements Sink {
     const { api, metrics, logs, resources } = sdk;
     // The SDK reports export failures only through diag; the worker has its own copy of the
     // api module, so this logger sees loopwatch's exporters only. One warning, not one a minute.
+    const targets = [
+      ...(settings.metricsExporters.includes('otlp') ? [settings.metricsEndpoint] : []),
+      ...(settings.logsExporters.includes('otlp') ? [settings.logsEndpoint] : []),
+    ];
+    const failed = (message: string): void =>
+      warn('otel-export', `OpenTelemetry export${targets.length > 0 ? ` to ${targets.join(', ')}` : ''} failed (reported once; the app is not affected): ${message}`);
     api.diag.setLogger(
       {
-        error: (message: string) => warn('otel-export', `OpenTelemetry export failed (reported once): ${message}`),
-        warn: (message: string) => warn('otel-export', `OpenTelemetry export failed (reported once): ${message}`),
+        error: failed,
+        warn: failed,
         info: () => undefined,
         debug: () => undefined,
         verbose: () => undefined,

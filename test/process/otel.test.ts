@@ -1,0 +1,253 @@
+/**
+ * OpenTelemetry export from the monitor worker, end to end: a child process that really blocks,
+ * exporting over OTLP to a receiver in this process (decoded with the official protobuf
+ * definitions), or serving Prometheus metrics that this process scrapes — and that Debian's
+ * Prometheus scrapes, when it is installed (CI installs it).
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { describeRun, fixture, run, type RunResult } from './harness.js';
+import { attribute, OtlpReceiver } from './otlp-receiver.js';
+import { record } from './report.js';
+
+const env = { LOOPWATCH_THRESHOLD_MS: '100' };
+
+function telemetryStatus(result: RunResult): { metrics: string[]; logs: string[]; prometheusUrl?: string } | null {
+  const line = result.stdout.find((l) => l.text.startsWith('TELEMETRY '));
+  return line === undefined ? null : (JSON.parse(line.text.slice(10)) as { metrics: string[]; logs: string[]; prometheusUrl?: string } | null);
+}
+
+describe('OTLP export', () => {
+  for (const protocol of ['http/protobuf', 'http/json'] as const) {
+    it(`${protocol}: the block alert arrives while the app is still blocked, and metrics follow`, async () => {
+      const receiver = new OtlpReceiver();
+      const endpoint = await receiver.listen();
+      try {
+        const result = await run(fixture('otel-app.cjs'), {
+          mode: 'require',
+          env: { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: protocol, OTEL_METRIC_EXPORT_INTERVAL: '500', OTEL_SERVICE_NAME: 'checkout' },
+        });
+        expect(result.code, describeRun(result)).toBe(0);
+        expect(telemetryStatus(result)).toEqual({ metrics: ['otlp'], logs: ['otlp'] });
+        const unblocked = result.marks.get('unblock') ?? 0;
+        const alert = receiver.arrivals.find((a) => a.logs.some((l) => attribute(l.attributes, 'loopwatch.block.state') === 'ongoing'));
+        expect(alert, JSON.stringify(receiver.arrivals.map((a) => a.path))).toBeDefined();
+        const record0 = alert?.logs.find((l) => attribute(l.attributes, 'loopwatch.block.state') === 'ongoing');
+        expect(record0?.eventName).toBe('loopwatch.block');
+        expect(Number(record0?.severityNumber)).toBe(13);
+        expect(attribute(record0?.attributes, 'code.function.name')).toBe('exportReport');
+        expect(attribute(record0?.attributes, 'code.file.path')).toBe(fixture('otel-app.cjs'));
+        expect(attribute(record0?.attributes, 'code.line.number')).toBe(11);
+        expect(String(attribute(record0?.attributes, 'code.stacktrace'))).toMatch(/^ {4}at exportReport \(.*otel-app\.cjs:11:\d+\)\n/);
+        expect(attribute(record0?.attributes, 'loopwatch.block.id')).toBe(1);
+        // It left the process during the block (times are Date.now() of two processes on one machine).
+        const earlyMs = unblocked - (alert?.at ?? Infinity);
+        record({ scenario: `OTLP ${protocol}: alert arrived before the block ended`, byMs: earlyMs });
+        expect(earlyMs, describeRun(result)).toBeGreaterThan(500);
+        expect(attribute(alert?.resource, 'service.name')).toBe('checkout');
+        expect(attribute(alert?.resource, 'process.pid')).toBe(result.events[0]?.pid);
+        for (const key of ['service.instance.id', 'process.runtime.name', 'process.runtime.version', 'host.name']) expect(attribute(alert?.resource, key), key).toBeDefined();
+        // The ended record, and metrics (the live gauge was non-zero in an export during the block).
+        const ended = receiver.arrivals.flatMap((a) => a.logs).find((l) => attribute(l.attributes, 'loopwatch.block.state') === 'ended');
+        expect(Number(attribute(ended?.attributes, 'loopwatch.block.duration'))).toBeGreaterThan(1.5);
+        const metrics = receiver.arrivals.filter((a) => a.path === '/v1/metrics');
+        expect(metrics.length).toBeGreaterThan(0);
+        const names = new Set(metrics.flatMap((a) => a.metrics.map((m) => m.name)));
+        for (const name of ['loopwatch.blocks', 'loopwatch.block.duration', 'loopwatch.block.current_duration', 'nodejs.eventloop.delay.p99', 'nodejs.eventloop.utilization', 'nodejs.eventloop.time']) {
+          expect(names, name).toContain(name);
+        }
+        const liveDuring = metrics
+          .filter((a) => a.at < unblocked)
+          .flatMap((a) => a.metrics.filter((m) => m.name === 'loopwatch.block.current_duration'))
+          .map((m) => m.gauge?.dataPoints[0]?.asDouble ?? 0);
+        expect(Math.max(0, ...liveDuring), 'the live gauge during the block').toBeGreaterThan(0.1);
+      } finally {
+        receiver.close();
+      }
+    });
+  }
+
+  it('a collector that is down costs the app nothing, and says so once', async () => {
+    // A port nothing listens on.
+    const closed = await new Promise<number>((resolve) => {
+      const probe = new OtlpReceiver();
+      void probe.listen().then((url) => {
+        probe.close();
+        resolve(Number(new URL(url).port));
+      });
+    });
+    const bare = await run(fixture('otel-app.cjs'), { mode: 'require', args: ['work'], env });
+    const down = await run(fixture('otel-app.cjs'), {
+      mode: 'require',
+      args: ['work'],
+      env: { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${closed}`, OTEL_METRIC_EXPORT_INTERVAL: '200' },
+    });
+    expect(down.code, describeRun(down)).toBe(0);
+    const took = (r: RunResult): number => Number(r.stdout.find((l) => l.text.startsWith('WORK '))?.text.slice(5));
+    record({ scenario: 'collector down: app work time vs no telemetry', bareMs: took(bare), downMs: took(down) });
+    expect(took(down), describeRun(down)).toBeLessThan(took(bare) * 1.5 + 100);
+    const warnings = down.stderr.filter((l) => l.text.startsWith('loopwatch:'));
+    expect(warnings.length, describeRun(down)).toBeLessThanOrEqual(1);
+    // Exits promptly: the final flush is bounded.
+    expect(down.wallMs, describeRun(down)).toBeLessThan(bare.wallMs + 2500);
+  });
+});
+
+interface Sample {
+  readonly name: string;
+  readonly labels: Record<string, string>;
+  readonly value: number;
+}
+interface Exposition {
+  readonly types: Map<string, string>;
+  readonly units: Map<string, string>;
+  readonly samples: Sample[];
+}
+
+/** The Prometheus text format, as far as these tests need it. */
+function parseExposition(text: string): Exposition {
+  const types = new Map<string, string>();
+  const units = new Map<string, string>();
+  const samples: Sample[] = [];
+  for (const line of text.split('\n')) {
+    const meta = /^# (TYPE|UNIT) (\S+) (\S+)$/.exec(line);
+    if (meta !== null) (meta[1] === 'TYPE' ? types : units).set(meta[2] ?? '', meta[3] ?? '');
+    const sample = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)/.exec(line);
+    if (sample === null || line.startsWith('#')) continue;
+    const labels: Record<string, string> = {};
+    for (const [, key, value] of (sample[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[key ?? ''] = value ?? '';
+    samples.push({ name: sample[1] ?? '', labels, value: Number(sample[3]) });
+  }
+  return { types, units, samples };
+}
+
+async function freePort(): Promise<number> {
+  const probe = new OtlpReceiver();
+  const url = await probe.listen();
+  probe.close();
+  return Number(new URL(url).port);
+}
+
+/** What loopwatch's Prometheus exporter serves: name, type, unit (in Prometheus' naming). */
+export const PROMETHEUS_METRICS: readonly (readonly [string, string, string])[] = [
+  ...['min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p99'].map((q) => [`nodejs_eventloop_delay_${q}`, 'gauge', 's'] as const),
+  ['nodejs_eventloop_utilization', 'gauge', '1'],
+  ['nodejs_eventloop_time_total', 'counter', 's'],
+  ['loopwatch_block_current_duration', 'gauge', 's'],
+  ['loopwatch_blocks_total', 'counter', '{block}'],
+  ['loopwatch_block_duration', 'histogram', 's'],
+  ['loopwatch_captures_total', 'counter', '{capture}'],
+];
+
+describe('Prometheus exporter', () => {
+  it('serves every metric with its type and unit, and the live gauge during a block', async () => {
+    let url = '';
+    const scrapes: { during?: Promise<string>; after?: Promise<string> } = {};
+    const result = await run(fixture('otel-app.cjs'), {
+      mode: 'require',
+      env: { ...env, OTEL_METRICS_EXPORTER: 'prometheus', OTEL_EXPORTER_PROMETHEUS_PORT: '0', OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1', IDLE_MS: '700' },
+      onLine: ({ text }) => {
+        if (text.startsWith('TELEMETRY ')) url = (JSON.parse(text.slice(10)) as { prometheusUrl: string }).prometheusUrl;
+        // loopwatch's alert line: the block is on; scrape now — the worker answers while it lasts.
+        if (text.startsWith('{"type":"block"') && text.includes('"ongoing"')) scrapes.during = fetch(url).then((r) => r.text());
+        if (text === 'done') scrapes.after = fetch(url).then((r) => r.text());
+      },
+    });
+    expect(result.code, describeRun(result)).toBe(0);
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+    const during = parseExposition(await (scrapes.during ?? Promise.reject(new Error('no scrape during the block'))));
+    expect(during.samples.find((s) => s.name === 'loopwatch_block_current_duration')?.value, 'the blocked-now gauge').toBeGreaterThan(0.09);
+    expect(during.samples.find((s) => s.name === 'loopwatch_blocks_total')).toMatchObject({
+      value: 1,
+      labels: { code_function_name: 'exportReport', code_file_path: fixture('otel-app.cjs'), loopwatch_block_phase: 'running' },
+    });
+    const after = parseExposition(await (scrapes.after ?? Promise.reject(new Error('no scrape after the block'))));
+    for (const [name, type, unit] of PROMETHEUS_METRICS) {
+      expect(after.types.get(name), name).toBe(type);
+      expect(after.units.get(name), name).toBe(unit);
+      expect(after.samples.some((s) => s.name.startsWith(name)), name).toBe(true);
+    }
+    const value = (name: string, labels: Record<string, string> = {}): number | undefined =>
+      after.samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
+    expect(value('loopwatch_block_current_duration')).toBe(0);
+    expect(value('loopwatch_block_duration_count')).toBe(1);
+    expect(value('loopwatch_block_duration_sum')).toBeGreaterThan(1.8);
+    expect(value('loopwatch_block_duration_bucket', { le: '1' })).toBe(0);
+    expect(value('loopwatch_block_duration_bucket', { le: '2.5' })).toBe(1);
+    expect(value('loopwatch_captures_total', { loopwatch_stack_timing: 'during' })).toBe(1);
+    expect(value('nodejs_eventloop_delay_max')).toBeGreaterThan(1.8);
+    expect(value('nodejs_eventloop_utilization')).toBeGreaterThan(0.3);
+    expect(value('nodejs_eventloop_time_total', { nodejs_eventloop_state: 'active' })).toBeGreaterThan(1.8);
+    expect(value('nodejs_eventloop_time_total', { nodejs_eventloop_state: 'idle' })).toBeGreaterThan(0);
+  });
+
+  const prometheus = (() => {
+    try {
+      return execFileSync('which', ['prometheus'], { encoding: 'utf8' }).trim();
+    } catch {
+      return undefined;
+    }
+  })();
+  if (prometheus === undefined && process.env['CI'] !== undefined) {
+    it('Debian\'s prometheus is installed (by .ci/run)', () => {
+      expect.fail('prometheus is not on PATH: .ci/run installs the Debian package');
+    });
+  }
+
+  it.skipIf(prometheus === undefined)('a real Prometheus scrapes a blocking app: the block counter, a histogram_quantile and the live gauge', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'loopwatch-prometheus-'));
+    const [appPort, webPort] = [await freePort(), await freePort()];
+    writeFileSync(
+      join(dir, 'prometheus.yml'),
+      `global: { scrape_interval: 1s, scrape_timeout: 900ms }\nscrape_configs:\n  - job_name: app\n    static_configs: [ { targets: ['127.0.0.1:${appPort}'] } ]\n`,
+    );
+    const server = spawn(prometheus ?? 'prometheus', [
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${webPort}`,
+      '--log.level=warn',
+    ], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let serverLog = '';
+    server.stderr.on('data', (chunk: Buffer) => (serverLog += chunk.toString()));
+    const api = `http://127.0.0.1:${webPort}`;
+    try {
+      for (let i = 0; i < 100; i++) {
+        const ready = await fetch(`${api}/-/ready`).then((r) => r.ok, () => false);
+        if (ready) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const query = async (promql: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> => {
+        const response = await fetch(`${api}/api/v1/query?query=${encodeURIComponent(promql)}`);
+        const json = (await response.json()) as { status: string; data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+        expect(json.status, `${promql}\n${serverLog}`).toBe('success');
+        return json.data.result;
+      };
+      // Prometheus applies its targets a few seconds after start: wait for its first scrape
+      // attempt (`up` = 0, nothing listens yet) before the app starts.
+      for (let i = 0; i < 150 && (await query('up{job="app"}')).length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+      const result = await run(fixture('otel-app.cjs'), {
+        mode: 'require',
+        env: { ...env, OTEL_METRICS_EXPORTER: 'prometheus', OTEL_EXPORTER_PROMETHEUS_PORT: String(appPort), OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1', IDLE_MS: '2500' },
+      });
+      expect(result.code, describeRun(result)).toBe(0);
+      const blocks = await query('last_over_time(loopwatch_blocks_total[2m])');
+      expect(blocks, serverLog).toHaveLength(1);
+      expect(blocks[0]?.metric).toMatchObject({ code_function_name: 'exportReport', job: 'app' });
+      expect(Number(blocks[0]?.value[1])).toBe(1);
+      const p99 = await query('histogram_quantile(0.99, sum by (le) (last_over_time(loopwatch_block_duration_bucket[2m])))');
+      // 2 s falls in the (1, 2.5] bucket.
+      expect(Number(p99[0]?.value[1])).toBeGreaterThan(1);
+      expect(Number(p99[0]?.value[1])).toBeLessThanOrEqual(2.5);
+      const live = await query('max_over_time(loopwatch_block_current_duration[2m])');
+      expect(Number(live[0]?.value[1]), 'scraped while the main thread was blocked').toBeGreaterThan(0.5);
+      const delay = await query('max_over_time(nodejs_eventloop_delay_p99[2m])');
+      expect(delay).toHaveLength(1);
+      record({ scenario: 'real Prometheus: blocked-now gauge scraped during a 2 s block', maxSeconds: Number(live[0]?.value[1]) });
+    } finally {
+      server.kill('SIGTERM');
+    }
+  });
+});
