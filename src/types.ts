@@ -346,6 +346,20 @@ export type LoadShedder = (
   next?: (error?: unknown) => void,
 ) => boolean;
 
+/**
+ * The part of an OpenTelemetry `MeterProvider` (from `@opentelemetry/api`) that loopwatch uses;
+ * the app's own provider fits it.
+ */
+export interface MeterProviderLike {
+  getMeter(name: string, version?: string): {
+    createCounter(name: string, options?: { unit?: string; description?: string }): { add(value: number, attributes?: Record<string, string | number>): void };
+    createHistogram(
+      name: string,
+      options?: { unit?: string; description?: string; advice?: { explicitBucketBoundaries?: number[] } },
+    ): { record(value: number, attributes?: Record<string, string | number>): void };
+  };
+}
+
 /** A running monitor. There is one per process; `start()` returns the same one. */
 export interface Monitor {
   /** Resolves once the watchdog is armed in the worker. Never rejects unless awaited. */
@@ -374,6 +388,14 @@ export interface Monitor {
    * deadline. `ms`: an integer from 1 to 86400000.
    */
   exitWithin(ms: number): void;
+  /**
+   * Also record blocks with the app's own MeterProvider, on the main thread: `loopwatch.blocks`,
+   * `loopwatch.block.duration` and `loopwatch.hangs`, with the same names, units and
+   * attributes as the worker's export. They are recorded when the main thread gets the events —
+   * after each block has ended — so they cannot show a block while it lasts; the worker's export
+   * (`OTEL_*`) can. Returns a function that stops recording.
+   */
+  useMeterProvider(provider: MeterProviderLike): () => void;
   /** A request handler that sheds load while the loop lags (see {@link LoadShedder}). */
   loadShedder(options?: LoadShedderOptions): LoadShedder;
   /** Stop watching, end the worker. Resolves when the worker is gone. */

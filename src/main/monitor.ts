@@ -27,12 +27,14 @@ import type {
   LoadShedder,
   LoadShedderOptions,
   LoopwatchEvent,
+  MeterProviderLike,
   Monitor,
   MonitorStatus,
   ResolvedOptions,
   StartOptions,
 } from '../types.js';
 import { activeResources } from './resources.js';
+import { mainThreadInstruments } from './meter.js';
 import { loadShedder } from './shed.js';
 
 const debug = debuglog('loopwatch');
@@ -273,6 +275,21 @@ class MonitorImpl implements Monitor {
     } catch (error) {
       warn(`cannot arm the exit deadline: ${error instanceof Error ? error.message : String(error)}`, 'LOOPWATCH_EXIT_DEADLINE');
     }
+  }
+
+  useMeterProvider(provider: MeterProviderLike): () => void {
+    if (provider === null || typeof provider !== 'object' || typeof (provider as { getMeter?: unknown }).getMeter !== 'function') {
+      throw new LoopwatchError('ERR_LOOPWATCH_INVALID_OPTION', 'useMeterProvider(provider): provider must be an OpenTelemetry MeterProvider (with getMeter())');
+    }
+    const record = mainThreadInstruments(provider);
+    const onBlock = (event: BlockEvent): void => record.block(event);
+    const onHang = (event: HangEvent): void => record.hang(event);
+    this.on('block', onBlock);
+    this.on('hang', onHang);
+    return () => {
+      this.off('block', onBlock);
+      this.off('hang', onHang);
+    };
   }
 
   loadShedder(options?: LoadShedderOptions): LoadShedder {

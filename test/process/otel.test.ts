@@ -252,3 +252,22 @@ describe('Prometheus exporter', () => {
     }
   });
 });
+
+describe("the app's own MeterProvider", () => {
+  it('records block counts and durations on the main thread, after each block', async () => {
+    const result = await run(fixture('own-meter.cjs'), { mode: 'require', env });
+    expect(result.code, describeRun(result)).toBe(0);
+    // The last collection (loading the OpenTelemetry SDK itself may be reported as a startup block before).
+    const line = result.stdout.filter((l) => l.text.startsWith('METRICS ')).at(-1);
+    const metrics = JSON.parse(line?.text.slice(8) ?? '[]') as { name: string; unit: string; points: { attributes: Record<string, string>; value: number | { count: number; sum: number } }[] }[];
+    const blocks = metrics.find((m) => m.name === 'loopwatch.blocks');
+    expect(blocks?.unit, describeRun(result)).toBe('{block}');
+    const culprit = { 'loopwatch.block.phase': 'running', 'code.function.name': 'recalculatePrices', 'code.file.path': fixture('own-meter.cjs') };
+    expect(blocks?.points).toContainEqual({ attributes: culprit, value: 1 });
+    const duration = metrics.find((m) => m.name === 'loopwatch.block.duration');
+    expect(duration?.unit).toBe('s');
+    const value = duration?.points.find((p) => p.attributes['code.function.name'] === 'recalculatePrices')?.value as { count: number; sum: number };
+    expect(value.count).toBe(1);
+    expect(value.sum).toBeGreaterThan(0.35);
+  });
+});
