@@ -6,7 +6,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const majors = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['22', '24', '26'];
+const installOnly = process.argv.includes('--install-only');
+const given = process.argv.slice(2).filter((arg) => arg !== '--install-only');
+const majors = given.length > 0 ? given : ['22', '24', '26'];
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const results = [];
 
@@ -26,6 +28,10 @@ for (const major of majors) {
     }
   }
   const version = spawnSync(binary, ['--version'], { encoding: 'utf8' }).stdout.trim();
+  if (installOnly) {
+    results.push({ major, version, ok: true, note: 'installed' });
+    continue;
+  }
   console.log(`\ntest-matrix: process-level suite with children on Node ${version}`);
   const run = spawnSync(process.execPath, [join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', 'test/process'], {
     cwd: root,

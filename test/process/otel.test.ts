@@ -271,3 +271,28 @@ describe("the app's own MeterProvider", () => {
     expect(value.sum).toBeGreaterThan(0.35);
   });
 });
+
+describe('hang reports over OTLP', () => {
+  it('a process killed as hung has sent its hang record first', async () => {
+    const receiver = new OtlpReceiver();
+    const endpoint = await receiver.listen();
+    try {
+      let endedAt = 0;
+      const result = await run(fixture('hang.cjs'), {
+        mode: 'require',
+        env: { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, LOOPWATCH_HANG_MS: '800', LOOPWATCH_HANG_ACTION: 'kill' },
+        onSpawn: (child) => child.on('exit', () => (endedAt = Date.now())),
+      });
+      expect(result.signal, describeRun(result)).toBe('SIGKILL');
+      const hang = receiver.arrivals.find((a) => a.logs.some((l) => l.eventName === 'loopwatch.hang'));
+      expect(hang, JSON.stringify(receiver.arrivals.map((a) => a.logs.map((l) => l.eventName)))).toBeDefined();
+      expect(hang?.at).toBeLessThanOrEqual(endedAt);
+      const record0 = hang?.logs.find((l) => l.eventName === 'loopwatch.hang');
+      expect(Number(record0?.severityNumber)).toBe(17);
+      expect(attribute(record0?.attributes, 'loopwatch.hang.action')).toBe('kill');
+      expect(attribute(record0?.attributes, 'code.function.name')).toBe('pollUntilReady');
+    } finally {
+      receiver.close();
+    }
+  });
+});
