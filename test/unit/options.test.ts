@@ -55,7 +55,7 @@ describe('resolveOptions', () => {
     [{ eventsFile: '/no/such/folder/e.ndjson' }, '`eventsFile` must be a file in an existing folder (/no/such/folder does not exist), got "/no/such/folder/e.ndjson"'],
     [
       { thresold: 5 },
-      'unknown option `thresold`; known options are thresholdMs, eventsFile, log, captureStack, maxFrames, captureTimeoutMs, profiler, hangMs, hangAction, shutdownTimeoutMs, healthPort, healthHost, livenessMs, readyMaxLagMs, warmup',
+      'unknown option `thresold`; known options are thresholdMs, eventsFile, log, captureStack, maxFrames, captureTimeoutMs, profiler, hangMs, hangAction, shutdownTimeoutMs, healthPort, healthHost, livenessMs, readyMaxLagMs, warmup, otel',
     ],
     [{ hangMs: 50 }, '`hangMs` must be an integer from 100 to 86400000 (milliseconds), got 50'],
     [{ hangAction: 'kill' }, '`hangAction` must be "none" unless `hangMs` is set (the action needs a limit), got "kill"'],
