@@ -5,6 +5,7 @@
  * Prometheus scrapes, when it is installed (CI installs it).
  */
 import { execFileSync, spawn } from 'node:child_process';
+import { createServer } from 'node:http';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,29 +71,54 @@ describe('OTLP export', () => {
     });
   }
 
-  it('a collector that is down costs the app nothing, and says so once', async () => {
-    // A port nothing listens on.
-    const closed = await new Promise<number>((resolve) => {
-      const probe = new OtlpReceiver();
-      void probe.listen().then((url) => {
-        probe.close();
-        resolve(Number(new URL(url).port));
-      });
+  for (const failure of ['down', 'slow'] as const) {
+    it(`a collector that is ${failure} costs the app nothing, and says so once`, async () => {
+      // down: a port nothing listens on; slow: a server that accepts and never answers.
+      const silent = createServer(() => undefined);
+      let port: number;
+      if (failure === 'slow') {
+        await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+        const address = silent.address();
+        port = typeof address === 'object' && address !== null ? address.port : 0;
+      } else {
+        port = await freePort();
+      }
+      try {
+        const bare = await run(fixture('otel-app.cjs'), { mode: 'require', args: ['work'], env });
+        const failing = await run(fixture('otel-app.cjs'), {
+          mode: 'require',
+          args: ['work'],
+          env: { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_METRIC_EXPORT_INTERVAL: '200' },
+        });
+        expect(failing.code, describeRun(failing)).toBe(0);
+        const took = (r: RunResult): number => Number(r.stdout.find((l) => l.text.startsWith('WORK '))?.text.slice(5));
+        record({ scenario: `collector ${failure}: app work time vs no telemetry`, bareMs: took(bare), failingMs: took(failing) });
+        expect(took(failing), describeRun(failing)).toBeLessThan(took(bare) * 1.5 + 100);
+        const warnings = failing.stderr.filter((l) => l.text.startsWith('loopwatch:'));
+        expect(warnings.length, describeRun(failing)).toBeLessThanOrEqual(1);
+        // Exits promptly: the final flush is bounded.
+        expect(failing.wallMs, describeRun(failing)).toBeLessThan(bare.wallMs + 2500);
+      } finally {
+        silent.close();
+        silent.closeAllConnections();
+      }
     });
-    const bare = await run(fixture('otel-app.cjs'), { mode: 'require', args: ['work'], env });
-    const down = await run(fixture('otel-app.cjs'), {
-      mode: 'require',
-      args: ['work'],
-      env: { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${closed}`, OTEL_METRIC_EXPORT_INTERVAL: '200' },
-    });
-    expect(down.code, describeRun(down)).toBe(0);
-    const took = (r: RunResult): number => Number(r.stdout.find((l) => l.text.startsWith('WORK '))?.text.slice(5));
-    record({ scenario: 'collector down: app work time vs no telemetry', bareMs: took(bare), downMs: took(down) });
-    expect(took(down), describeRun(down)).toBeLessThan(took(bare) * 1.5 + 100);
-    const warnings = down.stderr.filter((l) => l.text.startsWith('loopwatch:'));
-    expect(warnings.length, describeRun(down)).toBeLessThanOrEqual(1);
-    // Exits promptly: the final flush is bounded.
-    expect(down.wallMs, describeRun(down)).toBeLessThan(bare.wallMs + 2500);
+  }
+
+  it('what is left at exit is flushed: a block that ends as the process ends still arrives', async () => {
+    const receiver = new OtlpReceiver();
+    const endpoint = await receiver.listen();
+    try {
+      // The default export interval (60 s) never comes: only the flush at exit sends metrics.
+      const result = await run(fixture('ends-after-block.cjs'), { mode: 'require', env: { ...env, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint } });
+      expect(result.code, describeRun(result)).toBe(0);
+      const states = receiver.arrivals.flatMap((a) => a.logs).map((l) => attribute(l.attributes, 'loopwatch.block.state'));
+      expect(states, describeRun(result)).toContain('ended');
+      const names = new Set(receiver.arrivals.flatMap((a) => a.metrics.map((m) => m.name)));
+      expect(names).toContain('loopwatch.block.duration');
+    } finally {
+      receiver.close();
+    }
   });
 });
 
