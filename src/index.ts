@@ -10,6 +10,7 @@ export { LoopwatchError, type LoopwatchErrorCode } from './errors.js';
 export { DEFAULT_THRESHOLD_MS } from './options.js';
 export type {
   ActiveResources,
+  BlockContext,
   BlockEvent,
   HangAction,
   HangEvent,

@@ -224,6 +224,27 @@ export interface ThreadState {
   readonly children?: readonly string[];
 }
 
+/**
+ * Which request was blocking: read on the blocked thread at capture time. The active
+ * OpenTelemetry span (when the app uses `@opentelemetry/api` with a context manager) and the
+ * attributes of the AsyncLocalStorage stores the app tracks with `monitor.trackContext()`.
+ */
+export interface BlockContext {
+  /** W3C trace id (32 hex) of the active span. */
+  readonly traceId?: string;
+  /** W3C span id (16 hex) of the active span. */
+  readonly spanId?: string;
+  readonly traceFlags?: number;
+  readonly spanName?: string;
+  /**
+   * At most 16: the span's `http.route`, `http.request.method`, `url.path` when present, then
+   * what the app's `toAttributes` callbacks returned (strings ≤ 256 characters, numbers, booleans).
+   */
+  readonly attributes?: Readonly<Record<string, string | number | boolean>>;
+  /** A `toAttributes` callback threw: its message. The block is reported all the same. */
+  readonly error?: string;
+}
+
 /** The phase of the process a block happened in. */
 export type Phase = 'startup' | 'running';
 
@@ -257,6 +278,8 @@ export interface BlockEvent {
   readonly truncated?: boolean;
   /** `ongoing` only, when the thread did not answer the capture in time (Linux). */
   readonly threadState?: ThreadState;
+  /** The request the blocked code was serving, when the capture could read one (see {@link BlockContext}). */
+  readonly context?: BlockContext;
   /**
    * `ended` only, with the `profiler` option: what the sampling profiler saw during the block —
    * the samples taken, the share of them in the culprit's frame, and the most frequent stack
@@ -309,6 +332,8 @@ export interface HangEvent {
   readonly threadState?: ThreadState;
   /** `exit-deadline` with a running loop: what keeps it alive. */
   readonly resources?: ActiveResources;
+  /** The request the blocked code was serving. */
+  readonly context?: BlockContext;
   /** For `exit-deadline`: what armed it (`SIGTERM`, `exitWithin()`). */
   readonly cause?: string;
 }
@@ -396,6 +421,16 @@ export interface Monitor {
    * (`OTEL_*`) can. Returns a function that stops recording.
    */
   useMeterProvider(provider: MeterProviderLike): () => void;
+  /**
+   * Read this AsyncLocalStorage's store when a block is captured, and attach
+   * `toAttributes(store)` to the block (event, alert log record, report, health body). Called
+   * on the blocked thread only when a block is captured; return a few strings or numbers (at
+   * most 16 are kept, strings cut at 256 characters) — never more than you want in your logs.
+   * A callback that throws loses the context, never the report. Returns a function that stops
+   * tracking. Installs one non-enumerable `Symbol.for('loopwatch.context.v1')` function on
+   * `globalThis` (the capture reaches it from there).
+   */
+  trackContext<T>(storage: { getStore(): T | undefined }, toAttributes: (store: T) => Record<string, unknown> | undefined): () => void;
   /** A request handler that sheds load while the loop lags (see {@link LoadShedder}). */
   loadShedder(options?: LoadShedderOptions): LoadShedder;
   /** Stop watching, end the worker. Resolves when the worker is gone. */

@@ -35,6 +35,7 @@ import type {
 } from '../types.js';
 import { activeResources } from './resources.js';
 import { mainThreadInstruments } from './meter.js';
+import { trackContext, untrackAll } from './context.js';
 import { loadShedder } from './shed.js';
 
 const debug = debuglog('loopwatch');
@@ -292,6 +293,10 @@ class MonitorImpl implements Monitor {
     };
   }
 
+  trackContext<T>(storage: { getStore(): T | undefined }, toAttributes: (store: T) => Record<string, unknown> | undefined): () => void {
+    return trackContext(storage, toAttributes);
+  }
+
   loadShedder(options?: LoadShedderOptions): LoadShedder {
     const f64 = this.#f64;
     return loadShedder(() => f64[F64.LAG_P99] ?? 0, this.options.readyMaxLagMs, options);
@@ -304,6 +309,7 @@ class MonitorImpl implements Monitor {
     process.off('exit', this.#onExit);
     process.off('beforeExit', this.#onBeforeExit);
     for (const name of SHUTDOWN_SIGNALS) process.off(name, this.#onSignal);
+    untrackAll();
     const global = globalThis as Global;
     if (global[SINGLETON] === this) delete global[SINGLETON];
     this.#port.close();

@@ -86,6 +86,12 @@ export function nowMs(): number {
   return performance.timeOrigin + performance.now();
 }
 
+/**
+ * `Symbol.for()` key of the function `monitor.trackContext()` installs on `globalThis`, which
+ * the capture expression calls on the main thread to read the app's AsyncLocalStorage stores.
+ */
+export const CONTEXT_HOOK = 'loopwatch.context.v1';
+
 /** Worker → main message codes: a closed set; anything else is a bug and is reported. */
 export const FROM_WORKER = {
   /** The watchdog is armed; says whether stacks can be captured and where health is served. */

@@ -8,7 +8,8 @@
  * in a `finally`.
  */
 import type { Session } from 'node:inspector';
-import { nowMs } from '../protocol/shared.js';
+import { CONTEXT_HOOK, nowMs } from '../protocol/shared.js';
+import type { BlockContext } from '../types.js';
 
 /** A frame as V8's CallSite describes it, before source mapping. */
 export interface RawFrame {
@@ -24,6 +25,8 @@ export interface CaptureResult {
   readonly frames: readonly RawFrame[];
   /** More frames existed than were kept. */
   readonly truncated: boolean;
+  /** The request context of the blocked code (active span, tracked AsyncLocalStorage stores). */
+  readonly context: BlockContext | undefined;
   /** Epoch ms at which the main thread ran the capture. */
   readonly servedAt: number;
 }
@@ -34,7 +37,31 @@ export function captureExpression(limit: number): string {
   // passed to captureStackTrace so the capture's own frame is left out; the first site left
   // is the evaluated script itself (i = 1 skips it). One site beyond the limit tells
   // whether the stack was truncated.
+  // The context is read in the blocked code's own async context (the interrupt runs on top of
+  // it): OpenTelemetry's active span through the api's global registry, and the stores the app
+  // registered with trackContext() through loopwatch's hook. Either may be absent; neither may
+  // break the capture.
   return `(function loopwatchCapture() {
+  function context() {
+    var c;
+    try {
+      var otel = globalThis[Symbol.for('opentelemetry.js.api.1')];
+      var active = otel && otel.context && typeof otel.context.active === 'function' ? otel.context.active() : undefined;
+      var span = active && typeof active.getValue === 'function' ? active.getValue(Symbol.for('OpenTelemetry Context Key SPAN')) : undefined;
+      if (span && typeof span.spanContext === 'function') {
+        var sc = span.spanContext() || {}, a = span.attributes || {};
+        c = { s: [sc.traceId, sc.spanId, sc.traceFlags, span.name, a['http.route'], a['http.request.method'] || a['http.method'], a['url.path'] || a['http.target']] };
+      }
+    } catch (e) {}
+    try {
+      var hook = globalThis[Symbol.for('${CONTEXT_HOOK}')];
+      if (typeof hook === 'function') {
+        var u = hook();
+        if (u) { c = c || {}; c.u = u.attributes; c.e = u.error; }
+      }
+    } catch (e) {}
+    return c;
+  }
   var E = Error, limit = E.stackTraceLimit, prepare = E.prepareStackTrace, holder = {};
   try {
     E.stackTraceLimit = ${limit + 2};
@@ -48,12 +75,54 @@ export function captureExpression(limit: number): string {
       return out;
     };
     E.captureStackTrace(holder, loopwatchCapture);
-    return { t: performance.timeOrigin + performance.now(), f: holder.stack };
+    return { t: performance.timeOrigin + performance.now(), f: holder.stack, c: context() };
   } finally {
     E.stackTraceLimit = limit;
     E.prepareStackTrace = prepare;
   }
 })()`;
+}
+
+const MAX_ATTRIBUTES = 16;
+const MAX_KEY = 64;
+const MAX_VALUE = 256;
+
+function boundedValue(value: unknown): string | number | boolean | undefined {
+  if (typeof value === 'string') return value.slice(0, MAX_VALUE);
+  if ((typeof value === 'number' && Number.isFinite(value)) || typeof value === 'boolean') return value;
+  return undefined;
+}
+
+/**
+ * The context as it came over the wire, checked again here (the main thread's side is app code
+ * and other libraries): ids in W3C form, at most 16 attributes of strings (≤ 256 characters),
+ * numbers or booleans.
+ */
+export function decodeContext(wire: unknown): BlockContext | undefined {
+  if (wire === null || typeof wire !== 'object') return undefined;
+  const { s, u, e } = wire as { s?: unknown; u?: unknown; e?: unknown };
+  const attributes: Record<string, string | number | boolean> = {};
+  let count = 0;
+  const put = (key: string, value: unknown): void => {
+    const bounded = boundedValue(value);
+    if (bounded === undefined || count >= MAX_ATTRIBUTES || key.length === 0 || key.length > MAX_KEY || key in attributes) return;
+    attributes[key] = bounded;
+    count++;
+  };
+  let span: { traceId?: string; spanId?: string; traceFlags?: number; spanName?: string } = {};
+  if (Array.isArray(s)) {
+    const [traceId, spanId, traceFlags, name, route, method, path] = s as unknown[];
+    if (typeof traceId === 'string' && /^[0-9a-f]{32}$/.test(traceId) && !/^0+$/.test(traceId) && typeof spanId === 'string' && /^[0-9a-f]{16}$/.test(spanId) && !/^0+$/.test(spanId)) {
+      span = { traceId, spanId, ...(typeof traceFlags === 'number' ? { traceFlags } : {}), ...(typeof name === 'string' ? { spanName: name.slice(0, MAX_VALUE) } : {}) };
+      put('http.route', route);
+      put('http.request.method', method);
+      put('url.path', path);
+    }
+  }
+  if (u !== null && typeof u === 'object') for (const [key, value] of Object.entries(u as Record<string, unknown>)) put(key, value);
+  const error = typeof e === 'string' ? e.slice(0, MAX_VALUE) : undefined;
+  if (span.traceId === undefined && count === 0 && error === undefined) return undefined;
+  return { ...span, ...(count > 0 ? { attributes } : {}), ...(error === undefined ? {} : { error }) };
 }
 
 type WireFrame = [string | null, string | null, string | null, string | null | undefined, number | null, number | null, boolean, boolean, string | null, boolean];
@@ -194,10 +263,10 @@ export class MainThreadInspector {
       // Never stop at a breakpoint or a `debugger;` statement inside our expression.
       disableBreaks: true,
     });
-    const evaluated = result as { result?: { value?: { t?: unknown; f?: unknown } }; exceptionDetails?: unknown } | undefined;
+    const evaluated = result as { result?: { value?: unknown }; exceptionDetails?: unknown } | undefined;
     if (error !== null || evaluated === undefined || evaluated.exceptionDetails !== undefined) return undefined;
-    const value = evaluated.result?.value;
+    const value = evaluated.result?.value as { t?: unknown; f?: unknown; c?: unknown } | undefined;
     const { frames, truncated } = decodeFrames(value?.f, this.#limit);
-    return { frames, truncated, servedAt: typeof value?.t === 'number' ? value.t : nowMs() };
+    return { frames, truncated, servedAt: typeof value?.t === 'number' ? value.t : nowMs(), context: decodeContext(value?.c) };
   }
 }

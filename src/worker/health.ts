@@ -6,7 +6,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { HealthAddress, StackFrame } from '../types.js';
+import type { BlockContext, HealthAddress, StackFrame } from '../types.js';
 import type { LagStats } from './lag.js';
 
 /** What the endpoints need to know, read at each request. */
@@ -14,7 +14,7 @@ export interface LoopView {
   /** Milliseconds since the loop last turned (its last heartbeat). */
   silentMs(): number;
   /** The block being reported, if any: its id and the culprit frame taken during it. */
-  block(): { readonly id: number; readonly culprit: StackFrame | undefined } | undefined;
+  block(): { readonly id: number; readonly culprit: StackFrame | undefined; readonly context?: BlockContext | undefined } | undefined;
   /** Whether the startup phase is over (loop turned; with warm-up, `markReady()` called). */
   started(): boolean;
   lag(): LagStats;
@@ -53,7 +53,13 @@ function loopBody(view: LoopView, silent: number, limits: HealthLimits): Record<
   return {
     blockedMs: blocked ? round(silent) : 0,
     ...(blocked && block !== undefined
-      ? { block: { id: block.id, ...(culprit === undefined ? {} : { culprit: { function: culprit.function, file: culprit.file, line: culprit.line } }) } }
+      ? {
+          block: {
+            id: block.id,
+            ...(culprit === undefined ? {} : { culprit: { function: culprit.function, file: culprit.file, line: culprit.line } }),
+            ...(block.context === undefined ? {} : { context: block.context }),
+          },
+        }
       : {}),
   };
 }

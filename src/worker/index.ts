@@ -16,7 +16,7 @@
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { LoopwatchError } from '../errors.js';
 import { F64, FROM_WORKER, I32, nowMs, TO_WORKER, viewsOf, type FromWorker, type ToWorker, type WorkerInit } from '../protocol/shared.js';
-import type { ActiveResources, HangEvent, HealthAddress, LoopwatchEvent, StackFrame, StackTiming, ThreadState } from '../types.js';
+import type { ActiveResources, BlockContext, HangEvent, HealthAddress, LoopwatchEvent, StackFrame, StackTiming, ThreadState } from '../types.js';
 import { type CaptureResult, MainThreadInspector } from './capture.js';
 import { type HealthServer, serveHealth } from './health.js';
 import { LagWindow, UtilizationWindow } from './lag.js';
@@ -123,6 +123,8 @@ interface Stack {
   readonly frames: StackFrame[];
   readonly timing: StackTiming;
   readonly truncated: boolean;
+  /** The request context read with the stack; kept only when the stack was taken during the block. */
+  readonly context?: BlockContext | undefined;
 }
 
 const NO_STACK: Stack = { frames: [], timing: 'none', truncated: false };
@@ -134,7 +136,13 @@ const NO_STACK: Stack = { frames: [], timing: 'none', truncated: false };
 function toStack(result: CaptureResult | undefined, requestedAt: number, turnedAt: number | undefined): Stack {
   if (result === undefined || result.frames.length === 0) return NO_STACK;
   const late = result.servedAt - requestedAt > LATE_AFTER_MS || (turnedAt !== undefined && result.servedAt >= turnedAt);
-  return { frames: resolveFrames(result.frames, mapper, init.ownDir), timing: late ? 'late' : 'during', truncated: result.truncated };
+  return {
+    frames: resolveFrames(result.frames, mapper, init.ownDir),
+    timing: late ? 'late' : 'during',
+    truncated: result.truncated,
+    // A late answer's context is that of whatever ran when the thread got free: not the culprit's.
+    context: late ? undefined : result.context,
+  };
 }
 
 /** The first beat after `blockSeq`, if the loop has turned since (else undefined). */
@@ -271,6 +279,7 @@ async function handleBlock(id: number, lagMs: number, since: number): Promise<vo
     stackTiming: stack.timing,
     ...(stack.truncated ? { truncated: true } : {}),
     ...(threadState === undefined ? {} : { threadState }),
+    ...(stack.context === undefined ? {} : { context: stack.context }),
   });
   activeBlock = { id, since, stack, threadState };
 
@@ -308,6 +317,7 @@ async function handleBlock(id: number, lagMs: number, since: number): Promise<vo
       stackTiming: final.timing,
       ...(final.truncated ? { truncated: true } : {}),
       ...(exiting ? { exiting: true } : {}),
+      ...contextOf(final.context ?? stack.context),
       ...(profile === undefined ? {} : { profile: { samples: profile.samples, share: profile.share, stack: resolveFrames(profile.frames, mapper, init.ownDir) } }),
     });
     state = result.state;
@@ -358,6 +368,7 @@ function hangEvent(
     stack: stack.frames,
     stackTiming: stack.timing,
     ...(threadState === undefined ? {} : { threadState }),
+    ...(stack.context === undefined ? {} : { context: stack.context }),
     ...extra,
   };
 }
@@ -461,7 +472,10 @@ const telemetryView = {
 /** What the health endpoints see. */
 const view = {
   silentMs: () => Math.max(0, nowMs() - (f64[F64.BEAT_TIME] ?? 0)),
-  block: () => (activeBlock === undefined ? undefined : { id: activeBlock.id, culprit: activeBlock.stack.timing === 'none' ? undefined : culpritFrame(activeBlock.stack.frames) }),
+  block: () =>
+    activeBlock === undefined
+      ? undefined
+      : { id: activeBlock.id, culprit: activeBlock.stack.timing === 'none' ? undefined : culpritFrame(activeBlock.stack.frames), context: activeBlock.stack.context },
   started: () => Atomics.load(i32, I32.LOOP_TURNED) === 1 && (!options.warmup || Atomics.load(i32, I32.READY) === 1),
   lag: () => {
     lag.drain(nowMs());
@@ -469,6 +483,10 @@ const view = {
     return lag.stats(options.warmup ? Atomics.load(i32, I32.READY_SEQ) : 0);
   },
 };
+
+function contextOf(context: BlockContext | undefined): { context?: BlockContext } {
+  return context === undefined ? {} : { context };
+}
 
 function round(value: number): number {
   return Math.round(value * 10) / 10;

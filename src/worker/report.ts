@@ -1,6 +1,6 @@
 /** The human report written to stderr while the loop is blocked (`log: 'pretty'`). */
 import { relative, sep } from 'node:path';
-import type { BlockEvent, HangEvent, LoopwatchEvent, StackFrame, StackTiming, ThreadState } from '../types.js';
+import type { BlockContext, BlockEvent, HangEvent, LoopwatchEvent, StackFrame, StackTiming, ThreadState } from '../types.js';
 
 /** How many frames the pretty report shows; the events file has them all. */
 const SHOWN_FRAMES = 8;
@@ -49,8 +49,21 @@ export function formatPretty(event: LoopwatchEvent, cwd: string): string {
     return `${head} ended after ${ms(event.durationMs)}${event.exiting === true ? ' (process exiting)' : ''}${tail}\n`;
   }
   const lines = [`${head}: event loop blocked for ${ms(event.durationMs)} so far (threshold ${ms(event.thresholdMs)}, ${event.phase})`];
+  contextLine(lines, event.context);
   stackLines(lines, event.stack, event.stackTiming, event.truncated === true, event.threadState, cwd);
   return `${lines.join('\n')}\n`;
+}
+
+/** `    request: span "GET /checkout" (trace …, span …) http.route=/checkout request.id=42`. */
+export function contextLine(lines: string[], context: BlockContext | undefined): void {
+  if (context === undefined) return;
+  const parts: string[] = [];
+  if (context.traceId !== undefined) {
+    parts.push(`${context.spanName === undefined ? 'span' : `span "${context.spanName}"`} (trace ${context.traceId}, span ${context.spanId ?? '?'})`);
+  }
+  for (const [key, value] of Object.entries(context.attributes ?? {})) parts.push(`${key}=${String(value)}`);
+  if (parts.length > 0) lines.push(`    request: ${parts.join(' ')}`);
+  if (context.error !== undefined) lines.push(`    (context lost: ${context.error})`);
 }
 
 function stackLines(lines: string[], stack: readonly StackFrame[], timing: StackTiming, truncated: boolean, thread: ThreadState | undefined, cwd: string): void {
@@ -89,6 +102,7 @@ function formatHang(event: HangEvent, cwd: string): string {
     const state = event.blockedMs > 0 ? `the event loop is blocked (for ${ms(event.blockedMs)})` : 'the event loop runs on, kept alive by what is listed below';
     lines.push(`${head} the process did not exit within ${ms(event.limitMs)}${after}; ${state} — ${ACTIONS[event.action]}`);
   }
+  contextLine(lines, event.context);
   if (event.blockedMs > 0) {
     stackLines(lines, event.stack, event.stackTiming, false, event.threadState, cwd);
   } else if (event.resources !== undefined) {

@@ -17,7 +17,7 @@ import type * as SdkLogs from '@opentelemetry/sdk-logs';
 import type * as SdkMetrics from '@opentelemetry/sdk-metrics';
 import type * as Resources from '@opentelemetry/resources';
 import type * as Prometheus from '@opentelemetry/exporter-prometheus';
-import type { BlockEvent, HangEvent, LoopwatchEvent, MonitorStatus, StackFrame, TelemetrySettings } from '../types.js';
+import type { BlockContext, BlockEvent, HangEvent, LoopwatchEvent, MonitorStatus, StackFrame, TelemetrySettings } from '../types.js';
 import type { LagStats } from './lag.js';
 import { culpritFrame } from './report.js';
 import type { Sink } from './sinks.js';
@@ -145,6 +145,16 @@ function load(): Sdk {
   };
 }
 
+/** The context's attributes for a log record (the app's keys as given, then the span's name). */
+function contextAttributes(context: BlockContext | undefined): Attributes {
+  if (context === undefined) return {};
+  const out: Attributes = {};
+  for (const [key, value] of Object.entries(context.attributes ?? {})) out[key] = typeof value === 'boolean' ? String(value) : value;
+  if (context.spanName !== undefined) out['loopwatch.span.name'] = context.spanName;
+  if (context.error !== undefined) out['loopwatch.context.error'] = context.error;
+  return out;
+}
+
 /** V8's format: one `    at fn (file:line:col)` line per frame. */
 export function v8Stack(stack: readonly StackFrame[]): string {
   return stack.map((f) => `    at ${f.async === true ? 'async ' : ''}${f.function} (${f.file}${f.line > 0 ? `:${f.line}:${f.column}` : ''})`).join('\n');
@@ -171,6 +181,7 @@ export class Telemetry implements Sink {
   readonly #open = new Map<number, Attributes>();
   readonly #warn: (key: string, message: string) => void;
   readonly #ready: Promise<void>;
+  readonly #api: typeof Api;
 
   /**
    * @param readers extra metric readers (tests pass a pull reader).
@@ -180,6 +191,7 @@ export class Telemetry implements Sink {
     this.#warn = warn;
     this.#settings = settings;
     const { api, metrics, logs, resources } = sdk;
+    this.#api = api;
     // The SDK reports export failures only through diag; the worker has its own copy of the
     // api module, so this logger sees loopwatch's exporters only. One warning, not one a minute.
     const targets = [
@@ -352,6 +364,7 @@ export class Telemetry implements Sink {
     const trusted = event.stackTiming === 'during' ? culprit : undefined;
     const where = trusted === undefined ? '' : ` in ${trusted.function} (${trusted.file}:${trusted.line})`;
     this.#logger.emit({
+      ...this.#traceContext(event.context),
       eventName: 'loopwatch.block',
       severityNumber: ongoing ? SEVERITY.WARN : SEVERITY.INFO,
       severityText: ongoing ? 'WARN' : 'INFO',
@@ -359,6 +372,7 @@ export class Telemetry implements Sink {
         ? `event loop blocked for ${Math.round(event.durationMs)} ms so far (threshold ${event.thresholdMs} ms)${where}`
         : `event loop block ended after ${Math.round(event.durationMs)} ms${where}`,
       attributes: {
+        ...contextAttributes(event.context),
         'loopwatch.block.id': event.id,
         'loopwatch.block.state': event.state,
         'loopwatch.block.phase': event.phase,
@@ -384,11 +398,13 @@ export class Telemetry implements Sink {
     this.#hangs.add(1, { 'loopwatch.hang.reason': event.reason, 'loopwatch.hang.action': event.action });
     const culprit = culpritFrame(event.stack);
     this.#logger.emit({
+      ...this.#traceContext(event.context),
       eventName: 'loopwatch.hang',
       severityNumber: SEVERITY.ERROR,
       severityText: 'ERROR',
       body: event.reason === 'block' ? `event loop blocked for ${Math.round(event.blockedMs)} ms (hang limit ${event.limitMs} ms)` : `process did not exit within ${event.limitMs} ms`,
       attributes: {
+        ...contextAttributes(event.context),
         'loopwatch.hang.reason': event.reason,
         'loopwatch.hang.action': event.action,
         'loopwatch.hang.limit': event.limitMs / 1000,
@@ -399,6 +415,16 @@ export class Telemetry implements Sink {
           : { 'code.function.name': culprit.function, 'code.file.path': culprit.file, 'code.line.number': culprit.line, 'code.stacktrace': v8Stack(event.stack) }),
       },
     });
+  }
+
+  /**
+   * The blocked request's span as the record's trace context, so a backend links the alert to
+   * the trace that caused it.
+   */
+  #traceContext(context: BlockContext | undefined): { context?: Api.Context } {
+    if (context?.traceId === undefined || context.spanId === undefined) return {};
+    const { trace, ROOT_CONTEXT } = this.#api;
+    return { context: trace.setSpanContext(ROOT_CONTEXT, { traceId: context.traceId, spanId: context.spanId, traceFlags: context.traceFlags ?? 1, isRemote: true }) };
   }
 
   /** Hands everything buffered to the exporters (the caller bounds the wait). */

@@ -11,20 +11,39 @@ const PROTO_ROOT = dirname(require.resolve('@elastic/mockotlpserver/package.json
 
 const root = new protobuf.Root();
 root.resolvePath = (_origin, target) => join(PROTO_ROOT, target);
-root.loadSync(['opentelemetry/proto/collector/logs/v1/logs_service.proto', 'opentelemetry/proto/collector/metrics/v1/metrics_service.proto']);
+root.loadSync([
+  'opentelemetry/proto/collector/logs/v1/logs_service.proto',
+  'opentelemetry/proto/collector/metrics/v1/metrics_service.proto',
+  'opentelemetry/proto/collector/trace/v1/trace_service.proto',
+]);
 // Those definitions are opentelemetry-proto v1.4.0, which predates LogRecord.event_name (field 12).
 const logRecord = root.lookupType('opentelemetry.proto.logs.v1.LogRecord');
 if (logRecord.fields['eventName'] === undefined) logRecord.add(new protobuf.Field('eventName', 12, 'string'));
 const requests = {
   '/v1/logs': root.lookupType('opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest'),
   '/v1/metrics': root.lookupType('opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest'),
+  '/v1/traces': root.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest'),
 } as const;
+
+/** OTLP ids are bytes; protobufjs gives them base64 (JSON encoding: hex). Both to hex. */
+export function hexId(value: string | undefined, contentType: string): string | undefined {
+  if (value === undefined) return undefined;
+  return contentType.includes('json') && /^[0-9a-f]+$/i.test(value) ? value.toLowerCase() : Buffer.from(value, 'base64').toString('hex');
+}
 
 export interface KeyValue {
   key: string;
   value: { stringValue?: string; intValue?: string | number; doubleValue?: number; boolValue?: boolean };
 }
+export interface Span {
+  traceId?: string;
+  spanId?: string;
+  name?: string;
+  attributes?: KeyValue[];
+}
 export interface LogRecord {
+  traceId?: string;
+  spanId?: string;
   eventName?: string;
   severityNumber?: string | number;
   severityText?: string;
@@ -41,11 +60,12 @@ export interface Metric {
 
 export interface Arrival {
   readonly at: number;
-  readonly path: '/v1/logs' | '/v1/metrics';
+  readonly path: '/v1/logs' | '/v1/metrics' | '/v1/traces';
   readonly contentType: string;
   readonly resource: KeyValue[];
   readonly logs: LogRecord[];
   readonly metrics: Metric[];
+  readonly spans: Span[];
 }
 
 export function attribute(attributes: KeyValue[] | undefined, key: string): string | number | boolean | undefined {
@@ -57,6 +77,7 @@ export function attribute(attributes: KeyValue[] | undefined, key: string): stri
 interface Decoded {
   resourceLogs?: { resource?: { attributes?: KeyValue[] }; scopeLogs?: { logRecords?: LogRecord[] }[] }[];
   resourceMetrics?: { resource?: { attributes?: KeyValue[] }; scopeMetrics?: { metrics?: Metric[] }[] }[];
+  resourceSpans?: { resource?: { attributes?: KeyValue[] }; scopeSpans?: { spans?: Span[] }[] }[];
 }
 
 export class OtlpReceiver {
@@ -72,7 +93,7 @@ export class OtlpReceiver {
       const at = Date.now();
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
-        const path = request.url === '/v1/logs' || request.url === '/v1/metrics' ? request.url : undefined;
+        const path = request.url === '/v1/logs' || request.url === '/v1/metrics' || request.url === '/v1/traces' ? request.url : undefined;
         const contentType = String(request.headers['content-type'] ?? '');
         if (path === undefined) {
           response.writeHead(404).end();
@@ -91,6 +112,7 @@ export class OtlpReceiver {
           resource: decoded.resourceLogs?.[0]?.resource?.attributes ?? decoded.resourceMetrics?.[0]?.resource?.attributes ?? [],
           logs: (decoded.resourceLogs ?? []).flatMap((r) => (r.scopeLogs ?? []).flatMap((s) => s.logRecords ?? [])),
           metrics: (decoded.resourceMetrics ?? []).flatMap((r) => (r.scopeMetrics ?? []).flatMap((s) => s.metrics ?? [])),
+          spans: (decoded.resourceSpans ?? []).flatMap((r) => (r.scopeSpans ?? []).flatMap((s) => s.spans ?? [])),
         };
         this.arrivals.push(arrival);
         for (const waiter of [...this.#waiters]) {

@@ -1,0 +1,90 @@
+/**
+ * Which request was blocking: a real node:http server traced with the OpenTelemetry SDK (server
+ * spans exported over OTLP to a receiver here) and an AsyncLocalStorage store per request. The
+ * block's context must name the exported span's trace, the store's attributes, nothing outside
+ * a request, and survive a throwing callback.
+ */
+import { describe, expect, it } from 'vitest';
+import type { BlockEvent } from '../../src/types.js';
+import { describeRun, fixture, run, type RunResult } from './harness.js';
+import { attribute, hexId, OtlpReceiver } from './otlp-receiver.js';
+
+describe('block context', () => {
+  it('names the trace, span, route and request of the blocked code; nothing outside requests; a throwing callback is contained', async () => {
+    const receiver = new OtlpReceiver();
+    const endpoint = await receiver.listen();
+    let app = '';
+    const ended = new Map<number, () => void>();
+    const endedIds = new Set<number>();
+    let appReady: () => void = () => undefined;
+    const started = new Promise<void>((resolve) => (appReady = resolve));
+    const waitEnded = (id: number): Promise<void> => (endedIds.has(id) ? Promise.resolve() : new Promise((resolve) => ended.set(id, resolve)));
+    try {
+      const done = run(fixture('traced-server.cjs'), {
+        mode: 'require',
+        timeoutMs: 30_000,
+        env: { LOOPWATCH_THRESHOLD_MS: '100', TRACES_URL: `${endpoint}/v1/traces`, OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: `${endpoint}/v1/logs`, OTEL_LOGS_EXPORTER: 'otlp' },
+        onLine: ({ text }) => {
+          if (text.startsWith('APP ')) {
+            app = text.slice(4);
+            appReady();
+          }
+          const match = /^\{"type":"block","id":(\d+).*"state":"ended"/.exec(text);
+          if (match !== null) {
+            const id = Number(match[1]);
+            endedIds.add(id);
+            ended.get(id)?.();
+          }
+        },
+      });
+      await Promise.race([started, done.then((r) => Promise.reject(new Error(describeRun(r))))]);
+      for (const [path, id] of [['/checkout', 1], ['/timer', 2], ['/boom', 3]] as const) {
+        await fetch(`${app}${path}`).then((r) => r.text());
+        await waitEnded(id);
+      }
+      await fetch(`${app}/exit`).then((r) => r.text());
+      const result: RunResult = await done;
+      expect(result.code, describeRun(result)).toBe(0);
+
+      const ongoing = (id: number): BlockEvent | undefined => result.events.find((e) => e.id === id && e.state === 'ongoing');
+      const spanLine = (requestId: string): string[] => result.stdout.find((l) => l.text.startsWith('SPAN ') && l.text.endsWith(` ${requestId}`))?.text.split(' ') ?? [];
+      const [, traceId, spanId] = spanLine('req-1');
+
+      // /checkout: the exported server span's trace, the route, the store's attributes.
+      const checkout = ongoing(1);
+      expect(checkout?.stack[0]?.function, describeRun(result)).toBe('priceCart');
+      expect(checkout?.context).toEqual({
+        traceId,
+        spanId,
+        traceFlags: 1,
+        spanName: 'GET /checkout',
+        attributes: { 'http.route': '/checkout', 'http.request.method': 'GET', 'url.path': '/checkout', 'request.id': 'req-1', 'tenant.id': 'acme' },
+      });
+      const exported = receiver.arrivals.flatMap((a) => a.spans.map((s) => ({ ...s, contentType: a.contentType }))).find((s) => s.name === 'GET /checkout');
+      expect(hexId(exported?.traceId, exported?.contentType ?? ''), 'the span as exported').toBe(checkout?.context?.traceId);
+      expect(result.events.find((e) => e.id === 1 && e.state === 'ended')?.context?.traceId).toBe(traceId);
+
+      // The alert log record carries the trace context: a backend links it to the trace.
+      const alertArrival = receiver.arrivals.find((a) => a.logs.some((l) => attribute(l.attributes, 'loopwatch.block.id') === 1 && attribute(l.attributes, 'loopwatch.block.state') === 'ongoing'));
+      const alert = alertArrival?.logs.find((l) => attribute(l.attributes, 'loopwatch.block.id') === 1);
+      expect(hexId(alert?.traceId, alertArrival?.contentType ?? '')).toBe(traceId);
+      expect(hexId(alert?.spanId, alertArrival?.contentType ?? '')).toBe(spanId);
+      expect(attribute(alert?.attributes, 'request.id')).toBe('req-1');
+      expect(attribute(alert?.attributes, 'http.route')).toBe('/checkout');
+
+      // A timer outside any request: no context.
+      expect(ongoing(2)?.stack[0]?.function).toBe('priceCart');
+      expect(ongoing(2)?.stack[1]?.function).toBe('cleanUpSessions');
+      expect(ongoing(2)?.context).toBeUndefined();
+
+      // A throwing callback loses the store's attributes, never the report or the span.
+      const boom = ongoing(3);
+      expect(boom?.stack[0]?.function).toBe('priceCart');
+      expect(boom?.context?.error).toBe('a trackContext() callback threw: boom');
+      expect(boom?.context?.attributes?.['request.id']).toBeUndefined();
+      expect(boom?.context?.spanName).toBe('GET /boom');
+    } finally {
+      receiver.close();
+    }
+  });
+});
