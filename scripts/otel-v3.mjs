@@ -23,6 +23,10 @@ const LINE = {
   '@opentelemetry/exporter-logs-otlp-proto': '0.301.0',
   '@opentelemetry/exporter-logs-otlp-http': '0.301.0',
   '@opentelemetry/exporter-prometheus': '0.301.0',
+  // For the app's own tracing (block context): 3.x renamed sdk-trace-base to sdk-trace
+  // (and BasicTracerProvider to TracerProvider).
+  '@opentelemetry/sdk-trace': '3.1.0',
+  '@opentelemetry/context-async-hooks': '3.1.0',
 };
 
 function run(command, args, options = {}) {

@@ -14,11 +14,14 @@ describe('block context', () => {
     const receiver = new OtlpReceiver();
     const endpoint = await receiver.listen();
     let app = '';
-    const ended = new Map<number, () => void>();
-    const endedIds = new Set<number>();
+    // Blocks are counted from the app's readiness line: loading the SDK may itself be reported
+    // as a startup block before it, with whatever id.
+    let endedSinceReady = 0;
+    let waiter: { count: number; resolve: () => void } | undefined;
     let appReady: () => void = () => undefined;
     const started = new Promise<void>((resolve) => (appReady = resolve));
-    const waitEnded = (id: number): Promise<void> => (endedIds.has(id) ? Promise.resolve() : new Promise((resolve) => ended.set(id, resolve)));
+    const waitEnded = (count: number): Promise<void> =>
+      endedSinceReady >= count ? Promise.resolve() : new Promise((resolve) => (waiter = { count, resolve }));
     try {
       const done = run(fixture('traced-server.cjs'), {
         mode: 'require',
@@ -29,29 +32,27 @@ describe('block context', () => {
             app = text.slice(4);
             appReady();
           }
-          const match = /^\{"type":"block","id":(\d+).*"state":"ended"/.exec(text);
-          if (match !== null) {
-            const id = Number(match[1]);
-            endedIds.add(id);
-            ended.get(id)?.();
+          if (app !== '' && /^\{"type":"block".*"state":"ended"/.test(text)) {
+            endedSinceReady++;
+            if (waiter !== undefined && endedSinceReady >= waiter.count) waiter.resolve();
           }
         },
       });
       await Promise.race([started, done.then((r) => Promise.reject(new Error(describeRun(r))))]);
-      for (const [path, id] of [['/checkout', 1], ['/timer', 2], ['/boom', 3]] as const) {
+      for (const [count, path] of ['/checkout', '/timer', '/boom'].entries()) {
         await fetch(`${app}${path}`).then((r) => r.text());
-        await waitEnded(id);
+        await waitEnded(count + 1);
       }
       await fetch(`${app}/exit`).then((r) => r.text());
       const result: RunResult = await done;
       expect(result.code, describeRun(result)).toBe(0);
 
-      const ongoing = (id: number): BlockEvent | undefined => result.events.find((e) => e.id === id && e.state === 'ongoing');
+      const ongoing = (test: (e: BlockEvent) => boolean): BlockEvent | undefined => result.events.find((e) => e.state === 'ongoing' && test(e));
       const spanLine = (requestId: string): string[] => result.stdout.find((l) => l.text.startsWith('SPAN ') && l.text.endsWith(` ${requestId}`))?.text.split(' ') ?? [];
       const [, traceId, spanId] = spanLine('req-1');
 
       // /checkout: the exported server span's trace, the route, the store's attributes.
-      const checkout = ongoing(1);
+      const checkout = ongoing((e) => e.context?.spanName === 'GET /checkout');
       expect(checkout?.stack[0]?.function, describeRun(result)).toBe('priceCart');
       expect(checkout?.context).toEqual({
         traceId,
@@ -62,23 +63,25 @@ describe('block context', () => {
       });
       const exported = receiver.arrivals.flatMap((a) => a.spans.map((s) => ({ ...s, contentType: a.contentType }))).find((s) => s.name === 'GET /checkout');
       expect(hexId(exported?.traceId, exported?.contentType ?? ''), 'the span as exported').toBe(checkout?.context?.traceId);
-      expect(result.events.find((e) => e.id === 1 && e.state === 'ended')?.context?.traceId).toBe(traceId);
+      expect(result.events.find((e) => e.id === checkout?.id && e.state === 'ended')?.context?.traceId).toBe(traceId);
 
       // The alert log record carries the trace context: a backend links it to the trace.
-      const alertArrival = receiver.arrivals.find((a) => a.logs.some((l) => attribute(l.attributes, 'loopwatch.block.id') === 1 && attribute(l.attributes, 'loopwatch.block.state') === 'ongoing'));
-      const alert = alertArrival?.logs.find((l) => attribute(l.attributes, 'loopwatch.block.id') === 1);
+      const isAlert = (l: { attributes?: Parameters<typeof attribute>[0] }): boolean =>
+        attribute(l.attributes, 'loopwatch.block.id') === checkout?.id && attribute(l.attributes, 'loopwatch.block.state') === 'ongoing';
+      const alertArrival = receiver.arrivals.find((a) => a.logs.some(isAlert));
+      const alert = alertArrival?.logs.find(isAlert);
       expect(hexId(alert?.traceId, alertArrival?.contentType ?? '')).toBe(traceId);
       expect(hexId(alert?.spanId, alertArrival?.contentType ?? '')).toBe(spanId);
       expect(attribute(alert?.attributes, 'request.id')).toBe('req-1');
       expect(attribute(alert?.attributes, 'http.route')).toBe('/checkout');
 
       // A timer outside any request: no context.
-      expect(ongoing(2)?.stack[0]?.function).toBe('priceCart');
-      expect(ongoing(2)?.stack[1]?.function).toBe('cleanUpSessions');
-      expect(ongoing(2)?.context).toBeUndefined();
+      const timer = ongoing((e) => e.stack[1]?.function === 'cleanUpSessions');
+      expect(timer?.stack[0]?.function, describeRun(result)).toBe('priceCart');
+      expect(timer?.context).toBeUndefined();
 
       // A throwing callback loses the store's attributes, never the report or the span.
-      const boom = ongoing(3);
+      const boom = ongoing((e) => e.context?.spanName === 'GET /boom');
       expect(boom?.stack[0]?.function).toBe('priceCart');
       expect(boom?.context?.error).toBe('a trackContext() callback threw: boom');
       expect(boom?.context?.attributes?.['request.id']).toBeUndefined();

@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeRun, run } from './harness.js';
-import { attribute, OtlpReceiver } from './otlp-receiver.js';
+import { attribute, hexId, OtlpReceiver } from './otlp-receiver.js';
 import { record } from './report.js';
 
 const dir = process.env['LOOPWATCH_OTEL_V3_DIR'];
@@ -24,13 +24,23 @@ function exportReport() {
   const end = Date.now() + 1500;
   while (Date.now() < end);
 }
+// The app traces with the 3.x SDK: a span is active around the block.
+const api = require('@opentelemetry/api');
+const { AsyncLocalStorageContextManager } = require('@opentelemetry/context-async-hooks');
+const { TracerProvider } = require('@opentelemetry/sdk-trace');
+api.context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+api.trace.setGlobalTracerProvider(new TracerProvider());
 require('loopwatch').start().ready.then((status) => {
   say('SDK ' + version('@opentelemetry/sdk-metrics') + ' ' + version('@opentelemetry/sdk-logs') + ' api ' + version('@opentelemetry/api'));
   say('TELEMETRY ' + JSON.stringify(status.telemetry ?? null));
   setTimeout(() => {
-    say('MARK block ' + Date.now());
-    exportReport();
-    say('MARK unblock ' + Date.now());
+    api.trace.getTracer('app').startActiveSpan('nightly export', (span) => {
+      say('TRACE ' + span.spanContext().traceId);
+      say('MARK block ' + Date.now());
+      exportReport();
+      say('MARK unblock ' + Date.now());
+      span.end();
+    });
     setTimeout(() => say('done'), 1200);
   }, 100);
 });
@@ -59,6 +69,10 @@ describe.skipIf(dir === undefined)('OpenTelemetry SDK 3.x', () => {
       const ongoing = alert?.logs.find((l) => attribute(l.attributes, 'loopwatch.block.state') === 'ongoing');
       expect(ongoing?.eventName).toBe('loopwatch.block');
       expect(attribute(ongoing?.attributes, 'code.function.name')).toBe('exportReport');
+      // The block context: the app's active span, read through api 1.10, on the record.
+      const trace = result.stdout.find((l) => l.text.startsWith('TRACE '))?.text.slice(6);
+      expect(hexId(ongoing?.traceId, alert?.contentType ?? ''), describeRun(result)).toBe(trace);
+      expect(attribute(ongoing?.attributes, 'loopwatch.span.name')).toBe('nightly export');
       const names = new Set(receiver.arrivals.flatMap((a) => a.metrics.map((m) => m.name)));
       for (const name of ['loopwatch.blocks', 'loopwatch.block.duration', 'nodejs.eventloop.delay.p99', 'nodejs.eventloop.utilization']) expect(names, name).toContain(name);
     } finally {
