@@ -19,6 +19,7 @@ import type * as Resources from '@opentelemetry/resources';
 import type * as Prometheus from '@opentelemetry/exporter-prometheus';
 import type { BlockContext, BlockEvent, HangEvent, LoopwatchEvent, MonitorStatus, StackFrame, TelemetrySettings } from '../types.js';
 import type { LagStats } from './lag.js';
+import { BLOCK_BUCKETS_S, BlockAttributes } from '../block-attributes.js';
 import { culpritFrame } from './report.js';
 import type { Sink } from './sinks.js';
 
@@ -40,15 +41,7 @@ export const METRIC = {
   hangs: 'loopwatch.hangs',
 } as const;
 
-/** Block durations from 10 ms to a minute, in seconds (OTel's default buckets are for ms). */
-export const BLOCK_BUCKETS_S = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
-/**
- * Distinct culprits (function, file) that keep their names as metric attributes; later ones
- * are counted under `code.function.name="_other"`. Keeps a process's series bounded however
- * many different places block.
- */
-export const MAX_CULPRITS = 50;
-export const OTHER = '_other';
+export { BLOCK_BUCKETS_S, MAX_CULPRITS, OTHER } from '../block-attributes.js';
 
 const SEVERITY = { INFO: 9, WARN: 13, ERROR: 17 } as const;
 const EXPORT_TIMEOUT_MS = 5000;
@@ -176,9 +169,7 @@ export class Telemetry implements Sink {
   readonly #duration: Histogram;
   readonly #captures: Counter;
   readonly #hangs: Counter;
-  readonly #culprits = new Set<string>();
-  /** Metric attributes of each open block, by id (the `ended` event counts under the same). */
-  readonly #open = new Map<number, Attributes>();
+  readonly #attributes = new BlockAttributes();
   readonly #warn: (key: string, message: string) => void;
   readonly #ready: Promise<void>;
   readonly #api: typeof Api;
@@ -328,31 +319,15 @@ export class Telemetry implements Sink {
     return this.#ready;
   }
 
-  /** Metric attributes of a block: its phase and, within the cap, its culprit. */
-  #attributes(event: BlockEvent): Attributes {
-    const culprit = event.stackTiming === 'during' ? culpritFrame(event.stack) : undefined;
-    if (culprit === undefined) return { 'loopwatch.block.phase': event.phase };
-    const key = `${culprit.function}\0${culprit.file}`;
-    if (!this.#culprits.has(key) && this.#culprits.size >= MAX_CULPRITS) {
-      return { 'loopwatch.block.phase': event.phase, 'code.function.name': OTHER, 'code.file.path': OTHER };
-    }
-    this.#culprits.add(key);
-    return { 'loopwatch.block.phase': event.phase, 'code.function.name': culprit.function, 'code.file.path': culprit.file };
-  }
-
   write(event: LoopwatchEvent): void {
     if (event.type === 'hang') {
       this.#hang(event);
       return;
     }
     if (event.state === 'ongoing') {
-      const attributes = this.#attributes(event);
-      this.#open.set(event.id, attributes);
-      this.#blocks.add(1, attributes);
+      this.#blocks.add(1, this.#attributes.of(event));
     } else {
-      const attributes = this.#open.get(event.id) ?? this.#attributes(event);
-      this.#open.delete(event.id);
-      this.#duration.record(event.durationMs / 1000, attributes);
+      this.#duration.record(event.durationMs / 1000, this.#attributes.of(event));
       this.#captures.add(1, { 'loopwatch.stack.timing': event.stackTiming });
     }
     this.#alert(event);
