@@ -431,6 +431,13 @@ export interface Monitor {
    * `globalThis` (the capture reaches it from there).
    */
   trackContext<T>(storage: { getStore(): T | undefined }, toAttributes: (store: T) => Record<string, unknown> | undefined): () => void;
+  /**
+   * Resolves once every block that has ended by now has been delivered to the `block`
+   * listeners (a block still being reported when this is called included). Test integrations
+   * call it between tests to attribute each block to the test that ran it. Never rejects; gives
+   * up after 3 s if the worker does not answer.
+   */
+  settle(): Promise<void>;
   /** A request handler that sheds load while the loop lags (see {@link LoadShedder}). */
   loadShedder(options?: LoadShedderOptions): LoadShedder;
   /** Stop watching, end the worker. Resolves when the worker is gone. */

@@ -52,6 +52,8 @@ const INSPECTOR_CHECK_EVERY = 64;
 /** How long the exiting main thread waits for the worker to write a pending `ended` event. */
 const EXIT_FLUSH_MS = 1000;
 
+/** The longest settle() waits for the worker (a block still being reported can take this long). */
+const SETTLE_TIMEOUT_MS = 3000;
 /** Exit status when an exit deadline passes with the loop still running (open handles). */
 export const DEADLINE_EXIT_CODE = 1;
 /** While an exit deadline runs, how often the main thread tells the worker what keeps it alive. */
@@ -83,6 +85,9 @@ class MonitorImpl implements Monitor {
   readonly #timer: NodeJS.Timeout;
   readonly #i32: Int32Array;
   readonly #stamp: () => void;
+  readonly #beat: () => void;
+  readonly #settling = new Map<number, () => void>();
+  #settleSeq = 0;
   readonly #onExit: () => void;
   readonly #onBeforeExit: () => void;
   #stopped: Promise<void> | undefined;
@@ -122,6 +127,7 @@ class MonitorImpl implements Monitor {
       i32[I32.EXITING] = 0;
       Atomics.add(i32, I32.SEQ, 1);
     };
+    this.#beat = beat;
     stamp();
     i32[I32.INSPECTOR] = inspectorUrl() === undefined ? 0 : 1;
     this.#timer = setInterval(beat, beatMs);
@@ -217,6 +223,9 @@ class MonitorImpl implements Monitor {
       case FROM_WORKER.EVENT:
         this.#deliver(message.event);
         return;
+      case FROM_WORKER.SETTLED:
+        this.#settling.get(message.seq)?.();
+        return;
       case FROM_WORKER.WARNING:
         // Already on stderr (the worker writes it there itself, in case this thread is blocked).
         if (!message.printed) warn(message.message, message.warningCode);
@@ -278,6 +287,30 @@ class MonitorImpl implements Monitor {
     }
   }
 
+  settle(): Promise<void> {
+    if (this.#stopped !== undefined) return Promise.resolve();
+    // This thread runs, so any block has ended: say so now rather than at the next timer beat.
+    this.#beat();
+    const seq = ++this.#settleSeq;
+    return new Promise<void>((resolveSettle) => {
+      // A ref'd timer: keeps the process alive until the answer, and bounds the wait if the
+      // worker is gone or wedged.
+      const timer = setTimeout(done, SETTLE_TIMEOUT_MS);
+      const settling = this.#settling;
+      function done(): void {
+        clearTimeout(timer);
+        settling.delete(seq);
+        resolveSettle();
+      }
+      settling.set(seq, done);
+      try {
+        this.#worker.postMessage({ code: TO_WORKER.SETTLE, seq });
+      } catch {
+        done();
+      }
+    });
+  }
+
   useMeterProvider(provider: MeterProviderLike): () => void {
     if (provider === null || typeof provider !== 'object' || typeof (provider as { getMeter?: unknown }).getMeter !== 'function') {
       throw new LoopwatchError('ERR_LOOPWATCH_INVALID_OPTION', 'useMeterProvider(provider): provider must be an OpenTelemetry MeterProvider (with getMeter())');
@@ -313,6 +346,7 @@ class MonitorImpl implements Monitor {
     const global = globalThis as Global;
     if (global[SINGLETON] === this) delete global[SINGLETON];
     this.#port.close();
+    for (const done of [...this.#settling.values()]) done();
     // The worker closes its inspector session and ends itself; terminate() only if it does not.
     const worker = this.#worker;
     this.#stopped = new Promise<void>((resolveStop) => {

@@ -105,6 +105,8 @@ export const FROM_WORKER = {
    * the main thread ends the process itself, so its exit handlers run.
    */
   EXIT: 'exit',
+  /** The answer to SETTLE: every event before this message has been sent. */
+  SETTLED: 'settled',
 } as const;
 
 /** Main → worker message codes. */
@@ -115,6 +117,8 @@ export const TO_WORKER = {
   EXIT_WITHIN: 'exit-within',
   /** The latest view of what keeps the loop alive, gathered while an exit deadline runs. */
   RESOURCES: 'resources',
+  /** Answer SETTLED once every block that ended before this message has been sent as an event. */
+  SETTLE: 'settle',
 } as const;
 
 export type FromWorker =
@@ -128,12 +132,14 @@ export type FromWorker =
     }
   | { readonly code: typeof FROM_WORKER.EVENT; readonly event: LoopwatchEvent }
   | { readonly code: typeof FROM_WORKER.WARNING; readonly message: string; readonly warningCode: string; readonly printed: boolean }
-  | { readonly code: typeof FROM_WORKER.EXIT; readonly exitCode: number };
+  | { readonly code: typeof FROM_WORKER.EXIT; readonly exitCode: number }
+  | { readonly code: typeof FROM_WORKER.SETTLED; readonly seq: number };
 
 export type ToWorker =
   | { readonly code: typeof TO_WORKER.STOP }
   | { readonly code: typeof TO_WORKER.EXIT_WITHIN; readonly deadline: number; readonly limitMs: number; readonly reason: string }
-  | { readonly code: typeof TO_WORKER.RESOURCES; readonly resources: ActiveResources };
+  | { readonly code: typeof TO_WORKER.RESOURCES; readonly resources: ActiveResources }
+  | { readonly code: typeof TO_WORKER.SETTLE; readonly seq: number };
 
 /** What the main thread hands the worker at spawn time (`workerData`). */
 export interface WorkerInit {

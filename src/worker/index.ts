@@ -218,12 +218,25 @@ function tick(): void {
  * that a thread really stuck is reported one threshold later.
  */
 function notABlock(): void {
+  handling = false;
+  answerSettles();
   inspector?.close();
   state = freshWindow(config, sample().seq, nowMs());
   schedule(options.thresholdMs);
 }
 
+/** A block is being handled (from detection until its `ended` event, or until it is dismissed). */
+let handling = false;
+/** SETTLE requests waiting for the block being handled. */
+const settles: number[] = [];
+
+function answerSettles(): void {
+  for (const seq of settles.splice(0)) send({ code: FROM_WORKER.SETTLED, seq });
+}
+
 function finishBlock(): void {
+  handling = false;
+  answerSettles();
   Atomics.store(i32, I32.BLOCKED, 0);
   Atomics.add(i32, I32.ACK, 1);
   Atomics.notify(i32, I32.ACK);
@@ -234,6 +247,7 @@ async function handleBlock(id: number, lagMs: number, since: number): Promise<vo
   const blockState = state;
   if (blockState.kind !== 'blocked') throw new Error(`handleBlock in state ${blockState.kind}`);
   const blockSeq = blockState.start.seq;
+  handling = true;
   const connected = inspector?.open() ?? false;
 
   // A thread paused at a breakpoint stops beating too; that is debugging, not a block.
@@ -502,6 +516,10 @@ parentPort?.on('message', (message: ToWorker) => {
       return;
     case TO_WORKER.RESOURCES:
       resources = message.resources;
+      return;
+    case TO_WORKER.SETTLE:
+      settles.push(message.seq);
+      if (!handling) answerSettles();
       return;
     default:
       warnOnce('protocol', `unknown message from the main thread: ${JSON.stringify(message)}`);

@@ -1,0 +1,106 @@
+/**
+ * Test runners that transform sources on the fly (vitest's module runner, ts-node, tsx…) keep
+ * the source maps in memory, where the monitor worker cannot read them: the frames it reports
+ * for such files carry positions in the generated code. After the block, on the test's own
+ * thread, the runner's stack-trace hook can map them — it is installed as
+ * `Error.prepareStackTrace` and takes V8 CallSites, so frames are handed to it as objects
+ * with the CallSite methods, and the positions read back from what it prints.
+ */
+import type { StackFrame } from '../types.js';
+
+class FrameSite {
+  readonly #frame: StackFrame;
+
+  constructor(frame: StackFrame) {
+    this.#frame = frame;
+  }
+
+  getFileName(): string {
+    return this.#frame.file;
+  }
+  getScriptNameOrSourceURL(): string {
+    return this.#frame.file;
+  }
+  getLineNumber(): number {
+    return this.#frame.line;
+  }
+  getColumnNumber(): number {
+    return this.#frame.column;
+  }
+  getFunctionName(): string {
+    return this.#frame.function;
+  }
+  getTypeName(): null {
+    return null;
+  }
+  getMethodName(): null {
+    return null;
+  }
+  getThis(): undefined {
+    return undefined;
+  }
+  getFunction(): undefined {
+    return undefined;
+  }
+  getEvalOrigin(): undefined {
+    return undefined;
+  }
+  getPosition(): number {
+    return 0;
+  }
+  getPromiseIndex(): null {
+    return null;
+  }
+  getScriptHash(): string {
+    return '';
+  }
+  getEnclosingLineNumber(): null {
+    return null;
+  }
+  getEnclosingColumnNumber(): null {
+    return null;
+  }
+  isNative(): boolean {
+    return false;
+  }
+  isEval(): boolean {
+    return false;
+  }
+  isToplevel(): boolean {
+    return true;
+  }
+  isConstructor(): boolean {
+    return false;
+  }
+  isAsync(): boolean {
+    return false;
+  }
+  isPromiseAll(): boolean {
+    return false;
+  }
+  toString(): string {
+    return `${this.#frame.function} (${this.#frame.file}:${this.#frame.line}:${this.#frame.column})`;
+  }
+}
+
+const POSITION = /\(?((?:file:\/\/)?[^()]+):(\d+):(\d+)\)?$/;
+
+/** Maps each frame through the installed stack-trace hook; a frame it cannot read back stays as it was. */
+export function remapFrames(frames: readonly StackFrame[]): StackFrame[] {
+  const hook = Error.prepareStackTrace;
+  if (typeof hook !== 'function') return [...frames];
+  return frames.map((frame) => {
+    if (frame.file === '' || frame.line < 1) return frame;
+    try {
+      const printed: unknown = hook(new Error('loopwatch'), [new FrameSite(frame)] as unknown as NodeJS.CallSite[]);
+      if (typeof printed !== 'string') return frame;
+      const line = printed.split('\n').find((l) => l.trimStart().startsWith('at '));
+      const match = line === undefined ? null : POSITION.exec(line.trim());
+      if (match === null) return frame;
+      const file = match[1]!.startsWith('file://') ? decodeURIComponent(new URL(match[1]!).pathname) : match[1]!;
+      return { ...frame, file, line: Number(match[2]), column: Number(match[3]) };
+    } catch {
+      return frame;
+    }
+  });
+}

@@ -1,0 +1,339 @@
+/**
+ * The part of the test-runner integrations that runs in each test process (or thread): starts
+ * the monitor, proves it works (the canary), collects the blocks between two points of the
+ * run, decides which are allowed, and turns the others into an error a developer can act on.
+ * Framework-neutral: `loopwatch/vitest` and `loopwatch/node-test` drive it from their hooks.
+ */
+import { writeFileSync } from 'node:fs';
+import { runInThisContext } from 'node:vm';
+import { threadId } from 'node:worker_threads';
+import { start } from '../main/monitor.js';
+import { culpritFrame, displayPath, formatFrame } from '../worker/report.js';
+import type { BlockEvent, Monitor, StackFrame } from '../types.js';
+import type { ResolvedAllowRule, ResolvedTestingOptions } from './options.js';
+import { remapFrames } from './remap.js';
+
+/** What the runners record per test and per file, and the summary reads. */
+export interface BlockRecord {
+  readonly durationMs: number;
+  readonly startedAt: string;
+  /** The culprit frame, source-mapped (`renderPage (src/pages.ts:12:5)`), or why there is none. */
+  readonly culprit: string;
+  readonly culpritFunction: string | undefined;
+  readonly stackTiming: BlockEvent['stackTiming'];
+  /** Why the block did not fail its test (`allowBlocking()`, `allow: renderPage`…). */
+  readonly allowed?: string;
+  /** Where it ran when not in a test: `imports`, `beforeAll`, `afterAll`, `between tests`. */
+  readonly where?: string;
+}
+
+export interface Verdict {
+  readonly records: BlockRecord[];
+  /** The error to fail the test (or file) with; undefined when nothing must fail. */
+  readonly error: Error | undefined;
+}
+
+/** Where a window of the run is, for the failure message. */
+export type Where = { kind: 'test'; name: string } | { kind: 'file'; what: 'imports' | 'beforeAll' | 'afterAll' | 'between tests'; file: string };
+
+interface Window {
+  readonly from: number;
+  to: number;
+}
+
+const CANARY_FUNCTION = 'loopwatchCanary';
+/** Frames shown in a failure message. */
+const SHOWN_FRAMES = 6;
+
+export class BlockingError extends Error {
+  constructor(message: string, frames: readonly StackFrame[]) {
+    super(message);
+    this.name = 'BlockingError';
+    // The culprit's frames as the stack: runners show a code frame of the first one in the
+    // user's files, as for a failed assertion.
+    const lines = frames.map((f) => `    at ${f.function} (${f.file}:${f.line}:${f.column})`);
+    this.stack = `${this.name}: ${message}${lines.length > 0 ? `\n${lines.join('\n')}` : ''}`;
+  }
+}
+
+function matches(pattern: RegExp | string | undefined, value: string, exact: boolean): boolean {
+  if (pattern === undefined) return true;
+  if (pattern instanceof RegExp) {
+    pattern.lastIndex = 0;
+    return pattern.test(value);
+  }
+  return exact ? value === pattern : value.includes(pattern);
+}
+
+function describeRule(rule: ResolvedAllowRule): string {
+  const parts: string[] = [];
+  if (rule.function !== undefined) parts.push(`function ${String(rule.function)}`);
+  if (rule.file !== undefined) parts.push(`file ${String(rule.file)}`);
+  return `allow: ${parts.join(', ')}`;
+}
+
+function ms(value: number): string {
+  return `${Math.round(value).toLocaleString('en-US')} ms`;
+}
+
+export class TestWatch {
+  readonly options: ResolvedTestingOptions;
+  readonly monitor: Monitor;
+  readonly #cwd: string;
+  readonly #pending: BlockEvent[] = [];
+  readonly #canaryIds = new Set<number>();
+  #scopes: Window[] = [];
+  #testAllowed = false;
+  #currentFile = '';
+  readonly #progressFile: string | undefined;
+
+  /**
+   * @param hangMs resolved hang deadline (undefined: none)
+   * @param runDir where this process writes its events and what it is running (for the
+   *   runner's process to report a hang after this process is gone)
+   */
+  constructor(options: ResolvedTestingOptions, hangMs: number | undefined, runDir: string | undefined, cwd: string) {
+    this.options = options;
+    this.#cwd = cwd;
+    const tag = `${process.pid}-${threadId}`;
+    this.#progressFile = runDir === undefined ? undefined : `${runDir}/running-${tag}.json`;
+    this.monitor = start({
+      thresholdMs: options.thresholdMs,
+      log: 'off',
+      ...(runDir === undefined ? {} : { eventsFile: `${runDir}/events-${tag}.ndjson` }),
+      ...(hangMs === undefined ? {} : { hangMs, hangAction: 'kill' as const }),
+    });
+    this.monitor.on('block', (event) => {
+      if (event.state === 'ended' && !this.#canaryIds.has(event.id)) this.#pending.push(event);
+    });
+  }
+
+  /**
+   * Blocks on purpose and checks that the monitor saw it with its stack. Throws when it did
+   * not: every test would pass unwatched otherwise.
+   */
+  async canary(): Promise<void> {
+    const status = await this.monitor.ready;
+    await this.monitor.settle();
+    const before = this.#pending.length;
+    const spinMs = this.options.thresholdMs * 2 + 20;
+    const seen = new Promise<BlockEvent | undefined>((resolveSeen) => {
+      const timer = setTimeout(() => resolveSeen(undefined), 5000);
+      const listener = (event: BlockEvent): void => {
+        if (event.state !== 'ended' || !event.stack.some((f) => f.function === CANARY_FUNCTION)) {
+          if (event.state === 'ended' && event.durationMs >= spinMs * 0.8 && event.stack.length === 0) {
+            // Detected without a stack: still proof that detection works.
+            this.#canaryIds.add(event.id);
+            clearTimeout(timer);
+            this.monitor.off('block', listener);
+            resolveSeen(event);
+          }
+          return;
+        }
+        this.#canaryIds.add(event.id);
+        clearTimeout(timer);
+        this.monitor.off('block', listener);
+        resolveSeen(event);
+      };
+      this.monitor.on('block', listener);
+    });
+    loopwatchCanary(spinMs);
+    await this.monitor.settle();
+    const event = await seen;
+    // The canary's own block must not be blamed on anything.
+    this.#pending.splice(before).forEach((e) => {
+      if (!this.#canaryIds.has(e.id)) this.#pending.push(e);
+    });
+    if (event === undefined) {
+      throw new Error(`loopwatch is not armed: a ${spinMs} ms block made on purpose was not reported (threshold ${this.options.thresholdMs} ms). Blocks in tests would pass unnoticed.`);
+    }
+    if (status.stackCapture && event.stack.length === 0) {
+      throw new Error('loopwatch is not armed: a block made on purpose was reported without its stack, so failures could not name their culprit.');
+    }
+  }
+
+  /** Collects the blocks that ended since the last call. */
+  async take(): Promise<BlockEvent[]> {
+    await this.monitor.settle();
+    return this.#pending.splice(0);
+  }
+
+  /** A test starts: blocks from now on are its own. */
+  beginTest(name: string, file: string): void {
+    this.#testAllowed = false;
+    this.#scopes = [];
+    this.#currentFile = file;
+    if (this.#progressFile !== undefined) {
+      try {
+        // Read by the runner's process if this one is ended by the hang deadline.
+        writeFileSync(this.#progressFile, JSON.stringify({ test: name, file, pid: process.pid, threadId }));
+      } catch {
+        // best effort: the hang report then names the file only
+      }
+    }
+  }
+
+  get currentFile(): string {
+    return this.#currentFile;
+  }
+
+  /** `allowBlocking()` in a test: none of its blocks fail it. */
+  allowTest(): void {
+    this.#testAllowed = true;
+  }
+
+  /** `allowBlocking(fn)`: blocks while `fn` runs are allowed. */
+  async allowWhile<T>(fn: () => T | Promise<T>): Promise<T> {
+    const scope: Window = { from: Date.now(), to: Number.POSITIVE_INFINITY };
+    this.#scopes.push(scope);
+    try {
+      return await fn();
+    } finally {
+      scope.to = Date.now();
+    }
+  }
+
+  /**
+   * `expectNoBlocking(fn)`: runs `fn`, then fails if the loop was blocked for `thresholdMs` or
+   * more while it ran. The blocks it judged are not judged again at the end of the test.
+   */
+  async expectNoBlocking(fn: () => unknown, thresholdMs: number): Promise<void> {
+    if (thresholdMs < this.options.thresholdMs) {
+      throw new RangeError(`expectNoBlocking: thresholdMs (${thresholdMs}) is below loopwatch's threshold (${this.options.thresholdMs} ms), so shorter blocks are not seen; lower the plugin's thresholdMs`);
+    }
+    const from = Date.now();
+    await fn();
+    const to = Date.now();
+    await this.monitor.settle();
+    const inside = this.#pending.filter((e) => overlaps(e, { from, to }));
+    for (const e of inside) this.#pending.splice(this.#pending.indexOf(e), 1);
+    const over = inside.filter((e) => e.durationMs >= thresholdMs);
+    if (over.length > 0) throw this.#error(over, 'expectNoBlocking()', thresholdMs);
+  }
+
+  /** Judges the blocks of a test (or of a part of a file outside tests). */
+  judge(events: readonly BlockEvent[], where: Where): Verdict {
+    const records: BlockRecord[] = [];
+    const failing: BlockEvent[] = [];
+    for (const event of events) {
+      const frames = remapFrames(event.stack);
+      const culprit = culpritFrame(frames);
+      const allowed = this.#allowedBy(event, frames, where);
+      records.push({
+        durationMs: event.durationMs,
+        startedAt: event.startedAt,
+        culprit: culprit === undefined ? (event.stackTiming === 'none' ? '(no stack)' : '(no user frame)') : formatFrame(culprit, this.#cwd),
+        culpritFunction: culprit?.function,
+        stackTiming: event.stackTiming,
+        ...(allowed === undefined ? {} : { allowed }),
+        ...(where.kind === 'file' ? { where: where.what } : {}),
+      });
+      if (allowed === undefined) failing.push(event);
+    }
+    const fails = this.options.mode === 'fail' && failing.length > 0 && (where.kind === 'test' || this.options.outsideTests === 'fail');
+    return { records, error: fails ? this.#error(failing, where) : undefined };
+  }
+
+  #allowedBy(event: BlockEvent, frames: readonly StackFrame[], where: Where): string | undefined {
+    if (where.kind === 'test' && this.#testAllowed) return 'allowBlocking()';
+    if (this.#scopes.some((scope) => overlaps(event, scope))) return 'allowBlocking(fn)';
+    for (const rule of this.options.allow) {
+      if (frames.some((f) => matches(rule.function, f.function, true) && matches(rule.file, f.file, false))) return describeRule(rule);
+    }
+    return undefined;
+  }
+
+  #error(events: readonly BlockEvent[], where: Where | string, thresholdMs = this.options.thresholdMs): BlockingError {
+    const worst = events.reduce((a, b) => (b.durationMs > a.durationMs ? b : a));
+    const frames = remapFrames(worst.stack);
+    const shown = frames.filter((f) => !f.file.startsWith('node:')).slice(0, SHOWN_FRAMES);
+    const culprit = culpritFrame(frames);
+    const during =
+      typeof where === 'string' ? `while ${where} ran` : where.kind === 'test' ? 'during this test' : `${describeWhere(where.what)} (${displayPath(where.file, this.#cwd)})`;
+    const lines = [
+      `the event loop was blocked for ${ms(worst.durationMs)} ${during} (threshold ${ms(thresholdMs)})${events.length > 1 ? `, ${events.length} blocks in all` : ''}`,
+    ];
+    if (culprit !== undefined) {
+      // The frames themselves are the error's stack: the runner prints them, with a code frame.
+      lines.push(`culprit: ${formatFrame(culprit, this.#cwd)}${worst.stackTiming === 'late' ? ' — taken late: the thread answered only after a long native call, this may be the code that ran after it' : ''}`);
+    } else if (worst.stackTiming === 'none') {
+      lines.push('no stack could be taken (the thread was inside one long native call, or capture is unavailable here)');
+    }
+    const context = worst.context?.attributes;
+    if (context !== undefined) lines.push(`context: ${Object.entries(context).map(([k, v]) => `${k}=${String(v)}`).join(' ')}`);
+    lines.push('To allow it: allowBlocking() in the test, await allowBlocking(() => …) around the call, or the `allow` option.');
+    return new BlockingError(lines.join('\n'), shown);
+  }
+}
+
+function describeWhere(what: 'imports' | 'beforeAll' | 'afterAll' | 'between tests'): string {
+  if (what === 'imports') return "while the file's imports and top-level code ran";
+  if (what === 'between tests') return 'between two tests (in hooks of other setup files)';
+  return `in a ${what} hook`;
+}
+
+function overlaps(event: BlockEvent, window: Window): boolean {
+  const from = Date.parse(event.startedAt);
+  const to = from + event.durationMs;
+  // The block's start is the last beat before it: up to a beat period early.
+  return to > window.from && from <= window.to;
+}
+
+/**
+ * Busy-waits: the canary's deliberate block, named so that its stack can be recognised. Compiled
+ * as a script of its own because the monitor leaves loopwatch's own files out of the stacks it
+ * reports.
+ */
+const loopwatchCanary = runInThisContext(
+  `(function ${CANARY_FUNCTION}(ms) { var end = Date.now() + ms; while (Date.now() < end) {} })`,
+  { filename: 'loopwatch-canary.js' },
+) as (ms: number) => void;
+
+const RUNTIME = Symbol.for('loopwatch.testing.v1');
+type Global = typeof globalThis & { [RUNTIME]?: TestWatch };
+
+/** The watch of this thread, shared by every copy of the package loaded in it. */
+export function currentWatch(): TestWatch | undefined {
+  return (globalThis as Global)[RUNTIME];
+}
+
+export function installWatch(create: () => TestWatch): TestWatch {
+  const global = globalThis as Global;
+  return (global[RUNTIME] ??= create());
+}
+
+function requireWatch(what: string): TestWatch {
+  const watch = currentWatch();
+  if (watch === undefined) {
+    throw new Error(`${what}: loopwatch is not watching this test run; add the plugin to the vitest config (plugins: [loopwatch()]) or run node --test with --import loopwatch/node-test`);
+  }
+  return watch;
+}
+
+/**
+ * Inside a test: its blocks do not fail it (they still appear in the summary). With a
+ * function: blocks while it runs are allowed; returns what it returns.
+ */
+export function allowBlocking(): void;
+export function allowBlocking<T>(fn: () => T | Promise<T>): Promise<T>;
+export function allowBlocking<T>(fn?: () => T | Promise<T>): void | Promise<T> {
+  const watch = requireWatch('allowBlocking()');
+  if (fn === undefined) {
+    watch.allowTest();
+    return;
+  }
+  if (typeof fn !== 'function') throw new TypeError('allowBlocking(fn): fn must be a function');
+  return watch.allowWhile(fn);
+}
+
+/**
+ * Runs `fn` (sync or async) and rejects with a BlockingError naming the culprit if the event
+ * loop was blocked for `thresholdMs` or more meanwhile (default: the plugin's threshold).
+ */
+export async function expectNoBlocking(fn: () => unknown, options?: { thresholdMs?: number }): Promise<void> {
+  const watch = requireWatch('expectNoBlocking()');
+  if (typeof fn !== 'function') throw new TypeError('expectNoBlocking(fn): fn must be a function');
+  const thresholdMs = options?.thresholdMs ?? watch.options.thresholdMs;
+  if (typeof thresholdMs !== 'number' || !Number.isFinite(thresholdMs) || thresholdMs < 1) throw new TypeError(`expectNoBlocking: thresholdMs must be a positive number, got ${String(thresholdMs)}`);
+  await watch.expectNoBlocking(fn, thresholdMs);
+}
