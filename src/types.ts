@@ -269,7 +269,8 @@ export interface BlockEvent {
   /** ISO-8601 time the block started (refined in the `ended` event). */
   readonly startedAt: string;
   readonly pid: number;
-  readonly thread: 'main';
+  /** The watched thread: `main`, or `worker <threadId>` for a test runner's pool thread. */
+  readonly thread: 'main' | `worker ${number}`;
   readonly stack: readonly StackFrame[];
   readonly stackTiming: StackTiming;
   /** `ended` only: the process was exiting when the block ended. */

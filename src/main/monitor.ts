@@ -3,7 +3,7 @@
  * allocation, the worker that watches it, and delivery of block events to listeners.
  * Nothing here may throw into the host application after `start()` has returned.
  */
-import { isMainThread, MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import { isMainThread, MessageChannel, type MessagePort, receiveMessageOnPort, threadId, Worker } from 'node:worker_threads';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { url as inspectorUrl } from 'node:inspector';
@@ -11,6 +11,7 @@ import { debuglog } from 'node:util';
 import { LoopwatchError } from '../errors.js';
 import { resolveOptions } from '../options.js';
 import {
+  BROKER_CHANNEL,
   F64,
   FROM_WORKER,
   I32,
@@ -92,7 +93,7 @@ class MonitorImpl implements Monitor {
   readonly #onBeforeExit: () => void;
   #stopped: Promise<void> | undefined;
 
-  constructor(options: ResolvedOptions) {
+  constructor(options: ResolvedOptions, workerThread?: WorkerInit['workerThread']) {
     this.options = options;
     const buffer = new SharedArrayBuffer(SHARED_BYTES);
     const { i32, f64, lagRing } = viewsOf(buffer);
@@ -144,6 +145,7 @@ class MonitorImpl implements Monitor {
       pid: process.pid,
       ownDir: resolve(__dirname, '..'),
       beatMs,
+      ...(workerThread === undefined ? {} : { workerThread }),
     };
     this.#worker = new Worker(join(__dirname, '..', 'worker', 'index.js'), {
       workerData: init,
@@ -459,6 +461,24 @@ export function start(options?: StartOptions): Monitor {
   const monitor = new MonitorImpl(resolved);
   global[SINGLETON] = monitor;
   for (const warning of warnings) warn(warning, 'LOOPWATCH_OTEL');
+  return monitor;
+}
+
+/**
+ * Watches the calling worker thread — a test runner's pool thread — instead of the main
+ * thread. Its stack is captured through a broker on the main thread (see
+ * `loopwatch/vitest`); without one, blocks are reported without a stack. A hang cannot be
+ * ended from inside the process without ending the runner: the hang action is `none`, and
+ * the broker is told.
+ */
+export function startInWorkerThread(options: StartOptions): Monitor {
+  if (isMainThread) return start(options);
+  const global = globalThis as Global;
+  const running = global[SINGLETON];
+  if (running !== undefined) return running;
+  const resolved = { ...resolveOptions(options, process.env, []), hangAction: 'none' as const };
+  const monitor = new MonitorImpl(resolved, { threadId, channel: BROKER_CHANNEL });
+  global[SINGLETON] = monitor;
   return monitor;
 }
 

@@ -152,4 +152,18 @@ export interface WorkerInit {
   readonly ownDir: string;
   /** The beat period the main thread uses, in ms. */
   readonly beatMs: number;
+  /**
+   * The watched thread is a worker thread (a test runner's pool thread), not the main thread:
+   * its stack is asked of a capture broker on the process's main thread, over this
+   * BroadcastChannel (see worker/brokered.ts).
+   */
+  readonly workerThread?: { readonly threadId: number; readonly channel: string };
 }
+
+/** Messages on a capture broker's BroadcastChannel. */
+export type BrokerMessage =
+  | { readonly type: 'capture'; readonly id: string; readonly threadId: number; readonly expression: string }
+  | { readonly type: 'captured'; readonly id: string; readonly value: unknown; readonly error?: string }
+  | { readonly type: 'hang'; readonly threadId: number; readonly event: import('../types.js').HangEvent };
+
+export const BROKER_CHANNEL = 'loopwatch.capture-broker.v1';

@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { runInThisContext } from 'node:vm';
 import { threadId } from 'node:worker_threads';
-import { start } from '../main/monitor.js';
+import { startInWorkerThread } from '../main/monitor.js';
 import { culpritFrame, displayPath, formatFrame } from '../worker/report.js';
 import type { BlockEvent, Monitor, StackFrame } from '../types.js';
 import type { ResolvedAllowRule, ResolvedTestingOptions } from './options.js';
@@ -97,7 +97,8 @@ export class TestWatch {
     this.#cwd = cwd;
     const tag = `${process.pid}-${threadId}`;
     this.#progressFile = runDir === undefined ? undefined : `${runDir}/running-${tag}.json`;
-    this.monitor = start({
+    // In a pool thread (vitest's `threads` pool) the watched thread is that worker thread.
+    this.monitor = startInWorkerThread({
       thresholdMs: options.thresholdMs,
       log: 'off',
       ...(runDir === undefined ? {} : { eventsFile: `${runDir}/events-${tag}.ndjson` }),

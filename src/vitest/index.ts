@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { optionsToWire, resolveTestingOptions, type TestingOptions } from '../testing/options.js';
+import { CaptureBroker } from './broker.js';
 import { SummaryReporter, type ProjectLike } from './reporter.js';
 import { PROVIDE_KEY, type VitestWire } from './shared.js';
 
@@ -47,6 +48,7 @@ export interface LoopwatchVitestPlugin {
 export default function loopwatch(options?: TestingOptions): LoopwatchVitestPlugin {
   const resolved = resolveTestingOptions(options);
   let reporter: SummaryReporter | undefined;
+  let broker: CaptureBroker | undefined;
   return {
     name: 'loopwatch',
     configureVitest({ vitest, project }) {
@@ -58,6 +60,11 @@ export default function loopwatch(options?: TestingOptions): LoopwatchVitestPlug
         vitest.config.reporters.push(reporter);
       }
       const config = project.config;
+      if ((config.pool === 'threads' || config.pool === 'vmThreads') && broker === undefined) {
+        const summary = reporter;
+        broker = new CaptureBroker(() => summary.endForHang());
+        process.once('exit', () => broker?.close());
+      }
       const hangMs = resolved.hangMs === false ? undefined : (resolved.hangMs ?? Math.max(config.testTimeout + HANG_MARGIN_MS, Math.ceil(resolved.thresholdMs)));
       reporter.addProject(project, hangMs);
       const wire: VitestWire = { options: optionsToWire(resolved), hangMs, runDir: reporter.runDir, root: config.root };

@@ -97,6 +97,20 @@ export class SummaryReporter {
     if (hangs.length > 0) process.exitCode = 1;
   }
 
+  /**
+   * A pool thread hangs (`threads` pool): nothing can stop a thread spinning in JavaScript
+   * from outside it without ending the process, and vitest would wait for it forever. Report
+   * it with what is known and end the run.
+   */
+  endForHang(): void {
+    const hangs = this.#readHangs();
+    const root = this.#vitest?.config.root ?? process.cwd();
+    const lines = summarise([], hangs, this.#options, root, (f) => this.#map(f), 'the test run is ended');
+    lines.push("  (a pool thread cannot be stopped while it runs JavaScript, so the run ends here with exit status 1; vitest's default forks pool ends only the hung test's process and goes on)");
+    process.stderr.write(`\n${lines.join('\n')}\n`);
+    process.exit(1);
+  }
+
   /** Hang events from the run's events files, with the test each process was running. */
   #readHangs(): Hang[] {
     const hangs: Hang[] = [];
@@ -148,13 +162,13 @@ export class SummaryReporter {
   }
 }
 
-export function summarise(rows: readonly Row[], hangs: readonly Hang[], options: ResolvedTestingOptions, root: string, map: (f: StackFrame) => StackFrame = (f) => f): string[] {
+export function summarise(rows: readonly Row[], hangs: readonly Hang[], options: ResolvedTestingOptions, root: string, map: (f: StackFrame) => StackFrame = (f) => f, ended = 'its test process was ended'): string[] {
   const lines: string[] = [];
   for (const hang of hangs) {
     const frames = hang.event.stack.map(map);
     const culprit = culpritFrame(frames);
     const test = hang.test === undefined ? (hang.file === undefined ? 'a test process' : relative(root, hang.file)) : `${relative(root, hang.file ?? '')} > ${hang.test}`;
-    lines.push(`loopwatch: HANG in ${test}: the event loop was blocked for ${ms(hang.event.blockedMs ?? hang.event.limitMs)} (hang deadline ${ms(hang.event.limitMs)}); its test process was ended`);
+    lines.push(`loopwatch: HANG in ${test}: the event loop was blocked for ${ms(hang.event.blockedMs ?? hang.event.limitMs)} (hang deadline ${ms(hang.event.limitMs)}); ${ended}`);
     if (culprit !== undefined) lines.push(`  culprit: ${formatFrame(culprit, root)}`);
     for (const frame of frames.filter((f) => !isInternal(f) && !f.file.includes('/node_modules/')).slice(0, 6)) lines.push(`    at ${formatFrame(frame, root)}`);
   }

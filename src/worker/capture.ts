@@ -8,8 +8,9 @@
  * in a `finally`.
  */
 import type { Session } from 'node:inspector';
-import { CONTEXT_HOOK, nowMs } from '../protocol/shared.js';
-import type { BlockContext } from '../types.js';
+import { BroadcastChannel } from 'node:worker_threads';
+import { CONTEXT_HOOK, nowMs, type BrokerMessage } from '../protocol/shared.js';
+import type { BlockContext, HangEvent } from '../types.js';
 
 /** A frame as V8's CallSite describes it, before source mapping. */
 export interface RawFrame {
@@ -167,7 +168,7 @@ export type PauseState = 'paused' | 'running' | 'no-answer' | 'unknown';
  * session left connected makes `process.exit()` print "Waiting for the debugger to
  * disconnect...", and the app's own debugger client would see our scripts.
  */
-export class MainThreadInspector {
+export class MainThreadInspector implements StackSource {
   readonly available: boolean;
   readonly reason: string | undefined;
   readonly #Session: typeof import('node:inspector').Session | undefined;
@@ -265,8 +266,90 @@ export class MainThreadInspector {
     });
     const evaluated = result as { result?: { value?: unknown }; exceptionDetails?: unknown } | undefined;
     if (error !== null || evaluated === undefined || evaluated.exceptionDetails !== undefined) return undefined;
-    const value = evaluated.result?.value as { t?: unknown; f?: unknown; c?: unknown } | undefined;
-    const { frames, truncated } = decodeFrames(value?.f, this.#limit);
-    return { frames, truncated, servedAt: typeof value?.t === 'number' ? value.t : nowMs(), context: decodeContext(value?.c) };
+    return decodeCapture(evaluated.result?.value, this.#limit);
+  }
+}
+
+/** The capture expression's value, checked (it comes from app-controlled code). */
+export function decodeCapture(wire: unknown, limit: number): CaptureResult {
+  const value = wire as { t?: unknown; f?: unknown; c?: unknown } | undefined;
+  const { frames, truncated } = decodeFrames(value?.f, limit);
+  return { frames, truncated, servedAt: typeof value?.t === 'number' ? value.t : nowMs(), context: decodeContext(value?.c) };
+}
+
+/** Where the watchdog gets the watched thread's stack from. */
+export interface StackSource {
+  readonly available: boolean;
+  readonly reason: string | undefined;
+  open(): boolean;
+  close(): void;
+  pauseState(): Promise<PauseState>;
+  capture(): Promise<CaptureResult | undefined>;
+}
+
+/**
+ * The stack of a worker thread (a test runner's pool thread). An inspector session opened from
+ * a nested worker does not reach its parent thread, so the capture is asked of a broker on the
+ * process's main thread — which can reach every worker through the NodeWorker domain of its
+ * own session — over a BroadcastChannel. No pause probe: a pool thread is not debugged that way.
+ */
+export class BrokeredInspector implements StackSource {
+  readonly available = true;
+  readonly reason = undefined;
+  readonly #channel: BroadcastChannel;
+  readonly #threadId: number;
+  readonly #expression: string;
+  readonly #limit: number;
+  readonly #waiting = new Map<string, (value: unknown) => void>();
+  #next = 0;
+
+  constructor(limit: number, threadId: number, channelName: string) {
+    this.#limit = limit;
+    this.#threadId = threadId;
+    this.#expression = `${captureExpression(limit)}\n//# sourceURL=loopwatch-capture.js`;
+    this.#channel = new BroadcastChannel(channelName);
+    this.#channel.onmessage = (message: unknown): void => {
+      const data = (message as { data?: BrokerMessage }).data;
+      if (data?.type !== 'captured') return;
+      this.#waiting.get(data.id)?.(data.error === undefined ? data.value : undefined);
+    };
+    // Never keeps the process alive.
+    (this.#channel as unknown as { unref(): void }).unref();
+  }
+
+  open(): boolean {
+    return true;
+  }
+
+  close(): void {
+    // Nothing stays open between blocks; answers still on their way are dropped.
+  }
+
+  pauseState(): Promise<PauseState> {
+    return Promise.resolve('running');
+  }
+
+  capture(): Promise<CaptureResult | undefined> {
+    const id = `${process.pid}-${this.#threadId}-${++this.#next}`;
+    return new Promise((resolveCapture) => {
+      this.#waiting.set(id, (value) => {
+        this.#waiting.delete(id);
+        resolveCapture(value === undefined ? undefined : decodeCapture(value, this.#limit));
+      });
+      this.#post({ type: 'capture', id, threadId: this.#threadId, expression: this.#expression });
+    });
+  }
+
+  /** Tells the broker that the thread hangs: it cannot be stopped from here. */
+  reportHang(event: HangEvent): void {
+    this.#post({ type: 'hang', threadId: this.#threadId, event });
+  }
+
+  #post(message: BrokerMessage): void {
+    try {
+      this.#channel.postMessage(message);
+    } catch {
+      // the broker is gone: no stack
+    }
   }
 }

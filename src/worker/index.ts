@@ -17,7 +17,7 @@ import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { LoopwatchError } from '../errors.js';
 import { F64, FROM_WORKER, I32, nowMs, TO_WORKER, viewsOf, type FromWorker, type ToWorker, type WorkerInit } from '../protocol/shared.js';
 import type { ActiveResources, BlockContext, HangEvent, HealthAddress, LoopwatchEvent, StackFrame, StackTiming, ThreadState } from '../types.js';
-import { type CaptureResult, MainThreadInspector } from './capture.js';
+import { BrokeredInspector, type CaptureResult, MainThreadInspector, type StackSource } from './capture.js';
 import { type HealthServer, serveHealth } from './health.js';
 import { LagWindow, UtilizationWindow } from './lag.js';
 import { startTelemetry, type Telemetry } from './telemetry.js';
@@ -98,7 +98,15 @@ function sample(): Sample {
 }
 
 const config = { thresholdMs: options.thresholdMs, pollMs: Math.max(1, Math.min(10, init.beatMs)) };
-const inspector = options.captureStack ? new MainThreadInspector(options.maxFrames) : undefined;
+const watched = init.workerThread;
+const brokered = options.captureStack && watched !== undefined ? new BrokeredInspector(options.maxFrames, watched.threadId, watched.channel) : undefined;
+const inspector: StackSource | undefined = options.captureStack ? (brokered ?? new MainThreadInspector(options.maxFrames)) : undefined;
+/** The watched thread, as events name it. */
+const threadName = watched === undefined ? 'main' : (`worker ${watched.threadId}` as const);
+/** What the kernel says the watched thread does (/proc knows the process's main thread only). */
+function threadStateOf(): ThreadState | undefined {
+  return watched === undefined ? readThreadState(init.pid) : undefined;
+}
 const mapper = new SourceMapper();
 let profiler: SamplingProfiler | undefined;
 let sinks: Sink[] = [];
@@ -281,9 +289,9 @@ async function handleBlock(id: number, lagMs: number, since: number): Promise<vo
   // With warm-up, everything before markReady() is startup.
   const warming = options.warmup && Atomics.load(i32, I32.READY) === 0;
   const phase = warming ? 'startup' : phaseOf(answer?.frames, answer?.truncated ?? false, Atomics.load(i32, I32.LOOP_TURNED) === 1);
-  const base = { type: 'block', id, phase, thresholdMs: options.thresholdMs, pid: init.pid, thread: 'main' } as const;
+  const base = { type: 'block', id, phase, thresholdMs: options.thresholdMs, pid: init.pid, thread: threadName } as const;
   // No answer: the thread is in native code. The kernel can still say what it is doing.
-  const threadState = answer === undefined ? readThreadState(init.pid) : undefined;
+  const threadState = answer === undefined ? threadStateOf() : undefined;
   emit({
     ...base,
     state: 'ongoing',
@@ -354,9 +362,11 @@ async function reportHang(answering: boolean): Promise<void> {
   if (block === undefined || options.hangMs === undefined) return;
   const fresh = answering ? await captureNow() : undefined;
   const stack = fresh !== undefined && fresh.frames.length > 0 ? fresh : block.stack;
-  const event = hangEvent('block', options.hangAction, options.hangMs, block.id, nowMs() - block.since, stack, stack.frames.length > 0 ? undefined : readThreadState(init.pid));
+  const event = hangEvent('block', options.hangAction, options.hangMs, block.id, nowMs() - block.since, stack, stack.frames.length > 0 ? undefined : threadStateOf());
   if (options.hangAction === 'none') emit(event);
   else emitFinal(event);
+  // A pool thread cannot be ended from here: the broker's process decides.
+  brokered?.reportHang(event);
   if (options.hangAction !== 'none') await endProcess(options.hangAction === 'abort' ? 'SIGABRT' : 'SIGKILL');
 }
 
@@ -462,7 +472,7 @@ async function endBlocked(limitMs: number, cause: string): Promise<void> {
   const block = activeBlock;
   const fresh = await captureNow();
   const stack = fresh ?? block?.stack ?? NO_STACK;
-  const threadState = stack.frames.length > 0 ? undefined : readThreadState(init.pid);
+  const threadState = stack.frames.length > 0 ? undefined : threadStateOf();
   const action = options.hangAction === 'abort' ? 'abort' : 'kill';
   const silent = nowMs() - (f64[F64.BEAT_TIME] ?? 0);
   emitFinal(hangEvent('exit-deadline', action, limitMs, block?.id, silent, stack, threadState, { cause }));
