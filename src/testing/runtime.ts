@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { runInThisContext } from 'node:vm';
 import { threadId } from 'node:worker_threads';
 import { startInWorkerThread } from '../main/monitor.js';
-import { culpritFrame, displayPath, formatFrame } from '../worker/report.js';
+import { culpritFrame, displayPath, formatFrame, isInternal } from '../worker/report.js';
 import type { BlockEvent, Monitor, StackFrame } from '../types.js';
 import type { ResolvedAllowRule, ResolvedTestingOptions } from './options.js';
 import { remapFrames } from './remap.js';
@@ -247,7 +247,7 @@ export class TestWatch {
   #error(events: readonly BlockEvent[], where: Where | string, thresholdMs = this.options.thresholdMs): BlockingError {
     const worst = events.reduce((a, b) => (b.durationMs > a.durationMs ? b : a));
     const frames = remapFrames(worst.stack);
-    const shown = frames.filter((f) => !f.file.startsWith('node:')).slice(0, SHOWN_FRAMES);
+    const shown = frames.filter((f) => !isInternal(f) && f.line > 0).slice(0, SHOWN_FRAMES);
     const culprit = culpritFrame(frames);
     const during =
       typeof where === 'string' ? `while ${where} ran` : where.kind === 'test' ? 'during this test' : `${describeWhere(where.what)} (${displayPath(where.file, this.#cwd)})`;

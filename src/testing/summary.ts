@@ -1,0 +1,70 @@
+/** The end-of-run summary of the test integrations: hangs, blocks per test or file, top culprits. */
+import { relative } from 'node:path';
+import type { ResolvedTestingOptions } from './options.js';
+import type { BlockRecord } from './runtime.js';
+import { culpritFrame, formatFrame, isInternal } from '../worker/report.js';
+import type { HangEvent, StackFrame } from '../types.js';
+
+/** The blocks of one test, or of one file outside its tests. */
+export interface Row {
+  readonly where: string;
+  readonly records: readonly BlockRecord[];
+}
+
+/** A hang, with the test its process was running. */
+export interface Hang {
+  readonly event: HangEvent;
+  readonly test: string | undefined;
+  readonly file: string | undefined;
+}
+
+function ms(value: number): string {
+  return `${Math.round(value).toLocaleString('en-US')} ms`;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+export function summarise(rows: readonly Row[], hangs: readonly Hang[], options: ResolvedTestingOptions, root: string, map: (f: StackFrame) => StackFrame = (f) => f, ended = 'its test process was ended'): string[] {
+  const lines: string[] = [];
+  for (const hang of hangs) {
+    const frames = hang.event.stack.map(map);
+    const culprit = culpritFrame(frames);
+    const test = hang.test === undefined ? (hang.file === undefined ? 'a test process' : relative(root, hang.file)) : `${relative(root, hang.file ?? '')} > ${hang.test}`;
+    lines.push(`loopwatch: HANG in ${test}: the event loop was blocked for ${ms(hang.event.blockedMs ?? hang.event.limitMs)} (hang deadline ${ms(hang.event.limitMs)}); ${ended}`);
+    if (culprit !== undefined) lines.push(`  culprit: ${formatFrame(culprit, root)}`);
+    for (const frame of frames.filter((f) => !isInternal(f) && !f.file.includes('/node_modules/')).slice(0, 6)) lines.push(`    at ${formatFrame(frame, root)}`);
+  }
+  const all = rows.flatMap((r) => r.records);
+  if (all.length === 0) {
+    if (options.mode === 'report' && hangs.length === 0) lines.push(`loopwatch: no blocks of ${ms(options.thresholdMs)} or more in this run`);
+    return lines;
+  }
+  const allowed = all.filter((r) => r.allowed !== undefined).length;
+  const worst = Math.max(...all.map((r) => r.durationMs));
+  lines.push(
+    `loopwatch: ${plural(all.length, 'block')} of ${ms(options.thresholdMs)} or more in ${plural(rows.length, 'place')}${allowed > 0 ? ` (${allowed} allowed)` : ''}, worst ${ms(worst)}${options.mode === 'report' ? ' — report-only mode, no test failed for it' : ''}`,
+  );
+  const sorted = [...rows].sort((a, b) => Math.max(...b.records.map((r) => r.durationMs)) - Math.max(...a.records.map((r) => r.durationMs)));
+  const width = Math.min(60, Math.max(...sorted.map((r) => r.where.length)));
+  for (const row of sorted.slice(0, 20)) {
+    const rowWorst = row.records.reduce((a, b) => (b.durationMs > a.durationMs ? b : a));
+    const note = row.records.every((r) => r.allowed !== undefined) ? `  [${rowWorst.allowed}]` : '';
+    lines.push(`  ${row.where.padEnd(width)}  ${plural(row.records.length, 'block').padStart(9)}  worst ${ms(rowWorst.durationMs).padStart(9)}  ${rowWorst.culprit}${note}`);
+  }
+  if (sorted.length > 20) lines.push(`  … and ${sorted.length - 20} more`);
+  const byCulprit = new Map<string, { count: number; total: number; worst: number }>();
+  for (const record of all) {
+    const entry = byCulprit.get(record.culprit) ?? { count: 0, total: 0, worst: 0 };
+    entry.count++;
+    entry.total += record.durationMs;
+    entry.worst = Math.max(entry.worst, record.durationMs);
+    byCulprit.set(record.culprit, entry);
+  }
+  lines.push('  top culprits:');
+  for (const [culprit, entry] of [...byCulprit].sort((a, b) => b[1].total - a[1].total).slice(0, 5)) {
+    lines.push(`    ${culprit}  ${plural(entry.count, 'block')}, ${ms(entry.total)} in all, worst ${ms(entry.worst)}`);
+  }
+  return lines;
+}
