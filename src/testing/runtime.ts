@@ -146,7 +146,9 @@ export class TestWatch {
       if (!this.#canaryIds.has(e.id)) this.#pending.push(e);
     });
     if (event === undefined) {
-      throw new Error(`loopwatch is not armed: a ${spinMs} ms block made on purpose was not reported (threshold ${this.options.thresholdMs} ms). Blocks in tests would pass unnoticed.`);
+      const running = this.monitor.options.thresholdMs;
+      const why = running === this.options.thresholdMs ? '' : ` loopwatch was already started in this process with thresholdMs ${running} (a preload such as -r loopwatch/register, or start() in a setup file), so the test integration's options do not apply.`;
+      throw new Error(`loopwatch is not armed: a ${spinMs} ms block made on purpose was not reported (threshold ${this.options.thresholdMs} ms). Blocks in tests would pass unnoticed.${why}`);
     }
     if (status.stackCapture && event.stack.length === 0) {
       throw new Error('loopwatch is not armed: a block made on purpose was reported without its stack, so failures could not name their culprit.');

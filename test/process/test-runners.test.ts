@@ -1,0 +1,157 @@
+/**
+ * The test-runner integrations, used as a user would: a throwaway project with loopwatch
+ * installed in its node_modules (package.json + dist, what `npm install` puts there), a real
+ * vitest run (both pools) and a real `node --test` run, observed from this process.
+ */
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FIXTURES, ROOT, run, type RunResult } from './harness.js';
+
+interface JsonReport {
+  testResults: Array<{ name: string; assertionResults: Array<{ title: string; fullName: string; status: string; failureMessages: string[] }> }>;
+}
+
+let project: string;
+
+function lineOf(file: string, marker: string): number {
+  const lines = readFileSync(file, 'utf8').split('\n');
+  return lines.findIndex((line) => line.includes(marker)) + 1;
+}
+
+function plain(result: RunResult): string {
+  return [...result.stdout, ...result.stderr].map((l) => l.text).join('\n');
+}
+
+beforeAll(() => {
+  project = mkdtempSync(join(tmpdir(), 'loopwatch-runners-'));
+  cpSync(join(FIXTURES, 'test-runners'), project, { recursive: true });
+  const installed = join(project, 'node_modules', 'loopwatch');
+  mkdirSync(installed, { recursive: true });
+  cpSync(join(ROOT, 'package.json'), join(installed, 'package.json'));
+  cpSync(join(ROOT, 'dist'), join(installed, 'dist'), { recursive: true });
+  symlinkSync(join(ROOT, 'node_modules', 'vitest'), join(project, 'node_modules', 'vitest'), 'dir');
+});
+
+afterAll(() => {
+  if (project !== undefined) rmSync(project, { recursive: true, force: true });
+});
+
+async function vitest(files: string[], env: Record<string, string> = {}): Promise<{ result: RunResult; report: JsonReport; output: string }> {
+  const cwd = join(project, 'vitest');
+  const reportFile = join(cwd, `report-${Date.now()}.json`);
+  const result = await run(join(project, 'node_modules', 'vitest', 'vitest.mjs'), {
+    mode: 'plain',
+    cwd,
+    args: ['run', ...files, '--reporter=default', '--reporter=json', `--outputFile.json=${reportFile}`],
+    env: { NO_COLOR: '1', FORCE_COLOR: '0', CI: 'true', LOOPWATCH_LOG: undefined, ...env } as Record<string, string>,
+    noEventsFile: true,
+    timeoutMs: 45_000,
+  });
+  let report: JsonReport = { testResults: [] };
+  try {
+    report = JSON.parse(readFileSync(reportFile, 'utf8')) as JsonReport;
+  } catch {
+    // no report (the run was ended by a hang in the threads pool)
+  }
+  return { result, report, output: plain(result) };
+}
+
+function statuses(report: JsonReport): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const file of report.testResults) for (const test of file.assertionResults) out[test.title] = test.status;
+  return out;
+}
+
+describe.each(['forks', 'threads'] as const)('loopwatch/vitest, %s pool', (pool) => {
+  it('fails the test that blocked, naming the culprit at its source line; allowed blocks pass', async () => {
+    const { result, report, output } = await vitest(['blocking.test.ts', 'imports.test.ts'], { FIXTURE_POOL: pool });
+    const culpritLine = lineOf(join(project, 'vitest', 'blocking.test.ts'), 'CULPRIT-LINE');
+    expect(result.code, output).toBe(1);
+    expect(statuses(report)).toEqual({
+      clean: 'passed',
+      'blocks the loop': 'failed',
+      'allowed with allowBlocking()': 'passed',
+      'allowed around one call': 'passed',
+      'allowed by a function rule': 'passed',
+      'allowed by a file rule': 'passed',
+      'expectNoBlocking names the culprit': 'passed',
+      'uses the table': 'passed',
+    });
+    // The failure message a developer reads: how long, the culprit at its TypeScript line, and a code frame.
+    expect(output).toMatch(/BlockingError: the event loop was blocked for (\d{3}|\d,\d{3}) ms during this test \(threshold 50 ms\)/);
+    expect(output).toContain(`culprit: renderReport (blocking.test.ts:${culpritLine}:`);
+    expect(output).toMatch(new RegExp(`^ +${culpritLine}\\| .*CULPRIT-LINE\\n +\\| +\\^`, 'm'));
+    // The summary: the failing test, the allowed ones with why, the block during imports.
+    expect(output).toMatch(/loopwatch: \d+ blocks of 50 ms or more in \d+ places \(4 allowed\)/);
+    expect(output).toMatch(/blocking\.test\.ts > blocks the loop +1 block +worst +\d+ ms +renderReport \(blocking\.test\.ts:\d+:\d+\)\n/);
+    expect(output).toContain('[allow: function legacyChecksum]');
+    expect(output).toContain('[allow: file /vendor/]');
+    expect(output).toContain('[allowBlocking(fn)]');
+    expect(output).toMatch(/imports\.test\.ts \(outside tests\) +1 block +worst +\d+ ms +buildLookupTable/);
+  });
+
+  it('report-only mode fails nothing and prints the summary', async () => {
+    const { result, report, output } = await vitest(['blocking.test.ts'], { FIXTURE_POOL: pool, FIXTURE_MODE: 'report' });
+    expect(result.code, output).toBe(0);
+    expect(statuses(report)['blocks the loop']).toBe('passed');
+    expect(output).toContain('report-only mode, no test failed for it');
+    expect(output).toMatch(/blocks the loop +1 block +worst +\d+ ms +renderReport/);
+  });
+
+  it('a test that never ends is reported with its culprit, and the run ends', async () => {
+    const { result, output } = await vitest(['hang.test.ts', 'other.test.ts'], { FIXTURE_POOL: pool });
+    const hangLine = lineOf(join(project, 'vitest', 'hang.test.ts'), 'HANG-LINE');
+    expect(result.timedOut, output).toBe(false);
+    expect(result.code).toBe(1);
+    expect(output).toMatch(/loopwatch: HANG in hang\.test\.ts > never ends: the event loop was blocked for 1,5\d\d ms \(hang deadline 1,500 ms\)/);
+    expect(output).toContain(`culprit: pollUntilReady (hang.test.ts:${hangLine}:`);
+    // Forks: only the hung test's process ends and the other file still passes. Threads: the run ends.
+    if (pool === 'forks') expect(output).toMatch(/✓ other\.test\.ts/);
+    else expect(output).toContain('the test run is ended');
+  });
+});
+
+it('loopwatch/vitest: the canary fails every file when loopwatch is not really armed', async () => {
+  // A misconfiguration: a preload already started loopwatch with a 5 s threshold, so the
+  // plugin's 50 ms blocks would never be seen.
+  const { result, output } = await vitest(['other.test.ts'], {
+    NODE_OPTIONS: `-r ${join(project, 'node_modules', 'loopwatch', 'dist', 'register.js')}`,
+    LOOPWATCH_THRESHOLD_MS: '5000',
+  });
+  expect(result.code, output).toBe(1);
+  expect(output).toContain('loopwatch is not armed');
+  expect(output).toContain('already started in this process with thresholdMs 5000');
+});
+
+describe('loopwatch/node-test', () => {
+  it('node --test --import loopwatch/node-test fails the blocking test and reports a hang', async () => {
+    const cwd = join(project, 'node-test');
+    const result = await run('--test', {
+      mode: 'plain',
+      cwd,
+      nodeArgs: [],
+      args: ['--import', 'loopwatch/node-test', 'blocking.test.mjs', 'hang.test.mjs'],
+      env: { LOOPWATCH_THRESHOLD_MS: '50', LOOPWATCH_HANG_MS: '1500', LOOPWATCH_TEST_ALLOW: 'legacyChecksum', LOOPWATCH_LOG: undefined } as Record<string, string>,
+      noEventsFile: true,
+      timeoutMs: 30_000,
+    });
+    const output = plain(result);
+    const culpritLine = lineOf(join(cwd, 'blocking.test.mjs'), 'CULPRIT-LINE');
+    const hangLine = lineOf(join(cwd, 'hang.test.mjs'), 'HANG-LINE');
+    expect(result.timedOut, output).toBe(false);
+    expect(result.code, output).toBe(1);
+    expect(output).toMatch(/^ok \d+ - clean$/m);
+    expect(output).toMatch(/^not ok \d+ - blocks the loop$/m);
+    expect(output).toMatch(/^ok \d+ - allowed with allowBlocking\(\)$/m);
+    expect(output).toMatch(/^ok \d+ - allowed by a function rule$/m);
+    expect(output).toMatch(/^ {4}not ok \d+ - nested block$/m);
+    expect(output).toMatch(/^ok \d+ - expectNoBlocking names the culprit$/m);
+    expect(output).toContain(`culprit: renderReport (blocking.test.mjs:${culpritLine}:`);
+    expect(output).toMatch(/# loopwatch: 4 blocks of 50 ms or more in 4 places \(2 allowed\)/);
+    // The hung file's process is ended; its report names the culprit.
+    expect(output).toMatch(/HANG: block \\?#\d+ has blocked the event loop for 1,5\d\d ms/);
+    expect(output).toContain(`at pollUntilReady (hang.test.mjs:${hangLine}:`);
+  });
+});
