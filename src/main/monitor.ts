@@ -53,6 +53,8 @@ const INSPECTOR_CHECK_EVERY = 64;
 /** How long the exiting main thread waits for the worker to write a pending `ended` event. */
 const EXIT_FLUSH_MS = 1000;
 
+/** How long a pool thread's capture, asked through the broker, may take before it counts as late. */
+const BROKERED_CAPTURE_TIMEOUT_MS = 200;
 /** The longest settle() waits for the worker (a block still being reported can take this long). */
 const SETTLE_TIMEOUT_MS = 3000;
 /** Exit status when an exit deadline passes with the loop still running (open handles). */
@@ -476,7 +478,9 @@ export function startInWorkerThread(options: StartOptions): Monitor {
   const global = globalThis as Global;
   const running = global[SINGLETON];
   if (running !== undefined) return running;
-  const resolved = { ...resolveOptions(options, process.env, []), hangAction: 'none' as const };
+  // Two hops (a BroadcastChannel to the main thread, the inspector to the pool thread): give
+  // the answer longer than the main thread's own capture gets, unless told otherwise.
+  const resolved = { ...resolveOptions({ captureTimeoutMs: BROKERED_CAPTURE_TIMEOUT_MS, ...options }, process.env, []), hangAction: 'none' as const };
   const monitor = new MonitorImpl(resolved, { threadId, channel: BROKER_CHANNEL });
   global[SINGLETON] = monitor;
   return monitor;

@@ -39,6 +39,13 @@ export class CaptureBroker {
       else if (data?.type === 'hang') this.#onHang(data.threadId, data.event);
     };
     (this.#channel as unknown as { unref(): void }).unref();
+    // Attached now, each pool thread is known before its first block: the first capture does
+    // not pay for connecting.
+    try {
+      this.#connect();
+    } catch {
+      // no inspector in this Node: captures answer with an error, blocks come without stacks
+    }
   }
 
   close(): void {

@@ -45,7 +45,7 @@ async function vitest(files: string[], env: Record<string, string> = {}): Promis
     mode: 'plain',
     cwd,
     args: ['run', ...files, '--reporter=default', '--reporter=json', `--outputFile.json=${reportFile}`],
-    env: { NO_COLOR: '1', FORCE_COLOR: '0', CI: 'true', LOOPWATCH_LOG: undefined, ...env } as Record<string, string>,
+    env: { NO_COLOR: '1', FORCE_COLOR: '0', CI: 'true', LOOPWATCH_LOG: undefined, ...env },
     noEventsFile: true,
     timeoutMs: 45_000,
   });
@@ -132,8 +132,8 @@ describe('loopwatch/node-test', () => {
       mode: 'plain',
       cwd,
       nodeArgs: [],
-      args: ['--import', 'loopwatch/node-test', 'blocking.test.mjs', 'hang.test.mjs'],
-      env: { LOOPWATCH_THRESHOLD_MS: '50', LOOPWATCH_HANG_MS: '1500', LOOPWATCH_TEST_ALLOW: 'legacyChecksum', LOOPWATCH_LOG: undefined } as Record<string, string>,
+      args: ['--test-reporter=tap', '--import', 'loopwatch/node-test', 'blocking.test.mjs', 'hang.test.mjs'],
+      env: { LOOPWATCH_THRESHOLD_MS: '50', LOOPWATCH_HANG_MS: '1500', LOOPWATCH_TEST_ALLOW: 'legacyChecksum', LOOPWATCH_LOG: undefined },
       noEventsFile: true,
       timeoutMs: 30_000,
     });
