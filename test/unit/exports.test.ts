@@ -22,4 +22,26 @@ describe('package entry points', () => {
     expect(() => require('loopwatch/worker')).toThrow(/loopwatch\/worker is the monitor thread that start\(\) spawns/);
     expect(require.resolve('loopwatch/register')).toMatch(/dist\/register\.js$/);
   });
+
+  it('loopwatch/vitest and loopwatch/node-test export the same names both ways, from one instance', () => {
+    const script = `import * as vitestEsm from 'loopwatch/vitest'; import * as nodeTestEsm from 'loopwatch/node-test';
+      import { createRequire } from 'node:module';
+      const require = createRequire(import.meta.url);
+      const vitestCjs = require('loopwatch/vitest'); const nodeTestCjs = require('loopwatch/node-test');
+      console.log(JSON.stringify({
+        vitest: Object.keys(vitestEsm).sort(), vitestCjs: Object.keys(vitestCjs).sort(), sameVitest: vitestEsm.allowBlocking === vitestCjs.allowBlocking && vitestEsm.default === vitestCjs.default,
+        nodeTest: Object.keys(nodeTestEsm).sort(), nodeTestCjs: Object.keys(nodeTestCjs).sort(), sameNodeTest: nodeTestEsm.expectNoBlocking === nodeTestCjs.expectNoBlocking,
+      }));`;
+    // Importing loopwatch/node-test installs its root hooks, so node:test reports an empty run
+    // after our line.
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(JSON.parse(out.split('\n').find((line) => line.startsWith('{')) ?? '')).toEqual({
+      vitest: ['BlockingError', 'allowBlocking', 'default', 'expectNoBlocking'],
+      vitestCjs: ['BlockingError', 'allowBlocking', 'default', 'expectNoBlocking'],
+      sameVitest: true,
+      nodeTest: ['BlockingError', 'DEFAULT_NODE_TEST_HANG_MS', 'allowBlocking', 'expectNoBlocking'],
+      nodeTestCjs: ['BlockingError', 'DEFAULT_NODE_TEST_HANG_MS', 'allowBlocking', 'expectNoBlocking'],
+      sameNodeTest: true,
+    });
+  });
 });
