@@ -50,7 +50,7 @@ function install(): void {
     keep('imports', watch.judge(await watch.take(), { kind: 'file', what: 'imports', file }));
   });
   beforeEach(async (context: TestContextLike) => {
-    const earlier = await watch.take();
+    const earlier = inTests ? watch.takeDelivered() : await watch.take();
     keep(inTests ? 'between tests' : 'before', watch.judge(earlier, { kind: 'file', what: inTests ? 'between tests' : 'beforeAll', file }));
     inTests = true;
     watch.beginTest(context.fullName ?? context.name, context.filePath ?? file);

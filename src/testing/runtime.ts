@@ -4,7 +4,6 @@
  * run, decides which are allowed, and turns the others into an error a developer can act on.
  * Framework-neutral: `loopwatch/vitest` and `loopwatch/node-test` drive it from their hooks.
  */
-import { writeFileSync } from 'node:fs';
 import { runInThisContext } from 'node:vm';
 import { threadId } from 'node:worker_threads';
 import { startInWorkerThread } from '../main/monitor.js';
@@ -42,6 +41,9 @@ interface Window {
 }
 
 const CANARY_FUNCTION = 'loopwatchCanary';
+/** Context attributes naming the test that was running (OpenTelemetry's test.* names). */
+export const TEST_NAME = 'test.case.name';
+export const TEST_FILE = 'test.suite.name';
 /** Frames shown in a failure message. */
 const SHOWN_FRAMES = 6;
 
@@ -84,28 +86,30 @@ export class TestWatch {
   #scopes: Window[] = [];
   #testAllowed = false;
   #currentFile = '';
-  readonly #progressFile: string | undefined;
+  #current: { readonly name: string; readonly file: string } | undefined;
 
   /**
    * @param hangMs resolved hang deadline (undefined: none)
-   * @param runDir where this process writes its events and what it is running (for the
-   *   runner's process to report a hang after this process is gone)
+   * @param runDir where this process writes its events (for the runner's process to report a
+   *   hang after this process is gone)
    */
   constructor(options: ResolvedTestingOptions, hangMs: number | undefined, runDir: string | undefined, cwd: string) {
     this.options = options;
     this.#cwd = cwd;
-    const tag = `${process.pid}-${threadId}`;
-    this.#progressFile = runDir === undefined ? undefined : `${runDir}/running-${tag}.json`;
     // In a pool thread (vitest's `threads` pool) the watched thread is that worker thread.
     this.monitor = startInWorkerThread({
       thresholdMs: options.thresholdMs,
       log: 'off',
-      ...(runDir === undefined ? {} : { eventsFile: `${runDir}/events-${tag}.ndjson` }),
+      ...(runDir === undefined ? {} : { eventsFile: `${runDir}/events-${process.pid}-${threadId}.ndjson` }),
       ...(hangMs === undefined ? {} : { hangMs, hangAction: 'kill' as const }),
     });
     this.monitor.on('block', (event) => {
       if (event.state === 'ended') this.#pending.push(event);
     });
+    // The running test goes with every block's context, read on the blocked thread when the
+    // stack is: a hang report names its test even after its process is gone, and nothing is
+    // written per test.
+    this.monitor.trackContext({ getStore: () => this.#current }, (test) => ({ [TEST_NAME]: test.name, [TEST_FILE]: test.file }));
   }
 
   /**
@@ -141,6 +145,14 @@ export class TestWatch {
     return found;
   }
 
+  /**
+   * What has been delivered so far, without asking the worker: between two tests, where the
+   * previous test's end has just settled and only the runner's own code ran since.
+   */
+  takeDelivered(): BlockEvent[] {
+    return this.#pending.splice(0);
+  }
+
   /** Collects the blocks that ended since the last call. */
   async take(): Promise<BlockEvent[]> {
     await this.monitor.settle();
@@ -152,14 +164,7 @@ export class TestWatch {
     this.#testAllowed = false;
     this.#scopes = [];
     this.#currentFile = file;
-    if (this.#progressFile !== undefined) {
-      try {
-        // Read by the runner's process if this one is ended by the hang deadline.
-        writeFileSync(this.#progressFile, JSON.stringify({ test: name, file, pid: process.pid, threadId }));
-      } catch {
-        // best effort: the hang report then names the file only
-      }
-    }
+    this.#current = { name, file };
   }
 
   get currentFile(): string {
@@ -248,8 +253,8 @@ export class TestWatch {
     } else if (worst.stackTiming === 'none') {
       lines.push('no stack could be taken (the thread was inside one long native call, or capture is unavailable here)');
     }
-    const context = worst.context?.attributes;
-    if (context !== undefined) lines.push(`context: ${Object.entries(context).map(([k, v]) => `${k}=${String(v)}`).join(' ')}`);
+    const context = Object.entries(worst.context?.attributes ?? {}).filter(([key]) => key !== TEST_NAME && key !== TEST_FILE);
+    if (context.length > 0) lines.push(`context: ${context.map(([k, v]) => `${k}=${String(v)}`).join(' ')}`);
     lines.push('To allow it: allowBlocking() in the test, await allowBlocking(() => …) around the call, or the `allow` option.');
     return new BlockingError(lines.join('\n'), shown);
   }

@@ -8,7 +8,7 @@ import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { relative } from 'node:path';
 import { SourceMap } from 'node:module';
 import type { ResolvedTestingOptions } from '../testing/options.js';
-import type { BlockRecord } from '../testing/runtime.js';
+import { TEST_FILE, TEST_NAME, type BlockRecord } from '../testing/runtime.js';
 import type { HangEvent, StackFrame } from '../types.js';
 import { summarise, type Hang, type Row } from '../testing/summary.js';
 import { META_KEY } from './shared.js';
@@ -102,17 +102,14 @@ export class SummaryReporter {
       return hangs;
     }
     for (const name of names.filter((n) => n.startsWith('events-'))) {
-      const tag = name.slice('events-'.length, -'.ndjson'.length);
-      let running: { test?: string; file?: string } = {};
-      try {
-        running = JSON.parse(readFileSync(`${this.runDir}/running-${tag}.json`, 'utf8')) as typeof running;
-      } catch {
-        // the process hung before its first test
-      }
       for (const line of readFileSync(`${this.runDir}/${name}`, 'utf8').split('\n')) {
         if (!line.includes('"type":"hang"')) continue;
         try {
-          hangs.push({ event: JSON.parse(line) as HangEvent, test: running.test, file: running.file });
+          const event = JSON.parse(line) as HangEvent;
+          const attributes = event.context?.attributes ?? {};
+          const test = attributes[TEST_NAME];
+          const file = attributes[TEST_FILE];
+          hangs.push({ event, test: typeof test === 'string' ? test : undefined, file: typeof file === 'string' ? file : undefined });
         } catch {
           // a torn line: the process was killed while writing
         }

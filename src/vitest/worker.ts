@@ -84,8 +84,9 @@ export async function setupVitest(api: VitestApi): Promise<void> {
   });
   api.beforeEach(async (context) => {
     const file = context.task.file;
-    // Before the first test: what the file's beforeAll hooks blocked.
-    const earlier = await watch.take();
+    // Before the first test: what the file's beforeAll hooks blocked. Between tests the
+    // previous afterEach has just settled: one round trip to the worker per test is enough.
+    const earlier = inTests ? watch.takeDelivered() : await watch.take();
     settle(file.meta, watch.judge(earlier, { kind: 'file', what: inTests ? 'between tests' : 'beforeAll', file: file.filepath }));
     inTests = true;
     watch.beginTest(context.task.name, file.filepath);
