@@ -25,7 +25,9 @@ export function parse(command: string, args: readonly string[], options: Options
       const arg = /'([^']+)'/.exec(message)?.[1] ?? message;
       throw usageError(`unexpected argument ${arg}`, command);
     }
-    throw usageError(message.replace(/^Option '([^']+)'.*argument missing$/, '$1 needs a value'), command);
+    // `Option '-t, --threshold <value>' argument missing`
+    const missing = /^Option '(?:-\w, )?(--[\w-]+)(?: <value>)?' argument missing/.exec(message);
+    throw usageError(missing?.[1] === undefined ? message : `${missing[1]} needs a value`, command);
   }
 }
 

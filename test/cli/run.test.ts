@@ -1,0 +1,113 @@
+/**
+ * `loopwatch run`: real commands that really block, run through the built command in a child
+ * process; what a user sees on the terminal, the exit status, signals, `npm start`.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe as group, expect, it } from 'vitest';
+import { FIXTURES, ROOT, cli, describe, tempDir } from './helpers.js';
+
+const blocker = join(FIXTURES, 'blocker.cjs');
+
+group('loopwatch run', () => {
+  it('reports each block live with its culprit, then a summary, and exits with the command’s status', async () => {
+    const dir = tempDir();
+    const events = join(dir, 'events.ndjson');
+    const html = join(dir, 'report.html');
+    const result = await cli(['run', '--threshold', '100', '--events', events, '--html', html, '--', 'node', blocker, '3']);
+    expect(result.code, describe(result)).toBe(3);
+    // The app's own output passes through untouched, on its own stream.
+    expect(result.stdout).toBe('app: armed\napp: done\n');
+    const err = result.stderr;
+    expect(err).toMatch(/loopwatch: \[pid \d+\] block #1: event loop blocked for \d+ ms so far \(threshold 100 ms, running\)\n {4}at slowCulprit \(test\/cli\/fixtures\/blocker\.cjs:8:\d+\)/);
+    expect(err).toMatch(/block #1 ended after \d{3} ms — slowCulprit \(test\/cli\/fixtures\/blocker\.cjs:8\)/);
+    expect(err).toMatch(/block #2 ended after/);
+    // The ongoing report comes before the end of the same block: it was printed during it.
+    expect(err.indexOf('block #1: event loop blocked')).toBeLessThan(err.indexOf('block #1 ended'));
+    expect(err).toMatch(/`node .*blocker\.cjs 3` exited with code 3 after/);
+    expect(err).toMatch(/loopwatch: 2 blocks, [\d,]+ ms blocked in total, worst \d{3} ms/);
+    expect(err).toMatch(/ {7}2 +[\d,]+ ms +\d{3} ms +running +slowCulprit \(test\/cli\/fixtures\/blocker\.cjs:8\)/);
+    expect(err).not.toContain('\u001b['); // not a terminal: no colour
+    // --events kept the file, --html wrote the report.
+    const lines = readFileSync(events, 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(4);
+    expect(readFileSync(html, 'utf8')).toContain('slowCulprit');
+  });
+
+  it('uses a temporary events file when none is given, and removes it', async () => {
+    const result = await cli(['run', '--', 'node', blocker, '0']);
+    expect(result.code, describe(result)).toBe(0);
+    expect(result.stderr).toContain('slowCulprit');
+    expect(result.stderr).not.toContain('events in');
+    const leftovers = /loopwatch-run-\w+/.exec(result.stderr);
+    expect(leftovers).toBeNull();
+  });
+
+  it('applies the LOOPWATCH_* variables of the environment, flags win', async () => {
+    // A threshold above the blocks: nothing to report, unless the flag lowers it again.
+    const quiet = await cli(['run', '--', 'node', blocker, '0'], { env: { LOOPWATCH_THRESHOLD_MS: '2000' } });
+    expect(quiet.stderr, describe(quiet)).toContain('loopwatch: no blocks recorded.');
+    const flagged = await cli(['run', '--threshold', '100', '--', 'node', blocker, '0'], { env: { LOOPWATCH_THRESHOLD_MS: '2000' } });
+    expect(flagged.stderr, describe(flagged)).toContain('slowCulprit');
+  });
+
+  it('forwards SIGTERM; a command killed by a signal ends loopwatch with 128 + its number', async () => {
+    const result = await cli(['run', '--', 'node', join(FIXTURES, 'waits.cjs')], {
+      onLine: (line, child) => {
+        if (line === 'READY') child.kill('SIGTERM');
+      },
+    });
+    expect(result.code, describe(result)).toBe(143);
+    expect(result.stderr).toMatch(/`node .*waits\.cjs` was killed by SIGTERM after .* \(exit status 143\)/);
+  });
+
+  it('forwards SIGINT to a command that handles it, and its exit status 0 is loopwatch’s', async () => {
+    const result = await cli(['run', '--', 'node', join(FIXTURES, 'waits.cjs'), 'handle'], {
+      onLine: (line, child) => {
+        if (line === 'READY') child.kill('SIGINT');
+      },
+    });
+    expect(result.code, describe(result)).toBe(0);
+    expect(result.stdout).toContain('app: got SIGINT');
+    expect(result.stderr).toMatch(/exited with code 0/);
+  });
+
+  it('runs `npm start`: only the app’s process is reported, not npm’s own, and npm’s status is kept', async () => {
+    const result = await cli(['run', '--threshold', '50', '--', 'npm', 'start', '--silent'], { cwd: join(FIXTURES, 'npm-app'), timeoutMs: 30_000 });
+    expect(result.code, describe(result)).toBe(3);
+    const pids = new Set([...result.stderr.matchAll(/\[pid (\d+)\] block/g)].map((m) => m[1]));
+    expect(pids.size, describe(result)).toBe(1);
+    expect(result.stderr).toMatch(/loopwatch: pid \d+ is `node \.\.\/blocker\.cjs 3`/);
+    expect(result.stderr).toMatch(/slowCulprit \(.*blocker\.cjs:8\)/);
+    expect(result.stderr).not.toContain('node_modules/npm');
+  });
+
+  it('runs examples/blocking-app.mjs (the README’s example) and names renderReport', async () => {
+    const result = await cli(['run', '--', 'node', 'examples/blocking-app.mjs']);
+    expect(result.code, describe(result)).toBe(0);
+    expect(result.stderr).toMatch(/ {7}2 +[\d,]+ ms +\d{3} ms +running +renderReport \(examples\/blocking-app\.mjs:\d+\)/);
+    expect(existsSync(join(ROOT, 'examples', 'blocking-app.mjs'))).toBe(true);
+  });
+
+  it('says so when the command does not exist (127), and refuses bad flags before running anything (2)', async () => {
+    const missing = await cli(['run', '--', 'no-such-command-loopwatch']);
+    expect(missing.code).toBe(127);
+    expect(missing.stderr).toContain('cannot run `no-such-command-loopwatch`: command not found');
+    for (const [args, message] of [
+      [['run', '--threshold', 'abc', '--', 'node', blocker], '--threshold must be a number of milliseconds from 1 to 3600000, got "abc"'],
+      [['run', '--hang', '50', '--', 'node', blocker], '--hang must be an integer from 100 to 86400000 (milliseconds), got "50"'],
+      [['run', '--hang-action', 'explode', '--hang', '500', '--', 'node', blocker], '--hang-action must be'],
+      [['run', '--colour', '--', 'node', blocker], 'unknown option --colour'],
+      [['run', '--threshold'], '--threshold needs a value'],
+      [['run'], 'no command to run'],
+      [['run', '--html', '/no/such/folder/r.html', '--', 'node', blocker], 'the folder /no/such/folder does not exist'],
+    ] as const) {
+      const result = await cli(args);
+      expect(result.code, `${args.join(' ')}\n${describe(result)}`).toBe(2);
+      expect(result.stderr).toContain(message);
+      expect(result.stderr).toContain('run `loopwatch run --help` for usage');
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+      expect(result.stdout).toBe('');
+    }
+  });
+});
