@@ -1,9 +1,10 @@
-// A small job that renders a report the slow way: `renderReport()` counts each customer's
-// namesakes with a nested loop and holds the event loop for about half a second, twice. A
-// timer that should tick every 50 ms shows how late it runs meanwhile.
+// A small job that does two things the slow way, on the main thread:
+// - renderReport() counts each customer's namesakes with a nested loop (about 500 ms, twice);
+// - sortCustomers() sorts them with a hand-written bubble sort (300 ms, then it gives up).
+// A timer that should tick every 50 ms shows how late it runs meanwhile.
 //
 //   npx loopwatch run -- node examples/blocking-app.mjs
-const rows = Array.from({ length: 4000 }, (_, i) => ({ id: i, name: `customer-${i % 1500}` }));
+const rows = Array.from({ length: 4000 }, (_, i) => ({ id: i, name: `customer-${(i * 7919) % 1500}` }));
 
 function renderReport() {
   const started = Date.now();
@@ -18,6 +19,17 @@ function renderReport() {
   return html.length;
 }
 
+function sortCustomers() {
+  const started = Date.now();
+  const list = rows.concat(rows);
+  for (let pass = 0; pass < list.length && Date.now() - started < 300; pass++) {
+    for (let i = 0; i + 1 < list.length - pass; i++) {
+      if (list[i].name > list[i + 1].name) [list[i], list[i + 1]] = [list[i + 1], list[i]];
+    }
+  }
+  return list;
+}
+
 let last = Date.now();
 let worstLate = 0;
 const ticker = setInterval(() => {
@@ -25,12 +37,16 @@ const ticker = setInterval(() => {
   last = Date.now();
 }, 50);
 
-console.log('rendering two reports…');
-setTimeout(() => {
-  renderReport();
-  setTimeout(() => {
-    renderReport();
+const steps = [renderReport, sortCustomers, renderReport];
+console.log('running 3 jobs…');
+function next() {
+  const step = steps.shift();
+  if (step === undefined) {
     clearInterval(ticker);
     console.log(`done; a 50 ms timer ran up to ${worstLate} ms late`);
-  }, 300);
-}, 300);
+    return;
+  }
+  step();
+  setTimeout(next, 200);
+}
+setTimeout(next, 300);

@@ -89,7 +89,7 @@ export const CLIENT_JS = String.raw`
 
   // Heading and figures.
   add(app, el('h1', null, 'loopwatch report'));
-  add(app, el('p', 'sub', data.title + (data.t0 === null ? '' : ' — from ' + data.t0.replace('T', ' ').slice(0, 19) + ' UTC')));
+  add(app, el('p', 'sub', data.title + (data.t0 === null ? '' : ' — from ' + data.t0.replace('T', ' ').slice(0, 19) + ' UTC') + (data.span > 0 ? ', ' + ms(data.span) + ' in all' : '')));
   var cards = add(app, el('div', 'cards'));
   function card(value, label, bad) {
     var c = add(cards, el('div', bad ? 'card bad' : 'card'));
@@ -128,7 +128,7 @@ export const CLIENT_JS = String.raw`
       if (tl.s[i] + tl.d[i] > end) end = tl.s[i] + tl.d[i];
       if (tl.d[i] > worst) worst = tl.d[i];
     }
-    end = end * 1.01 || 1;
+    end = Math.max(end * 1.01, data.span) || 1;
     var scale = 1;
     function laneOf(i) { return tl.p[i] < lanes - 1 || data.pids.length <= 12 ? tl.p[i] : lanes - 1; }
     function draw() {
@@ -299,6 +299,7 @@ export const CLIENT_JS = String.raw`
     if (c.file !== null) {
       add(box, el('h4', null, 'Code'));
       if (c.excerpt) {
+        if (c.excerpt.changed) add(box, el('p', 'note', 'This file was modified after the block: the lines shown may have moved since.'));
         var pre = add(box, el('pre', 'code'));
         c.excerpt.lines.forEach(function (text, k) {
           var number = c.excerpt.first + k;

@@ -19,6 +19,8 @@ export interface HtmlOptions {
   readonly version?: string | undefined;
   /** Culprits that get a code excerpt (each reads one source file). */
   readonly excerpts?: number;
+  /** The run's start and end (epoch ms), when known: the timeline spans the whole run. */
+  readonly span?: { readonly startMs: number; readonly endMs: number } | undefined;
 }
 
 /** Timeline flags of a block. */
@@ -103,32 +105,40 @@ function flameOf(group: Group, strings: Strings, cwd: string): FlameNode {
   return freeze(root);
 }
 
-const sourceCache = new Map<string, string[] | undefined>();
+interface Source {
+  readonly lines: string[];
+  readonly modifiedMs: number;
+}
 
-/** A few lines around the culprit's line, read now from its source file when it is there. */
-function excerptOf(frame: StackFrame | undefined): { first: number; mark: number; lines: string[] } | undefined {
+/**
+ * A few lines around the culprit's line, read now from its source file when it is there (only
+ * source text: no values of the running program). `changed` when the file was modified after
+ * the block, so that its lines may have moved.
+ */
+function excerptOf(frame: StackFrame | undefined, blockedAtMs: number, cache: Map<string, Source | undefined>): { first: number; mark: number; lines: string[]; changed: boolean } | undefined {
   if (frame === undefined || !isAbsolute(frame.file) || frame.line < 1) return undefined;
-  let lines = sourceCache.get(frame.file);
-  if (!sourceCache.has(frame.file)) {
-    lines = undefined;
+  if (!cache.has(frame.file)) {
+    let source: Source | undefined;
     try {
       const fd = openSync(frame.file, 'r');
       try {
         const stat = fstatSync(fd);
-        if (stat.isFile() && stat.size <= MAX_SOURCE_BYTES) lines = readFileSync(fd, 'utf8').split(/\r?\n/);
+        if (stat.isFile() && stat.size <= MAX_SOURCE_BYTES) source = { lines: readFileSync(fd, 'utf8').split(/\r?\n/), modifiedMs: stat.mtimeMs };
       } finally {
         closeSync(fd);
       }
     } catch {
       // Not readable here (another machine's path, deleted, no permission): no excerpt.
     }
-    sourceCache.set(frame.file, lines);
+    cache.set(frame.file, source);
   }
-  if (lines === undefined || frame.line > lines.length) return undefined;
+  const source = cache.get(frame.file);
+  if (source === undefined || frame.line > source.lines.length) return undefined;
   const first = Math.max(1, frame.line - EXCERPT_CONTEXT);
-  const last = Math.min(lines.length, frame.line + EXCERPT_CONTEXT);
+  const last = Math.min(source.lines.length, frame.line + EXCERPT_CONTEXT);
   // Long minified lines would swamp the page: cut them.
-  return { first, mark: frame.line, lines: lines.slice(first - 1, last).map((l) => (l.length > 240 ? `${l.slice(0, 240)}…` : l)) };
+  const lines = source.lines.slice(first - 1, last).map((l) => (l.length > 240 ? `${l.slice(0, 240)}…` : l));
+  return { first, mark: frame.line, lines, changed: source.modifiedMs > blockedAtMs };
 }
 
 /** The report's data, as the page reads it. */
@@ -138,7 +148,8 @@ export function reportData(analysis: Analysis, options: HtmlOptions): unknown {
   const { summary, blocks, groups } = analysis;
   const pids = summary.processes.map((p) => p.pid);
   const pidIndex = new Map(pids.map((p, i) => [p, i]));
-  const t0 = blocks[0]?.startMs ?? 0;
+  const first = blocks[0]?.startMs;
+  const t0 = options.span === undefined ? (first ?? 0) : Math.min(options.span.startMs, first ?? Infinity);
   const s: number[] = [];
   const d: number[] = [];
   const g: number[] = [];
@@ -154,6 +165,9 @@ export function reportData(analysis: Analysis, options: HtmlOptions): unknown {
     p.push(pidIndex.get(block.pid) ?? 0);
   }
   const excerpts = options.excerpts ?? 100;
+  const sources = new Map<string, Source | undefined>();
+  const firstBlockMs = new Map<string, number>();
+  for (const block of blocks) if (!firstBlockMs.has(groupKey(block.culprit, block.attribution))) firstBlockMs.set(groupKey(block.culprit, block.attribution), block.startMs);
   const culprits = groups.map((group, i) => {
     const c = summary.culprits[i];
     return {
@@ -171,7 +185,7 @@ export function reportData(analysis: Analysis, options: HtmlOptions): unknown {
       pids: c?.pids ?? [],
       stacks: group.stacks.size,
       stack: (c?.stack ?? []).map((frame) => [frame.function, displayPath(frame.file, cwd), frame.line, frame.column, isInternal(frame) ? 1 : 0]),
-      excerpt: i < excerpts ? (excerptOf(group.culprit) ?? null) : null,
+      excerpt: i < excerpts ? (excerptOf(group.culprit, firstBlockMs.get(group.key) ?? 0, sources) ?? null) : null,
       flame: flameOf(group, strings, cwd),
     };
   });
@@ -181,6 +195,8 @@ export function reportData(analysis: Analysis, options: HtmlOptions): unknown {
     version: options.version ?? null,
     generatedAt: new Date().toISOString(),
     t0: blocks.length === 0 ? null : new Date(t0).toISOString(),
+    /** How long the timeline is, ms: the run's length, or 0 to end with the last block. */
+    span: options.span === undefined ? 0 : options.span.endMs - t0,
     blocks: summary.blocks,
     notEnded: summary.notEnded,
     total: summary.totalMs,

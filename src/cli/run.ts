@@ -149,6 +149,7 @@ export async function runCommand(args: readonly string[], helpText: string): Pro
   say(style.dim(`loopwatch: running \`${shown}\` — blocks over ${duration(threshold)} are reported here as they happen\n`));
 
   const started = performance.now();
+  const startedAt = Date.now();
   const child = spawn(program, command.slice(1), { stdio: 'inherit', env });
   const labelled = new Set<number>();
   const live = (event: LoopwatchEvent): void => {
@@ -160,7 +161,7 @@ export async function runCommand(args: readonly string[], helpText: string): Pro
     }
     say(formatLive(event, cwd, style));
   };
-  const collector = new EventCollector(eventsFile, live);
+  const collector = new EventCollector(tempDir === undefined ? eventsFile : 'this run', live);
   const tail = new Tail(eventsFile, sizeOf(eventsFile), (chunk) => collector.push(chunk));
   tail.start();
 
@@ -202,7 +203,7 @@ export async function runCommand(args: readonly string[], helpText: string): Pro
   say(formatSummary(analysis.summary, cwd, style));
   if (htmlFile !== undefined) {
     try {
-      writeHtmlReport(htmlFile, analysis, { cwd, title: shown });
+      writeHtmlReport(htmlFile, analysis, { cwd, title: shown, span: { startMs: startedAt, endMs: Date.now() } });
       say(`loopwatch: HTML report written to ${htmlFile}\n`);
     } catch (error) {
       say(`loopwatch: could not write ${htmlFile}: ${error instanceof Error ? error.message : String(error)}\n`);

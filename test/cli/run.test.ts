@@ -34,6 +34,12 @@ group('loopwatch run', () => {
     expect(readFileSync(html, 'utf8')).toContain('slowCulprit');
   });
 
+  it('colours the report when asked to (FORCE_COLOR), as it does on a terminal', async () => {
+    const result = await cli(['run', '--', 'node', blocker, '0'], { env: { FORCE_COLOR: '1' } });
+    expect(result.code, describe(result)).toBe(0);
+    expect(result.stderr).toContain('\u001b[1m    at slowCulprit');
+  });
+
   it('uses a temporary events file when none is given, and removes it', async () => {
     const result = await cli(['run', '--', 'node', blocker, '0']);
     expect(result.code, describe(result)).toBe(0);
