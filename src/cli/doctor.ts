@@ -97,7 +97,10 @@ export async function doctorCommand(args: readonly string[], helpText: string): 
   const json = values['json'] === true;
   if (!json) process.stdout.write(style.dim(`loopwatch doctor — Node ${process.version}, ${process.platform}/${process.arch}, ${cpus().length} CPUs; running the probes (about 10 s)…\n`));
   const results = await runProbes(script);
-  const rows = results.map((r) => {
+  // The capabilities loopwatch needs first, then the others, in the order of the table above.
+  const order = Object.keys(CAPABILITIES);
+  const rank = (name: string): number => (order.includes(name) ? order.indexOf(name) : order.length);
+  const rows = [...results].sort((a, b) => rank(a.name) - rank(b.name)).map((r) => {
     const capability = CAPABILITIES[r.name] ?? { title: r.name, needed: false, advice: 'see native-free-probes/README.md' };
     return { ...r, ...capability };
   });

@@ -69,10 +69,14 @@ Options:
   -h, --help      this help
 
 ${EXIT_CODES}`,
-  doctor: `Usage: loopwatch doctor
+  doctor: `Usage: loopwatch doctor [--json]
 
 Runs loopwatch's native-free probes on this Node (each in its own process, ~10 s in all) and
 prints which capabilities work here and what to do about the ones that do not.
+
+Options:
+  --json       print the results as JSON (name, ok, detail, title, needed, advice)
+  -h, --help   this help
 
 ${EXIT_CODES}`,
 } as const;
