@@ -1,5 +1,4 @@
 /** Reading loopwatch's NDJSON events: whole files, stdin, or a file that is still growing. */
-import { createReadStream } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
 import type { BlockEvent, HangEvent, LoopwatchEvent, StackFrame } from '../types.js';
@@ -144,10 +143,6 @@ export async function readEvents(name: string, stream: Readable): Promise<EventS
     throw inputError(`cannot read ${name}: ${errorText(error)}`);
   }
   return collector.end();
-}
-
-export function readEventsFile(path: string): Promise<EventSource> {
-  return readEvents(path, createReadStream(path));
 }
 
 /** One line about what was skipped in a source, or undefined when nothing was. */

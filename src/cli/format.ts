@@ -1,5 +1,5 @@
 /** What the command writes to a terminal: the live block report and the summary table. */
-import type { LoopwatchEvent, StackFrame } from '../types.js';
+import type { LoopwatchEvent } from '../types.js';
 import { culpritFrame, displayPath, formatFrame, formatPretty } from '../worker/report.js';
 import type { Attribution, CulpritSummary, Summary } from './summary.js';
 
@@ -30,12 +30,13 @@ export function styleFor(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = pr
   return typeof stream.hasColors === 'function' && stream.hasColors(env) ? COLOUR : PLAIN;
 }
 
-/** `640 ms`, `1,234 ms`, `12.3 s`, `4 min 5 s`. */
+/** `640 ms`, `1,234 ms`, `12.3 s`, `4 min 5 s`, `7 h 38 min`. */
 export function duration(ms: number): string {
   if (ms < 10_000) return `${Math.round(ms).toLocaleString('en-US')} ms`;
   if (ms < 120_000) return `${(ms / 1000).toFixed(1)} s`;
   const s = Math.round(ms / 1000);
-  return `${Math.floor(s / 60)} min ${s % 60} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
 }
 
 export function plural(count: number, word: string, words = `${word}s`): string {
@@ -46,9 +47,8 @@ export function plural(count: number, word: string, words = `${word}s`): string 
  * The worker's own pretty report (the same text `LOOPWATCH_LOG=pretty` writes), with the head
  * line and the culprit frame highlighted and Node's internal frames dimmed.
  */
-export function formatLive(event: LoopwatchEvent, cwd: string, style: Style, label?: string): string {
-  let text = formatPretty(event, cwd);
-  if (label !== undefined) text = text.replace(/^loopwatch: \[pid (\d+)\]/, `loopwatch: [pid $1 ${label}]`);
+export function formatLive(event: LoopwatchEvent, cwd: string, style: Style): string {
+  const text = formatPretty(event, cwd);
   if (style === PLAIN) return text;
   const culprit = event.type === 'block' && event.stackTiming !== 'during' ? undefined : culpritFrame(event.stack);
   const culpritLine = culprit === undefined ? undefined : `    at ${formatFrame(culprit, cwd)}`;
@@ -74,10 +74,6 @@ const ATTRIBUTION_NOTE: Record<Attribution, string> = {
 export function culpritLabel(culprit: Pick<CulpritSummary, 'function' | 'file' | 'line' | 'attribution'>, cwd: string): string {
   if (culprit.function === null || culprit.file === null) return '(no stack: inside one long native call)';
   return `${culprit.function} (${displayPath(culprit.file, cwd)}:${culprit.line ?? '?'})${ATTRIBUTION_NOTE[culprit.attribution]}`;
-}
-
-export function frameLabel(frame: StackFrame, cwd: string): string {
-  return `${frame.function} (${displayPath(frame.file, cwd)}:${frame.line})`;
 }
 
 function phaseText(phases: CulpritSummary['phases']): string {

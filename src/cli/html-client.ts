@@ -74,7 +74,8 @@ export const CLIENT_JS = String.raw`
     if (v < 10000) return Math.round(v).toLocaleString('en-US') + ' ms';
     if (v < 120000) return (v / 1000).toFixed(1) + ' s';
     var s = Math.round(v / 1000);
-    return Math.floor(s / 60) + ' min ' + (s % 60) + ' s';
+    if (s < 3600) return Math.floor(s / 60) + ' min ' + (s % 60) + ' s';
+    return Math.floor(s / 3600) + ' h ' + Math.floor((s % 3600) / 60) + ' min';
   }
   function count(n, word, words) { return n.toLocaleString('en-US') + ' ' + (n === 1 ? word : (words || word + 's')); }
   function name(c) { return c.fn === null ? '(no stack)' : c.fn; }

@@ -112,6 +112,12 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+// `loopwatch report … | head`: a reader that went away is not an error worth a stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+});
+process.stderr.on('error', () => undefined);
+
 main(process.argv.slice(2)).then(
   (status) => {
     process.exitCode = status;

@@ -21,7 +21,7 @@ import { LoopwatchError } from '../errors.js';
 import { ENV_NAMES, optionsFromEnv } from '../options.js';
 import type { LoopwatchEvent } from '../types.js';
 import { parse, splitCommand } from './args.js';
-import { EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, usageError } from './errors.js';
+import { CliError, EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, usageError } from './errors.js';
 import { EventCollector, describeProblems } from './events.js';
 import { duration, formatLive, formatSummary, styleFor } from './format.js';
 import { writeHtmlReport } from './html.js';
@@ -59,7 +59,8 @@ export function writablePath(flag: string, value: string, command: string): stri
   try {
     if (statSync(file).isDirectory()) throw usageError(`${flag} ${value} is a folder, not a file`, command);
   } catch (error) {
-    if (error instanceof Error && error.name === 'CliError') throw error;
+    if (error instanceof CliError) throw error;
+    // Not there yet: it will be created.
   }
   return file;
 }
