@@ -179,6 +179,7 @@ export async function runCommand(args: readonly string[], helpText: string): Pro
     child.on('error', (error: NodeJS.ErrnoException) => done({ code: null, signal: null, error }));
     child.on('exit', (code, signal) => done({ code, signal }));
   });
+  const exitedAt = Date.now();
   for (const signal of signals) process.off(signal, forward);
   tail.stop();
   const source = collector.end();
@@ -200,7 +201,7 @@ export async function runCommand(args: readonly string[], helpText: string): Pro
   }
   const problems = describeProblems(source);
   if (problems !== undefined) say(`loopwatch: ${problems}\n`);
-  const analysis = analyse([source]);
+  const analysis = analyse([source], child.pid === undefined ? undefined : new Map([[child.pid, exitedAt]]));
   say(formatSummary(analysis.summary, cwd, style));
   if (htmlFile !== undefined) {
     try {

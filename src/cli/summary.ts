@@ -133,7 +133,7 @@ export function stackKey(stack: readonly StackFrame[]): string {
  * and id are one block (ids restart in each process, so the pid is part of the key); the
  * `ended` event's duration, start and stack are final when present.
  */
-export function collectBlocks(events: Iterable<LoopwatchEvent>): { blocks: BlockRecord[]; hangs: HangEvent[] } {
+export function collectBlocks(events: Iterable<LoopwatchEvent>, exits?: ReadonlyMap<number, number>): { blocks: BlockRecord[]; hangs: HangEvent[] } {
   const byKey = new Map<string, BlockRecord>();
   const hangs: HangEvent[] = [];
   for (const event of events) {
@@ -202,11 +202,22 @@ export function collectBlocks(events: Iterable<LoopwatchEvent>): { blocks: Block
     record.hang = hang.action;
     if (!record.ended) record.durationMs = Math.max(record.durationMs, hang.blockedMs);
   }
+  // A process known to have ended (`run` saw it exit) was blocked until then.
+  if (exits !== undefined) {
+    for (const record of byKey.values()) {
+      const exitMs = exits.get(record.pid);
+      if (!record.ended && exitMs !== undefined) record.durationMs = Math.max(record.durationMs, exitMs - record.startMs);
+    }
+  }
   return { blocks: [...byKey.values()].sort((a, b) => a.startMs - b.startMs), hangs };
 }
 
-export function analyse(sources: readonly EventSource[]): Analysis {
-  const { blocks, hangs } = collectBlocks(sources.flatMap((s) => s.events));
+/** `exits`: when processes are known to have ended (pid → epoch ms), for blocks they died in. */
+export function analyse(sources: readonly EventSource[], exits?: ReadonlyMap<number, number>): Analysis {
+  const { blocks, hangs } = collectBlocks(
+    sources.flatMap((s) => s.events),
+    exits,
+  );
   const groups = new Map<string, Group>();
   const processes = new Map<number, { pid: number; blocks: number; totalMs: number }>();
   let totalMs = 0;
