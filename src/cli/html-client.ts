@@ -70,6 +70,12 @@ export const CLIENT_JS = String.raw`
     return e;
   }
   function add(parent, child) { parent.appendChild(child); return child; }
+  /** A table row that opens a culprit, by mouse or keyboard. */
+  function clickable(tr, open) {
+    tr.tabIndex = 0;
+    tr.addEventListener('click', open);
+    tr.addEventListener('keydown', function (event) { if (event.key === 'Enter' || event.key === ' ') { event.preventDefault(); open(); } });
+  }
   function ms(v) {
     if (v < 10000) return Math.round(v).toLocaleString('en-US') + ' ms';
     if (v < 120000) return (v / 1000).toFixed(1) + ' s';
@@ -121,6 +127,8 @@ export const CLIENT_JS = String.raw`
     var wrap = add(panel, el('div'));
     wrap.id = 'timeline-wrap';
     var canvas = add(wrap, el('canvas'));
+    canvas.setAttribute('role', 'img');
+    canvas.setAttribute('aria-label', 'Timeline of ' + count(n, 'block') + ' in ' + count(data.pids.length, 'process', 'processes') + '; the same blocks are listed in the tables below.');
     var tip = add(wrap, el('div', 'tip'));
     var lanes = data.pids.length > 12 ? 12 : data.pids.length;
     var LABEL = 92, LANE = 34, AXIS = 24;
@@ -229,7 +237,7 @@ export const CLIENT_JS = String.raw`
     function row(i) {
       var c = culprits[i];
       var tr = add(body, el('tr', 'click'));
-      tr.addEventListener('click', function () { openCulprit(i); });
+      clickable(tr, function () { openCulprit(i); });
       add(tr, el('td', 'num', i + 1));
       var cell = add(tr, el('td'));
       add(cell, el('div', 'fn', name(c)));
@@ -374,7 +382,7 @@ export const CLIENT_JS = String.raw`
     top.forEach(function (i) {
       var c = culprits[tl.g[i]], f = tl.f[i];
       var tr = add(body, el('tr', 'click'));
-      tr.addEventListener('click', function () { openCulprit(tl.g[i]); });
+      clickable(tr, function () { openCulprit(tl.g[i]); });
       add(tr, el('td', 'where', clock(t0 + tl.s[i]) + ' (' + offset(tl.s[i]) + ')'));
       add(tr, el('td', 'num', ms(tl.d[i])));
       add(tr, el('td', null, (f & STARTUP) ? 'startup' : 'running'));
