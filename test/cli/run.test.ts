@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe as group, expect, it } from 'vitest';
+import type { Summary } from '../../src/cli/summary.js';
 import { FIXTURES, ROOT, cli, describe, tempDir } from './helpers.js';
 
 const blocker = join(FIXTURES, 'blocker.cjs');
@@ -32,6 +33,12 @@ group('loopwatch run', () => {
     const lines = readFileSync(events, 'utf8').trim().split('\n');
     expect(lines).toHaveLength(4);
     expect(readFileSync(html, 'utf8')).toContain('slowCulprit');
+    // The recorded file gives the same answer later.
+    const report = await cli(['report', '--json', events]);
+    expect(report.code, describe(report)).toBe(0);
+    const summary = JSON.parse(report.stdout) as Summary;
+    expect(summary.blocks).toBe(2);
+    expect(summary.culprits.map((c) => [c.function, c.blocks, c.attribution])).toEqual([['slowCulprit', 2, 'during']]);
   });
 
   it('colours the report when asked to (FORCE_COLOR), as it does on a terminal', async () => {
