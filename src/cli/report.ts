@@ -3,7 +3,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { parse } from './args.js';
 import { inputError, usageError } from './errors.js';
 import { type EventSource, describeProblems, readEvents } from './events.js';
-import { formatSummary, styleFor } from './format.js';
+import { formatSummary, plural, styleFor } from './format.js';
 import { writeHtmlReport } from './html.js';
 import { writablePath } from './run.js';
 import { analyse } from './summary.js';
@@ -45,8 +45,8 @@ export async function reportCommand(args: readonly string[], helpText: string): 
   for (const input of inputs) {
     const source = await readInput(input);
     // A file of something else entirely is a mistake worth stopping for; a few bad lines are not.
-    if (source.events.length === 0 && source.lines > 0 && source.otherLines === 0) {
-      throw inputError(`${source.name} holds no loopwatch events (${source.lines} lines, none of them an event: is it a LOOPWATCH_EVENTS_FILE?)`);
+    if (source.events.length === 0 && source.malformedLines.length > 0 && source.otherLines === 0) {
+      throw inputError(`${source.name} holds no loopwatch events (${plural(source.lines, 'line')}, none of them an event: is it a LOOPWATCH_EVENTS_FILE?)`);
     }
     const problems = describeProblems(source);
     if (problems !== undefined) process.stderr.write(`loopwatch: ${problems}\n`);
