@@ -205,7 +205,7 @@ export async function runCommand(args: readonly string[], helpText: string): Pro
   say(formatSummary(analysis.summary, cwd, style));
   if (htmlFile !== undefined) {
     try {
-      writeHtmlReport(htmlFile, analysis, { cwd, title: shown, span: { startMs: startedAt, endMs: Date.now() } });
+      writeHtmlReport(htmlFile, analysis, { cwd, title: shown, span: { startMs: startedAt, endMs: exitedAt } });
       say(`loopwatch: HTML report written to ${htmlFile}\n`);
     } catch (error) {
       say(`loopwatch: could not write ${htmlFile}: ${error instanceof Error ? error.message : String(error)}\n`);
