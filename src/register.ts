@@ -5,12 +5,20 @@
  */
 import { isMainThread } from 'node:worker_threads';
 import { writeSync } from 'node:fs';
+import { basename } from 'node:path';
 import { LoopwatchError } from './errors.js';
 import { startResolved } from './main/monitor.js';
 import { optionsFromEnv } from './options.js';
 
+/**
+ * `NODE_OPTIONS="-r loopwatch/register" npm start` (and `loopwatch run -- npm start`) preloads
+ * into the package manager's own Node process too: it is not the app, and its start-up would
+ * be reported as blocks. Matched on the entry script (`/usr/bin/npm`, `…/npm-cli.js`, `pnpm.cjs`).
+ */
+const PACKAGE_MANAGER = /^(?:npm|npx|npm-cli|npx-cli|pnpm|pnpx|yarn|yarnpkg|corepack)(?:\.c?js|\.mjs)?$/i;
+
 // Worker threads inherit NODE_OPTIONS preloads: only the main thread is monitored.
-if (isMainThread) {
+if (isMainThread && !PACKAGE_MANAGER.test(basename(process.argv[1] ?? ''))) {
   try {
     const warnings: string[] = [];
     startResolved(optionsFromEnv(process.env, warnings));

@@ -1,0 +1,127 @@
+/** What the command writes to a terminal: the live block report and the summary table. */
+import type { LoopwatchEvent } from '../types.js';
+import { culpritFrame, displayPath, formatFrame, formatPretty } from '../worker/report.js';
+import type { Attribution, CulpritSummary, Summary } from './summary.js';
+
+export interface Style {
+  readonly bold: (text: string) => string;
+  readonly dim: (text: string) => string;
+  readonly red: (text: string) => string;
+  readonly yellow: (text: string) => string;
+  readonly cyan: (text: string) => string;
+}
+
+const plain = (text: string): string => text;
+const PLAIN: Style = { bold: plain, dim: plain, red: plain, yellow: plain, cyan: plain };
+
+function sgr(open: number, close: number): (text: string) => string {
+  return (text) => `\u001b[${open}m${text}\u001b[${close}m`;
+}
+const COLOUR: Style = { bold: sgr(1, 22), dim: sgr(2, 22), red: sgr(31, 39), yellow: sgr(33, 39), cyan: sgr(36, 39) };
+
+/**
+ * Colour for a terminal that supports it; plain text for pipes and files. `FORCE_COLOR`
+ * (not `0`) forces it on, `NO_COLOR` off — `hasColors()` reads both for a TTY.
+ */
+export function styleFor(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = process.env): Style {
+  const force = env['FORCE_COLOR'];
+  if (force !== undefined && force !== '' && force !== '0') return COLOUR;
+  if (stream.isTTY !== true) return PLAIN;
+  return typeof stream.hasColors === 'function' && stream.hasColors(env) ? COLOUR : PLAIN;
+}
+
+/** `640 ms`, `1,234 ms`, `12.3 s`, `4 min 5 s`, `7 h 38 min`. */
+export function duration(ms: number): string {
+  if (ms < 10_000) return `${Math.round(ms).toLocaleString('en-US')} ms`;
+  if (ms < 120_000) return `${(ms / 1000).toFixed(1)} s`;
+  const s = Math.round(ms / 1000);
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+}
+
+export function plural(count: number, word: string, words = `${word}s`): string {
+  return `${count.toLocaleString('en-US')} ${count === 1 ? word : words}`;
+}
+
+/**
+ * The worker's own pretty report (the same text `LOOPWATCH_LOG=pretty` writes), with the head
+ * line and the culprit frame highlighted and Node's internal frames dimmed.
+ */
+export function formatLive(event: LoopwatchEvent, cwd: string, style: Style): string {
+  const text = formatPretty(event, cwd);
+  if (style === PLAIN) return text;
+  const culprit = event.type === 'block' && event.stackTiming !== 'during' ? undefined : culpritFrame(event.stack);
+  const culpritLine = culprit === undefined ? undefined : `    at ${formatFrame(culprit, cwd)}`;
+  const lines = text.replace(/\n$/, '').split('\n');
+  return `${lines
+    .map((line, i) => {
+      if (i === 0) return event.type === 'hang' ? style.red(style.bold(line)) : event.state === 'ended' ? style.cyan(line) : style.yellow(style.bold(line));
+      if (line === culpritLine) return style.bold(line);
+      if (line.startsWith('    at ') && /\((node:|<anonymous>)/.test(line)) return style.dim(line);
+      if (line.startsWith('    (') || line.startsWith('    …')) return style.dim(line);
+      return line;
+    })
+    .join('\n')}\n`;
+}
+
+const ATTRIBUTION_NOTE: Record<Attribution, string> = {
+  during: '',
+  profiler: ' [profiler]',
+  late: ' [stack taken late: may be later code]',
+  none: '',
+};
+
+export function culpritLabel(culprit: Pick<CulpritSummary, 'function' | 'file' | 'line' | 'attribution'>, cwd: string): string {
+  if (culprit.function === null || culprit.file === null) return '(no stack: inside one long native call)';
+  return `${culprit.function} (${displayPath(culprit.file, cwd)}:${culprit.line ?? '?'})${ATTRIBUTION_NOTE[culprit.attribution]}`;
+}
+
+function phaseText(phases: CulpritSummary['phases']): string {
+  if (phases.startup > 0 && phases.running > 0) return `startup ${phases.startup}, running ${phases.running}`;
+  return phases.startup > 0 ? 'startup' : 'running';
+}
+
+/** How many culprits the terminal table shows; `--json` and the HTML report have them all. */
+const TABLE_ROWS = 20;
+
+/** The summary as a table: blocks by culprit, heaviest first. */
+export function formatSummary(summary: Summary, cwd: string, style: Style): string {
+  const out: string[] = [];
+  const processes = summary.processes.length;
+  if (summary.blocks === 0) {
+    out.push(`loopwatch: no blocks${summary.hangs.length > 0 ? '' : ' recorded'}.`);
+  } else {
+    const where = processes > 1 ? ` in ${plural(processes, 'process', 'processes')}` : '';
+    out.push(
+      style.bold(`loopwatch: ${plural(summary.blocks, 'block')}${where}, ${duration(summary.totalMs)} blocked in total, worst ${duration(summary.worstMs)}`),
+    );
+    const rows = summary.culprits.slice(0, TABLE_ROWS).map((c) => [
+      String(c.blocks),
+      duration(c.totalMs),
+      duration(c.worstMs),
+      phaseText(c.phases),
+      culpritLabel(c, cwd) + (c.notEnded > 0 ? ` — ${c.notEnded} not ended` : '') + (c.hangs > 0 ? ` — ${plural(c.hangs, 'hang')}` : ''),
+    ]);
+    const head = ['blocks', 'total', 'worst', 'phase', 'culprit (top frame of your code)'];
+    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+    const line = (cells: string[]): string =>
+      `  ${cells
+        .map((cell, i) => (i === cells.length - 1 ? cell : i < 3 ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0)))
+        .join('  ')}`;
+    out.push(style.dim(line(head)));
+    for (const row of rows) {
+      const last = row.length - 1;
+      out.push(line(row.map((cell, i) => (i === last ? style.bold(cell) : cell))));
+    }
+    if (summary.culprits.length > TABLE_ROWS) out.push(style.dim(`  … ${plural(summary.culprits.length - TABLE_ROWS, 'more culprit')} (see --json or --html)`));
+    if (summary.notEnded > 0) {
+      out.push(`  ${plural(summary.notEnded, 'block')} did not end: the process ended (or was killed) during ${summary.notEnded === 1 ? 'it' : 'them'}, or ${summary.notEnded === 1 ? 'it' : 'they'} still last${summary.notEnded === 1 ? 's' : ''}; the duration shown is the last one known`);
+    }
+  }
+  for (const hang of summary.hangs) {
+    const where = hang.function === null ? '' : ` in ${hang.function} (${displayPath(hang.file ?? '', cwd)}:${hang.line ?? '?'})`;
+    const what = hang.reason === 'block' ? `block #${hang.blockId ?? '?'} reached ${duration(hang.limitMs)}` : `did not exit within ${duration(hang.limitMs)}`;
+    out.push(style.red(`  hang: [pid ${hang.pid}] ${what}${where} — action ${hang.action}`));
+  }
+  return `${out.join('\n')}\n`;
+}

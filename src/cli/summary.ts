@@ -1,0 +1,329 @@
+/**
+ * From events to an answer: blocks (an `ongoing` and an `ended` event of one process merged,
+ * hangs attached) grouped by their culprit, the top frame of the app's own code.
+ */
+import type { BlockContext, BlockEvent, HangEvent, LoopwatchEvent, Phase, StackFrame } from '../types.js';
+import { culpritFrame } from '../worker/report.js';
+import type { EventSource } from './events.js';
+
+/**
+ * How the culprit was named: from a stack taken during the block, from the sampling
+ * profiler's samples, from a stack taken late (it may show later code), or not at all.
+ */
+export type Attribution = 'during' | 'profiler' | 'late' | 'none';
+
+/** One block of one process. */
+export interface BlockRecord {
+  readonly pid: number;
+  readonly id: number;
+  phase: Phase;
+  thresholdMs: number;
+  /** Epoch ms. */
+  startMs: number;
+  durationMs: number;
+  /** An `ended` event was seen; otherwise the process ended (or was killed) during the block, or is still blocked. */
+  ended: boolean;
+  exiting: boolean;
+  /** The stack the culprit was read from (innermost first). */
+  stack: readonly StackFrame[];
+  attribution: Attribution;
+  culprit: StackFrame | undefined;
+  /** The action of a `hang` event about this block. */
+  hang: HangEvent['action'] | undefined;
+  context: BlockContext | undefined;
+}
+
+/** Blocks with the same culprit. */
+export interface Group {
+  readonly key: string;
+  readonly culprit: StackFrame | undefined;
+  readonly attribution: Attribution;
+  blocks: number;
+  totalMs: number;
+  worstMs: number;
+  readonly phases: Record<Phase, number>;
+  notEnded: number;
+  hangs: number;
+  readonly pids: Set<number>;
+  /** Distinct stacks, with how many blocks had each and their total duration. */
+  readonly stacks: Map<string, { stack: readonly StackFrame[]; blocks: number; totalMs: number }>;
+}
+
+/** `loopwatch report --json` prints this (documented in the README). */
+export interface Summary {
+  readonly version: 1;
+  readonly sources: readonly { name: string; events: number; malformedLines: number[]; truncatedLastLine: boolean }[];
+  /** Start of the first block and end of the last one, ISO-8601; null without blocks. */
+  readonly from: string | null;
+  readonly to: string | null;
+  readonly blocks: number;
+  /** Blocks without an `ended` event (the process ended during them, or they still last). */
+  readonly notEnded: number;
+  readonly totalMs: number;
+  readonly worstMs: number;
+  readonly processes: readonly { pid: number; blocks: number; totalMs: number }[];
+  /** Heaviest (by total duration) first. */
+  readonly culprits: readonly CulpritSummary[];
+  readonly hangs: readonly HangSummary[];
+}
+
+export interface CulpritSummary {
+  /** The culprit frame; null when no stack named one (`attribution: "none"`). */
+  readonly function: string | null;
+  readonly file: string | null;
+  readonly line: number | null;
+  readonly attribution: Attribution;
+  readonly blocks: number;
+  readonly totalMs: number;
+  readonly worstMs: number;
+  readonly phases: Record<Phase, number>;
+  readonly notEnded: number;
+  readonly hangs: number;
+  readonly pids: readonly number[];
+  /** The stack seen for the most blocked time, innermost first. */
+  readonly stack: readonly StackFrame[];
+}
+
+export interface HangSummary {
+  readonly pid: number;
+  readonly at: string;
+  readonly reason: HangEvent['reason'];
+  readonly action: HangEvent['action'];
+  readonly limitMs: number;
+  readonly blockId: number | null;
+  readonly function: string | null;
+  readonly file: string | null;
+  readonly line: number | null;
+}
+
+export interface Analysis {
+  readonly summary: Summary;
+  readonly blocks: readonly BlockRecord[];
+  readonly groups: readonly Group[];
+}
+
+function attribute(event: BlockEvent): { stack: readonly StackFrame[]; attribution: Attribution; culprit: StackFrame | undefined } {
+  if (event.stackTiming === 'during') {
+    const culprit = culpritFrame(event.stack);
+    if (culprit !== undefined) return { stack: event.stack, attribution: 'during', culprit };
+  }
+  if (event.profile !== undefined) {
+    const culprit = culpritFrame(event.profile.stack);
+    if (culprit !== undefined) return { stack: event.profile.stack, attribution: 'profiler', culprit };
+  }
+  if (event.stackTiming === 'late') {
+    const culprit = culpritFrame(event.stack);
+    if (culprit !== undefined) return { stack: event.stack, attribution: 'late', culprit };
+  }
+  return { stack: event.stack, attribution: 'none', culprit: undefined };
+}
+
+export function groupKey(culprit: StackFrame | undefined, attribution: Attribution): string {
+  if (culprit === undefined) return 'none';
+  // A stack taken late may name code that ran after the culprit: never merge it with real culprits.
+  return `${attribution === 'late' ? 'late' : 'named'}\0${culprit.function}\0${culprit.file}\0${culprit.line}`;
+}
+
+export function stackKey(stack: readonly StackFrame[]): string {
+  return stack.map((f) => `${f.function}\0${f.file}\0${f.line}\0${f.column}`).join('\n');
+}
+
+/**
+ * Merges the events of every source into blocks: `ongoing` and `ended` of the same process
+ * and id are one block (ids restart in each process, so the pid is part of the key); the
+ * `ended` event's duration, start and stack are final when present.
+ */
+export function collectBlocks(events: Iterable<LoopwatchEvent>, exits?: ReadonlyMap<number, number>): { blocks: BlockRecord[]; hangs: HangEvent[] } {
+  const byKey = new Map<string, BlockRecord>();
+  const hangs: HangEvent[] = [];
+  for (const event of events) {
+    if (event.type === 'hang') {
+      hangs.push(event);
+      continue;
+    }
+    const key = `${event.pid}:${event.id}`;
+    const known = byKey.get(key);
+    if (known !== undefined && known.ended && event.state === 'ongoing') continue;
+    const { stack, attribution, culprit } = attribute(event);
+    // An `ended` event without a usable stack keeps what the `ongoing` one had.
+    const keepEarlier = known !== undefined && attribution === 'none' && known.attribution !== 'none';
+    const record: BlockRecord = known ?? {
+      pid: event.pid,
+      id: event.id,
+      phase: event.phase,
+      thresholdMs: event.thresholdMs,
+      startMs: Date.parse(event.startedAt),
+      durationMs: event.durationMs,
+      ended: false,
+      exiting: false,
+      stack,
+      attribution,
+      culprit,
+      hang: undefined,
+      context: event.context,
+    };
+    record.startMs = Date.parse(event.startedAt);
+    record.durationMs = event.state === 'ended' ? event.durationMs : Math.max(record.durationMs, event.durationMs);
+    record.ended ||= event.state === 'ended';
+    record.exiting ||= event.exiting === true;
+    record.phase = event.phase;
+    record.context ??= event.context;
+    if (!keepEarlier) {
+      record.stack = stack;
+      record.attribution = attribution;
+      record.culprit = culprit;
+    }
+    byKey.set(key, record);
+  }
+  for (const hang of hangs) {
+    if (hang.reason !== 'block' || hang.blockId === undefined) continue;
+    const key = `${hang.pid}:${hang.blockId}`;
+    let record = byKey.get(key);
+    if (record === undefined) {
+      // The block's own events are missing (a file cut at the start): the hang describes it.
+      const culprit = hang.stackTiming === 'during' ? culpritFrame(hang.stack) : undefined;
+      record = {
+        pid: hang.pid,
+        id: hang.blockId,
+        phase: 'running',
+        thresholdMs: hang.limitMs,
+        startMs: Date.parse(hang.at) - hang.blockedMs,
+        durationMs: hang.blockedMs,
+        ended: false,
+        exiting: false,
+        stack: hang.stack,
+        attribution: culprit === undefined ? 'none' : 'during',
+        culprit,
+        hang: undefined,
+        context: hang.context,
+      };
+      byKey.set(key, record);
+    }
+    record.hang = hang.action;
+    if (!record.ended) record.durationMs = Math.max(record.durationMs, hang.blockedMs);
+  }
+  // A process known to have ended (`run` saw it exit) was blocked until then.
+  if (exits !== undefined) {
+    for (const record of byKey.values()) {
+      const exitMs = exits.get(record.pid);
+      if (!record.ended && exitMs !== undefined) record.durationMs = Math.max(record.durationMs, exitMs - record.startMs);
+    }
+  }
+  return { blocks: [...byKey.values()].sort((a, b) => a.startMs - b.startMs), hangs };
+}
+
+/** `exits`: when processes are known to have ended (pid → epoch ms), for blocks they died in. */
+export function analyse(sources: readonly EventSource[], exits?: ReadonlyMap<number, number>): Analysis {
+  const { blocks, hangs } = collectBlocks(
+    sources.flatMap((s) => s.events),
+    exits,
+  );
+  const groups = new Map<string, Group>();
+  const processes = new Map<number, { pid: number; blocks: number; totalMs: number }>();
+  let totalMs = 0;
+  let worstMs = 0;
+  let notEnded = 0;
+  let to = -Infinity;
+  for (const block of blocks) {
+    const key = groupKey(block.culprit, block.attribution);
+    let group = groups.get(key);
+    if (group === undefined) {
+      group = {
+        key,
+        culprit: block.culprit,
+        attribution: block.culprit === undefined ? 'none' : block.attribution,
+        blocks: 0,
+        totalMs: 0,
+        worstMs: 0,
+        phases: { startup: 0, running: 0 },
+        notEnded: 0,
+        hangs: 0,
+        pids: new Set(),
+        stacks: new Map(),
+      };
+      groups.set(key, group);
+    }
+    group.blocks++;
+    group.totalMs += block.durationMs;
+    group.worstMs = Math.max(group.worstMs, block.durationMs);
+    group.phases[block.phase]++;
+    if (!block.ended) group.notEnded++;
+    if (block.hang !== undefined) group.hangs++;
+    group.pids.add(block.pid);
+    const sKey = stackKey(block.stack);
+    const seen = group.stacks.get(sKey);
+    if (seen === undefined) group.stacks.set(sKey, { stack: block.stack, blocks: 1, totalMs: block.durationMs });
+    else {
+      seen.blocks++;
+      seen.totalMs += block.durationMs;
+    }
+    const proc = processes.get(block.pid) ?? { pid: block.pid, blocks: 0, totalMs: 0 };
+    proc.blocks++;
+    proc.totalMs += block.durationMs;
+    processes.set(block.pid, proc);
+    totalMs += block.durationMs;
+    worstMs = Math.max(worstMs, block.durationMs);
+    if (!block.ended) notEnded++;
+    to = Math.max(to, block.startMs + block.durationMs);
+  }
+  const sorted = [...groups.values()].sort((a, b) => b.totalMs - a.totalMs || b.blocks - a.blocks);
+  const first = blocks[0];
+  const summary: Summary = {
+    version: 1,
+    sources: sources.map((s) => ({ name: s.name, events: s.events.length, malformedLines: s.malformedLines, truncatedLastLine: s.truncatedLastLine })),
+    from: first === undefined ? null : new Date(first.startMs).toISOString(),
+    to: first === undefined ? null : new Date(to).toISOString(),
+    blocks: blocks.length,
+    notEnded,
+    totalMs: round(totalMs),
+    worstMs: round(worstMs),
+    processes: [...processes.values()].map((p) => ({ ...p, totalMs: round(p.totalMs) })),
+    culprits: sorted.map(culpritSummary),
+    hangs: hangs.map(hangSummary),
+  };
+  return { summary, blocks, groups: sorted };
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}
+
+/** The stack behind the most blocked time of a group. */
+export function heaviestStack(group: Group): readonly StackFrame[] {
+  let best: { stack: readonly StackFrame[]; totalMs: number } | undefined;
+  for (const entry of group.stacks.values()) if (best === undefined || entry.totalMs > best.totalMs) best = entry;
+  return best?.stack ?? [];
+}
+
+function culpritSummary(group: Group): CulpritSummary {
+  const frame = group.culprit;
+  return {
+    function: frame?.function ?? null,
+    file: frame?.file ?? null,
+    line: frame?.line ?? null,
+    attribution: group.attribution,
+    blocks: group.blocks,
+    totalMs: round(group.totalMs),
+    worstMs: round(group.worstMs),
+    phases: { ...group.phases },
+    notEnded: group.notEnded,
+    hangs: group.hangs,
+    pids: [...group.pids].sort((a, b) => a - b),
+    stack: heaviestStack(group),
+  };
+}
+
+function hangSummary(hang: HangEvent): HangSummary {
+  const frame = culpritFrame(hang.stack);
+  return {
+    pid: hang.pid,
+    at: hang.at,
+    reason: hang.reason,
+    action: hang.action,
+    limitMs: hang.limitMs,
+    blockId: hang.blockId ?? null,
+    function: frame?.function ?? null,
+    file: frame?.file ?? null,
+    line: frame?.line ?? null,
+  };
+}

@@ -1,0 +1,69 @@
+/**
+ * Follows a file another process appends to (the child's events file), reading only the bytes
+ * added since the last read. `fs.watch` wakes it as soon as the worker writes; a 100 ms poll
+ * covers file systems where watching does not work, and the time before the file exists.
+ */
+import { type FSWatcher, closeSync, fstatSync, openSync, readSync, watch } from 'node:fs';
+
+const POLL_MS = 100;
+const CHUNK = 64 * 1024;
+
+export class Tail {
+  private fd: number | undefined;
+  private position: number;
+  private watcher: FSWatcher | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly buffer = Buffer.allocUnsafe(CHUNK);
+
+  /** `from`: the size the file had before the run (an `--events` file may hold older runs). */
+  constructor(
+    private readonly path: string,
+    from: number,
+    private readonly onData: (chunk: Buffer) => void,
+  ) {
+    this.position = from;
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.read(), POLL_MS);
+    this.read();
+  }
+
+  /** Reads what was appended; safe to call at any time. */
+  read(): void {
+    if (this.fd === undefined && !this.open()) return;
+    const fd = this.fd as number;
+    // Someone truncated or replaced the file: start again from its beginning.
+    if (fstatSync(fd).size < this.position) this.position = 0;
+    for (;;) {
+      const n = readSync(fd, this.buffer, 0, CHUNK, this.position);
+      if (n === 0) return;
+      this.position += n;
+      this.onData(Buffer.from(this.buffer.subarray(0, n)));
+    }
+  }
+
+  /** Reads what is left and stops following. */
+  stop(): void {
+    this.read();
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.watcher?.close();
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  private open(): boolean {
+    try {
+      this.fd = openSync(this.path, 'r');
+    } catch {
+      return false; // not written yet: the worker creates it with the first event
+    }
+    try {
+      this.watcher = watch(this.path, { persistent: false }, () => this.read());
+      this.watcher.on('error', () => this.watcher?.close());
+    } catch {
+      // Polling alone, then.
+    }
+    return true;
+  }
+}
