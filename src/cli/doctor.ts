@@ -48,6 +48,11 @@ const CAPABILITIES: Record<string, Capability> = {
     needed: false,
     advice: 'stacks of native-call blocks never arrive. Turn on the sampling profiler (LOOPWATCH_PROFILER=on) to name those culprits.',
   },
+  'stack-pool-thread': {
+    title: "stack capture of a test runner's pool thread (loopwatch/vitest with pool: 'threads')",
+    needed: false,
+    advice: "the main thread's inspector session cannot reach worker threads here: with pool: 'threads', blocks fail their tests without a stack. Use vitest's default forks pool.",
+  },
   'source-map-worker': {
     title: 'source maps in the monitor worker (module.SourceMap)',
     needed: false,
