@@ -4,7 +4,7 @@
  * ended — their process was ended by the hang deadline, so the report comes from the events
  * file it wrote before it went.
  */
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { SourceMap } from 'node:module';
 import type { ResolvedTestingOptions } from '../testing/options.js';
@@ -44,6 +44,8 @@ export class SummaryReporter {
   readonly #options: ResolvedTestingOptions;
   readonly #projects: Array<{ project: ProjectLike; hangMs: number | undefined }> = [];
   #vitest: VitestLike | undefined;
+  /** How far each events file has been read. */
+  readonly #read = new Map<string, number>();
 
   constructor(options: ResolvedTestingOptions, runDir: string) {
     this.#options = options;
@@ -102,7 +104,13 @@ export class SummaryReporter {
       return hangs;
     }
     for (const name of names.filter((n) => n.startsWith('events-'))) {
-      for (const line of readFileSync(`${this.runDir}/${name}`, 'utf8').split('\n')) {
+      // Only what was appended since the last run (watch mode): a test process that lives on
+      // keeps its file open, so the files stay until vitest exits.
+      const text = readFileSync(`${this.runDir}/${name}`);
+      const from = this.#read.get(name) ?? 0;
+      const end = text.lastIndexOf(0x0a) + 1;
+      this.#read.set(name, Math.max(from, end));
+      for (const line of text.subarray(from, end).toString('utf8').split('\n')) {
         if (!line.includes('"type":"hang"')) continue;
         try {
           const event = JSON.parse(line) as HangEvent;
@@ -115,8 +123,6 @@ export class SummaryReporter {
         }
       }
     }
-    // Read once: a watch-mode rerun starts from nothing.
-    for (const name of names) rmSync(`${this.runDir}/${name}`, { force: true });
     return hangs;
   }
 
