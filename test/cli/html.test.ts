@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe as group, expect, it } from 'vitest';
 import type { StackFrame } from '../../src/types.js';
-import { launch, open } from './browser.js';
+import { CHROMIUM, HAVE_CHROMIUM, launch, open } from './browser.js';
 import { STACKS, block, frame, hang, ndjson } from './events.js';
 import { FIXTURES, ROOT, cli, describe, tempDir } from './helpers.js';
 
@@ -16,13 +16,13 @@ const HOSTILE = '</script><img src=x onerror=alert(1)>';
 
 let browser: Browser;
 beforeAll(async () => {
-  browser = await launch();
+  if (HAVE_CHROMIUM) browser = await launch();
 });
 afterAll(async () => {
   await browser?.close();
 });
 
-group('the HTML report', () => {
+group.skipIf(!HAVE_CHROMIUM)(`the HTML report${HAVE_CHROMIUM ? '' : ` (skipped: no Chromium at ${CHROMIUM}; apt-get install chromium, as .ci/run does)`}`, () => {
   it('shows the culprits, the blocks and the code, loads nothing, and keeps hostile names as text', async () => {
     const dir = tempDir();
     const real: StackFrame[] = [frame('slowCulprit', join(FIXTURES, 'blocker.cjs'), 8), frame('Timeout._onTimeout', join(FIXTURES, 'blocker.cjs'), 19)];
