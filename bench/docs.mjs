@@ -113,7 +113,7 @@ export function writeDocs({ quick, plan, machine, versions, res, summary }) {
     const a = res.attribution;
     const notes = ['blocked-at reports the stack where the async resource whose callback blocked was *created* (the timer or promise set up earlier, with `AsyncHook.init` on top), never the code running during the block; `blocked` reports only how late its interval ran.'];
     if (a.startup && !a.startup['loopwatch-otel']?.alerted && a.startup.loopwatch?.alerted)
-      notes.push('loopwatch + OTel export missed the start-up block: with an exporter configured, the worker starts its watchdog only once the OpenTelemetry SDK is loaded (~0.4 s on an idle machine, longer with the main thread spinning beside it), and the 600 ms block ended first. Starting the watchdog before the SDK is loaded would fix it.');
+      notes.push('loopwatch + OTel export missed the start-up block: with an exporter configured, the worker loads the OpenTelemetry SDK (synchronously, on its own thread) before its watchdog starts — `ready` came after ~0.4 s instead of ~0.1 s on an idle machine, later with the main thread spinning beside it — and the 600 ms block ended first. Moving the watchdog earlier alone would not fix it (the worker\'s thread is busy loading); loading the SDK in slices after the watchdog is armed, or in a thread of its own, would.');
     if (a.ts?.['sentry-native']?.tsAtJs) notes.push('Sentry names the TypeScript culprit at its generated `.js` position: it applies source maps on its server, not in the process.');
     p(notes.map((n) => `- ${n}`).join('\n'));
   }
