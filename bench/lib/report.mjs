@@ -1,0 +1,109 @@
+// Turns the sections' results into Markdown tables: the summary printed by `npm run bench` and
+// the full document written to docs/benchmarks.md.
+import { VARIANTS, ALERTING } from './variants.mjs';
+import { SCENARIOS } from '../sections/attribution.mjs';
+import { THRESHOLDS } from '../sections/latency.mjs';
+import { median, quantile, max, min, ratioCell, msCell } from './stats.mjs';
+
+const table = (head, rows) => [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+const f1 = (x) => (Number.isFinite(x) ? x.toFixed(1) : 'n/a');
+const f0 = (x) => (Number.isFinite(x) ? x.toFixed(0) : 'n/a');
+
+function latencyCell(cell) {
+  if (!cell || cell.blocks === 0) return 'n/a';
+  if (cell.latencies.length === 0) return `none of ${cell.blocks}`;
+  const miss = cell.missed ? `, ${cell.missed}/${cell.blocks} missed` : '';
+  return `${f0(median(cell.latencies))} / ${f0(quantile(cell.latencies, 0.99))}${miss}`;
+}
+
+/** Culprit right and taken during the block, over the JS-level scenarios. */
+function jsRight(attr, name) {
+  const js = SCENARIOS.filter((s) => s.js && attr[s.name]);
+  const ok = js.filter((s) => attr[s.name]?.[name]?.culprit && attr[s.name][name].timing === 'during').length;
+  return `${ok}/${js.length}`;
+}
+
+export function summaryTable(res) {
+  const rows = VARIANTS.filter((v) => v.name !== 'none').map((v) => {
+    const o = res.overhead;
+    const lat = (t) => (res.latency[t]?.[v.name] ? latencyCell(res.latency[t][v.name]) : 'no alerts');
+    return [
+      v.label,
+      o ? ratioCell(o.rps[v.name]) : '—',
+      o ? ratioCell(o.p99[v.name], 2) : '—',
+      o ? ratioCell(o.cpuPerReq[v.name], 2) : '—',
+      o ? ratioCell(o.promise[v.name], 2) + (o.extrapolated[v.name] ? '*' : '') : '—',
+      o ? ratioCell(o.cpu[v.name]) : '—',
+      res.latency ? lat(50) : '—',
+      res.latency ? lat(100) : '—',
+      res.attribution ? (ALERTING.includes(v) ? jsRight(res.attribution, v.name) : 'no stack') : '—',
+      res.cost ? f1(median(res.cost.rssExtra[v.name])) : '—',
+      res.cost ? f0(median(res.cost.wallExtra[v.name])) : '—',
+    ];
+  });
+  return table(
+    ['variant', 'HTTP req/s ×', 'HTTP p99 ×', 'HTTP CPU/req ×', 'promise time ×', 'CPU time ×', 'alert ms @50 (median / p99)', 'alert ms @100', 'culprit during (JS scenarios)', 'extra RSS MB', 'extra run ms (empty script)'],
+    rows,
+  );
+}
+
+export function overheadTables(o) {
+  const star = (v) => (o.extrapolated[v.name] ? '*' : '');
+  const http = table(
+    ['variant', 'req/s ×', 'p99 ×', 'CPU time per request ×', 'median req/s', 'median p99 ms', 'median CPU µs/request'],
+    VARIANTS.map((v) => [v.label, ratioCell(o.rps[v.name]), ratioCell(o.p99[v.name], 2), ratioCell(o.cpuPerReq[v.name], 2), f0(median(o.raw.rps[v.name])), f1(median(o.raw.p99[v.name])), f1(median(o.raw.cpuPerReq[v.name]))]),
+  );
+  const work = table(
+    ['variant', 'promise-heavy: wall ×', 'promise-heavy: CPU ×', 'CPU-bound: wall ×', 'CPU-bound: CPU ×'],
+    VARIANTS.map((v) => [v.label, ratioCell(o.promise[v.name], 2) + star(v), ratioCell(o.promiseCpu[v.name], 2) + star(v), ratioCell(o.cpu[v.name]), ratioCell(o.cpuCpu[v.name])]),
+  );
+  return { http, work };
+}
+
+export function latencyTable(lat) {
+  const rows = ALERTING.map((v) => [v.label, ...THRESHOLDS.map((t) => {
+    const c = lat[t][v.name];
+    if (c.latencies.length === 0) return latencyCell(c);
+    return `${latencyCell(c)} (n=${c.latencies.length}, ${f0(min(c.latencies))}–${f0(max(c.latencies))})`;
+  })]);
+  const blockLens = THRESHOLDS.map((t) => `${t} ms → ${t + 250} ms`).join(', ');
+  return { table: table(['tool', ...THRESHOLDS.map((t) => `threshold ${t} ms: median / p99 ms`)], rows), blockLens };
+}
+
+function attrCell(j) {
+  if (!j) return 'n/a';
+  if (!j.alerted) return j.error ? `no alert (${j.error})` : 'no alert';
+  let c;
+  if (j.culprit === undefined) c = 'no stack';
+  else if (j.culprit) c = '✓';
+  else if (j.tsAtJs) c = '✓ name, .js position';
+  else c = '✗';
+  const when = j.timing === 'during' ? 'during' : j.timing === 'late' ? 'late (marked)' : j.timing === 'none' ? 'none' : j.alertDuring ? 'during' : 'after';
+  const dur = Number.isFinite(j.durationMs) ? `${f0(j.durationMs)} ms` : 'no duration';
+  return `${c} ${when}, ${dur}`;
+}
+
+export function attributionTable(attr) {
+  const rows = SCENARIOS.filter((s) => attr[s.name]).map((s) => [`${s.label} (\`${s.culprit}\`)`, ...ALERTING.map((v) => attrCell(attr[s.name]?.[v.name]))]);
+  return table(['scenario (culprit)', ...ALERTING.map((v) => v.label)], rows);
+}
+
+export function costTables(c) {
+  const rows = VARIANTS.map((v) => [
+    v.label,
+    `${f1(median(c.rss[v.name]))} (${msCell(c.rssExtra[v.name], 1)})`,
+    `${f0(median(c.firstLine[v.name]))} (${msCell(c.firstLineExtra[v.name])})`,
+    `${f0(median(c.wall[v.name]))} (${msCell(c.wallExtra[v.name])})`,
+  ]);
+  const cost = table(['variant', 'RSS MB (extra: median, range)', 'spawn → first line of app, ms (extra)', 'empty script, spawn → exit, ms (extra)'], rows);
+  const base = c.capture.none;
+  const cap = Object.entries(c.capture).map(([name, runs]) => [
+    VARIANTS.find((v) => v.name === name).label,
+    msCell(runs.map((r) => r.maxGap), 2),
+    msCell(runs.map((r, i) => r.maxGap - (base[i]?.maxGap ?? NaN)), 2),
+    msCell(runs.map((r) => r.stolen), 2),
+    String(runs[0]?.loaded ?? 'n/a'),
+  ]);
+  const capture = table(['variant', 'longest pause in the block, ms', 'minus no monitor (paired), ms', 'all pauses > 1 ms, ms', 'modules loaded'], cap);
+  return { cost, capture };
+}
