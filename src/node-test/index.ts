@@ -43,24 +43,21 @@ function install(): void {
     if (verdict.records.length > 0) rows.push({ where, records: verdict.records });
     if (verdict.error !== undefined) throw verdict.error;
   };
-  let inTests = false;
 
   before(async () => {
     if (options.canary) await watch.canary();
-    keep('imports', watch.judge(await watch.take(), { kind: 'file', what: 'imports', file }));
+    keep('imports', await watch.fileStart(file));
   });
   beforeEach(async (context: TestContextLike) => {
-    const earlier = inTests ? watch.takeDelivered() : await watch.take();
-    keep(inTests ? 'between tests' : 'before', watch.judge(earlier, { kind: 'file', what: inTests ? 'between tests' : 'beforeAll', file }));
-    inTests = true;
-    watch.beginTest(context.fullName ?? context.name, context.filePath ?? file);
+    const verdict = await watch.testStart(context.fullName ?? context.name, context.filePath ?? file);
+    keep(verdict.records[0]?.where === 'between tests' ? 'between tests' : 'before', verdict);
   });
   afterEach(async (context: TestContextLike) => {
-    keep(context.fullName ?? context.name, watch.judge(await watch.take(), { kind: 'test', name: context.name }));
+    keep(context.fullName ?? context.name, await watch.testEnd(context.name));
   });
   after(async () => {
     try {
-      keep('after', watch.judge(await watch.take(), { kind: 'file', what: 'afterAll', file }));
+      keep('after', await watch.fileEnd(file));
     } finally {
       const lines = options.summary ? summarise(rows, [], options, cwd) : [];
       if (lines.length > 0) writeSync(2, `${lines.join('\n')}\n`);

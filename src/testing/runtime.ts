@@ -7,7 +7,7 @@
 import { runInThisContext } from 'node:vm';
 import { threadId } from 'node:worker_threads';
 import { startInWorkerThread } from '../main/monitor.js';
-import { culpritFrame, displayPath, formatFrame, isInternal } from '../worker/report.js';
+import { culpritFrame, displayPath, formatFrame, isInternal, ms } from '../worker/report.js';
 import type { BlockEvent, Monitor, StackFrame } from '../types.js';
 import type { ResolvedAllowRule, ResolvedTestingOptions } from './options.js';
 import { remapFrames } from './remap.js';
@@ -34,6 +34,12 @@ export interface Verdict {
 
 /** Where a window of the run is, for the failure message. */
 export type Where = { kind: 'test'; name: string } | { kind: 'file'; what: 'imports' | 'beforeAll' | 'afterAll' | 'between tests'; file: string };
+
+/** A block with its frames mapped on this thread (see remap.ts). */
+interface Mapped {
+  readonly event: BlockEvent;
+  readonly frames: readonly StackFrame[];
+}
 
 interface Window {
   readonly from: number;
@@ -74,10 +80,6 @@ function describeRule(rule: ResolvedAllowRule): string {
   return `allow: ${parts.join(', ')}`;
 }
 
-function ms(value: number): string {
-  return `${Math.round(value).toLocaleString('en-US')} ms`;
-}
-
 export class TestWatch {
   readonly options: ResolvedTestingOptions;
   readonly monitor: Monitor;
@@ -85,8 +87,10 @@ export class TestWatch {
   readonly #pending: BlockEvent[] = [];
   #scopes: Window[] = [];
   #testAllowed = false;
-  #currentFile = '';
   #current: { readonly name: string; readonly file: string } | undefined;
+  /** Between a file's first test and its afterAll: what ran outside tests is "between tests". */
+  #inTests = false;
+  #armed = false;
 
   /**
    * @param hangMs resolved hang deadline (undefined: none)
@@ -113,10 +117,11 @@ export class TestWatch {
   }
 
   /**
-   * Blocks on purpose and checks that the monitor saw it with its stack. Throws when it did
-   * not: every test would pass unwatched otherwise.
+   * Blocks on purpose and checks that the monitor saw it with its stack, once per process (or
+   * pool thread). Throws when it did not: every test would pass unwatched otherwise.
    */
   async canary(): Promise<void> {
+    if (this.#armed) return;
     const status = await this.monitor.ready;
     // Once more, longer, if the first one came without its stack: on a loaded machine the
     // first capture of a process can miss a short block.
@@ -130,6 +135,7 @@ export class TestWatch {
     if (status.stackCapture && !isCanary(event)) {
       throw new Error('loopwatch is not armed: a block made on purpose was reported without its stack, so failures could not name their culprit.');
     }
+    this.#armed = true;
   }
 
   /** Blocks for `spinMs` and returns the block reported for it, if any. */
@@ -145,30 +151,53 @@ export class TestWatch {
     return found;
   }
 
-  /**
-   * What has been delivered so far, without asking the worker: between two tests, where the
-   * previous test's end has just settled and only the runner's own code ran since.
-   */
-  takeDelivered(): BlockEvent[] {
-    return this.#pending.splice(0);
-  }
-
   /** Collects the blocks that ended since the last call. */
-  async take(): Promise<BlockEvent[]> {
+  async #take(): Promise<BlockEvent[]> {
     await this.monitor.settle();
     return this.#pending.splice(0);
   }
 
-  /** A test starts: blocks from now on are its own. */
-  beginTest(name: string, file: string): void {
-    this.#testAllowed = false;
-    this.#scopes = [];
-    this.#currentFile = file;
-    this.#current = { name, file };
+  /*
+   * The windows a file's run is cut into, driven by the runner's hooks. Each returns the
+   * verdict on the window that just closed; the caller records it and throws its error.
+   */
+
+  /** A file's tests are about to start: what its imports and top-level code blocked. */
+  async fileStart(file: string): Promise<Verdict> {
+    this.#inTests = false;
+    return this.judge(await this.#take(), { kind: 'file', what: 'imports', file });
   }
 
+  /**
+   * A test starts: what its file's beforeAll hooks (or the runner, between two tests) blocked;
+   * from now on blocks are the test's own. Between tests the previous testEnd() has just
+   * settled, so what was delivered is all there is: one round trip to the worker per test.
+   */
+  async testStart(name: string, file: string): Promise<Verdict> {
+    const earlier = this.#inTests ? this.#pending.splice(0) : await this.#take();
+    const verdict = this.judge(earlier, { kind: 'file', what: this.#inTests ? 'between tests' : 'beforeAll', file });
+    if (verdict.error !== undefined) return verdict;
+    this.#inTests = true;
+    this.#testAllowed = false;
+    this.#scopes = [];
+    this.#current = { name, file };
+    return verdict;
+  }
+
+  /** The test (with its beforeEach/afterEach hooks) has ended. */
+  async testEnd(name: string): Promise<Verdict> {
+    return this.judge(await this.#take(), { kind: 'test', name });
+  }
+
+  /** A file's afterAll hooks have run. */
+  async fileEnd(file: string): Promise<Verdict> {
+    this.#inTests = false;
+    return this.judge(await this.#take(), { kind: 'file', what: 'afterAll', file });
+  }
+
+  /** The file of the test that ran last ('' before the first). */
   get currentFile(): string {
-    return this.#currentFile;
+    return this.#current?.file ?? '';
   }
 
   /** `allowBlocking()` in a test: none of its blocks fail it. */
@@ -202,13 +231,13 @@ export class TestWatch {
     const inside = this.#pending.filter((e) => overlaps(e, { from, to }));
     for (const e of inside) this.#pending.splice(this.#pending.indexOf(e), 1);
     const over = inside.filter((e) => e.durationMs >= thresholdMs);
-    if (over.length > 0) throw this.#error(over, 'expectNoBlocking()', thresholdMs);
+    if (over.length > 0) throw this.#error(over.map((event) => ({ event, frames: remapFrames(event.stack) })), 'expectNoBlocking()', thresholdMs);
   }
 
   /** Judges the blocks of a test (or of a part of a file outside tests). */
   judge(events: readonly BlockEvent[], where: Where): Verdict {
     const records: BlockRecord[] = [];
-    const failing: BlockEvent[] = [];
+    const failing: Mapped[] = [];
     for (const event of events) {
       const frames = remapFrames(event.stack);
       const culprit = culpritFrame(frames);
@@ -222,7 +251,7 @@ export class TestWatch {
         ...(allowed === undefined ? {} : { allowed }),
         ...(where.kind === 'file' ? { where: where.what } : {}),
       });
-      if (allowed === undefined) failing.push(event);
+      if (allowed === undefined) failing.push({ event, frames });
     }
     const fails = this.options.mode === 'fail' && failing.length > 0 && (where.kind === 'test' || this.options.outsideTests === 'fail');
     return { records, error: fails ? this.#error(failing, where) : undefined };
@@ -237,15 +266,14 @@ export class TestWatch {
     return undefined;
   }
 
-  #error(events: readonly BlockEvent[], where: Where | string, thresholdMs = this.options.thresholdMs): BlockingError {
-    const worst = events.reduce((a, b) => (b.durationMs > a.durationMs ? b : a));
-    const frames = remapFrames(worst.stack);
+  #error(blocks: readonly Mapped[], where: Where | string, thresholdMs = this.options.thresholdMs): BlockingError {
+    const { event: worst, frames } = blocks.reduce((a, b) => (b.event.durationMs > a.event.durationMs ? b : a));
     const shown = frames.filter((f) => !isInternal(f) && f.line > 0).slice(0, SHOWN_FRAMES);
     const culprit = culpritFrame(frames);
     const during =
       typeof where === 'string' ? `while ${where} ran` : where.kind === 'test' ? 'during this test' : `${describeWhere(where.what)} (${displayPath(where.file, this.#cwd)})`;
     const lines = [
-      `the event loop was blocked for ${ms(worst.durationMs)} ${during} (threshold ${ms(thresholdMs)})${events.length > 1 ? `, ${events.length} blocks in all` : ''}`,
+      `the event loop was blocked for ${ms(worst.durationMs)} ${during} (threshold ${ms(thresholdMs)})${blocks.length > 1 ? `, ${blocks.length} blocks in all` : ''}`,
     ];
     if (culprit !== undefined) {
       // The frames themselves are the error's stack: the runner prints them, with a code frame.

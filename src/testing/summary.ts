@@ -2,7 +2,7 @@
 import { relative } from 'node:path';
 import type { ResolvedTestingOptions } from './options.js';
 import type { BlockRecord } from './runtime.js';
-import { culpritFrame, formatFrame, isInternal } from '../worker/report.js';
+import { culpritFrame, formatFrame, isInternal, ms } from '../worker/report.js';
 import type { HangEvent, StackFrame } from '../types.js';
 
 /** The blocks of one test, or of one file outside its tests. */
@@ -16,10 +16,6 @@ export interface Hang {
   readonly event: HangEvent;
   readonly test: string | undefined;
   readonly file: string | undefined;
-}
-
-function ms(value: number): string {
-  return `${Math.round(value).toLocaleString('en-US')} ms`;
 }
 
 function plural(n: number, word: string): string {

@@ -35,8 +35,6 @@ export interface VitestApi {
   readonly inject: (key: string) => unknown;
 }
 
-const CANARY_DONE = Symbol.for('loopwatch.vitest.canary');
-
 /**
  * The file whose suite-level hook runs. vitest 4 passes (fixtures, suite), vitest 3 (suite),
  * and vitest 4 rejects a first parameter that is not a destructuring pattern: the hooks take
@@ -70,33 +68,21 @@ export async function setupVitest(api: VitestApi): Promise<void> {
     throw new Error('loopwatch/vitest: the setup file ran without the plugin; add loopwatch() to the plugins of your vitest config instead of listing the setup file');
   }
   const watch = installWatch(() => new TestWatch(optionsFromWire(wire.options), wire.hangMs, wire.runDir, wire.root));
-  const global = globalThis as { [CANARY_DONE]?: boolean };
-  if (watch.options.canary && global[CANARY_DONE] !== true) {
-    await watch.canary();
-    global[CANARY_DONE] = true;
-  }
-  let inTests = false;
+  if (watch.options.canary) await watch.canary();
 
   api.beforeAll(async function () {
     const file = fileOf(arguments) ?? { filepath: watch.currentFile, meta: {} };
-    inTests = false;
-    settle(file.meta, watch.judge(await watch.take(), { kind: 'file', what: 'imports', file: file.filepath }));
+    settle(file.meta, await watch.fileStart(file.filepath));
   });
   api.beforeEach(async (context) => {
     const file = context.task.file;
-    // Before the first test: what the file's beforeAll hooks blocked. Between tests the
-    // previous afterEach has just settled: one round trip to the worker per test is enough.
-    const earlier = inTests ? watch.takeDelivered() : await watch.take();
-    settle(file.meta, watch.judge(earlier, { kind: 'file', what: inTests ? 'between tests' : 'beforeAll', file: file.filepath }));
-    inTests = true;
-    watch.beginTest(context.task.name, file.filepath);
+    settle(file.meta, await watch.testStart(context.task.name, file.filepath));
   });
   api.afterEach(async (context) => {
-    settle(context.task.meta, watch.judge(await watch.take(), { kind: 'test', name: context.task.name }));
+    settle(context.task.meta, await watch.testEnd(context.task.name));
   });
   api.afterAll(async function () {
     const file = fileOf(arguments) ?? { filepath: watch.currentFile, meta: {} };
-    inTests = false;
-    settle(file.meta, watch.judge(await watch.take(), { kind: 'file', what: 'afterAll', file: file.filepath }));
+    settle(file.meta, await watch.fileEnd(file.filepath));
   });
 }

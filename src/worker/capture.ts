@@ -84,6 +84,14 @@ export function captureExpression(limit: number): string {
 })()`;
 }
 
+/**
+ * The expression as sent: the one script a debugger client attached to the app sees per
+ * captured block has a name that says whose it is.
+ */
+function captureScript(limit: number): string {
+  return `${captureExpression(limit)}\n//# sourceURL=loopwatch-capture.js`;
+}
+
 const MAX_ATTRIBUTES = 16;
 const MAX_KEY = 64;
 const MAX_VALUE = 256;
@@ -178,9 +186,7 @@ export class MainThreadInspector implements StackSource {
 
   constructor(limit: number) {
     this.#limit = limit;
-    // The one script a debugger client attached to the app sees per captured block has a name
-    // that says whose it is.
-    this.#expression = `${captureExpression(limit)}\n//# sourceURL=loopwatch-capture.js`;
+    this.#expression = captureScript(limit);
     let reason: string | undefined;
     let SessionClass: typeof import('node:inspector').Session | undefined;
     try {
@@ -306,7 +312,7 @@ export class BrokeredInspector implements StackSource {
   constructor(limit: number, threadId: number, channelName: string) {
     this.#limit = limit;
     this.#threadId = threadId;
-    this.#expression = `${captureExpression(limit)}\n//# sourceURL=loopwatch-capture.js`;
+    this.#expression = captureScript(limit);
     this.#channel = new BroadcastChannel(channelName);
     this.#channel.onmessage = (message: unknown): void => {
       const data = (message as { data?: BrokerMessage }).data;

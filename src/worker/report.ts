@@ -25,7 +25,8 @@ export function formatFrame(frame: StackFrame, cwd: string): string {
   return `${frame.async === true ? 'async ' : ''}${frame.function} (${where})`;
 }
 
-function ms(value: number): string {
+/** `1,234 ms`: how durations read in every report. */
+export function ms(value: number): string {
   return `${Math.round(value).toLocaleString('en-US')} ms`;
 }
 
