@@ -23,10 +23,12 @@ describe('hang watchdog', () => {
     expect(result.signal, describeRun(result)).toBe('SIGKILL');
     const took = endedAt - (result.marks.get('block') ?? Number.NaN);
     record({ scenario: 'hang kill (hangMs 1000)', endedAfterMs: took });
-    expect(took, describeRun(result)).toBeGreaterThanOrEqual(1000);
+    // hangMs counts from the block's start: the last heartbeat before it, up to one beat
+    // (threshold/8) before the fixture's mark — so the end is 1000 ms after that, not after the mark.
+    const [ongoing] = result.events;
+    expect(endedAt - Date.parse(ongoing?.startedAt ?? ''), describeRun(result)).toBeGreaterThanOrEqual(1000);
     expect(took, describeRun(result)).toBeLessThan(2500);
     // The ongoing event (with its stack) and the hang report are both in the file.
-    const [ongoing] = result.events;
     expect(ongoing?.state, describeRun(result)).toBe('ongoing');
     expect(ongoing && functions(ongoing)[0]).toBe('pollUntilReady');
     const [hang] = result.hangs;
