@@ -17,7 +17,7 @@ import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { LoopwatchError } from '../errors.js';
 import { F64, FROM_WORKER, I32, nowMs, TO_WORKER, viewsOf, type FromWorker, type ToWorker, type WorkerInit } from '../protocol/shared.js';
 import type { ActiveResources, BlockContext, HangEvent, HealthAddress, LoopwatchEvent, StackFrame, StackTiming, ThreadState } from '../types.js';
-import { BrokeredInspector, type CaptureResult, MainThreadInspector, type StackSource } from './capture.js';
+import { BrokeredInspector, type CaptureResult, MainThreadInspector, NoInspector, type StackSource } from './capture.js';
 import { type HealthServer, serveHealth } from './health.js';
 import { LagWindow, UtilizationWindow } from './lag.js';
 import { startTelemetry, type Telemetry } from './telemetry.js';
@@ -100,7 +100,9 @@ function sample(): Sample {
 const config = { thresholdMs: options.thresholdMs, pollMs: Math.max(1, Math.min(10, init.beatMs)) };
 const watched = init.workerThread;
 const brokered = options.captureStack && watched !== undefined ? new BrokeredInspector(options.maxFrames, watched.threadId, watched.channel) : undefined;
-const inspector: StackSource | undefined = options.captureStack ? (brokered ?? new MainThreadInspector(options.maxFrames)) : undefined;
+const inspector: StackSource | undefined = !options.captureStack
+  ? undefined
+  : (brokered ?? (init.noInspector === undefined ? new MainThreadInspector(options.maxFrames) : new NoInspector(init.noInspector)));
 /** The watched thread, as events name it. */
 const threadName = watched === undefined ? 'main' : (`worker ${watched.threadId}` as const);
 /** What the kernel says the watched thread does (/proc knows the process's main thread only). */
@@ -576,7 +578,8 @@ async function detachAtExit(): Promise<void> {
 }
 
 async function boot(): Promise<void> {
-  if (options.profiler) {
+  // Without an inspector the main thread has said so already, for the profiler too.
+  if (options.profiler && init.noInspector === undefined) {
     if (Atomics.load(i32, I32.INSPECTOR) === 1) {
       warnOnce('profiler', 'the profiler is not started while an inspector port is open (a debugger client would see its profiles)');
     } else {
