@@ -1,6 +1,7 @@
 /** What the command writes to a terminal: the live block report and the summary table. */
 import type { LoopwatchEvent } from '../types.js';
-import { culpritFrame, displayPath, formatFrame, formatPretty } from '../worker/report.js';
+import { culpritFrame, displayPath, formatFrame } from '../common/frames.js';
+import { formatPretty } from '../common/pretty.js';
 import type { Attribution, CulpritSummary, Summary } from './summary.js';
 
 export interface Style {

@@ -8,7 +8,7 @@
 import { closeSync, fstatSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import type { StackFrame } from '../types.js';
-import { displayPath, isInternal } from '../worker/report.js';
+import { displayPath, isInternal } from '../common/frames.js';
 import { CLIENT_CSS, CLIENT_JS } from './html-client.js';
 import { type Analysis, type Group, groupKey } from './summary.js';
 

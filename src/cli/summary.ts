@@ -3,7 +3,7 @@
  * hangs attached) grouped by their culprit, the top frame of the app's own code.
  */
 import type { BlockContext, BlockEvent, HangEvent, LoopwatchEvent, Phase, StackFrame } from '../types.js';
-import { culpritFrame } from '../worker/report.js';
+import { culpritFrame } from '../common/frames.js';
 import type { EventSource } from './events.js';
 
 /**

@@ -3,7 +3,7 @@
  * the worker delivers once each block has ended. Same names, units and attributes as the
  * worker's export (src/worker/telemetry.ts), so one dashboard reads either.
  */
-import { BLOCK_BUCKETS_S, BlockAttributes } from '../block-attributes.js';
+import { BLOCK_BUCKETS_S, BlockAttributes } from '../common/block-attributes.js';
 import type { BlockEvent, HangEvent, MeterProviderLike } from '../types.js';
 
 export function mainThreadInstruments(provider: MeterProviderLike): { block(event: BlockEvent): void; hang(event: HangEvent): void } {

@@ -7,7 +7,7 @@
 import { runInThisContext } from 'node:vm';
 import { threadId } from 'node:worker_threads';
 import { startInWorkerThread } from '../main/monitor.js';
-import { culpritFrame, displayPath, formatFrame, isInternal, ms } from '../worker/report.js';
+import { culpritFrame, displayPath, formatFrame, isInternal, ms } from '../common/frames.js';
 import type { BlockEvent, Monitor, StackFrame } from '../types.js';
 import type { ResolvedAllowRule, ResolvedTestingOptions } from './options.js';
 import { remapFrames } from './remap.js';

@@ -21,7 +21,8 @@ import { BrokeredInspector, type CaptureResult, MainThreadInspector, type StackS
 import { type HealthServer, serveHealth } from './health.js';
 import { LagWindow, UtilizationWindow } from './lag.js';
 import { startTelemetry, type Telemetry } from './telemetry.js';
-import { culpritFrame, formatPretty } from './report.js';
+import { culpritFrame } from '../common/frames.js';
+import { formatPretty } from '../common/pretty.js';
 import { sinksFor, type Sink, writeFully } from './sinks.js';
 import { SourceMapper } from './sourcemap.js';
 import { phaseOf, resolveFrames } from './stack.js';

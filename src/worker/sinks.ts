@@ -5,7 +5,7 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { LoopwatchEvent, ResolvedOptions } from '../types.js';
-import { formatPretty } from './report.js';
+import { formatPretty } from '../common/pretty.js';
 
 export interface Sink {
   readonly name: string;

@@ -19,8 +19,8 @@ import type * as Resources from '@opentelemetry/resources';
 import type * as Prometheus from '@opentelemetry/exporter-prometheus';
 import type { BlockContext, BlockEvent, HangEvent, LoopwatchEvent, MonitorStatus, StackFrame, TelemetrySettings } from '../types.js';
 import type { LagStats } from './lag.js';
-import { BLOCK_BUCKETS_S, BlockAttributes } from '../block-attributes.js';
-import { culpritFrame } from './report.js';
+import { BLOCK_BUCKETS_S, BlockAttributes } from '../common/block-attributes.js';
+import { culpritFrame } from '../common/frames.js';
 import type { Sink } from './sinks.js';
 
 /** Metric names. The `nodejs.*` ones are the semantic conventions' (Development status). */
@@ -41,7 +41,7 @@ export const METRIC = {
   hangs: 'loopwatch.hangs',
 } as const;
 
-export { BLOCK_BUCKETS_S, MAX_CULPRITS, OTHER } from '../block-attributes.js';
+export { BLOCK_BUCKETS_S, MAX_CULPRITS, OTHER } from '../common/block-attributes.js';
 
 const SEVERITY = { INFO: 9, WARN: 13, ERROR: 17 } as const;
 const EXPORT_TIMEOUT_MS = 5000;
