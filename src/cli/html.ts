@@ -9,6 +9,7 @@ import { closeSync, fstatSync, openSync, readFileSync, writeFileSync } from 'nod
 import { isAbsolute } from 'node:path';
 import type { StackFrame } from '../types.js';
 import { displayPath, isInternal } from '../common/frames.js';
+import { packageVersion } from '../common/version.js';
 import { CLIENT_CSS, CLIENT_JS } from './html-client.js';
 import { type Analysis, type Group, groupKey } from './summary.js';
 
@@ -234,12 +235,4 @@ export function renderHtml(analysis: Analysis, options: HtmlOptions): string {
 
 export function writeHtmlReport(file: string, analysis: Analysis, options: HtmlOptions): void {
   writeFileSync(file, renderHtml(analysis, { version: packageVersion(), ...options }));
-}
-
-function packageVersion(): string | undefined {
-  try {
-    return (JSON.parse(readFileSync(`${__dirname}/../../package.json`, 'utf8')) as { version?: string }).version;
-  } catch {
-    return undefined;
-  }
 }

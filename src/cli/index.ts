@@ -3,8 +3,7 @@
  * The `loopwatch` command: `run` a command under watch, `report` on recorded events, `doctor`.
  * Every failure ends as one line on stderr and a documented exit status, never a stack trace.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { packageVersion } from '../common/version.js';
 import { CliError, EXIT_INPUT, EXIT_USAGE, usageError } from './errors.js';
 import { doctorCommand } from './doctor.js';
 import { reportCommand } from './report.js';
@@ -81,11 +80,6 @@ Options:
 ${EXIT_CODES}`,
 } as const;
 
-function version(): string {
-  const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
-  return pkg.version;
-}
-
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -99,7 +93,7 @@ async function main(argv: readonly string[]): Promise<number> {
       return 0;
     case '-v':
     case '--version':
-      process.stdout.write(`${version()}\n`);
+      process.stdout.write(`${packageVersion()}\n`);
       return 0;
     case 'run':
       return runCommand(rest, HELP.run);

@@ -4,10 +4,11 @@
  * worker's export (src/worker/telemetry.ts), so one dashboard reads either.
  */
 import { BLOCK_BUCKETS_S, BlockAttributes } from '../common/block-attributes.js';
+import { packageVersion } from '../common/version.js';
 import type { BlockEvent, HangEvent, MeterProviderLike } from '../types.js';
 
 export function mainThreadInstruments(provider: MeterProviderLike): { block(event: BlockEvent): void; hang(event: HangEvent): void } {
-  const meter = provider.getMeter('loopwatch', '0.1.0');
+  const meter = provider.getMeter('loopwatch', packageVersion());
   const blocks = meter.createCounter('loopwatch.blocks', { unit: '{block}', description: 'Blocks detected (recorded on the main thread, after each block)' });
   const duration = meter.createHistogram('loopwatch.block.duration', {
     unit: 's',

@@ -22,6 +22,7 @@ import type { LagStats } from './lag.js';
 import { BLOCK_BUCKETS_S, BlockAttributes } from '../common/block-attributes.js';
 import { culpritFrame } from '../common/frames.js';
 import type { Sink } from './sinks.js';
+import { packageVersion } from '../common/version.js';
 
 /** Metric names. The `nodejs.*` ones are the semantic conventions' (Development status). */
 export const METRIC = {
@@ -46,7 +47,6 @@ export { BLOCK_BUCKETS_S, MAX_CULPRITS, OTHER } from '../common/block-attributes
 const SEVERITY = { INFO: 9, WARN: 13, ERROR: 17 } as const;
 const EXPORT_TIMEOUT_MS = 5000;
 const LOG_QUEUE = 512;
-const VERSION = '0.1.0';
 
 /** What the metrics read from the worker, at each collection. */
 export interface TelemetryView {
@@ -265,9 +265,9 @@ export class Telemetry implements Sink {
       }
     }
     this.#loggerProvider = new logs.LoggerProvider({ resource, processors });
-    this.#logger = this.#loggerProvider.getLogger('loopwatch', VERSION);
+    this.#logger = this.#loggerProvider.getLogger('loopwatch', packageVersion());
 
-    const meter = this.#meterProvider.getMeter('loopwatch', VERSION);
+    const meter = this.#meterProvider.getMeter('loopwatch', packageVersion());
     const seconds = (ms: number): number => ms / 1000;
     const lag = meter.createObservableGauge(METRIC.delayP99, { unit: 's', description: 'Event loop delay, 99th percentile over the last 10 s (per heartbeat, measured by loopwatch)' });
     const delays = [
