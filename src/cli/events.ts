@@ -46,7 +46,7 @@ export type ParsedLine = { kind: 'event'; event: LoopwatchEvent } | { kind: 'oth
  * Checks the fields the summary relies on; an object of another `type` is `other` (newer
  * versions may add event types), anything else that is not a well-formed event is malformed.
  */
-export function parseLine(line: string): ParsedLine {
+function parseLine(line: string): ParsedLine {
   let value: unknown;
   try {
     value = JSON.parse(line);

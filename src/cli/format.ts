@@ -72,7 +72,7 @@ const ATTRIBUTION_NOTE: Record<Attribution, string> = {
   none: '',
 };
 
-export function culpritLabel(culprit: Pick<CulpritSummary, 'function' | 'file' | 'line' | 'attribution'>, cwd: string): string {
+function culpritLabel(culprit: Pick<CulpritSummary, 'function' | 'file' | 'line' | 'attribution'>, cwd: string): string {
   if (culprit.function === null || culprit.file === null) return '(no stack: inside one long native call)';
   return `${culprit.function} (${displayPath(culprit.file, cwd)}:${culprit.line ?? '?'})${ATTRIBUTION_NOTE[culprit.attribution]}`;
 }

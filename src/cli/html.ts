@@ -42,7 +42,7 @@ const MAX_SOURCE_BYTES = 2 * 1024 * 1024;
  * JSON that can sit inside `<script type="application/json">`: `<`, `>` and `&` escaped (so
  * no `</script>` or `<!--` can end or change the element), and U+2028/U+2029 too.
  */
-export function embedJson(value: unknown): string {
+function embedJson(value: unknown): string {
   return JSON.stringify(value)
     .replace(/</g, '\\u003c')
     .replace(/>/g, '\\u003e')
@@ -143,7 +143,7 @@ function excerptOf(frame: StackFrame | undefined, blockedAtMs: number, cache: Ma
 }
 
 /** The report's data, as the page reads it. */
-export function reportData(analysis: Analysis, options: HtmlOptions): unknown {
+function reportData(analysis: Analysis, options: HtmlOptions): unknown {
   const { cwd } = options;
   const strings = new Strings();
   const { summary, blocks, groups } = analysis;
@@ -212,7 +212,7 @@ export function reportData(analysis: Analysis, options: HtmlOptions): unknown {
   };
 }
 
-export function renderHtml(analysis: Analysis, options: HtmlOptions): string {
+function renderHtml(analysis: Analysis, options: HtmlOptions): string {
   return `<!doctype html>
 <html lang="en">
 <head>

@@ -41,7 +41,7 @@ export const RUN_OPTIONS = {
 const FLAG_ENV = { threshold: ENV_NAMES.thresholdMs, hang: ENV_NAMES.hangMs, 'hang-action': ENV_NAMES.hangAction } as const;
 
 /** `-r` with the path quoted as NODE_OPTIONS wants it (paths with spaces, quotes, backslashes). */
-export function preloadOption(registerPath: string): string {
+function preloadOption(registerPath: string): string {
   return `-r "${registerPath.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 

@@ -319,7 +319,7 @@ const RUNTIME = Symbol.for('loopwatch.testing.v1');
 type Global = typeof globalThis & { [RUNTIME]?: TestWatch };
 
 /** The watch of this thread, shared by every copy of the package loaded in it. */
-export function currentWatch(): TestWatch | undefined {
+function currentWatch(): TestWatch | undefined {
   return (globalThis as Global)[RUNTIME];
 }
 

@@ -78,7 +78,7 @@ function nodeAtLeast(major: number, minor: number): boolean {
 }
 
 /** The packages a configuration needs. */
-export function packagesFor(settings: TelemetrySettings): string[] {
+function packagesFor(settings: TelemetrySettings): string[] {
   const needed = ['@opentelemetry/api', '@opentelemetry/resources', '@opentelemetry/sdk-metrics', '@opentelemetry/sdk-logs'];
   if (settings.metricsExporters.includes('otlp')) needed.push(settings.metricsProtocol === 'http/json' ? '@opentelemetry/exporter-metrics-otlp-http' : '@opentelemetry/exporter-metrics-otlp-proto');
   if (settings.logsExporters.includes('otlp')) needed.push(settings.logsProtocol === 'http/json' ? '@opentelemetry/exporter-logs-otlp-http' : '@opentelemetry/exporter-logs-otlp-proto');
