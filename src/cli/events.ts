@@ -3,6 +3,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
 import type { BlockEvent, HangEvent, LoopwatchEvent, StackFrame } from '../types.js';
 import { inputError } from './errors.js';
+import { messageOf } from '../common/text.js';
 
 /** Splits text that arrives in pieces into lines; keeps the unfinished last one for later. */
 export class LineSplitter {
@@ -131,7 +132,7 @@ function errorText(error: unknown): string {
   if (code === 'ENOENT') return 'no such file';
   if (code === 'EISDIR') return 'is a folder, not a file';
   if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  return error instanceof Error ? error.message : String(error);
+  return messageOf(error);
 }
 
 /** Reads a whole stream (a file or stdin) of events. Throws an input error when it cannot be read. */

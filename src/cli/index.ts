@@ -8,6 +8,7 @@ import { CliError, EXIT_INPUT, EXIT_USAGE, usageError } from './errors.js';
 import { doctorCommand } from './doctor.js';
 import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
+import { messageOf } from '../common/text.js';
 
 const EXIT_CODES = `Exit status:
   0        success (run: the command exited with 0)
@@ -123,7 +124,7 @@ main(process.argv.slice(2)).then(
       return;
     }
     // A bug or an unexpected system error: one line, the details only when asked for.
-    const message = error instanceof Error ? error.message : String(error);
+    const message = messageOf(error);
     process.stderr.write(`loopwatch: ${message}\n`);
     if ((process.env['NODE_DEBUG'] ?? '').includes('loopwatch') && error instanceof Error) process.stderr.write(`${error.stack ?? ''}\n`);
     process.exitCode = EXIT_INPUT;

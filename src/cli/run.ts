@@ -27,6 +27,7 @@ import { duration, formatLive, formatSummary, styleFor } from './format.js';
 import { writeHtmlReport } from './html.js';
 import { analyse } from './summary.js';
 import { Tail } from './tail.js';
+import { messageOf } from '../common/text.js';
 
 export const RUN_OPTIONS = {
   threshold: { type: 'string' },
@@ -208,7 +209,7 @@ export async function runCommand(args: readonly string[], helpText: string): Pro
       writeHtmlReport(htmlFile, analysis, { cwd, title: shown, span: { startMs: startedAt, endMs: exitedAt } });
       say(`loopwatch: HTML report written to ${htmlFile}\n`);
     } catch (error) {
-      say(`loopwatch: could not write ${htmlFile}: ${error instanceof Error ? error.message : String(error)}\n`);
+      say(`loopwatch: could not write ${htmlFile}: ${messageOf(error)}\n`);
     }
   }
   if (eventsFlag !== undefined || tempDir === undefined) say(style.dim(`loopwatch: events in ${eventsFile}\n`));
