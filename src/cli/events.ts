@@ -7,21 +7,21 @@ import { messageOf } from '../common/text.js';
 
 /** Splits text that arrives in pieces into lines; keeps the unfinished last one for later. */
 export class LineSplitter {
-  private readonly decoder = new StringDecoder('utf8');
-  private pending = '';
+  readonly #decoder = new StringDecoder('utf8');
+  #pending = '';
 
   /** Bytes in, complete lines out (without their `\n`). */
   push(chunk: Buffer | string): string[] {
-    const text = this.pending + (typeof chunk === 'string' ? chunk : this.decoder.write(chunk));
+    const text = this.#pending + (typeof chunk === 'string' ? chunk : this.#decoder.write(chunk));
     const lines = text.split('\n');
-    this.pending = lines.pop() ?? '';
+    this.#pending = lines.pop() ?? '';
     return lines;
   }
 
   /** The unfinished last line, if any (a writer that died mid-line, or has not finished). */
   rest(): string {
-    const rest = this.pending + this.decoder.end();
-    this.pending = '';
+    const rest = this.#pending + this.#decoder.end();
+    this.#pending = '';
     return rest;
   }
 }
@@ -92,37 +92,40 @@ export interface EventSource {
 /** Collects the events of a stream of NDJSON lines. */
 export class EventCollector {
   readonly source: EventSource;
-  private readonly splitter = new LineSplitter();
-  private lineNumber = 0;
+  readonly #splitter = new LineSplitter();
+  #lineNumber = 0;
 
-  constructor(name: string, private readonly onEvent?: (event: LoopwatchEvent) => void) {
+  readonly #onEvent: ((event: LoopwatchEvent) => void) | undefined;
+
+  constructor(name: string, onEvent?: (event: LoopwatchEvent) => void) {
+    this.#onEvent = onEvent;
     this.source = { name, events: [], malformedLines: [], otherLines: 0, truncatedLastLine: false, lines: 0 };
   }
 
   push(chunk: Buffer | string): void {
-    for (const line of this.splitter.push(chunk)) this.line(line, false);
+    for (const line of this.#splitter.push(chunk)) this.#line(line, false);
   }
 
   end(): EventSource {
-    const rest = this.splitter.rest();
-    if (rest.trim() !== '') this.line(rest, true);
+    const rest = this.#splitter.rest();
+    if (rest.trim() !== '') this.#line(rest, true);
     return this.source;
   }
 
-  private line(text: string, last: boolean): void {
-    this.lineNumber++;
+  #line(text: string, last: boolean): void {
+    this.#lineNumber++;
     if (text.trim() === '') return;
     this.source.lines++;
     const parsed = parseLine(text);
     if (parsed.kind === 'event') {
       this.source.events.push(parsed.event);
-      this.onEvent?.(parsed.event);
+      this.#onEvent?.(parsed.event);
     } else if (parsed.kind === 'other') {
       this.source.otherLines++;
     } else if (last) {
       this.source.truncatedLastLine = true;
     } else {
-      this.source.malformedLines.push(this.lineNumber);
+      this.source.malformedLines.push(this.#lineNumber);
     }
   }
 }

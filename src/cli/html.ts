@@ -53,13 +53,13 @@ function embedJson(value: unknown): string {
 
 class Strings {
   readonly list: string[] = [];
-  private readonly index = new Map<string, number>();
+  readonly #index = new Map<string, number>();
   id(text: string): number {
-    let i = this.index.get(text);
+    let i = this.#index.get(text);
     if (i === undefined) {
       i = this.list.length;
       this.list.push(text);
-      this.index.set(text, i);
+      this.#index.set(text, i);
     }
     return i;
   }
