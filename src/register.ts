@@ -7,6 +7,7 @@ import { isMainThread } from 'node:worker_threads';
 import { writeSync } from 'node:fs';
 import { basename } from 'node:path';
 import { LoopwatchError } from './errors.js';
+import { isTestRunnerProcess } from './main/inspector.js';
 import { startResolved } from './main/monitor.js';
 import { optionsFromEnv } from './options.js';
 
@@ -21,7 +22,13 @@ const PACKAGE_MANAGER = /^(?:npm|npx|npm-cli|npx-cli|pnpm|pnpx|yarn|yarnpkg|core
 if (isMainThread && !PACKAGE_MANAGER.test(basename(process.argv[1] ?? ''))) {
   try {
     const warnings: string[] = [];
-    startResolved(optionsFromEnv(process.env, warnings));
+    const options = optionsFromEnv(process.env, warnings);
+    if (isTestRunnerProcess()) {
+      // Its test files run in processes of their own, which load this preload too.
+      if (options.log !== 'off') writeSync(2, `loopwatch: [pid ${process.pid}] node --test's runner is not watched; its test files' processes are\n`);
+    } else {
+      startResolved(options);
+    }
     for (const warning of warnings) writeSync(2, `loopwatch: ${warning}\n`);
   } catch (error) {
     if (!(error instanceof LoopwatchError)) throw error;

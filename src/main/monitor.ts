@@ -4,9 +4,9 @@
  * Nothing here may throw into the host application after `start()` has returned.
  */
 import { isMainThread, MessageChannel, type MessagePort, receiveMessageOnPort, threadId, Worker } from 'node:worker_threads';
+import { writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { url as inspectorUrl } from 'node:inspector';
 import { debuglog } from 'node:util';
 import { LoopwatchError } from '../errors.js';
 import { resolveOptions } from '../options.js';
@@ -38,6 +38,7 @@ import { activeResources } from './resources.js';
 import { mainThreadInstruments } from './meter.js';
 import { trackContext, untrackAll } from './context.js';
 import { loadShedder } from './shed.js';
+import { inspectorUnavailable, inspectorUrl } from './inspector.js';
 
 const debug = debuglog('loopwatch');
 
@@ -138,6 +139,13 @@ class MonitorImpl implements Monitor {
     // synchronously (receiveMessageOnPort) when the process ends before they were delivered.
     const { port1, port2 } = new MessageChannel();
     this.#port = port1;
+    // A pool thread's stack is captured by the broker; only the profiler needs its own inspector.
+    const needsInspector = workerThread === undefined ? options.captureStack || options.profiler : options.profiler;
+    const noInspector = needsInspector ? inspectorUnavailable() : undefined;
+    if (noInspector !== undefined) {
+      const lost = options.profiler ? 'without their stack or profile' : 'without their stack';
+      say(`[pid ${process.pid}] blocks are reported ${lost}: ${noInspector}`, options, 'LOOPWATCH_NO_INSPECTOR');
+    }
     const init: WorkerInit = {
       buffer,
       port: port2,
@@ -146,6 +154,7 @@ class MonitorImpl implements Monitor {
       ownDir: resolve(__dirname, '..'),
       beatMs,
       ...(workerThread === undefined ? {} : { workerThread }),
+      ...(noInspector === undefined ? {} : { noInspector }),
     };
     this.#worker = new Worker(join(__dirname, '..', 'worker', 'index.js'), {
       workerData: init,
@@ -409,6 +418,22 @@ function checkListener(event: unknown, listener: unknown): asserts event is 'blo
   }
   if (typeof listener !== 'function') {
     throw new LoopwatchError('ERR_LOOPWATCH_INVALID_OPTION', `the '${event}' listener must be a function, got ${typeof listener}`);
+  }
+}
+
+/**
+ * Tells the person what loopwatch cannot do here: one `loopwatch:` line on stderr, or a process
+ * warning when its stderr report is off (as the worker's warnings are).
+ */
+function say(message: string, options: ResolvedOptions, code: string): void {
+  if (options.log === 'off') {
+    warn(message, code);
+    return;
+  }
+  try {
+    writeSync(2, `loopwatch: ${message}\n`);
+  } catch {
+    // stderr is gone
   }
 }
 

@@ -13,19 +13,12 @@
 import { writeSync } from 'node:fs';
 import { after, afterEach, before, beforeEach } from 'node:test';
 import { nodeTestOptions } from './options.js';
+import { isTestRunnerProcess } from '../main/inspector.js';
 import { installWatch, TestWatch, type BlockRecord, type Verdict } from '../testing/runtime.js';
 import { summarise, type Row } from '../testing/summary.js';
 
 export { allowBlocking, expectNoBlocking, BlockingError } from '../testing/runtime.js';
 export { DEFAULT_NODE_TEST_HANG_MS } from './options.js';
-
-/** `node --test` itself only spawns the test files' processes: nothing to watch there. */
-function isOrchestrator(): boolean {
-  if (process.env['NODE_TEST_CONTEXT'] !== undefined) return false;
-  const argv = process.execArgv;
-  const isolationNone = argv.some((a) => a === '--test-isolation=none' || a === '--experimental-test-isolation=none');
-  return !isolationNone && argv.some((a) => a === '--test' || a.startsWith('--test='));
-}
 
 interface TestContextLike {
   readonly name: string;
@@ -65,6 +58,7 @@ function install(): void {
   });
 }
 
-if (!isOrchestrator()) install();
+// `node --test` itself only spawns the test files' processes: nothing to watch there.
+if (!isTestRunnerProcess()) install();
 
 export type { BlockRecord };

@@ -153,6 +153,12 @@ export interface WorkerInit {
   /** The beat period the main thread uses, in ms. */
   readonly beatMs: number;
   /**
+   * Why the watched thread's inspector cannot be reached (see main/inspector.ts), if it cannot:
+   * the worker then never opens a session to it, since `connectToMainThread()` would abort the
+   * process instead of throwing.
+   */
+  readonly noInspector?: string;
+  /**
    * The watched thread is a worker thread (a test runner's pool thread), not the main thread:
    * its stack is asked of a capture broker on the process's main thread, over this
    * BroadcastChannel (see BrokeredInspector in worker/capture.ts and vitest/broker.ts).

@@ -294,6 +294,35 @@ export interface StackSource {
 }
 
 /**
+ * The watched thread has no inspector agent to connect to (see main/inspector.ts): blocks are
+ * reported without a stack, and no session is ever opened — trying would abort the process.
+ */
+export class NoInspector implements StackSource {
+  readonly available = false;
+  readonly reason: string;
+
+  constructor(reason: string) {
+    this.reason = reason;
+  }
+
+  open(): boolean {
+    return false;
+  }
+
+  close(): void {
+    // nothing was opened
+  }
+
+  pauseState(): Promise<PauseState> {
+    return Promise.resolve('no-answer');
+  }
+
+  capture(): Promise<CaptureResult | undefined> {
+    return Promise.resolve(undefined);
+  }
+}
+
+/**
  * The stack of a worker thread (a test runner's pool thread). An inspector session opened from
  * a nested worker does not reach its parent thread, so the capture is asked of a broker on the
  * process's main thread — which can reach every worker through the NodeWorker domain of its

@@ -24,7 +24,7 @@ import { FROM_WORKER, I32, TO_WORKER, viewsOf, type FromWorker, type ToWorker, t
 import type { ThreadState } from '../types.js';
 import { BlockLifecycle } from './block.js';
 import { exportReady, startExport, startHealth, startProfiler } from './boot.js';
-import { BrokeredInspector, MainThreadInspector, type StackSource } from './capture.js';
+import { BrokeredInspector, MainThreadInspector, NoInspector, type StackSource } from './capture.js';
 import { detachAtExit, type Parts, shutdown } from './exit.js';
 import { Hangs } from './hangs.js';
 import { Outputs } from './outputs.js';
@@ -49,7 +49,9 @@ function send(message: FromWorker): void {
 
 const watched = init.workerThread;
 const brokered = options.captureStack && watched !== undefined ? new BrokeredInspector(options.maxFrames, watched.threadId, watched.channel) : undefined;
-const source: StackSource | undefined = options.captureStack ? (brokered ?? new MainThreadInspector(options.maxFrames)) : undefined;
+const source: StackSource | undefined = !options.captureStack
+  ? undefined
+  : (brokered ?? (init.noInspector === undefined ? new MainThreadInspector(options.maxFrames) : new NoInspector(init.noInspector)));
 /** What the kernel says the watched thread does (/proc knows the process's main thread only). */
 const threadState = (): ThreadState | undefined => (watched === undefined ? readThreadState(pid) : undefined);
 const mapper = new SourceMapper();
@@ -111,7 +113,8 @@ parentPort?.on('message', (message: ToWorker) => {
 });
 
 async function boot(): Promise<void> {
-  if (options.profiler) parts.profiler = await startProfiler(i32, clock, outputs.warnOnce);
+  // Without an inspector the main thread has said so already, for the profiler too.
+  if (options.profiler && init.noInspector === undefined) parts.profiler = await startProfiler(i32, clock, outputs.warnOnce);
   parts.health = await startHealth(options, views.health, outputs.warnOnce);
   parts.telemetry = startExport(options, views.telemetry, pid, outputs);
   if (parts.telemetry !== undefined) await exportReady(parts.telemetry, i32, clock);
