@@ -5,6 +5,7 @@ import { LoopwatchError } from './errors.js';
 import { isIP } from 'node:net';
 import { resolveTelemetry } from './telemetry-options.js';
 import type { HangAction, LogFormat, ResolvedOptions, StartOptions } from './types.js';
+import { mustBe } from './common/text.js';
 
 /**
  * 100 ms: the budget for a response to feel immediate (RAIL), well above ordinary
@@ -51,10 +52,10 @@ function fail(source: Source, option: keyof StartOptions, value: unknown, expect
     const variable = ENV_NAMES[option] ?? option;
     throw new LoopwatchError(
       'ERR_LOOPWATCH_INVALID_ENV',
-      `${variable} must be ${expected}, got ${JSON.stringify(source.variables[variable] ?? value)}`,
+      mustBe(variable, expected, JSON.stringify(source.variables[variable] ?? value)),
     );
   }
-  throw new LoopwatchError('ERR_LOOPWATCH_INVALID_OPTION', `\`${option}\` must be ${expected}, got ${describe(value)}`);
+  throw new LoopwatchError('ERR_LOOPWATCH_INVALID_OPTION', mustBe(`\`${option}\``, expected, describe(value)));
 }
 
 function describe(value: unknown): string {
@@ -160,7 +161,7 @@ function healthHost(source: Source, value: unknown): string {
 export function resolveOptions(input: StartOptions | undefined, env: NodeJS.ProcessEnv = process.env, warnings: string[] = []): ResolvedOptions {
   if (input === undefined) return resolveWith({ kind: 'option' }, {}, env, warnings);
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw new LoopwatchError('ERR_LOOPWATCH_INVALID_OPTION', `options must be an object, got ${describe(input)}`);
+    throw new LoopwatchError('ERR_LOOPWATCH_INVALID_OPTION', mustBe('options', 'an object', describe(input)));
   }
   return resolveWith({ kind: 'option' }, input, env, warnings);
 }

@@ -6,6 +6,7 @@
  */
 import { LoopwatchError } from './errors.js';
 import type { MetricsExporterKind, LogsExporterKind, OtelOptions, OtlpProtocol, TelemetrySettings } from './types.js';
+import { mustBe } from './common/text.js';
 
 const METRICS_EXPORTERS: readonly MetricsExporterKind[] = ['otlp', 'prometheus', 'console'];
 const LOGS_EXPORTERS: readonly LogsExporterKind[] = ['otlp', 'console'];
@@ -34,12 +35,12 @@ const KNOWN = new Set([
 type Env = Readonly<Record<string, string | undefined>>;
 
 function envError(variable: string, value: string, expected: string): never {
-  throw new LoopwatchError('ERR_LOOPWATCH_INVALID_ENV', `${variable} must be ${expected}, got ${JSON.stringify(value)}`);
+  throw new LoopwatchError('ERR_LOOPWATCH_INVALID_ENV', mustBe(variable, expected, JSON.stringify(value)));
 }
 
 function optionError(option: string, value: unknown, expected: string): never {
   const shown = typeof value === 'string' ? JSON.stringify(value) : typeof value === 'object' && value !== null ? 'an object' : String(value);
-  throw new LoopwatchError('ERR_LOOPWATCH_INVALID_OPTION', `\`otel.${option}\` must be ${expected}, got ${shown}`);
+  throw new LoopwatchError('ERR_LOOPWATCH_INVALID_OPTION', mustBe(`\`otel.${option}\``, expected, shown));
 }
 
 function read(env: Env, name: string): string | undefined {

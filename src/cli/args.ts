@@ -1,6 +1,7 @@
 /** Command-line parsing on top of `util.parseArgs`, with one-line usage errors. */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { usageError } from './errors.js';
+import { messageOf } from '../common/text.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -16,7 +17,7 @@ export function parse(command: string, args: readonly string[], options: Options
     return { values: values as Parsed['values'], positionals };
   } catch (error) {
     const code = (error as { code?: string }).code;
-    const message = error instanceof Error ? error.message.split('\n')[0] ?? '' : String(error);
+    const message = messageOf(error).split('\n')[0] ?? '';
     if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
       const flag = /'([^']+)'/.exec(message)?.[1] ?? message;
       throw usageError(`unknown option ${flag}`, command);

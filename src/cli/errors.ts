@@ -5,7 +5,6 @@
  */
 export type CliErrorCode = 'ERR_LOOPWATCH_CLI_USAGE' | 'ERR_LOOPWATCH_CLI_INPUT';
 
-export const EXIT_OK = 0;
 export const EXIT_INPUT = 1;
 export const EXIT_USAGE = 2;
 /** As shells do: the command to run was not found / could not be executed. */

@@ -3,24 +3,25 @@ import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
 import type { BlockEvent, HangEvent, LoopwatchEvent, StackFrame } from '../types.js';
 import { inputError } from './errors.js';
+import { messageOf } from '../common/text.js';
 
 /** Splits text that arrives in pieces into lines; keeps the unfinished last one for later. */
 export class LineSplitter {
-  private readonly decoder = new StringDecoder('utf8');
-  private pending = '';
+  readonly #decoder = new StringDecoder('utf8');
+  #pending = '';
 
   /** Bytes in, complete lines out (without their `\n`). */
   push(chunk: Buffer | string): string[] {
-    const text = this.pending + (typeof chunk === 'string' ? chunk : this.decoder.write(chunk));
+    const text = this.#pending + (typeof chunk === 'string' ? chunk : this.#decoder.write(chunk));
     const lines = text.split('\n');
-    this.pending = lines.pop() ?? '';
+    this.#pending = lines.pop() ?? '';
     return lines;
   }
 
   /** The unfinished last line, if any (a writer that died mid-line, or has not finished). */
   rest(): string {
-    const rest = this.pending + this.decoder.end();
-    this.pending = '';
+    const rest = this.#pending + this.#decoder.end();
+    this.#pending = '';
     return rest;
   }
 }
@@ -46,7 +47,7 @@ export type ParsedLine = { kind: 'event'; event: LoopwatchEvent } | { kind: 'oth
  * Checks the fields the summary relies on; an object of another `type` is `other` (newer
  * versions may add event types), anything else that is not a well-formed event is malformed.
  */
-export function parseLine(line: string): ParsedLine {
+function parseLine(line: string): ParsedLine {
   let value: unknown;
   try {
     value = JSON.parse(line);
@@ -91,37 +92,40 @@ export interface EventSource {
 /** Collects the events of a stream of NDJSON lines. */
 export class EventCollector {
   readonly source: EventSource;
-  private readonly splitter = new LineSplitter();
-  private lineNumber = 0;
+  readonly #splitter = new LineSplitter();
+  #lineNumber = 0;
 
-  constructor(name: string, private readonly onEvent?: (event: LoopwatchEvent) => void) {
+  readonly #onEvent: ((event: LoopwatchEvent) => void) | undefined;
+
+  constructor(name: string, onEvent?: (event: LoopwatchEvent) => void) {
+    this.#onEvent = onEvent;
     this.source = { name, events: [], malformedLines: [], otherLines: 0, truncatedLastLine: false, lines: 0 };
   }
 
   push(chunk: Buffer | string): void {
-    for (const line of this.splitter.push(chunk)) this.line(line, false);
+    for (const line of this.#splitter.push(chunk)) this.#line(line, false);
   }
 
   end(): EventSource {
-    const rest = this.splitter.rest();
-    if (rest.trim() !== '') this.line(rest, true);
+    const rest = this.#splitter.rest();
+    if (rest.trim() !== '') this.#line(rest, true);
     return this.source;
   }
 
-  private line(text: string, last: boolean): void {
-    this.lineNumber++;
+  #line(text: string, last: boolean): void {
+    this.#lineNumber++;
     if (text.trim() === '') return;
     this.source.lines++;
     const parsed = parseLine(text);
     if (parsed.kind === 'event') {
       this.source.events.push(parsed.event);
-      this.onEvent?.(parsed.event);
+      this.#onEvent?.(parsed.event);
     } else if (parsed.kind === 'other') {
       this.source.otherLines++;
     } else if (last) {
       this.source.truncatedLastLine = true;
     } else {
-      this.source.malformedLines.push(this.lineNumber);
+      this.source.malformedLines.push(this.#lineNumber);
     }
   }
 }
@@ -131,7 +135,7 @@ function errorText(error: unknown): string {
   if (code === 'ENOENT') return 'no such file';
   if (code === 'EISDIR') return 'is a folder, not a file';
   if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  return error instanceof Error ? error.message : String(error);
+  return messageOf(error);
 }
 
 /** Reads a whole stream (a file or stdin) of events. Throws an input error when it cannot be read. */

@@ -1,6 +1,7 @@
 /** What the command writes to a terminal: the live block report and the summary table. */
 import type { LoopwatchEvent } from '../types.js';
-import { culpritFrame, displayPath, formatFrame, formatPretty } from '../worker/report.js';
+import { culpritFrame, displayPath, formatFrame } from '../common/frames.js';
+import { formatPretty } from '../common/pretty.js';
 import type { Attribution, CulpritSummary, Summary } from './summary.js';
 
 export interface Style {
@@ -71,7 +72,7 @@ const ATTRIBUTION_NOTE: Record<Attribution, string> = {
   none: '',
 };
 
-export function culpritLabel(culprit: Pick<CulpritSummary, 'function' | 'file' | 'line' | 'attribution'>, cwd: string): string {
+function culpritLabel(culprit: Pick<CulpritSummary, 'function' | 'file' | 'line' | 'attribution'>, cwd: string): string {
   if (culprit.function === null || culprit.file === null) return '(no stack: inside one long native call)';
   return `${culprit.function} (${displayPath(culprit.file, cwd)}:${culprit.line ?? '?'})${ATTRIBUTION_NOTE[culprit.attribution]}`;
 }

@@ -6,10 +6,12 @@
  * that opens fast; the page renders the details of a culprit only when it is opened.
  */
 import { closeSync, fstatSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { isAbsolute } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import type { StackFrame } from '../types.js';
-import { displayPath, isInternal } from '../worker/report.js';
-import { CLIENT_CSS, CLIENT_JS } from './html-client.js';
+import { displayPath, isInternal } from '../common/frames.js';
+import { packageVersion } from '../common/version.js';
+import type { CulpritData, FlameNode, ReportData, StackRow, TimelineFlags } from '../browser/report-data.js';
+import { CLIENT_CSS } from './html-style.js';
 import { type Analysis, type Group, groupKey } from './summary.js';
 
 export interface HtmlOptions {
@@ -23,13 +25,7 @@ export interface HtmlOptions {
   readonly span?: { readonly startMs: number; readonly endMs: number } | undefined;
 }
 
-/** Timeline flags of a block. */
-const STARTUP = 1;
-const NOT_ENDED = 2;
-const HANG = 4;
-
-/** A flame node: [name index, total ms, children], children heaviest first. */
-type FlameNode = [number, number, FlameNode[]];
+const { STARTUP, NOT_ENDED, HANG }: TimelineFlags = { STARTUP: 1, NOT_ENDED: 2, HANG: 4 };
 
 /** Tree nodes under this share of their culprit's time are folded into their parent. */
 const FLAME_MIN_SHARE = 0.002;
@@ -41,7 +37,7 @@ const MAX_SOURCE_BYTES = 2 * 1024 * 1024;
  * JSON that can sit inside `<script type="application/json">`: `<`, `>` and `&` escaped (so
  * no `</script>` or `<!--` can end or change the element), and U+2028/U+2029 too.
  */
-export function embedJson(value: unknown): string {
+function embedJson(value: unknown): string {
   return JSON.stringify(value)
     .replace(/</g, '\\u003c')
     .replace(/>/g, '\\u003e')
@@ -52,13 +48,13 @@ export function embedJson(value: unknown): string {
 
 class Strings {
   readonly list: string[] = [];
-  private readonly index = new Map<string, number>();
+  readonly #index = new Map<string, number>();
   id(text: string): number {
-    let i = this.index.get(text);
+    let i = this.#index.get(text);
     if (i === undefined) {
       i = this.list.length;
       this.list.push(text);
-      this.index.set(text, i);
+      this.#index.set(text, i);
     }
     return i;
   }
@@ -142,7 +138,7 @@ function excerptOf(frame: StackFrame | undefined, blockedAtMs: number, cache: Ma
 }
 
 /** The report's data, as the page reads it. */
-export function reportData(analysis: Analysis, options: HtmlOptions): unknown {
+function reportData(analysis: Analysis, options: HtmlOptions): ReportData {
   const { cwd } = options;
   const strings = new Strings();
   const { summary, blocks, groups } = analysis;
@@ -168,7 +164,7 @@ export function reportData(analysis: Analysis, options: HtmlOptions): unknown {
   const sources = new Map<string, Source | undefined>();
   const firstBlockMs = new Map<string, number>();
   for (const block of blocks) if (!firstBlockMs.has(groupKey(block.culprit, block.attribution))) firstBlockMs.set(groupKey(block.culprit, block.attribution), block.startMs);
-  const culprits = groups.map((group, i) => {
+  const culprits = groups.map((group, i): CulpritData => {
     const c = summary.culprits[i];
     return {
       fn: group.culprit?.function ?? null,
@@ -184,7 +180,7 @@ export function reportData(analysis: Analysis, options: HtmlOptions): unknown {
       hangs: group.hangs,
       pids: c?.pids ?? [],
       stacks: group.stacks.size,
-      stack: (c?.stack ?? []).map((frame) => [frame.function, displayPath(frame.file, cwd), frame.line, frame.column, isInternal(frame) ? 1 : 0]),
+      stack: (c?.stack ?? []).map((frame): StackRow => [frame.function, displayPath(frame.file, cwd), frame.line, frame.column, isInternal(frame) ? 1 : 0]),
       excerpt: i < excerpts ? (excerptOf(group.culprit, firstBlockMs.get(group.key) ?? 0, sources) ?? null) : null,
       flame: flameOf(group, strings, cwd),
     };
@@ -211,7 +207,18 @@ export function reportData(analysis: Analysis, options: HtmlOptions): unknown {
   };
 }
 
-export function renderHtml(analysis: Analysis, options: HtmlOptions): string {
+let script: string | undefined;
+
+/**
+ * The page's script: src/browser/report.ts, compiled for the browser by the build into
+ * dist/browser/report.js (scripts/browser.mjs). Read once.
+ */
+function clientScript(): string {
+  script ??= readFileSync(join(__dirname, '..', 'browser', 'report.js'), 'utf8');
+  return script;
+}
+
+function renderHtml(analysis: Analysis, options: HtmlOptions): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -226,7 +233,7 @@ export function renderHtml(analysis: Analysis, options: HtmlOptions): string {
 <noscript><p>This report draws itself with JavaScript: open it in a browser with scripts enabled.</p></noscript>
 <main id="app"></main>
 <script type="application/json" id="loopwatch-data">${embedJson(reportData(analysis, options))}</script>
-<script>${CLIENT_JS}</script>
+<script>${clientScript()}</script>
 </body>
 </html>
 `;
@@ -234,12 +241,4 @@ export function renderHtml(analysis: Analysis, options: HtmlOptions): string {
 
 export function writeHtmlReport(file: string, analysis: Analysis, options: HtmlOptions): void {
   writeFileSync(file, renderHtml(analysis, { version: packageVersion(), ...options }));
-}
-
-function packageVersion(): string | undefined {
-  try {
-    return (JSON.parse(readFileSync(`${__dirname}/../../package.json`, 'utf8')) as { version?: string }).version;
-  } catch {
-    return undefined;
-  }
 }

@@ -3,12 +3,12 @@
  * The `loopwatch` command: `run` a command under watch, `report` on recorded events, `doctor`.
  * Every failure ends as one line on stderr and a documented exit status, never a stack trace.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { packageVersion } from '../common/version.js';
 import { CliError, EXIT_INPUT, EXIT_USAGE, usageError } from './errors.js';
 import { doctorCommand } from './doctor.js';
 import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
+import { messageOf } from '../common/text.js';
 
 const EXIT_CODES = `Exit status:
   0        success (run: the command exited with 0)
@@ -81,11 +81,6 @@ Options:
 ${EXIT_CODES}`,
 } as const;
 
-function version(): string {
-  const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
-  return pkg.version;
-}
-
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -99,7 +94,7 @@ async function main(argv: readonly string[]): Promise<number> {
       return 0;
     case '-v':
     case '--version':
-      process.stdout.write(`${version()}\n`);
+      process.stdout.write(`${packageVersion()}\n`);
       return 0;
     case 'run':
       return runCommand(rest, HELP.run);
@@ -129,7 +124,7 @@ main(process.argv.slice(2)).then(
       return;
     }
     // A bug or an unexpected system error: one line, the details only when asked for.
-    const message = error instanceof Error ? error.message : String(error);
+    const message = messageOf(error);
     process.stderr.write(`loopwatch: ${message}\n`);
     if ((process.env['NODE_DEBUG'] ?? '').includes('loopwatch') && error instanceof Error) process.stderr.write(`${error.stack ?? ''}\n`);
     process.exitCode = EXIT_INPUT;

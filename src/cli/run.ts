@@ -27,6 +27,7 @@ import { duration, formatLive, formatSummary, styleFor } from './format.js';
 import { writeHtmlReport } from './html.js';
 import { analyse } from './summary.js';
 import { Tail } from './tail.js';
+import { messageOf } from '../common/text.js';
 
 export const RUN_OPTIONS = {
   threshold: { type: 'string' },
@@ -41,7 +42,7 @@ export const RUN_OPTIONS = {
 const FLAG_ENV = { threshold: ENV_NAMES.thresholdMs, hang: ENV_NAMES.hangMs, 'hang-action': ENV_NAMES.hangAction } as const;
 
 /** `-r` with the path quoted as NODE_OPTIONS wants it (paths with spaces, quotes, backslashes). */
-export function preloadOption(registerPath: string): string {
+function preloadOption(registerPath: string): string {
   return `-r "${registerPath.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
@@ -208,7 +209,7 @@ export async function runCommand(args: readonly string[], helpText: string): Pro
       writeHtmlReport(htmlFile, analysis, { cwd, title: shown, span: { startMs: startedAt, endMs: exitedAt } });
       say(`loopwatch: HTML report written to ${htmlFile}\n`);
     } catch (error) {
-      say(`loopwatch: could not write ${htmlFile}: ${error instanceof Error ? error.message : String(error)}\n`);
+      say(`loopwatch: could not write ${htmlFile}: ${messageOf(error)}\n`);
     }
   }
   if (eventsFlag !== undefined || tempDir === undefined) say(style.dim(`loopwatch: events in ${eventsFile}\n`));

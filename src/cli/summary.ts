@@ -3,7 +3,7 @@
  * hangs attached) grouped by their culprit, the top frame of the app's own code.
  */
 import type { BlockContext, BlockEvent, HangEvent, LoopwatchEvent, Phase, StackFrame } from '../types.js';
-import { culpritFrame } from '../worker/report.js';
+import { culpritFrame } from '../common/frames.js';
 import type { EventSource } from './events.js';
 
 /**
@@ -133,7 +133,7 @@ export function stackKey(stack: readonly StackFrame[]): string {
  * and id are one block (ids restart in each process, so the pid is part of the key); the
  * `ended` event's duration, start and stack are final when present.
  */
-export function collectBlocks(events: Iterable<LoopwatchEvent>, exits?: ReadonlyMap<number, number>): { blocks: BlockRecord[]; hangs: HangEvent[] } {
+function collectBlocks(events: Iterable<LoopwatchEvent>, exits?: ReadonlyMap<number, number>): { blocks: BlockRecord[]; hangs: HangEvent[] } {
   const byKey = new Map<string, BlockRecord>();
   const hangs: HangEvent[] = [];
   for (const event of events) {
@@ -289,7 +289,7 @@ function round(ms: number): number {
 }
 
 /** The stack behind the most blocked time of a group. */
-export function heaviestStack(group: Group): readonly StackFrame[] {
+function heaviestStack(group: Group): readonly StackFrame[] {
   let best: { stack: readonly StackFrame[]; totalMs: number } | undefined;
   for (const entry of group.stacks.values()) if (best === undefined || entry.totalMs > best.totalMs) best = entry;
   return best?.stack ?? [];

@@ -9,58 +9,58 @@ const POLL_MS = 100;
 const CHUNK = 64 * 1024;
 
 export class Tail {
-  private fd: number | undefined;
-  private position: number;
-  private watcher: FSWatcher | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private readonly buffer = Buffer.allocUnsafe(CHUNK);
+  #fd: number | undefined;
+  #position: number;
+  #watcher: FSWatcher | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  readonly #buffer = Buffer.allocUnsafe(CHUNK);
+  readonly #path: string;
+  readonly #onData: (chunk: Buffer) => void;
 
   /** `from`: the size the file had before the run (an `--events` file may hold older runs). */
-  constructor(
-    private readonly path: string,
-    from: number,
-    private readonly onData: (chunk: Buffer) => void,
-  ) {
-    this.position = from;
+  constructor(path: string, from: number, onData: (chunk: Buffer) => void) {
+    this.#path = path;
+    this.#position = from;
+    this.#onData = onData;
   }
 
   start(): void {
-    this.timer = setInterval(() => this.read(), POLL_MS);
+    this.#timer = setInterval(() => this.read(), POLL_MS);
     this.read();
   }
 
   /** Reads what was appended; safe to call at any time. */
   read(): void {
-    if (this.fd === undefined && !this.open()) return;
-    const fd = this.fd as number;
+    if (this.#fd === undefined && !this.#open()) return;
+    const fd = this.#fd as number;
     // Someone truncated or replaced the file: start again from its beginning.
-    if (fstatSync(fd).size < this.position) this.position = 0;
+    if (fstatSync(fd).size < this.#position) this.#position = 0;
     for (;;) {
-      const n = readSync(fd, this.buffer, 0, CHUNK, this.position);
+      const n = readSync(fd, this.#buffer, 0, CHUNK, this.#position);
       if (n === 0) return;
-      this.position += n;
-      this.onData(Buffer.from(this.buffer.subarray(0, n)));
+      this.#position += n;
+      this.#onData(Buffer.from(this.#buffer.subarray(0, n)));
     }
   }
 
   /** Reads what is left and stops following. */
   stop(): void {
     this.read();
-    if (this.timer !== undefined) clearInterval(this.timer);
-    this.watcher?.close();
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#watcher?.close();
+    if (this.#fd !== undefined) closeSync(this.#fd);
+    this.#fd = undefined;
   }
 
-  private open(): boolean {
+  #open(): boolean {
     try {
-      this.fd = openSync(this.path, 'r');
+      this.#fd = openSync(this.#path, 'r');
     } catch {
       return false; // not written yet: the worker creates it with the first event
     }
     try {
-      this.watcher = watch(this.path, { persistent: false }, () => this.read());
-      this.watcher.on('error', () => this.watcher?.close());
+      this.#watcher = watch(this.#path, { persistent: false }, () => this.read());
+      this.#watcher.on('error', () => this.#watcher?.close());
     } catch {
       // Polling alone, then.
     }

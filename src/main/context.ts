@@ -6,6 +6,7 @@
  */
 import { LoopwatchError } from '../errors.js';
 import { CONTEXT_HOOK } from '../protocol/shared.js';
+import { messageOf, mustBe } from '../common/text.js';
 
 const KEY = Symbol.for(CONTEXT_HOOK);
 const MAX_ATTRIBUTES = 16;
@@ -39,7 +40,7 @@ function readContext(): { attributes?: Record<string, string | number | boolean>
         count++;
       }
     } catch (thrown) {
-      error ??= `a trackContext() callback threw: ${thrown instanceof Error ? thrown.message : String(thrown)}`.slice(0, MAX_VALUE);
+      error ??= `a trackContext() callback threw: ${messageOf(thrown)}`.slice(0, MAX_VALUE);
     }
   }
   return attributes === undefined && error === undefined ? undefined : { ...(attributes === undefined ? {} : { attributes }), ...(error === undefined ? {} : { error }) };
@@ -50,7 +51,7 @@ export function trackContext<T>(storage: { getStore(): T | undefined }, toAttrib
     throw new LoopwatchError('ERR_LOOPWATCH_INVALID_OPTION', 'trackContext(storage, toAttributes): storage must be an AsyncLocalStorage (with getStore())');
   }
   if (typeof toAttributes !== 'function') {
-    throw new LoopwatchError('ERR_LOOPWATCH_INVALID_OPTION', `trackContext(storage, toAttributes): toAttributes must be a function, got ${typeof toAttributes}`);
+    throw new LoopwatchError('ERR_LOOPWATCH_INVALID_OPTION', `trackContext(storage, toAttributes): ${mustBe('toAttributes', 'a function', typeof toAttributes)}`);
   }
   const tracker: Tracker = { storage, toAttributes: toAttributes as Tracker['toAttributes'] };
   trackers.add(tracker);

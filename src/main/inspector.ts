@@ -14,6 +14,7 @@
  * NODE_OPTIONS and config files, and change between versions; the agent itself does not lie.
  */
 import type { Session } from 'node:inspector';
+import { messageOf } from '../common/text.js';
 
 /**
  * `inspector.url()` (the debugger's address while a port is open), or undefined always on a
@@ -68,8 +69,4 @@ function processRole(): string {
   if (isTestRunnerProcess()) return ": it is node --test's runner process";
   if (process.execArgv.some((arg) => arg === '--test' || arg.startsWith('--test='))) return ': it runs node --test';
   return '';
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -58,8 +58,6 @@ const EXIT_FLUSH_MS = 1000;
 const BROKERED_CAPTURE_TIMEOUT_MS = 200;
 /** The longest settle() waits for the worker (a block still being reported can take this long). */
 const SETTLE_TIMEOUT_MS = 3000;
-/** Exit status when an exit deadline passes with the loop still running (open handles). */
-export const DEADLINE_EXIT_CODE = 1;
 /** While an exit deadline runs, how often the main thread tells the worker what keeps it alive. */
 const RESOURCES_EVERY_MS = 250;
 const MAX_EXIT_WITHIN_MS = 86_400_000;

@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LoopwatchError } from '../errors.js';
 import type { LoadShedder, LoadShedderOptions } from '../types.js';
+import { mustBe } from '../common/text.js';
 
 export function loadShedder(lagP99: () => number, defaultMaxLagMs: number, options: LoadShedderOptions | undefined): LoadShedder {
   if (options !== undefined && (typeof options !== 'object' || options === null)) {
@@ -12,11 +13,11 @@ export function loadShedder(lagP99: () => number, defaultMaxLagMs: number, optio
   }
   const maxLagMs = options?.maxLagMs ?? defaultMaxLagMs;
   if (typeof maxLagMs !== 'number' || !Number.isFinite(maxLagMs) || maxLagMs <= 0) {
-    throw new LoopwatchError('ERR_LOOPWATCH_INVALID_OPTION', `\`maxLagMs\` must be a positive number of milliseconds, got ${String(maxLagMs)}`);
+    throw new LoopwatchError('ERR_LOOPWATCH_INVALID_OPTION', mustBe('`maxLagMs`', 'a positive number of milliseconds', String(maxLagMs)));
   }
   const retryAfterS = options?.retryAfterS ?? 1;
   if (typeof retryAfterS !== 'number' || !Number.isInteger(retryAfterS) || retryAfterS < 0 || retryAfterS > 86_400) {
-    throw new LoopwatchError('ERR_LOOPWATCH_INVALID_OPTION', `\`retryAfterS\` must be an integer from 0 to 86400, got ${String(retryAfterS)}`);
+    throw new LoopwatchError('ERR_LOOPWATCH_INVALID_OPTION', mustBe('`retryAfterS`', 'an integer from 0 to 86400', String(retryAfterS)));
   }
   const retryAfter = String(retryAfterS);
   return (request: IncomingMessage, response: ServerResponse, next?: (error?: unknown) => void): boolean => {

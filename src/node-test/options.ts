@@ -1,6 +1,7 @@
 /** The options of `loopwatch/node-test`, from the environment (node:test has no config file). */
 import { LoopwatchError } from '../errors.js';
 import { resolveTestingOptions, type AllowRule, type ResolvedTestingOptions, type TestingOptions } from '../testing/options.js';
+import { mustBe } from '../common/text.js';
 
 /**
  * node:test has no timeout unless asked (`--test-timeout`): a test spinning forever would
@@ -9,7 +10,7 @@ import { resolveTestingOptions, type AllowRule, type ResolvedTestingOptions, typ
 export const DEFAULT_NODE_TEST_HANG_MS = 30_000;
 
 function envError(variable: string, value: string, expected: string): never {
-  throw new LoopwatchError('ERR_LOOPWATCH_INVALID_ENV', `${variable} must be ${expected}, got ${JSON.stringify(value)}`);
+  throw new LoopwatchError('ERR_LOOPWATCH_INVALID_ENV', mustBe(variable, expected, JSON.stringify(value)));
 }
 
 function onOff(env: NodeJS.ProcessEnv, variable: string): boolean | undefined {

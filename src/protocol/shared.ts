@@ -161,7 +161,7 @@ export interface WorkerInit {
   /**
    * The watched thread is a worker thread (a test runner's pool thread), not the main thread:
    * its stack is asked of a capture broker on the process's main thread, over this
-   * BroadcastChannel (see worker/brokered.ts).
+   * BroadcastChannel (see BrokeredInspector in worker/capture.ts and vitest/broker.ts).
    */
   readonly workerThread?: { readonly threadId: number; readonly channel: string };
 }

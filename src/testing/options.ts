@@ -1,6 +1,7 @@
 /** Options of the test-runner integrations (`loopwatch/vitest`, `loopwatch/node-test`), validated eagerly. */
 import { LoopwatchError } from '../errors.js';
 import { DEFAULT_THRESHOLD_MS } from '../options.js';
+import { mustBe } from '../common/text.js';
 
 /** A frame matcher: a function name (exact), a file (substring of the path), or both. */
 export interface AllowRule {
@@ -68,7 +69,7 @@ function pattern(value: unknown, where: string): RegExp | string | undefined {
   if (value === undefined) return undefined;
   if (value instanceof RegExp) return value;
   if (typeof value === 'string' && value.length > 0) return value;
-  return invalid(`${where} must be a non-empty string or a RegExp, got ${JSON.stringify(value)}`);
+  return invalid(mustBe(where, 'a non-empty string or a RegExp', JSON.stringify(value)));
 }
 
 function rule(value: unknown, index: number): ResolvedAllowRule {
@@ -84,13 +85,13 @@ function rule(value: unknown, index: number): ResolvedAllowRule {
 function oneOf<T extends string>(value: unknown, name: string, allowed: readonly T[], fallback: T): T {
   if (value === undefined) return fallback;
   if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
-  return invalid(`\`${name}\` must be one of ${allowed.map((a) => `"${a}"`).join(', ')}, got ${JSON.stringify(value)}`);
+  return invalid(mustBe(`\`${name}\``, `one of ${allowed.map((a) => `"${a}"`).join(', ')}`, JSON.stringify(value)));
 }
 
 function flag(value: unknown, name: string, fallback: boolean): boolean {
   if (value === undefined) return fallback;
   if (typeof value === 'boolean') return value;
-  return invalid(`\`${name}\` must be true or false, got ${JSON.stringify(value)}`);
+  return invalid(mustBe(`\`${name}\``, 'true or false', JSON.stringify(value)));
 }
 
 export function resolveTestingOptions(input: TestingOptions | undefined): ResolvedTestingOptions {
@@ -101,14 +102,14 @@ export function resolveTestingOptions(input: TestingOptions | undefined): Resolv
   }
   const thresholdMs = options['thresholdMs'] ?? DEFAULT_THRESHOLD_MS;
   if (typeof thresholdMs !== 'number' || !Number.isFinite(thresholdMs) || thresholdMs < 1 || thresholdMs > 3_600_000) {
-    invalid(`\`thresholdMs\` must be a number of milliseconds from 1 to 3600000, got ${JSON.stringify(thresholdMs)}`);
+    invalid(mustBe('`thresholdMs`', 'a number of milliseconds from 1 to 3600000', JSON.stringify(thresholdMs)));
   }
   const hangMs = options['hangMs'];
   if (hangMs !== undefined && hangMs !== false && (typeof hangMs !== 'number' || !Number.isInteger(hangMs) || hangMs < Math.ceil(thresholdMs) || hangMs > 86_400_000)) {
-    invalid(`\`hangMs\` must be false or an integer number of milliseconds from thresholdMs (${Math.ceil(thresholdMs)}) to 86400000, got ${JSON.stringify(hangMs)}`);
+    invalid(mustBe('`hangMs`', `false or an integer number of milliseconds from thresholdMs (${Math.ceil(thresholdMs)}) to 86400000`, JSON.stringify(hangMs)));
   }
   const allow = options['allow'] ?? [];
-  if (!Array.isArray(allow)) invalid(`\`allow\` must be an array, got ${JSON.stringify(allow)}`);
+  if (!Array.isArray(allow)) invalid(mustBe('`allow`', 'an array', JSON.stringify(allow)));
   return {
     thresholdMs,
     mode: oneOf(options['mode'], 'mode', ['fail', 'report'], 'fail'),

@@ -7,10 +7,11 @@
 import { runInThisContext } from 'node:vm';
 import { threadId } from 'node:worker_threads';
 import { startInWorkerThread } from '../main/monitor.js';
-import { culpritFrame, displayPath, formatFrame, isInternal, ms } from '../worker/report.js';
+import { culpritFrame, displayPath, formatFrame, isInternal, ms } from '../common/frames.js';
 import type { BlockEvent, Monitor, StackFrame } from '../types.js';
 import type { ResolvedAllowRule, ResolvedTestingOptions } from './options.js';
 import { remapFrames } from './remap.js';
+import { mustBe } from '../common/text.js';
 
 /** What the runners record per test and per file, and the summary reads. */
 export interface BlockRecord {
@@ -319,7 +320,7 @@ const RUNTIME = Symbol.for('loopwatch.testing.v1');
 type Global = typeof globalThis & { [RUNTIME]?: TestWatch };
 
 /** The watch of this thread, shared by every copy of the package loaded in it. */
-export function currentWatch(): TestWatch | undefined {
+function currentWatch(): TestWatch | undefined {
   return (globalThis as Global)[RUNTIME];
 }
 
@@ -360,6 +361,6 @@ export async function expectNoBlocking(fn: () => unknown, options?: { thresholdM
   const watch = requireWatch('expectNoBlocking()');
   if (typeof fn !== 'function') throw new TypeError('expectNoBlocking(fn): fn must be a function');
   const thresholdMs = options?.thresholdMs ?? watch.options.thresholdMs;
-  if (typeof thresholdMs !== 'number' || !Number.isFinite(thresholdMs) || thresholdMs < 1) throw new TypeError(`expectNoBlocking: thresholdMs must be a positive number, got ${String(thresholdMs)}`);
+  if (typeof thresholdMs !== 'number' || !Number.isFinite(thresholdMs) || thresholdMs < 1) throw new TypeError(`expectNoBlocking: ${mustBe('thresholdMs', 'a positive number', String(thresholdMs))}`);
   await watch.expectNoBlocking(fn, thresholdMs);
 }

@@ -2,7 +2,7 @@
 import { relative } from 'node:path';
 import type { ResolvedTestingOptions } from './options.js';
 import type { BlockRecord } from './runtime.js';
-import { culpritFrame, formatFrame, isInternal, ms } from '../worker/report.js';
+import { culpritFrame, formatFrame, isInternal, ms } from '../common/frames.js';
 import type { HangEvent, StackFrame } from '../types.js';
 
 /** The blocks of one test, or of one file outside its tests. */

@@ -9,6 +9,7 @@ import { Session } from 'node:inspector';
 import { BroadcastChannel } from 'node:worker_threads';
 import { BROKER_CHANNEL, type BrokerMessage } from '../protocol/shared.js';
 import type { HangEvent } from '../types.js';
+import { messageOf } from '../common/text.js';
 
 /** How long an attached worker may take to answer an evaluation (a long native call delays it). */
 const ANSWER_TIMEOUT_MS = 10_000;
@@ -130,7 +131,7 @@ export class CaptureBroker {
       if (answer.error !== undefined) throw new Error(answer.error.message ?? 'evaluation failed');
       reply = { type: 'captured', id, value: answer.result?.result?.value };
     } catch (error) {
-      reply = { type: 'captured', id, value: undefined, error: error instanceof Error ? error.message : String(error) };
+      reply = { type: 'captured', id, value: undefined, error: messageOf(error) };
     }
     try {
       this.#channel.postMessage(reply);

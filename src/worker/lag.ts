@@ -21,7 +21,7 @@ export interface LagStats {
 }
 
 /** How far back the figures look. */
-export const LAG_WINDOW_MS = 10_000;
+const LAG_WINDOW_MS = 10_000;
 
 export class LagWindow {
   readonly #ring: Int32Array;

@@ -20,7 +20,7 @@ import type { RawFrame } from './capture.js';
 
 const INTERVAL_US = 10_000;
 /** Rotate the running profile this often (bounded memory: ~2,000 samples at 10 ms). */
-export const ROTATE_EVERY_MS = 20_000;
+const ROTATE_EVERY_MS = 20_000;
 
 interface CallFrame {
   readonly functionName: string;

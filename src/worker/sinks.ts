@@ -5,7 +5,7 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { LoopwatchEvent, ResolvedOptions } from '../types.js';
-import { formatPretty } from './report.js';
+import { formatPretty } from '../common/pretty.js';
 
 export interface Sink {
   readonly name: string;
@@ -38,7 +38,7 @@ export function writeFully(fd: number, text: string): void {
   }
 }
 
-export function eventsFileSink(path: string): Sink {
+function eventsFileSink(path: string): Sink {
   // O_APPEND: each line lands whole at the end, even with several processes on one file.
   const fd = openSync(path, 'a');
   return {
@@ -48,7 +48,7 @@ export function eventsFileSink(path: string): Sink {
   };
 }
 
-export function stderrSink(format: 'pretty' | 'json', cwd: string): Sink {
+function stderrSink(format: 'pretty' | 'json', cwd: string): Sink {
   return {
     name: 'stderr',
     write: (event) => writeFully(2, format === 'json' ? `${JSON.stringify(event)}\n` : formatPretty(event, cwd)),

@@ -19,34 +19,20 @@ import type * as Resources from '@opentelemetry/resources';
 import type * as Prometheus from '@opentelemetry/exporter-prometheus';
 import type { BlockContext, BlockEvent, HangEvent, LoopwatchEvent, MonitorStatus, StackFrame, TelemetrySettings } from '../types.js';
 import type { LagStats } from './lag.js';
-import { BLOCK_BUCKETS_S, BlockAttributes } from '../block-attributes.js';
-import { culpritFrame } from './report.js';
+import { BlockAttributes } from '../common/block-attributes.js';
+import { instrumentOptions, METRICS } from '../common/metrics.js';
+import { messageOf } from '../common/text.js';
+import { packageVersion } from '../common/version.js';
+import { culpritFrame } from '../common/frames.js';
 import type { Sink } from './sinks.js';
 
-/** Metric names. The `nodejs.*` ones are the semantic conventions' (Development status). */
-export const METRIC = {
-  delayMin: 'nodejs.eventloop.delay.min',
-  delayMax: 'nodejs.eventloop.delay.max',
-  delayMean: 'nodejs.eventloop.delay.mean',
-  delayStddev: 'nodejs.eventloop.delay.stddev',
-  delayP50: 'nodejs.eventloop.delay.p50',
-  delayP90: 'nodejs.eventloop.delay.p90',
-  delayP99: 'nodejs.eventloop.delay.p99',
-  utilization: 'nodejs.eventloop.utilization',
-  time: 'nodejs.eventloop.time',
-  blocks: 'loopwatch.blocks',
-  blockDuration: 'loopwatch.block.duration',
-  blockCurrent: 'loopwatch.block.current_duration',
-  captures: 'loopwatch.captures',
-  hangs: 'loopwatch.hangs',
-} as const;
-
-export { BLOCK_BUCKETS_S, MAX_CULPRITS, OTHER } from '../block-attributes.js';
+export { METRIC } from '../common/metrics.js';
+export { MAX_CULPRITS, OTHER } from '../common/block-attributes.js';
+export { BLOCK_BUCKETS_S } from '../common/metrics.js';
 
 const SEVERITY = { INFO: 9, WARN: 13, ERROR: 17 } as const;
 const EXPORT_TIMEOUT_MS = 5000;
 const LOG_QUEUE = 512;
-const VERSION = '0.1.0';
 
 /** What the metrics read from the worker, at each collection. */
 export interface TelemetryView {
@@ -92,7 +78,7 @@ function nodeAtLeast(major: number, minor: number): boolean {
 }
 
 /** The packages a configuration needs. */
-export function packagesFor(settings: TelemetrySettings): string[] {
+function packagesFor(settings: TelemetrySettings): string[] {
   const needed = ['@opentelemetry/api', '@opentelemetry/resources', '@opentelemetry/sdk-metrics', '@opentelemetry/sdk-logs'];
   if (settings.metricsExporters.includes('otlp')) needed.push(settings.metricsProtocol === 'http/json' ? '@opentelemetry/exporter-metrics-otlp-http' : '@opentelemetry/exporter-metrics-otlp-proto');
   if (settings.logsExporters.includes('otlp')) needed.push(settings.logsProtocol === 'http/json' ? '@opentelemetry/exporter-logs-otlp-http' : '@opentelemetry/exporter-logs-otlp-proto');
@@ -265,19 +251,19 @@ export class Telemetry implements Sink {
       }
     }
     this.#loggerProvider = new logs.LoggerProvider({ resource, processors });
-    this.#logger = this.#loggerProvider.getLogger('loopwatch', VERSION);
+    this.#logger = this.#loggerProvider.getLogger('loopwatch', packageVersion());
 
-    const meter = this.#meterProvider.getMeter('loopwatch', VERSION);
+    const meter = this.#meterProvider.getMeter('loopwatch', packageVersion());
     const seconds = (ms: number): number => ms / 1000;
-    const lag = meter.createObservableGauge(METRIC.delayP99, { unit: 's', description: 'Event loop delay, 99th percentile over the last 10 s (per heartbeat, measured by loopwatch)' });
+    const lag = meter.createObservableGauge(METRICS.delayP99.name, instrumentOptions(METRICS.delayP99));
     const delays = [
       [lag, 'p99Ms'],
-      [meter.createObservableGauge(METRIC.delayMin, { unit: 's', description: 'Event loop delay, minimum over the last 10 s' }), 'minMs'],
-      [meter.createObservableGauge(METRIC.delayMax, { unit: 's', description: 'Event loop delay, maximum over the last 10 s' }), 'maxMs'],
-      [meter.createObservableGauge(METRIC.delayMean, { unit: 's', description: 'Event loop delay, mean over the last 10 s' }), 'meanMs'],
-      [meter.createObservableGauge(METRIC.delayStddev, { unit: 's', description: 'Event loop delay, standard deviation over the last 10 s' }), 'stddevMs'],
-      [meter.createObservableGauge(METRIC.delayP50, { unit: 's', description: 'Event loop delay, median over the last 10 s' }), 'p50Ms'],
-      [meter.createObservableGauge(METRIC.delayP90, { unit: 's', description: 'Event loop delay, 90th percentile over the last 10 s' }), 'p90Ms'],
+      [meter.createObservableGauge(METRICS.delayMin.name, instrumentOptions(METRICS.delayMin)), 'minMs'],
+      [meter.createObservableGauge(METRICS.delayMax.name, instrumentOptions(METRICS.delayMax)), 'maxMs'],
+      [meter.createObservableGauge(METRICS.delayMean.name, instrumentOptions(METRICS.delayMean)), 'meanMs'],
+      [meter.createObservableGauge(METRICS.delayStddev.name, instrumentOptions(METRICS.delayStddev)), 'stddevMs'],
+      [meter.createObservableGauge(METRICS.delayP50.name, instrumentOptions(METRICS.delayP50)), 'p50Ms'],
+      [meter.createObservableGauge(METRICS.delayP90.name, instrumentOptions(METRICS.delayP90)), 'p90Ms'],
     ] as const;
     meter.addBatchObservableCallback(
       (result) => {
@@ -286,27 +272,17 @@ export class Telemetry implements Sink {
       },
       delays.map(([gauge]) => gauge),
     );
-    meter
-      .createObservableGauge(METRIC.utilization, { unit: '1', description: 'Event loop utilization over the last 10 s' })
-      .addCallback((result) => result.observe(view.utilization()));
-    meter
-      .createObservableCounter(METRIC.time, { unit: 's', description: 'Cumulative time the event loop spent in each state since loopwatch started' })
-      .addCallback((result) => {
-        const time = view.loopTime();
-        result.observe(time.active, { 'nodejs.eventloop.state': 'active' });
-        result.observe(time.idle, { 'nodejs.eventloop.state': 'idle' });
-      });
-    meter
-      .createObservableGauge(METRIC.blockCurrent, { unit: 's', description: 'How long the event loop has been blocked now (0 when it is not)' })
-      .addCallback((result) => result.observe(seconds(view.blockedForMs())));
-    this.#blocks = meter.createCounter(METRIC.blocks, { unit: '{block}', description: 'Blocks detected (counted when detected, during the block)' });
-    this.#duration = meter.createHistogram(METRIC.blockDuration, {
-      unit: 's',
-      description: 'Duration of each block, recorded when it ends',
-      advice: { explicitBucketBoundaries: BLOCK_BUCKETS_S },
+    meter.createObservableGauge(METRICS.utilization.name, instrumentOptions(METRICS.utilization)).addCallback((result) => result.observe(view.utilization()));
+    meter.createObservableCounter(METRICS.time.name, instrumentOptions(METRICS.time)).addCallback((result) => {
+      const time = view.loopTime();
+      result.observe(time.active, { 'nodejs.eventloop.state': 'active' });
+      result.observe(time.idle, { 'nodejs.eventloop.state': 'idle' });
     });
-    this.#captures = meter.createCounter(METRIC.captures, { unit: '{capture}', description: 'Stack captures of ended blocks, by when the stack was taken' });
-    this.#hangs = meter.createCounter(METRIC.hangs, { unit: '{hang}', description: 'Hangs: blocks past hangMs, processes past an exit deadline' });
+    meter.createObservableGauge(METRICS.blockCurrent.name, instrumentOptions(METRICS.blockCurrent)).addCallback((result) => result.observe(seconds(view.blockedForMs())));
+    this.#blocks = meter.createCounter(METRICS.blocks.name, instrumentOptions(METRICS.blocks));
+    this.#duration = meter.createHistogram(METRICS.blockDuration.name, instrumentOptions(METRICS.blockDuration));
+    this.#captures = meter.createCounter(METRICS.captures.name, instrumentOptions(METRICS.captures));
+    this.#hangs = meter.createCounter(METRICS.hangs.name, instrumentOptions(METRICS.hangs));
   }
 
   /** What runs, for `monitor.ready` (after `ready()`, the Prometheus URL only if it listens). */
@@ -430,7 +406,7 @@ export function startTelemetry(settings: TelemetrySettings, view: TelemetryView,
   try {
     return new Telemetry(settings, view, pid, warn);
   } catch (error) {
-    warn('otel', `OpenTelemetry export could not start: ${error instanceof Error ? error.message : String(error)}`);
+    warn('otel', `OpenTelemetry export could not start: ${messageOf(error)}`);
     return undefined;
   }
 }

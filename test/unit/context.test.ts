@@ -4,7 +4,7 @@ import { trackContext, untrackAll } from '../../src/main/context.js';
 import { CONTEXT_HOOK } from '../../src/protocol/shared.js';
 import { decodeContext } from '../../src/worker/capture.js';
 import { livez } from '../../src/worker/health.js';
-import { contextLine } from '../../src/worker/report.js';
+import { contextLine } from '../../src/common/pretty.js';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const SPAN = '00f067aa0ba902b7';

@@ -4,7 +4,7 @@ import { activeResources, describeHandle } from '../../src/main/resources.js';
 import { I32, I32_SLOTS, LAG_RING_SIZE } from '../../src/protocol/shared.js';
 import { livez, readyz, type LoopView } from '../../src/worker/health.js';
 import { LagWindow } from '../../src/worker/lag.js';
-import { formatPretty } from '../../src/worker/report.js';
+import { formatPretty } from '../../src/common/pretty.js';
 import type { HangEvent } from '../../src/types.js';
 
 /** A ring and a sequence counter, written the way the main thread's heartbeat does. */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { captureExpression, decodeFrames } from '../../src/worker/capture.js';
-import { formatPretty } from '../../src/worker/report.js';
+import { formatPretty } from '../../src/common/pretty.js';
 import { SourceMapper } from '../../src/worker/sourcemap.js';
 import { phaseOf, resolveFrames } from '../../src/worker/stack.js';
 import type { BlockEvent } from '../../src/types.js';

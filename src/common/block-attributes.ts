@@ -2,11 +2,9 @@
  * Metric attributes of blocks, shared by the worker's export and `useMeterProvider()` on the
  * main thread, so both write the same series: the phase and, within a cap, the culprit.
  */
-import type { BlockEvent } from './types.js';
-import { culpritFrame } from './worker/report.js';
+import type { BlockEvent } from '../types.js';
+import { culpritFrame } from './frames.js';
 
-/** Block durations from 10 ms to a minute, in seconds (OTel's default buckets are for ms). */
-export const BLOCK_BUCKETS_S = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 /**
  * Distinct culprits (function, file) that keep their names as metric attributes; later ones
  * are counted under `code.function.name="_other"`. Keeps a process's series bounded however

@@ -1,34 +1,12 @@
-/** The human report written to stderr while the loop is blocked (`log: 'pretty'`). */
-import { relative, sep } from 'node:path';
-import type { BlockContext, BlockEvent, HangEvent, LoopwatchEvent, StackFrame, StackTiming, ThreadState } from '../types.js';
+/**
+ * The human report of an event, as the monitor writes it to stderr while the loop is blocked
+ * (`log: 'pretty'`) and as the CLI prints it. Runs on any thread.
+ */
+import type { BlockContext, HangEvent, LoopwatchEvent, StackFrame, StackTiming, ThreadState } from '../types.js';
+import { culpritFrame, displayPath, formatFrame, isInternal, ms } from './frames.js';
 
 /** How many frames the pretty report shows; the events file has them all. */
 const SHOWN_FRAMES = 8;
-
-export function isInternal(frame: StackFrame): boolean {
-  return frame.file.startsWith('node:') || frame.file === '<anonymous>';
-}
-
-/** The first frame in the app's own code: not Node's internals, not a builtin. */
-export function culpritFrame(stack: readonly StackFrame[]): StackFrame | undefined {
-  return stack.find((frame) => !isInternal(frame) && !frame.file.includes(`${sep}node_modules${sep}`)) ?? stack.find((f) => !isInternal(f));
-}
-
-export function displayPath(file: string, cwd: string): string {
-  if (!file.startsWith(sep)) return file;
-  const rel = relative(cwd, file);
-  return rel.startsWith('..') ? file : rel;
-}
-
-export function formatFrame(frame: StackFrame, cwd: string): string {
-  const where = frame.line > 0 ? `${displayPath(frame.file, cwd)}:${frame.line}:${frame.column}` : displayPath(frame.file, cwd);
-  return `${frame.async === true ? 'async ' : ''}${frame.function} (${where})`;
-}
-
-/** `1,234 ms`: how durations read in every report. */
-export function ms(value: number): string {
-  return `${Math.round(value).toLocaleString('en-US')} ms`;
-}
 
 function describeThread(thread: ThreadState | undefined): string {
   if (thread === undefined) return '';

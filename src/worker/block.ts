@@ -1,0 +1,347 @@
+/**
+ * The life of a block, from detection to its `ended` event: the watchdog's timer, the pause
+ * probe, the stack capture and how late it was served, the `ongoing` and `ended` events, the
+ * hang deadline and the SETTLE answers. Everything it touches is passed in (the stack source,
+ * the clock, the shared views, the outputs), so it runs in-process under a fake clock in
+ * test/unit/block.test.ts, as the watchdog it drives does.
+ */
+import { stackOf } from '../common/text.js';
+import { F64, I32 } from '../protocol/shared.js';
+import type { BlockContext, LoopwatchEvent, ResolvedOptions, StackFrame, StackTiming, ThreadState } from '../types.js';
+import type { CaptureResult, RawFrame, StackSource } from './capture.js';
+import type { WarnOnce } from './outputs.js';
+import type { Attribution } from './profiler.js';
+import { phaseOf } from './stack.js';
+import { type Clock, sleep, within } from './time.js';
+import { freshWindow, initialState, type Sample, step, type WatchdogConfig, type WatchdogState } from './watchdog.js';
+
+/**
+ * A capture the main thread served later than this after the request was held up by native
+ * code: JavaScript serves the interrupt within a millisecond or two (8–16 ms seen on a loaded
+ * 2-core machine, when the OS had the thread off its core). The frames of a later answer show
+ * where the thread was when it got free, which may be after the culprit returned.
+ */
+const LATE_AFTER_MS = 30;
+/**
+ * With an inspector port open a debugger client may have paused the thread; its answer to the
+ * pause probe then crosses the inspector's I/O thread and, on a loaded machine, was seen to
+ * take longer than the capture timeout. Wait this long for it before calling it a block.
+ */
+const PAUSE_PROBE_WITH_INSPECTOR_MS = 1000;
+/** Time to leave between closing the inspector session and the worker's end. */
+export const SESSION_SETTLE_MS = 30;
+/** How long the profiler may take to hand over a block's samples. */
+const PROFILE_TIMEOUT_MS = 1000;
+/** After the loop recovers, how long to wait for a capture answer still on its way. */
+const LATE_ANSWER_GRACE_MS = 200;
+
+export interface Stack {
+  readonly frames: StackFrame[];
+  readonly timing: StackTiming;
+  readonly truncated: boolean;
+  /** The request context read with the stack; kept only when the stack was taken during the block. */
+  readonly context?: BlockContext | undefined;
+}
+
+export const NO_STACK: Stack = { frames: [], timing: 'none', truncated: false };
+
+/** The block being reported (from its `ongoing` event until it ends), for health and hangs. */
+export interface ActiveBlock {
+  readonly id: number;
+  readonly since: number;
+  readonly stack: Stack;
+  readonly threadState: ThreadState | undefined;
+}
+
+/** What the lifecycle needs of the sampling profiler (started later than the lifecycle). */
+export interface BlockProfiler {
+  due(now: number): boolean;
+  rotate(): Promise<void>;
+  attributeBlock(fromMs: number, toMs: number): Promise<Attribution | undefined>;
+}
+
+export interface BlockDeps {
+  readonly options: Pick<ResolvedOptions, 'thresholdMs' | 'captureTimeoutMs' | 'hangMs' | 'warmup'>;
+  /** The shared heartbeat buffer's views (see protocol/shared.ts for who writes each slot). */
+  readonly i32: Int32Array;
+  readonly f64: Float64Array;
+  /** The main thread's beat period, ms. */
+  readonly beatMs: number;
+  readonly pid: number;
+  /** The watched thread, as events name it. */
+  readonly thread: 'main' | `worker ${number}`;
+  /** Where stacks come from; undefined with `captureStack: false`. */
+  readonly source: StackSource | undefined;
+  readonly clock: Clock;
+  /** Raw V8 frames to the event's frames (paths, source maps, loopwatch's own frames out). */
+  resolve(raw: readonly RawFrame[]): StackFrame[];
+  /** What the kernel says the watched thread does, when it can say. */
+  threadState(): ThreadState | undefined;
+  emit(event: LoopwatchEvent): void;
+  readonly warnOnce: WarnOnce;
+  /** Answers a SETTLE request. */
+  settled(seq: number): void;
+  /**
+   * The block reached `hangMs`.
+   * @param answering the thread answered the first capture.
+   */
+  hang(answering: boolean): Promise<void>;
+}
+
+export class BlockLifecycle {
+  readonly #deps: BlockDeps;
+  readonly #config: WatchdogConfig;
+  #state: WatchdogState;
+  #blocks = 0;
+  #timer: unknown;
+  #stopped = false;
+  /** The last pause probe found the main thread paused by a debugger. */
+  #pausedBefore = false;
+  /** A block is being handled (from detection until its `ended` event, or until it is dismissed). */
+  #handling = false;
+  /** SETTLE requests waiting for the block being handled. */
+  readonly #settles: number[] = [];
+  #active: ActiveBlock | undefined;
+  #profiler: BlockProfiler | undefined;
+
+  /** Reads the heartbeat now: the watchdog's first window starts here. */
+  constructor(deps: BlockDeps) {
+    this.#deps = deps;
+    this.#config = { thresholdMs: deps.options.thresholdMs, pollMs: Math.max(1, Math.min(10, deps.beatMs)) };
+    this.#state = initialState(this.#sample(), deps.clock.now());
+  }
+
+  /** The block being reported, if any. */
+  get active(): ActiveBlock | undefined {
+    return this.#active;
+  }
+
+  /** Arms the watchdog (with the profiler, if one runs). */
+  start(profiler?: BlockProfiler): void {
+    this.#profiler = profiler;
+    this.#tick();
+  }
+
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    if (this.#timer !== undefined) this.#deps.clock.clearTimeout(this.#timer);
+  }
+
+  /** A SETTLE request: answered at once, or when the block being handled is done. */
+  settle(seq: number): void {
+    this.#settles.push(seq);
+    if (!this.#handling) this.#answerSettles();
+  }
+
+  /** The watched thread's stack right now, if it answers within the capture timeout. */
+  async captureNow(): Promise<Stack | undefined> {
+    const { source, clock, options } = this.#deps;
+    if (source === undefined || !source.open()) return undefined;
+    const requestedAt = clock.now();
+    const answer = await within(clock, source.capture(), options.captureTimeoutMs);
+    return answer === undefined ? undefined : this.#toStack(answer, requestedAt, this.#turnedSince(this.#sample().seq));
+  }
+
+  #sample(): Sample {
+    const { i32, f64 } = this.#deps;
+    const seq = Atomics.load(i32, I32.SEQ);
+    return { seq, beatTime: f64[F64.BEAT_TIME] ?? 0, beatIdle: f64[F64.BEAT_IDLE] ?? 0 };
+  }
+
+  /**
+   * @param turnedAt epoch ms of the first beat after the block, when known: a capture served
+   *   after it was taken once the loop had already moved on.
+   */
+  #toStack(result: CaptureResult | undefined, requestedAt: number, turnedAt: number | undefined): Stack {
+    if (result === undefined || result.frames.length === 0) return NO_STACK;
+    const late = result.servedAt - requestedAt > LATE_AFTER_MS || (turnedAt !== undefined && result.servedAt >= turnedAt);
+    return {
+      frames: this.#deps.resolve(result.frames),
+      timing: late ? 'late' : 'during',
+      truncated: result.truncated,
+      // A late answer's context is that of whatever ran when the thread got free: not the culprit's.
+      context: late ? undefined : result.context,
+    };
+  }
+
+  /** The first beat after `blockSeq`, if the loop has turned since (else undefined). */
+  #turnedSince(blockSeq: number): number | undefined {
+    const { i32, f64 } = this.#deps;
+    return Atomics.load(i32, I32.SEQ) === blockSeq ? undefined : (f64[F64.BEAT_TIME] ?? 0);
+  }
+
+  #schedule(ms: number): void {
+    if (!this.#stopped) this.#timer = this.#deps.clock.setTimeout(() => this.#tick(), ms);
+  }
+
+  #tick(): void {
+    if (this.#stopped) return;
+    const { i32, clock, beatMs, warnOnce } = this.#deps;
+    // While the process exits (its exit handlers may wait on a debugger client), a silent loop
+    // is not a block.
+    const exiting = Atomics.load(i32, I32.EXITING) === 1;
+    const now = clock.now();
+    const current = this.#sample();
+    const result = step(this.#config, this.#state, current, now, this.#blocks, exiting);
+    this.#state = result.state;
+    if (result.action.type !== 'block-start') {
+      // Rotate the profile only while the loop is healthy (it beat within two periods).
+      const profiler = this.#profiler;
+      if (profiler?.due(Date.now()) === true && now - current.beatTime < 2 * beatMs) {
+        profiler.rotate().catch((error: unknown) => warnOnce('profiler', `the profiler failed: ${String(error)}`));
+      }
+      this.#schedule(result.wakeInMs);
+      return;
+    }
+    const { id, lagMs, since } = result.action;
+    void this.#handle(id, lagMs, since).catch((error: unknown) => {
+      warnOnce('block', `reporting a block failed: ${stackOf(error)}`);
+      this.#active = undefined;
+      this.#finish();
+      this.#notABlock();
+    });
+  }
+
+  /**
+   * The silence is not (or no longer) reported: close the session and watch a fresh window, so
+   * that a thread really stuck is reported one threshold later.
+   */
+  #notABlock(): void {
+    this.#handling = false;
+    this.#answerSettles();
+    this.#deps.source?.close();
+    this.#state = freshWindow(this.#config, this.#sample().seq, this.#deps.clock.now());
+    this.#schedule(this.#deps.options.thresholdMs);
+  }
+
+  #answerSettles(): void {
+    for (const seq of this.#settles.splice(0)) this.#deps.settled(seq);
+  }
+
+  #finish(): void {
+    const { i32 } = this.#deps;
+    this.#handling = false;
+    this.#answerSettles();
+    Atomics.store(i32, I32.BLOCKED, 0);
+    Atomics.add(i32, I32.ACK, 1);
+    Atomics.notify(i32, I32.ACK);
+  }
+
+  /** Drives the watchdog from the moment a block is detected until the loop turns again. */
+  async #handle(id: number, lagMs: number, since: number): Promise<void> {
+    const { i32, clock, options, source: inspector, pid, thread, emit, warnOnce } = this.#deps;
+    const blockState = this.#state;
+    if (blockState.kind !== 'blocked') throw new Error(`handleBlock in state ${blockState.kind}`);
+    const blockSeq = blockState.start.seq;
+    this.#handling = true;
+    const connected = inspector?.open() ?? false;
+
+    // A thread paused at a breakpoint stops beating too; that is debugging, not a block.
+    // No answer within the capture timeout means the thread is inside native code: not paused.
+    const probeMs = Atomics.load(i32, I32.INSPECTOR) === 1 ? Math.max(options.captureTimeoutMs, PAUSE_PROBE_WITH_INSPECTOR_MS) : options.captureTimeoutMs;
+    const pause = connected && inspector !== undefined ? await within(clock, inspector.pauseState(), probeMs) : undefined;
+    if (pause === 'paused' || (this.#pausedBefore && pause === 'running')) {
+      // Paused: not a block. Running again after a pause: the thread resumed at some moment
+      // since the last probe, so it must now stay silent for a whole threshold of its own.
+      this.#pausedBefore = pause === 'paused';
+      this.#notABlock();
+      return;
+    }
+    this.#pausedBefore = false;
+    if (pause === 'unknown') warnOnce('pause-probe', 'cannot tell a debugger pause from a block on this Node version; a paused debugger may be reported as a block');
+
+    const requestedAt = clock.now();
+    const pending = connected ? inspector?.capture() : undefined;
+    // The probe went unanswered: the capture will be too, until the native call returns.
+    let answer = pending === undefined || pause === undefined ? undefined : await within(clock, pending, options.captureTimeoutMs);
+    if (answer !== undefined && answer.frames.length === 0 && answer.servedAt - requestedAt <= LATE_AFTER_MS) {
+      // Served at once with no JavaScript on the stack: the thread was waiting in its event
+      // loop (a late timer on a starved machine, Node waiting for a debugger client at exit),
+      // answering messages. Nothing is blocking it.
+      this.#notABlock();
+      return;
+    }
+    this.#blocks = id;
+    Atomics.store(i32, I32.BLOCKED, 1);
+    const stack = this.#toStack(answer, requestedAt, this.#turnedSince(blockSeq));
+    // With warm-up, everything before markReady() is startup.
+    const warming = options.warmup && Atomics.load(i32, I32.READY) === 0;
+    const phase = warming ? 'startup' : phaseOf(answer?.frames, answer?.truncated ?? false, Atomics.load(i32, I32.LOOP_TURNED) === 1);
+    const base = { type: 'block', id, phase, thresholdMs: options.thresholdMs, pid, thread } as const;
+    // No answer: the thread is in native code. The kernel can still say what it is doing.
+    const threadState = answer === undefined ? this.#deps.threadState() : undefined;
+    emit({
+      ...base,
+      state: 'ongoing',
+      durationMs: round(lagMs),
+      startedAt: new Date(since).toISOString(),
+      stack: stack.frames,
+      stackTiming: stack.timing,
+      ...(stack.truncated ? { truncated: true } : {}),
+      ...(threadState === undefined ? {} : { threadState }),
+      ...(stack.context === undefined ? {} : { context: stack.context }),
+    });
+    this.#active = { id, since, stack, threadState };
+
+    // Wait for the loop to turn again.
+    let hangReported = false;
+    for (;;) {
+      const result = step(this.#config, this.#state, this.#sample(), clock.now(), this.#blocks);
+      if (result.action.type !== 'block-end') {
+        this.#state = result.state;
+        if (!hangReported && options.hangMs !== undefined && clock.now() - since >= options.hangMs) {
+          hangReported = true;
+          await this.#deps.hang(answer !== undefined);
+        }
+        await sleep(clock, result.wakeInMs);
+        if (this.#stopped) return;
+        continue;
+      }
+      this.#active = undefined;
+      let final = stack;
+      if (answer === undefined && pending !== undefined) {
+        // Not answered in time: the thread was most likely inside one long native call and
+        // serves the interrupt only after it. Whatever comes is classified by when it was served.
+        answer = await within(clock, pending, LATE_ANSWER_GRACE_MS);
+        final = this.#toStack(answer, requestedAt, result.action.turnedAt);
+      }
+      inspector?.close();
+      const exiting = Atomics.load(i32, I32.EXITING) === 1;
+      const profiler = this.#profiler;
+      const profile =
+        profiler === undefined ? undefined : await within(clock, profiler.attributeBlock(result.action.startedAt, result.action.turnedAt), PROFILE_TIMEOUT_MS).catch(() => undefined);
+      emit({
+        ...base,
+        state: 'ended',
+        durationMs: round(result.action.durationMs),
+        startedAt: new Date(result.action.startedAt).toISOString(),
+        stack: final.frames,
+        stackTiming: final.timing,
+        ...(final.truncated ? { truncated: true } : {}),
+        ...(exiting ? { exiting: true } : {}),
+        ...contextOf(final.context ?? stack.context),
+        ...(profile === undefined ? {} : { profile: { samples: profile.samples, share: profile.share, stack: this.#deps.resolve(profile.frames) } }),
+      });
+      this.#state = result.state;
+      // Tearing the worker down right after its session disconnected was seen to abort the
+      // process (Node 20–26); the exiting main thread tears it down as soon as we acknowledge.
+      if (exiting) await sleep(clock, SESSION_SETTLE_MS);
+      this.#finish();
+      this.#schedule(result.wakeInMs);
+      return;
+    }
+  }
+}
+
+function contextOf(context: BlockContext | undefined): { context?: BlockContext } {
+  return context === undefined ? {} : { context };
+}
+
+/** Milliseconds to one decimal, as events carry them. */
+export function round(value: number): number {
+  return Math.round(value * 10) / 10;
+}

@@ -1,0 +1,68 @@
+/**
+ * The monitor's optional parts, started once at boot. Each one that cannot start is one
+ * warning, and the monitor runs on without it.
+ */
+import { messageOf } from '../common/text.js';
+import { I32 } from '../protocol/shared.js';
+import type { ResolvedOptions } from '../types.js';
+import { type HealthServer, type LoopView, serveHealth } from './health.js';
+import type { WarnOnce } from './outputs.js';
+import { SamplingProfiler } from './profiler.js';
+import { startTelemetry, type Telemetry, type TelemetryView } from './telemetry.js';
+import { type Clock, within } from './time.js';
+
+/** How long the profiler may take to start. */
+const PROFILER_START_TIMEOUT_MS = 3000;
+/** How long start-up waits for the Prometheus endpoint to listen. */
+const TELEMETRY_START_MS = 2000;
+
+/** The sampling profiler, started (and announced in the shared buffer), or undefined. */
+export async function startProfiler(i32: Int32Array, clock: Clock, warnOnce: WarnOnce): Promise<SamplingProfiler | undefined> {
+  if (Atomics.load(i32, I32.INSPECTOR) === 1) {
+    warnOnce('profiler', 'the profiler is not started while an inspector port is open (a debugger client would see its profiles)');
+    return undefined;
+  }
+  try {
+    const candidate = new SamplingProfiler((require('node:inspector') as typeof import('node:inspector')).Session);
+    const started = await within(clock, candidate.start().then(() => true), PROFILER_START_TIMEOUT_MS);
+    if (started === true) {
+      Atomics.store(i32, I32.PROFILING, 1);
+      return candidate;
+    }
+    candidate.close();
+    warnOnce('profiler', 'the profiler did not start in time; blocks are reported without it');
+  } catch (error) {
+    warnOnce('profiler', `the profiler could not start: ${messageOf(error)}`);
+  }
+  return undefined;
+}
+
+/** The health endpoints, listening, or undefined (port in use, address not available…). */
+export async function startHealth(options: ResolvedOptions, view: LoopView, warnOnce: WarnOnce): Promise<HealthServer | undefined> {
+  if (options.healthPort === undefined) return undefined;
+  try {
+    return await serveHealth(options.healthHost, options.healthPort, view, options);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'EADDRINUSE' ? 'the port is already in use' : code === 'EADDRNOTAVAIL' ? 'the address is not available here' : messageOf(error);
+    warnOnce('health', `cannot serve the health endpoints on ${options.healthHost}:${options.healthPort}: ${why}; the app runs on without them`);
+    return undefined;
+  }
+}
+
+/**
+ * The OpenTelemetry pipeline, added to the outputs at once; undefined when not configured or
+ * it cannot start (one warning says why).
+ */
+export function startExport(options: ResolvedOptions, view: TelemetryView, pid: number, outputs: { readonly warnOnce: WarnOnce; add(sink: Telemetry): void }): Telemetry | undefined {
+  if (options.telemetry === undefined) return undefined;
+  const telemetry = startTelemetry(options.telemetry, view, pid, outputs.warnOnce);
+  if (telemetry !== undefined) outputs.add(telemetry);
+  return telemetry;
+}
+
+/** Waits (bounded) for the Prometheus endpoint to listen, and announces the export in the shared buffer. */
+export async function exportReady(telemetry: Telemetry, i32: Int32Array, clock: Clock): Promise<void> {
+  await within(clock, telemetry.ready(), TELEMETRY_START_MS);
+  Atomics.store(i32, I32.TELEMETRY, 1);
+}

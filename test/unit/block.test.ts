@@ -1,0 +1,247 @@
+import { describe, expect, it } from 'vitest';
+import { F64, I32, SHARED_BYTES, viewsOf } from '../../src/protocol/shared.js';
+import type { BlockEvent, LoopwatchEvent, StackFrame } from '../../src/types.js';
+import { BlockLifecycle, type BlockDeps } from '../../src/worker/block.js';
+import type { CaptureResult, PauseState, RawFrame, StackSource } from '../../src/worker/capture.js';
+import type { Clock } from '../../src/worker/time.js';
+
+/** Time that moves only when the test says so; timers fire in order, promises settle between them. */
+class FakeClock implements Clock {
+  time = 1_000_000;
+  readonly #timers = new Set<{ at: number; callback: () => void }>();
+
+  now(): number {
+    return this.time;
+  }
+
+  setTimeout(callback: () => void, ms: number): unknown {
+    const timer = { at: this.time + ms, callback };
+    this.#timers.add(timer);
+    return timer;
+  }
+
+  clearTimeout(handle: unknown): void {
+    this.#timers.delete(handle as { at: number; callback: () => void });
+  }
+
+  async advance(ms: number): Promise<void> {
+    const end = this.time + ms;
+    for (;;) {
+      await settle();
+      let next: { at: number; callback: () => void } | undefined;
+      for (const timer of this.#timers) if (timer.at <= end && (next === undefined || timer.at < next.at)) next = timer;
+      if (next === undefined) break;
+      this.#timers.delete(next);
+      this.time = Math.max(this.time, next.at);
+      next.callback();
+    }
+    this.time = end;
+    await settle();
+  }
+}
+
+function settle(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** A stack source whose answers the test gives: at once, or later by hand. */
+class FakeSource implements StackSource {
+  readonly available = true;
+  readonly reason = undefined;
+  pause: PauseState = 'running';
+  /** The next capture's answer; undefined leaves it pending until `answer()`. */
+  next: ((requestedAt: number) => CaptureResult) | undefined;
+  closed = 0;
+  #pending: ((result: CaptureResult) => void) | undefined;
+
+  open(): boolean {
+    return true;
+  }
+
+  close(): void {
+    this.closed++;
+  }
+
+  pauseState(): Promise<PauseState> {
+    return Promise.resolve(this.pause);
+  }
+
+  capture(): Promise<CaptureResult | undefined> {
+    const next = this.next;
+    if (next !== undefined) return Promise.resolve(next(clock.now()));
+    return new Promise((resolve) => {
+      this.#pending = resolve;
+    });
+  }
+
+  /** Answers the capture left pending. */
+  answer(result: CaptureResult): void {
+    this.#pending?.(result);
+  }
+}
+
+const SPIN: RawFrame = { function: 'spin', file: '/app/spin.js', line: 3, column: 5, async: false };
+const THRESHOLD = 100;
+
+let clock: FakeClock;
+
+function setup(options: Partial<BlockDeps['options']> = {}) {
+  clock = new FakeClock();
+  const { i32, f64 } = viewsOf(new SharedArrayBuffer(SHARED_BYTES));
+  const source = new FakeSource();
+  source.next = (at) => ({ frames: [SPIN], truncated: false, context: undefined, servedAt: at + 1 });
+  const log: string[] = [];
+  const events: LoopwatchEvent[] = [];
+  const hangs: { at: number; answering: boolean }[] = [];
+  /** The fake main thread beats: beat time now, idle time as given. */
+  const beat = (idleMs = f64[F64.BEAT_IDLE] ?? 0): void => {
+    f64[F64.BEAT_TIME] = clock.now();
+    f64[F64.BEAT_IDLE] = idleMs;
+    Atomics.add(i32, I32.SEQ, 1);
+  };
+  beat(0);
+  Atomics.store(i32, I32.LOOP_TURNED, 1);
+  const lifecycle = new BlockLifecycle({
+    options: { thresholdMs: THRESHOLD, captureTimeoutMs: 50, hangMs: undefined, warmup: false, ...options },
+    i32,
+    f64,
+    beatMs: 25,
+    pid: 4242,
+    thread: 'main',
+    source,
+    clock,
+    resolve: (raw) => raw.map((f): StackFrame => ({ function: f.function, file: f.file ?? '<anonymous>', line: f.line, column: f.column })),
+    threadState: () => ({ state: 'running' }),
+    emit: (event) => {
+      events.push(event);
+      log.push(event.type === 'block' ? `event ${event.state}` : 'event hang');
+    },
+    warnOnce: (key) => log.push(`warn ${key}`),
+    settled: (seq) => log.push(`settled ${seq}`),
+    hang: (answering) => {
+      hangs.push({ at: clock.now(), answering });
+      return Promise.resolve();
+    },
+  });
+  return { lifecycle, source, events, log, hangs, beat, i32, blocks: () => events as BlockEvent[] };
+}
+
+describe('block lifecycle', () => {
+  it('on detection emits `ongoing` with the stack taken during the block', async () => {
+    const { lifecycle, blocks, i32 } = setup();
+    const since = clock.now();
+    lifecycle.start();
+    await clock.advance(THRESHOLD - 1);
+    expect(blocks()).toEqual([]);
+    await clock.advance(1);
+    expect(blocks()).toEqual([
+      {
+        type: 'block',
+        id: 1,
+        phase: 'running',
+        thresholdMs: THRESHOLD,
+        pid: 4242,
+        thread: 'main',
+        state: 'ongoing',
+        durationMs: 100,
+        startedAt: new Date(since).toISOString(),
+        stack: [{ function: 'spin', file: '/app/spin.js', line: 3, column: 5 }],
+        stackTiming: 'during',
+      },
+    ]);
+    expect(Atomics.load(i32, I32.BLOCKED)).toBe(1);
+    expect(lifecycle.active).toMatchObject({ id: 1, since });
+    lifecycle.stop();
+  });
+
+  it('at the next beat emits `ended` with the busy time, and acknowledges it', async () => {
+    const { lifecycle, blocks, beat, i32, source } = setup();
+    lifecycle.start();
+    await clock.advance(THRESHOLD + 200);
+    expect(blocks().map((e) => e.state)).toEqual(['ongoing']);
+    beat(0);
+    await clock.advance(10);
+    expect(blocks().map((e) => e.state)).toEqual(['ongoing', 'ended']);
+    expect(blocks()[1]).toMatchObject({ id: 1, durationMs: 300, stackTiming: 'during', stack: [{ function: 'spin' }] });
+    expect(Atomics.load(i32, I32.BLOCKED)).toBe(0);
+    expect(Atomics.load(i32, I32.ACK)).toBe(1);
+    expect(source.closed).toBe(1);
+    expect(lifecycle.active).toBeUndefined();
+    // The next block gets the next id.
+    await clock.advance(THRESHOLD);
+    expect(blocks()[2]).toMatchObject({ id: 2, state: 'ongoing' });
+    lifecycle.stop();
+  });
+
+  it('a thread paused by a debugger is not blocked', async () => {
+    const { lifecycle, events, source } = setup();
+    source.pause = 'paused';
+    lifecycle.start();
+    await clock.advance(5 * THRESHOLD);
+    expect(events).toEqual([]);
+    expect(source.closed).toBeGreaterThan(0);
+    // Resumed: the first probe after the pause starts a fresh window; still silent a threshold
+    // later, it is a block.
+    source.pause = 'running';
+    await clock.advance(THRESHOLD);
+    expect(events).toEqual([]);
+    await clock.advance(THRESHOLD);
+    expect(events).toMatchObject([{ type: 'block', state: 'ongoing', id: 1 }]);
+    lifecycle.stop();
+  });
+
+  it('a capture answered only after the loop turned is `late`; none came during the block', async () => {
+    const { lifecycle, blocks, beat, source } = setup();
+    source.next = undefined;
+    lifecycle.start();
+    await clock.advance(THRESHOLD + 50);
+    expect(blocks()).toMatchObject([{ state: 'ongoing', stack: [], stackTiming: 'none', threadState: { state: 'running' } }]);
+    beat(0);
+    const turnedAt = clock.now();
+    await clock.advance(10);
+    source.answer({ frames: [SPIN], truncated: false, context: undefined, servedAt: turnedAt + 2 });
+    await clock.advance(0);
+    expect(blocks()[1]).toMatchObject({ state: 'ended', stackTiming: 'late', stack: [{ function: 'spin' }] });
+    lifecycle.stop();
+  });
+
+  it('answers SETTLE at once when idle, and after the `ended` event during a block', async () => {
+    const { lifecycle, log, beat } = setup();
+    lifecycle.settle(1);
+    expect(log).toEqual(['settled 1']);
+    lifecycle.start();
+    await clock.advance(THRESHOLD + 20);
+    lifecycle.settle(2);
+    await clock.advance(50);
+    expect(log).toEqual(['settled 1', 'event ongoing']);
+    beat(0);
+    await clock.advance(10);
+    expect(log).toEqual(['settled 1', 'event ongoing', 'event ended', 'settled 2']);
+    lifecycle.stop();
+  });
+
+  it('reports a hang once, when the block reaches hangMs', async () => {
+    const { lifecycle, hangs } = setup({ hangMs: 500 });
+    const since = clock.now();
+    lifecycle.start();
+    await clock.advance(499);
+    expect(hangs).toEqual([]);
+    await clock.advance(11);
+    expect(hangs).toHaveLength(1);
+    expect(hangs[0]?.answering).toBe(true);
+    expect(hangs[0]?.at).toBeGreaterThanOrEqual(since + 500);
+    expect(hangs[0]?.at).toBeLessThanOrEqual(since + 510);
+    await clock.advance(1000);
+    expect(hangs).toHaveLength(1);
+    lifecycle.stop();
+  });
+
+  it('a silence while the process exits is not a block', async () => {
+    const { lifecycle, events, i32 } = setup();
+    Atomics.store(i32, I32.EXITING, 1);
+    lifecycle.start();
+    await clock.advance(5 * THRESHOLD);
+    expect(events).toEqual([]);
+    lifecycle.stop();
+  });
+});
