@@ -27,6 +27,7 @@ import { SourceMapper } from './sourcemap.js';
 import { phaseOf, resolveFrames } from './stack.js';
 import { SamplingProfiler } from './profiler.js';
 import { readThreadState } from './threadstate.js';
+import { selfCheck } from './selfcheck.js';
 import { freshWindow, initialState, type Sample, step, type WatchdogState } from './watchdog.js';
 
 /**
@@ -278,7 +279,9 @@ async function handleBlock(id: number, lagMs: number, since: number): Promise<vo
   const pending = connected ? inspector?.capture() : undefined;
   // The probe went unanswered: the capture will be too, until the native call returns.
   let answer = pending === undefined || pause === undefined ? undefined : await within(pending, options.captureTimeoutMs);
-  if (answer !== undefined && answer.frames.length === 0 && answer.servedAt - requestedAt <= LATE_AFTER_MS) {
+  // An unusable answer says nothing about the loop: the block is reported without its stack.
+  if (answer?.unusable !== undefined) warnOnce('capture', `blocks are reported without their stack: ${answer.unusable}`);
+  if (answer !== undefined && answer.unusable === undefined && answer.frames.length === 0 && answer.servedAt - requestedAt <= LATE_AFTER_MS) {
     // Served at once with no JavaScript on the stack: the thread was waiting in its event
     // loop (a late timer on a starved machine, Node waiting for a debugger client at exit),
     // answering messages. Nothing is blocking it.
@@ -628,6 +631,7 @@ async function boot(): Promise<void> {
     telemetry: telemetry?.status,
   });
   tick();
+  void selfCheck({ source: inspector, i32, thresholdMs: options.thresholdMs, say: warnOnce, done: () => stopped });
 }
 
 void boot();
