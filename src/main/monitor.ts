@@ -5,7 +5,7 @@
  */
 import { isMainThread, MessageChannel, type MessagePort, receiveMessageOnPort, threadId, Worker } from 'node:worker_threads';
 import { writeSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { debuglog } from 'node:util';
 import { LoopwatchError } from '../errors.js';
@@ -105,7 +105,10 @@ class MonitorImpl implements Monitor {
 
   constructor(options: ResolvedOptions, workerThread?: WorkerInit['workerThread']) {
     this.options = options;
-    const buffer = new SharedArrayBuffer(SHARED_BYTES);
+    // V8 can be told to have no SharedArrayBuffer (Node 20: --no-harmony-sharedarraybuffer).
+    // The views then sit on a plain buffer nobody else reads, and the monitor does not start.
+    const shared = typeof SharedArrayBuffer === 'function';
+    const buffer = shared ? new SharedArrayBuffer(SHARED_BYTES) : (new ArrayBuffer(SHARED_BYTES) as unknown as SharedArrayBuffer);
     const { i32, f64, lagRing } = viewsOf(buffer);
     this.#i32 = i32;
     this.#f64 = f64;
@@ -172,10 +175,11 @@ class MonitorImpl implements Monitor {
     // A pool thread's stack is captured by the broker; only the profiler needs its own inspector.
     const needsInspector = workerThread === undefined ? options.captureStack || options.profiler : options.profiler;
     const noInspector = needsInspector ? inspectorUnavailable() : undefined;
+    const deniedFile = eventsFileDenied(options.eventsFile);
     const init: WorkerInit = {
       buffer,
       port: port2,
-      options,
+      options: deniedFile === undefined ? options : { ...options, eventsFile: undefined },
       pid: process.pid,
       ownDir: resolve(__dirname, '..'),
       beatMs,
@@ -184,6 +188,7 @@ class MonitorImpl implements Monitor {
     };
     let worker: Worker;
     try {
+      if (!shared) throw new Error('SharedArrayBuffer is disabled in this process (--no-harmony-sharedarraybuffer?); remove that flag');
       worker = new Worker(join(__dirname, '..', 'worker', 'index.js'), {
         workerData: init,
         // Never re-run the app's preloads (-r / --import, also from NODE_OPTIONS) in the worker.
@@ -204,6 +209,10 @@ class MonitorImpl implements Monitor {
       return;
     }
     this.#worker = worker;
+    if (deniedFile !== undefined) {
+      const still = options.log === 'off' ? 'blocks still reach your listeners' : 'events are still written to stderr';
+      say(`[pid ${process.pid}] the events file is not written: the permission model denies writing ${deniedFile} (add --allow-fs-write=${dirname(deniedFile)}); ${still}`, options, 'LOOPWATCH_EVENTS_FILE');
+    }
     if (noInspector !== undefined) {
       const lost = options.profiler ? 'without their stack or profile' : 'without their stack';
       say(`[pid ${process.pid}] blocks are reported ${lost}: ${noInspector}`, options, 'LOOPWATCH_NO_INSPECTOR');
@@ -485,6 +494,21 @@ function say(message: string, options: ResolvedOptions, code: string): void {
     writeSync(2, `loopwatch: ${message}\n`);
   } catch {
     // stderr is gone
+  }
+}
+
+/**
+ * The events file, when the permission model denies this process writing it. The worker is
+ * spawned with an execArgv of its own, and Node then lets it write anywhere (seen on Node 20-26):
+ * loopwatch keeps to the app's permissions itself.
+ */
+function eventsFileDenied(file: string | undefined): string | undefined {
+  const permission = (process as { permission?: { has(scope: string, reference?: string): boolean } }).permission;
+  if (file === undefined || permission === undefined) return undefined;
+  try {
+    return permission.has('fs.write', file) ? undefined : file;
+  } catch {
+    return undefined;
   }
 }
 

@@ -64,6 +64,25 @@ describe('the permission model without --allow-worker', () => {
   });
 });
 
+describe('the permission model without --allow-fs-write for the events file', () => {
+  it('the worker (which Node lets out of the permission model) does not write it; one line says so; events still on stderr', async () => {
+    const result = await run(fixture('plain-block.cjs'), { mode: 'require', nodeArgs: [PERMISSION, '--allow-fs-read=*', '--allow-worker'], env: ENV });
+    expectRanOn(result);
+    expect(result.events, describeRun(result)).toHaveLength(0);
+    expect(lines(result, /^loopwatch: \[pid \d+\] the events file is not written: the permission model denies writing .*events\.ndjson \(add --allow-fs-write=.*\); events are still written to stderr$/), describeRun(result)).toHaveLength(1);
+    expect(result.live.map(({ event }) => event.state), describeRun(result)).toContain('ended');
+  });
+});
+
+describe('V8 without SharedArrayBuffer', () => {
+  // The flag exists on Node 20 only (22+ reject it as a bad option).
+  it.runIf(NODE_MAJOR === 20)('--no-harmony-sharedarraybuffer: the app runs on, one line says so', async () => {
+    const result = await run(fixture('plain-block.cjs'), { mode: 'require', nodeArgs: ['--no-harmony-sharedarraybuffer'], env: ENV });
+    expectRanOn(result);
+    expect(loopwatchLines(result), describeRun(result)).toEqual([expect.stringMatching(/^loopwatch: \[pid \d+\] not watching: .*SharedArrayBuffer is disabled/)]);
+  });
+});
+
 describe("the monitor worker's file is missing (a bundle that left it out)", () => {
   it('the app runs on, ready rejects, one line names the file and the fix', async () => {
     const copy = mkdtempSync(join(tmpdir(), 'loopwatch-noworker-'));
