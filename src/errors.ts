@@ -10,7 +10,14 @@ export type LoopwatchErrorCode =
   /** An environment variable read by `loopwatch/register` has a wrong value. */
   | 'ERR_LOOPWATCH_INVALID_ENV'
   /** `start()` was called where loopwatch cannot run (e.g. inside a worker thread). */
-  | 'ERR_LOOPWATCH_UNSUPPORTED';
+  | 'ERR_LOOPWATCH_UNSUPPORTED'
+  /**
+   * The monitor is not watching: the environment refused its worker thread (the permission
+   * model without `--allow-worker`), or the worker failed to load or died. `ready` rejects with
+   * it; the app runs on, and one `loopwatch:` line on stderr said what is lost and how to get it
+   * back.
+   */
+  | 'ERR_LOOPWATCH_NOT_WATCHING';
 
 export class LoopwatchError extends Error {
   readonly code: LoopwatchErrorCode;

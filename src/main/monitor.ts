@@ -5,7 +5,7 @@
  */
 import { isMainThread, MessageChannel, type MessagePort, receiveMessageOnPort, threadId, Worker } from 'node:worker_threads';
 import { writeSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { debuglog } from 'node:util';
 import { LoopwatchError } from '../errors.js';
@@ -83,8 +83,15 @@ class MonitorImpl implements Monitor {
   readonly #f64: Float64Array;
   readonly #onSignal: (signal: NodeJS.Signals) => void;
   #resourcesTimer: NodeJS.Timeout | undefined;
-  readonly #worker: Worker;
-  readonly #timer: NodeJS.Timeout;
+  /** Undefined when the environment refused to start it (then `#lost` says why). */
+  readonly #worker: Worker | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  /**
+   * Set once this monitor cannot watch: its worker was refused, failed to load, or died. The
+   * app runs on; every method stays safe (listeners are kept, nothing is delivered).
+   */
+  #lost: LoopwatchError | undefined;
+  readonly #rejectReady: (error: Error) => void;
   readonly #i32: Int32Array;
   readonly #stamp: () => void;
   readonly #beat: () => void;
@@ -96,7 +103,10 @@ class MonitorImpl implements Monitor {
 
   constructor(options: ResolvedOptions, workerThread?: WorkerInit['workerThread']) {
     this.options = options;
-    const buffer = new SharedArrayBuffer(SHARED_BYTES);
+    // V8 can be told to have no SharedArrayBuffer (Node 20: --no-harmony-sharedarraybuffer).
+    // The views then sit on a plain buffer nobody else reads, and the monitor does not start.
+    const shared = typeof SharedArrayBuffer === 'function';
+    const buffer = shared ? new SharedArrayBuffer(SHARED_BYTES) : (new ArrayBuffer(SHARED_BYTES) as unknown as SharedArrayBuffer);
     const { i32, f64, lagRing } = viewsOf(buffer);
     this.#i32 = i32;
     this.#f64 = f64;
@@ -132,40 +142,6 @@ class MonitorImpl implements Monitor {
     this.#beat = beat;
     stamp();
     i32[I32.INSPECTOR] = inspectorUrl() === undefined ? 0 : 1;
-    this.#timer = setInterval(beat, beatMs);
-    this.#timer.unref();
-
-    // Messages come on a port of their own so that the exit handler can still receive them
-    // synchronously (receiveMessageOnPort) when the process ends before they were delivered.
-    const { port1, port2 } = new MessageChannel();
-    this.#port = port1;
-    // A pool thread's stack is captured by the broker; only the profiler needs its own inspector.
-    const needsInspector = workerThread === undefined ? options.captureStack || options.profiler : options.profiler;
-    const noInspector = needsInspector ? inspectorUnavailable() : undefined;
-    if (noInspector !== undefined) {
-      const lost = options.profiler ? 'without their stack or profile' : 'without their stack';
-      say(`[pid ${process.pid}] blocks are reported ${lost}: ${noInspector}`, options, 'LOOPWATCH_NO_INSPECTOR');
-    }
-    const init: WorkerInit = {
-      buffer,
-      port: port2,
-      options,
-      pid: process.pid,
-      ownDir: resolve(__dirname, '..'),
-      beatMs,
-      ...(workerThread === undefined ? {} : { workerThread }),
-      ...(noInspector === undefined ? {} : { noInspector }),
-    };
-    this.#worker = new Worker(join(__dirname, '..', 'worker', 'index.js'), {
-      workerData: init,
-      // Never re-run the app's preloads (-r / --import, also from NODE_OPTIONS) in the worker.
-      execArgv: [],
-      env: { ...process.env, NODE_OPTIONS: scrubNodeOptions(process.env['NODE_OPTIONS']) },
-      stdout: false,
-      stderr: false,
-      name: 'loopwatch',
-      transferList: [port2],
-    });
 
     let settle: { resolve: (s: MonitorStatus) => void; reject: (e: Error) => void } | undefined;
     this.#ready = new Promise<MonitorStatus>((resolvePromise, rejectPromise) => {
@@ -173,31 +149,12 @@ class MonitorImpl implements Monitor {
     });
     // A rejected `ready` that nobody awaits must not crash the host with an unhandled rejection.
     this.#ready.catch(() => undefined);
-    void this.#ready.finally(() => {
-      this.#readySettled = true;
-      this.#worker.unref();
-    }).catch(() => undefined);
-
-    // Listeners go on before unref(): a 'message' listener added later would ref them again.
-    port1.on('message', (message: FromWorker) => this.#receive(message, settle));
-    port1.unref();
-    this.#worker.on('error', (error) => {
-      warn(`the monitor worker failed: ${error.stack ?? String(error)}`, 'LOOPWATCH_WORKER_FAILED');
-      settle?.reject(error);
-    });
-    this.#worker.on('exit', (code) => {
-      debug('worker exited with code %d', code);
-      settle?.reject(new Error(`the loopwatch worker exited (code ${code}) before it was ready`));
-    });
-    this.#worker.unref();
-
+    this.#rejectReady = (error) => settle?.reject(error);
     this.#onExit = () => this.#flushAtExit();
-    process.on('exit', this.#onExit);
     // The loop is empty and the process is about to end: Node may now wait, outside any
     // JavaScript, for an attached debugger client to disconnect. That wait is not a block.
     // The next beat clears the flag if a 'beforeExit' listener scheduled more work.
     this.#onBeforeExit = () => Atomics.store(i32, I32.EXITING, 1);
-    process.on('beforeExit', this.#onBeforeExit);
     // Graceful shutdown gets a deadline, but only when the app handles the signal: a signal
     // nobody else listens to keeps its default effect (the process ends at once).
     this.#onSignal = (signal) => {
@@ -208,8 +165,100 @@ class MonitorImpl implements Monitor {
       for (const name of SHUTDOWN_SIGNALS) process.off(name, this.#onSignal);
       process.kill(process.pid, signal);
     };
+
+    // Messages come on a port of their own so that the exit handler can still receive them
+    // synchronously (receiveMessageOnPort) when the process ends before they were delivered.
+    const { port1, port2 } = new MessageChannel();
+    this.#port = port1;
+    // A pool thread's stack is captured by the broker; only the profiler needs its own inspector.
+    const needsInspector = workerThread === undefined ? options.captureStack || options.profiler : options.profiler;
+    const noInspector = needsInspector ? inspectorUnavailable() : undefined;
+    const deniedFile = eventsFileDenied(options.eventsFile);
+    const init: WorkerInit = {
+      buffer,
+      port: port2,
+      options: deniedFile === undefined ? options : { ...options, eventsFile: undefined },
+      pid: process.pid,
+      ownDir: resolve(__dirname, '..'),
+      beatMs,
+      ...(workerThread === undefined ? {} : { workerThread }),
+      ...(noInspector === undefined ? {} : { noInspector }),
+    };
+    let worker: Worker;
+    try {
+      if (!shared) throw new Error('SharedArrayBuffer is disabled in this process (--no-harmony-sharedarraybuffer?); remove that flag');
+      worker = new Worker(join(__dirname, '..', 'worker', 'index.js'), {
+        workerData: init,
+        // Never re-run the app's preloads (-r / --import, also from NODE_OPTIONS) in the worker.
+        execArgv: [],
+        env: { ...process.env, NODE_OPTIONS: scrubNodeOptions(process.env['NODE_OPTIONS']) },
+        stdout: false,
+        stderr: false,
+        name: 'loopwatch',
+        transferList: [port2],
+      });
+    } catch (error) {
+      // The environment's refusal, not the user's request: the app runs on, unwatched. Nothing
+      // was started yet (no timer, no process listeners), so there is nothing to undo but the port.
+      this.#worker = undefined;
+      port1.close();
+      this.#readySettled = true;
+      this.#lose(`not watching: ${refusal(error)}`);
+      return;
+    }
+    this.#worker = worker;
+    if (deniedFile !== undefined) {
+      const still = options.log === 'off' ? 'blocks still reach your listeners' : 'events are still written to stderr';
+      say(`[pid ${process.pid}] the events file is not written: the permission model denies writing ${deniedFile} (add --allow-fs-write=${dirname(deniedFile)}); ${still}`, options, 'LOOPWATCH_EVENTS_FILE');
+    }
+    if (noInspector !== undefined) {
+      const lost = options.profiler ? 'without their stack or profile' : 'without their stack';
+      say(`[pid ${process.pid}] blocks are reported ${lost}: ${noInspector}`, options, 'LOOPWATCH_NO_INSPECTOR');
+    }
+    this.#timer = setInterval(beat, beatMs);
+    this.#timer.unref();
+
+    void this.#ready.finally(() => {
+      this.#readySettled = true;
+      worker.unref();
+    }).catch(() => undefined);
+
+    // Listeners go on before unref(): a 'message' listener added later would ref them again.
+    port1.on('message', (message: FromWorker) => this.#receive(message, settle));
+    port1.unref();
+    // Whatever ends the worker other than stop() ends the watching: say so, once.
+    worker.on('error', (error) => {
+      debug('worker failed: %s', error.stack ?? String(error));
+      this.#lose(this.#readySettled ? `stopped watching: the monitor worker failed: ${error.message}` : `not watching: the monitor worker failed to start: ${error.message}${loadHint(error)}`);
+    });
+    worker.on('exit', (code) => {
+      debug('worker exited with code %d', code);
+      if (this.#stopped === undefined) this.#lose(this.#readySettled ? `stopped watching: the monitor worker exited (code ${code})` : `not watching: the monitor worker exited (code ${code}) before it was ready`);
+    });
+    worker.unref();
+
+    process.on('exit', this.#onExit);
+    process.on('beforeExit', this.#onBeforeExit);
     if (options.shutdownTimeoutMs !== undefined) for (const name of SHUTDOWN_SIGNALS) process.on(name, this.#onSignal);
     debug('started: threshold %d ms, beat every %d ms', options.thresholdMs, beatMs);
+  }
+
+  /**
+   * This monitor cannot watch (any more): stop the heartbeat and the process listeners, reject
+   * `ready` with a coded error, answer waiting settle() calls, and say it in one line. Once.
+   */
+  #lose(message: string): void {
+    if (this.#lost !== undefined || this.#stopped !== undefined) return;
+    const error = new LoopwatchError('ERR_LOOPWATCH_NOT_WATCHING', message);
+    this.#lost = error;
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    if (this.#resourcesTimer !== undefined) clearInterval(this.#resourcesTimer);
+    process.off('exit', this.#onExit);
+    process.off('beforeExit', this.#onBeforeExit);
+    for (const name of SHUTDOWN_SIGNALS) process.off(name, this.#onSignal);
+    for (const done of [...this.#settling.values()]) done();
+    this.#rejectReady(error);
+    say(`[pid ${process.pid}] ${message}`, this.options, 'LOOPWATCH_NOT_WATCHING');
   }
 
   /**
@@ -218,7 +267,7 @@ class MonitorImpl implements Monitor {
    * idle module does not end the process with an unsettled promise.
    */
   get ready(): Promise<MonitorStatus> {
-    if (!this.#readySettled && this.#stopped === undefined) this.#worker.ref();
+    if (!this.#readySettled && this.#stopped === undefined && this.#lost === undefined) this.#worker?.ref();
     return this.#ready;
   }
 
@@ -276,14 +325,16 @@ class MonitorImpl implements Monitor {
   }
 
   #armExitDeadline(ms: number, cause: string): void {
-    if (this.#stopped !== undefined) return;
+    const worker = this.#worker;
+    // Not watching: there is no one to enforce a deadline (the line at start-up said so).
+    if (this.#stopped !== undefined || this.#lost !== undefined || worker === undefined) return;
     try {
-      this.#worker.postMessage({ code: TO_WORKER.EXIT_WITHIN, deadline: Date.now() + ms, limitMs: ms, reason: cause });
+      worker.postMessage({ code: TO_WORKER.EXIT_WITHIN, deadline: Date.now() + ms, limitMs: ms, reason: cause });
       // What keeps the loop alive can only be seen from here, while the loop still turns:
       // tell the worker now and again until the end (a timer that keeps nothing alive).
       const tell = (): void => {
         try {
-          this.#worker.postMessage({ code: TO_WORKER.RESOURCES, resources: activeResources() });
+          worker.postMessage({ code: TO_WORKER.RESOURCES, resources: activeResources() });
         } catch (error) {
           debug('cannot gather the active resources: %s', String(error));
         }
@@ -299,7 +350,8 @@ class MonitorImpl implements Monitor {
   }
 
   settle(): Promise<void> {
-    if (this.#stopped !== undefined) return Promise.resolve();
+    const worker = this.#worker;
+    if (this.#stopped !== undefined || this.#lost !== undefined || worker === undefined) return Promise.resolve();
     // This thread runs, so any block has ended: say so now rather than at the next timer beat.
     this.#beat();
     const seq = ++this.#settleSeq;
@@ -315,7 +367,7 @@ class MonitorImpl implements Monitor {
       }
       settling.set(seq, done);
       try {
-        this.#worker.postMessage({ code: TO_WORKER.SETTLE, seq });
+        worker.postMessage({ code: TO_WORKER.SETTLE, seq });
       } catch {
         done();
       }
@@ -348,7 +400,7 @@ class MonitorImpl implements Monitor {
 
   stop(): Promise<void> {
     if (this.#stopped !== undefined) return this.#stopped;
-    clearInterval(this.#timer);
+    if (this.#timer !== undefined) clearInterval(this.#timer);
     if (this.#resourcesTimer !== undefined) clearInterval(this.#resourcesTimer);
     process.off('exit', this.#onExit);
     process.off('beforeExit', this.#onBeforeExit);
@@ -360,6 +412,11 @@ class MonitorImpl implements Monitor {
     for (const done of [...this.#settling.values()]) done();
     // The worker closes its inspector session and ends itself; terminate() only if it does not.
     const worker = this.#worker;
+    if (worker === undefined || this.#lost !== undefined) {
+      // Never started, or already gone: nothing to wait for.
+      this.#stopped = Promise.resolve();
+      return this.#stopped;
+    }
     this.#stopped = new Promise<void>((resolveStop) => {
       const fallback = setTimeout(() => void worker.terminate().finally(resolveStop), STOP_GRACE_MS);
       fallback.unref();
@@ -392,6 +449,7 @@ class MonitorImpl implements Monitor {
     Atomics.store(i32, I32.EXITING, 1);
     Atomics.store(i32, I32.EXIT_NOTIFY, 1);
     Atomics.notify(i32, I32.EXIT_NOTIFY);
+    if (this.#lost !== undefined) return;
     if (Atomics.load(i32, I32.BLOCKED) === 1) {
       const ack = Atomics.load(i32, I32.ACK);
       clearInterval(this.#timer);
@@ -435,6 +493,34 @@ function say(message: string, options: ResolvedOptions, code: string): void {
   } catch {
     // stderr is gone
   }
+}
+
+/**
+ * The events file, when the permission model denies this process writing it. The worker is
+ * spawned with an execArgv of its own, and Node then lets it write anywhere (seen on Node 20-26):
+ * loopwatch keeps to the app's permissions itself.
+ */
+function eventsFileDenied(file: string | undefined): string | undefined {
+  const permission = (process as { permission?: { has(scope: string, reference?: string): boolean } }).permission;
+  if (file === undefined || permission === undefined) return undefined;
+  try {
+    return permission.has('fs.write', file) ? undefined : file;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Why the monitor worker could not be created, and how to get it back. */
+function refusal(error: unknown): string {
+  if ((error as { code?: unknown } | null)?.code === 'ERR_ACCESS_DENIED') return 'the permission model denies worker threads (add --allow-worker)';
+  return `the monitor worker could not be created: ${error instanceof Error ? error.message : String(error)}`;
+}
+
+/** A worker file that is not there is, in practice, loopwatch bundled without its worker. */
+function loadHint(error: Error): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code !== 'MODULE_NOT_FOUND' && code !== 'ERR_MODULE_NOT_FOUND') return '';
+  return ' (a bundle that left out loopwatch/worker? keep loopwatch external to the bundle, installed in node_modules)';
 }
 
 function warn(message: string, code: string): void {

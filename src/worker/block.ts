@@ -258,7 +258,9 @@ export class BlockLifecycle {
     const pending = connected ? inspector?.capture() : undefined;
     // The probe went unanswered: the capture will be too, until the native call returns.
     let answer = pending === undefined || pause === undefined ? undefined : await within(clock, pending, options.captureTimeoutMs);
-    if (answer !== undefined && answer.frames.length === 0 && answer.servedAt - requestedAt <= LATE_AFTER_MS) {
+    // An unusable answer says nothing about the loop: the block is reported without its stack.
+    if (answer?.unusable !== undefined) warnOnce('capture', `blocks are reported without their stack: ${answer.unusable}`);
+    if (answer !== undefined && answer.unusable === undefined && answer.frames.length === 0 && answer.servedAt - requestedAt <= LATE_AFTER_MS) {
       // Served at once with no JavaScript on the stack: the thread was waiting in its event
       // loop (a late timer on a starved machine, Node waiting for a debugger client at exit),
       // answering messages. Nothing is blocking it.

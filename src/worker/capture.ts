@@ -30,6 +30,16 @@ export interface CaptureResult {
   readonly context: BlockContext | undefined;
   /** Epoch ms at which the main thread ran the capture. */
   readonly servedAt: number;
+  /**
+   * Why the answer holds no usable stack at all (neither CallSites nor a stack string): then
+   * an empty `frames` says nothing about the thread being idle.
+   */
+  readonly unusable?: string | undefined;
+  /**
+   * The frames came from V8's default stack string because `Error.prepareStackTrace` and
+   * `Error.stackTraceLimit` could not be set (`--frozen-intrinsics`): at most this many frames.
+   */
+  readonly cutAt?: number | undefined;
 }
 
 /** The expression evaluated on the main thread. Built once; `limit` bounds its cost. */
@@ -76,7 +86,9 @@ export function captureExpression(limit: number): string {
       return out;
     };
     E.captureStackTrace(holder, loopwatchCapture);
-    return { t: performance.timeOrigin + performance.now(), f: holder.stack, c: context() };
+    // Frozen intrinsics (--frozen-intrinsics) ignore both assignments: the stack is then V8's
+    // default string, at most the unchanged limit long; the worker parses it.
+    return { t: performance.timeOrigin + performance.now(), f: holder.stack, l: E.stackTraceLimit, c: context() };
   } finally {
     E.stackTraceLimit = limit;
     E.prepareStackTrace = prepare;
@@ -84,12 +96,24 @@ export function captureExpression(limit: number): string {
 })()`;
 }
 
+/** The name of the one script a debugger client attached to the app sees per captured block. */
+export const CAPTURE_SCRIPT = 'loopwatch-capture.js';
+
 /**
  * The expression as sent: the one script a debugger client attached to the app sees per
  * captured block has a name that says whose it is.
  */
 function captureScript(limit: number): string {
-  return `${captureExpression(limit)}\n//# sourceURL=loopwatch-capture.js`;
+  return `${captureExpression(limit)}\n//# sourceURL=${CAPTURE_SCRIPT}`;
+}
+
+/**
+ * The start-up self-check's capture: the same expression called from a function, so that a
+ * capture that works returns the script's own frame (named CAPTURE_SCRIPT) on top of whatever
+ * the thread was running.
+ */
+function selfCheckScript(limit: number): string {
+  return `(function loopwatchSelfCheck() { return ${captureExpression(limit)}; })()\n//# sourceURL=${CAPTURE_SCRIPT}`;
 }
 
 const MAX_ATTRIBUTES = 16;
@@ -256,6 +280,39 @@ export class MainThreadInspector implements StackSource {
   }
 
   /**
+   * One capture through a session of its own (a block's session is left alone), for the
+   * start-up self-check: see selfcheck.ts. Undefined when it fails or does not answer in time.
+   */
+  async selfCheck(timeoutMs: number): Promise<CaptureResult | undefined> {
+    if (this.#Session === undefined) return undefined;
+    let session: Session | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const opened = new this.#Session();
+      opened.connectToMainThread();
+      session = opened;
+      const value = await new Promise<unknown>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), timeoutMs);
+        const params = { expression: selfCheckScript(this.#limit), returnByValue: true, silent: true, includeCommandLineAPI: false, generatePreview: false, disableBreaks: true };
+        opened.post('Runtime.evaluate', params, (error: Error | null, result: unknown) => {
+          const evaluated = result as { result?: { value?: unknown }; exceptionDetails?: unknown } | undefined;
+          resolve(error !== null || evaluated === undefined || evaluated.exceptionDetails !== undefined ? undefined : (evaluated.result?.value ?? null));
+        });
+      });
+      return value === undefined ? undefined : decodeCapture(value, this.#limit);
+    } catch {
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+      try {
+        session?.disconnect();
+      } catch {
+        // already gone
+      }
+    }
+  }
+
+  /**
    * Asks the main thread for its stack. Resolves with the frames, or `undefined` if the
    * session failed. The caller bounds the wait: the answer only comes once the main thread
    * serves the interrupt, which a long native call delays until it returns.
@@ -278,9 +335,51 @@ export class MainThreadInspector implements StackSource {
 
 /** The capture expression's value, checked (it comes from app-controlled code). */
 export function decodeCapture(wire: unknown, limit: number): CaptureResult {
-  const value = wire as { t?: unknown; f?: unknown; c?: unknown } | undefined;
-  const { frames, truncated } = decodeFrames(value?.f, limit);
-  return { frames, truncated, servedAt: typeof value?.t === 'number' ? value.t : nowMs(), context: decodeContext(value?.c) };
+  const value = wire as { t?: unknown; f?: unknown; l?: unknown; c?: unknown } | undefined;
+  const servedAt = typeof value?.t === 'number' ? value.t : nowMs();
+  const context = decodeContext(value?.c);
+  if (typeof value?.f === 'string') {
+    const { frames, truncated, cutAt } = parseStackString(value.f, limit, typeof value.l === 'number' ? value.l : undefined);
+    return { frames, truncated, servedAt, context, cutAt };
+  }
+  if (!Array.isArray(value?.f)) {
+    const unusable = `the stack capture got no stack from V8 (Error.prepareStackTrace made unwritable by the app?, got ${value?.f === null ? 'null' : typeof value?.f})`;
+    return { frames: [], truncated: false, servedAt, context, unusable };
+  }
+  const { frames, truncated } = decodeFrames(value.f, limit);
+  return { frames, truncated, servedAt, context };
+}
+
+/** One line of V8's stack string: `at [async ]name (location)` or `at location`. */
+const STACK_LINE = /^\s*at (?:(async) )?(?:(.*?) \((.*)\)|(.*))$/;
+const POSITION = /^(.*):(\d+):(\d+)$/;
+
+/**
+ * Frames from V8's default stack string (`    at fn (file:line:col)`), used when the capture's
+ * `Error.prepareStackTrace` did not take. The first frame is the evaluated script's own, as
+ * with CallSites. Names are V8's (`Timeout.onTick`, `new Cart`) without its `[as alias]`.
+ * @param stackLimit `Error.stackTraceLimit` as the capture found it: that many frames or more
+ *   means the stack was cut.
+ */
+export function parseStackString(text: string, limit: number, stackLimit: number | undefined): { frames: RawFrame[]; truncated: boolean; cutAt: number | undefined } {
+  const sites: RawFrame[] = [];
+  for (const line of text.split('\n')) {
+    const match = STACK_LINE.exec(line);
+    if (match === null) continue;
+    const [, isAsync, name, inParens, bare] = match;
+    const location = inParens ?? bare ?? '';
+    const position = POSITION.exec(location);
+    sites.push({
+      function: name === undefined || name === '' ? '<anonymous>' : name.replace(/ \[as [^\]]*\]$/, ''),
+      file: position?.[1],
+      line: position === null ? 0 : Number(position[2]),
+      column: position === null ? 0 : Number(position[3]),
+      async: isAsync !== undefined,
+    });
+  }
+  const frames = sites.slice(1);
+  const cut = stackLimit !== undefined && sites.length >= stackLimit;
+  return { frames: frames.slice(0, limit), truncated: cut || frames.length > limit, cutAt: stackLimit === undefined ? undefined : Math.max(0, stackLimit - 1) };
 }
 
 /** Where the watchdog gets the watched thread's stack from. */

@@ -28,6 +28,7 @@ import { BrokeredInspector, MainThreadInspector, NoInspector, type StackSource }
 import { detachAtExit, type Parts, shutdown } from './exit.js';
 import { Hangs } from './hangs.js';
 import { Outputs } from './outputs.js';
+import { selfCheck } from './selfcheck.js';
 import { SourceMapper } from './sourcemap.js';
 import { resolveFrames } from './stack.js';
 import { readThreadState } from './threadstate.js';
@@ -129,6 +130,7 @@ async function boot(): Promise<void> {
     telemetry: parts.telemetry?.status,
   });
   blocks.start(parts.profiler);
+  void selfCheck({ source, i32, thresholdMs: options.thresholdMs, say: outputs.warnOnce, done: () => blocks.stopped });
 }
 
 void boot();

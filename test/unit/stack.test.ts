@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { captureExpression, decodeFrames } from '../../src/worker/capture.js';
+import { captureExpression, decodeCapture, decodeFrames, parseStackString } from '../../src/worker/capture.js';
 import { formatPretty } from '../../src/common/pretty.js';
 import { SourceMapper } from '../../src/worker/sourcemap.js';
 import { phaseOf, resolveFrames } from '../../src/worker/stack.js';
@@ -48,6 +48,42 @@ describe('the capture expression', () => {
     expect(frames.map((f) => f.function)).toEqual(['Server.<anonymous>', 'Timeout._onTimeout', 'JSON.parse', 'new Foo', '<anonymous>', 'work']);
     expect(frames[2]).toMatchObject({ file: undefined, line: 0, column: 0 });
     expect(frames[5]?.async).toBe(true);
+  });
+});
+
+describe("V8's stack string (when the capture's Error.prepareStackTrace did not take)", () => {
+  const text = [
+    'Error',
+    '    at loopwatch-capture.js:1:351',
+    '    at spin (/app/a.js:2:53)',
+    '    at Timeout.tick [as _onTimeout] (/app/a.js:3:64)',
+    '    at new Cart (file:///app/b.mjs:10:5)',
+    '    at async Promise.all (index 0)',
+    '    at JSON.parse (<anonymous>)',
+    '    at /app/c.js:7:1',
+  ].join('\n');
+
+  it('reads each frame, drops the capture script\'s own, and strips V8\'s [as alias]', () => {
+    const { frames, truncated, cutAt } = parseStackString(text, 50, 10);
+    expect(frames.map((f) => f.function)).toEqual(['spin', 'Timeout.tick', 'new Cart', 'Promise.all', 'JSON.parse', '<anonymous>']);
+    expect(frames[0]).toMatchObject({ file: '/app/a.js', line: 2, column: 53, async: false });
+    expect(frames[2]).toMatchObject({ file: 'file:///app/b.mjs', line: 10, column: 5 });
+    expect(frames[3]).toMatchObject({ file: undefined, line: 0, async: true });
+    expect(frames[5]).toMatchObject({ file: '/app/c.js', line: 7, column: 1 });
+    expect([truncated, cutAt]).toEqual([false, 9]);
+  });
+
+  it('a stack as long as the stack trace limit was cut', () => {
+    expect(parseStackString(text, 50, 7).truncated).toBe(true);
+    expect(parseStackString(text, 3, 10)).toMatchObject({ truncated: true, frames: [{ function: 'spin' }, {}, {}] });
+  });
+
+  it('decodeCapture: a string is parsed, anything but CallSites or a string is unusable', () => {
+    expect(decodeCapture({ t: 1, f: text, l: 10 }, 50)).toMatchObject({ cutAt: 9 });
+    expect(decodeCapture({ t: 1, f: text, l: 10 }, 50).frames).toHaveLength(6);
+    expect(decodeCapture({ t: 1, f: undefined }, 50).unusable).toMatch(/no stack/);
+    expect(decodeCapture({ t: 1, f: [] }, 50)).toEqual(expect.objectContaining({ frames: [], truncated: false }));
+    expect(decodeCapture({ t: 1, f: [] }, 50).unusable).toBeUndefined();
   });
 });
 
