@@ -199,6 +199,12 @@ export interface StackFrame {
   readonly generated?: { readonly file: string; readonly line: number; readonly column: number };
   /** True for a frame reached through `await` (V8's async stack trace). */
   readonly async?: boolean;
+  /**
+   * `false` when the code that ran was transformed in memory (by vitest, tsx, ts-node…) and no
+   * source map for it could be read: `line` and `column` are then positions in the generated
+   * code, not in `file` as it is on disk. Absent when the position is the file's own.
+   */
+  readonly mapped?: false;
 }
 
 /**

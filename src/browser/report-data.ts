@@ -18,6 +18,8 @@ export interface CulpritData {
   readonly fn: string | null;
   readonly file: string | null;
   readonly line: number | null;
+  /** The line is one of code transformed in memory that no source map covered (not of the file on disk). */
+  readonly unmapped?: true;
   readonly how: Attribution;
   readonly blocks: number;
   /** Blocked time in all, and the longest block, ms. */

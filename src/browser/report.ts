@@ -55,7 +55,8 @@ import type { CulpritData, FlameNode, ReportData, TimelineFlags } from './report
     return c.fn === null ? '(no stack)' : c.fn;
   }
   function where(c: CulpritData): string {
-    return c.file === null ? 'inside one long native call' : c.file + ':' + c.line;
+    if (c.file === null) return 'inside one long native call';
+    return c.file + ':' + String(c.line) + (c.unmapped === true ? ' (generated code, not source-mapped)' : '');
   }
   function clock(t: number): string {
     return new Date(t).toISOString().slice(11, 23);

@@ -1,6 +1,6 @@
 /** What the command writes to a terminal: the live block report and the summary table. */
 import type { LoopwatchEvent } from '../types.js';
-import { culpritFrame, displayPath, formatFrame } from '../common/frames.js';
+import { culpritFrame, displayPath, formatFrame, UNMAPPED } from '../common/frames.js';
 import { formatPretty } from '../common/pretty.js';
 import type { Attribution, CulpritSummary, Summary } from './summary.js';
 
@@ -72,9 +72,10 @@ const ATTRIBUTION_NOTE: Record<Attribution, string> = {
   none: '',
 };
 
-function culpritLabel(culprit: Pick<CulpritSummary, 'function' | 'file' | 'line' | 'attribution'>, cwd: string): string {
+function culpritLabel(culprit: Pick<CulpritSummary, 'function' | 'file' | 'line' | 'attribution' | 'mapped'>, cwd: string): string {
   if (culprit.function === null || culprit.file === null) return '(no stack: inside one long native call)';
-  return `${culprit.function} (${displayPath(culprit.file, cwd)}:${culprit.line ?? '?'})${ATTRIBUTION_NOTE[culprit.attribution]}`;
+  const unmapped = culprit.mapped === false ? `, ${UNMAPPED}` : '';
+  return `${culprit.function} (${displayPath(culprit.file, cwd)}:${culprit.line ?? '?'}${unmapped})${ATTRIBUTION_NOTE[culprit.attribution]}`;
 }
 
 function phaseText(phases: CulpritSummary['phases']): string {

@@ -112,7 +112,8 @@ interface Source {
  * the block, so that its lines may have moved.
  */
 function excerptOf(frame: StackFrame | undefined, blockedAtMs: number, cache: Map<string, Source | undefined>): { first: number; mark: number; lines: string[]; changed: boolean } | undefined {
-  if (frame === undefined || !isAbsolute(frame.file) || frame.line < 1) return undefined;
+  // A line of code transformed in memory is not a line of the file on disk: show no excerpt.
+  if (frame === undefined || frame.mapped === false || !isAbsolute(frame.file) || frame.line < 1) return undefined;
   if (!cache.has(frame.file)) {
     let source: Source | undefined;
     try {
@@ -170,6 +171,7 @@ function reportData(analysis: Analysis, options: HtmlOptions): ReportData {
       fn: group.culprit?.function ?? null,
       file: group.culprit === undefined ? null : displayPath(group.culprit.file, cwd),
       line: group.culprit?.line ?? null,
+      ...(group.culprit?.mapped === false ? { unmapped: true as const } : {}),
       how: group.attribution,
       blocks: group.blocks,
       total: Math.round(group.totalMs * 10) / 10,

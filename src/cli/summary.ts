@@ -72,6 +72,8 @@ export interface CulpritSummary {
   readonly function: string | null;
   readonly file: string | null;
   readonly line: number | null;
+  /** `false` when `line` is a position in code transformed in memory that no source map covered. */
+  readonly mapped?: false;
   readonly attribution: Attribution;
   readonly blocks: number;
   readonly totalMs: number;
@@ -301,6 +303,7 @@ function culpritSummary(group: Group): CulpritSummary {
     function: frame?.function ?? null,
     file: frame?.file ?? null,
     line: frame?.line ?? null,
+    ...(frame?.mapped === false ? { mapped: false as const } : {}),
     attribution: group.attribution,
     blocks: group.blocks,
     totalMs: round(group.totalMs),

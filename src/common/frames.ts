@@ -20,9 +20,15 @@ export function displayPath(file: string, cwd: string): string {
   return rel.startsWith('..') ? file : rel;
 }
 
+/**
+ * What follows a position whose code was transformed in memory and could not be mapped: the
+ * line is one of the generated code, not of the file as it is on disk.
+ */
+export const UNMAPPED = 'generated code, not source-mapped';
+
 export function formatFrame(frame: StackFrame, cwd: string): string {
   const where = frame.line > 0 ? `${displayPath(frame.file, cwd)}:${frame.line}:${frame.column}` : displayPath(frame.file, cwd);
-  return `${frame.async === true ? 'async ' : ''}${frame.function} (${where})`;
+  return `${frame.async === true ? 'async ' : ''}${frame.function} (${where}${frame.mapped === false ? `, ${UNMAPPED}` : ''})`;
 }
 
 /** `1,234 ms`: how durations read in every report. */

@@ -3,7 +3,7 @@
  * (`log: 'pretty'`) and as the CLI prints it. Runs on any thread.
  */
 import type { BlockContext, HangEvent, LoopwatchEvent, StackFrame, StackTiming, ThreadState } from '../types.js';
-import { culpritFrame, displayPath, formatFrame, isInternal, ms } from './frames.js';
+import { culpritFrame, displayPath, formatFrame, isInternal, ms, UNMAPPED } from './frames.js';
 
 /** How many frames the pretty report shows; the events file has them all. */
 const SHOWN_FRAMES = 8;
@@ -24,7 +24,8 @@ export function formatPretty(event: LoopwatchEvent, cwd: string): string {
     const sampled = event.stackTiming !== 'during' && event.profile !== undefined ? culpritFrame(event.profile.stack) : undefined;
     const culprit = sampled ?? (event.stackTiming === 'during' ? culpritFrame(event.stack) : undefined);
     const how = sampled === undefined || event.profile === undefined ? '' : ` [profiler: ${Math.round(event.profile.share * 100)}% of ${event.profile.samples} samples]`;
-    const tail = culprit === undefined ? '' : ` — ${culprit.function} (${displayPath(culprit.file, cwd)}:${culprit.line})${how}`;
+    const unmapped = culprit?.mapped === false ? `, ${UNMAPPED}` : '';
+    const tail = culprit === undefined ? '' : ` — ${culprit.function} (${displayPath(culprit.file, cwd)}:${culprit.line}${unmapped})${how}`;
     return `${head} ended after ${ms(event.durationMs)}${event.exiting === true ? ' (process exiting)' : ''}${tail}\n`;
   }
   const lines = [`${head}: event loop blocked for ${ms(event.durationMs)} so far (threshold ${ms(event.thresholdMs)}, ${event.phase})`];

@@ -11,7 +11,7 @@ import type { BlockContext, LoopwatchEvent, ResolvedOptions, StackFrame, StackTi
 import type { CaptureResult, RawFrame, StackSource } from './capture.js';
 import type { WarnOnce } from './outputs.js';
 import type { Attribution } from './profiler.js';
-import { phaseOf } from './stack.js';
+import { applyRemap, phaseOf, type Transformed } from './stack.js';
 import { type Clock, sleep, within } from './time.js';
 import { freshWindow, initialState, type Sample, step, type WatchdogConfig, type WatchdogState } from './watchdog.js';
 
@@ -73,8 +73,11 @@ export interface BlockDeps {
   /** Where stacks come from; undefined with `captureStack: false`. */
   readonly source: StackSource | undefined;
   readonly clock: Clock;
-  /** Raw V8 frames to the event's frames (paths, source maps, loopwatch's own frames out). */
-  resolve(raw: readonly RawFrame[]): StackFrame[];
+  /**
+   * Raw V8 frames to the event's frames (paths, source maps, loopwatch's own frames out), with
+   * the frames whose code was transformed in memory listed for mapping on the watched thread.
+   */
+  resolve(raw: readonly RawFrame[]): { frames: StackFrame[]; transformed: Transformed[] };
   /** What the kernel says the watched thread does, when it can say. */
   threadState(): ThreadState | undefined;
   emit(event: LoopwatchEvent): void;
@@ -143,7 +146,7 @@ export class BlockLifecycle {
     if (source === undefined || !source.open()) return undefined;
     const requestedAt = clock.now();
     const answer = await within(clock, source.capture(), options.captureTimeoutMs);
-    return answer === undefined ? undefined : this.#toStack(answer, requestedAt, this.#turnedSince(this.#sample().seq));
+    return answer === undefined ? undefined : await this.#toStack(answer, requestedAt, this.#turnedSince(this.#sample().seq));
   }
 
   #sample(): Sample {
@@ -156,16 +159,29 @@ export class BlockLifecycle {
    * @param turnedAt epoch ms of the first beat after the block, when known: a capture served
    *   after it was taken once the loop had already moved on.
    */
-  #toStack(result: CaptureResult | undefined, requestedAt: number, turnedAt: number | undefined): Stack {
+  async #toStack(result: CaptureResult | undefined, requestedAt: number, turnedAt: number | undefined): Promise<Stack> {
     if (result === undefined || result.frames.length === 0) return NO_STACK;
     const late = result.servedAt - requestedAt > LATE_AFTER_MS || (turnedAt !== undefined && result.servedAt >= turnedAt);
     return {
-      frames: this.#deps.resolve(result.frames),
+      frames: await this.#mapped(result.frames),
       timing: late ? 'late' : 'during',
       truncated: result.truncated,
       // A late answer's context is that of whatever ran when the thread got free: not the culprit's.
       context: late ? undefined : result.context,
     };
+  }
+
+  /**
+   * The event's frames. Frames of code transformed in memory are mapped by the watched thread
+   * itself, where the maps are (one more round trip, only when there are such frames); a frame
+   * it cannot map stays `mapped: false` rather than show a generated line as the file's.
+   */
+  async #mapped(raw: readonly RawFrame[]): Promise<StackFrame[]> {
+    const { source, clock, options } = this.#deps;
+    const { frames, transformed } = this.#deps.resolve(raw);
+    if (transformed.length === 0 || source === undefined) return frames;
+    const answers = await within(clock, source.remap(transformed.map((t) => t.request)), options.captureTimeoutMs);
+    return applyRemap(frames, transformed, answers);
   }
 
   /** The first beat after `blockSeq`, if the loop has turned since (else undefined). */
@@ -269,7 +285,7 @@ export class BlockLifecycle {
     }
     this.#blocks = id;
     Atomics.store(i32, I32.BLOCKED, 1);
-    const stack = this.#toStack(answer, requestedAt, this.#turnedSince(blockSeq));
+    const stack = await this.#toStack(answer, requestedAt, this.#turnedSince(blockSeq));
     // With warm-up, everything before markReady() is startup.
     const warming = options.warmup && Atomics.load(i32, I32.READY) === 0;
     const phase = warming ? 'startup' : phaseOf(answer?.frames, answer?.truncated ?? false, Atomics.load(i32, I32.LOOP_TURNED) === 1);
@@ -309,7 +325,7 @@ export class BlockLifecycle {
         // Not answered in time: the thread was most likely inside one long native call and
         // serves the interrupt only after it. Whatever comes is classified by when it was served.
         answer = await within(clock, pending, LATE_ANSWER_GRACE_MS);
-        final = this.#toStack(answer, requestedAt, result.action.turnedAt);
+        final = await this.#toStack(answer, requestedAt, result.action.turnedAt);
       }
       inspector?.close();
       const exiting = Atomics.load(i32, I32.EXITING) === 1;
@@ -326,7 +342,7 @@ export class BlockLifecycle {
         ...(final.truncated ? { truncated: true } : {}),
         ...(exiting ? { exiting: true } : {}),
         ...contextOf(final.context ?? stack.context),
-        ...(profile === undefined ? {} : { profile: { samples: profile.samples, share: profile.share, stack: this.#deps.resolve(profile.frames) } }),
+        ...(profile === undefined ? {} : { profile: { samples: profile.samples, share: profile.share, stack: this.#deps.resolve(profile.frames).frames } }),
       });
       this.#state = result.state;
       // Tearing the worker down right after its session disconnected was seen to abort the

@@ -20,6 +20,11 @@ export interface RawFrame {
   readonly line: number;
   readonly column: number;
   readonly async: boolean;
+  /**
+   * 0-based offset of the position in the script's source as V8 ran it (`CallSite.getPosition()`):
+   * compared with the file on disk, it tells whether the code that ran is that file.
+   */
+  readonly position?: number;
 }
 
 export interface CaptureResult {
@@ -81,7 +86,8 @@ export function captureExpression(limit: number): string {
       for (var i = 1; i < sites.length; i++) {
         var s = sites[i];
         out.push([s.getFunctionName(), s.getTypeName(), s.getMethodName(), s.getScriptNameOrSourceURL() || s.getFileName(),
-          s.getLineNumber(), s.getColumnNumber(), s.isAsync ? s.isAsync() : false, s.isConstructor(), s.isEval() ? s.getEvalOrigin() : null, s.isToplevel()]);
+          s.getLineNumber(), s.getColumnNumber(), s.isAsync ? s.isAsync() : false, s.isConstructor(), s.isEval() ? s.getEvalOrigin() : null, s.isToplevel(),
+          s.getPosition ? s.getPosition() : null]);
       }
       return out;
     };
@@ -98,6 +104,80 @@ export function captureExpression(limit: number): string {
 
 /** The name of the one script a debugger client attached to the app sees per captured block. */
 export const CAPTURE_SCRIPT = 'loopwatch-capture.js';
+
+/** A generated position to map on the watched thread: file, 1-based line and column. */
+export type RemapRequest = readonly [file: string, line: number, column: number];
+/** What the watched thread's own source maps say of it: file, 1-based line and column; null if nothing. */
+export type RemapAnswer = readonly [file: string, line: number, column: number] | null;
+
+/**
+ * The expression that maps positions of code transformed in memory (vitest's module runner,
+ * tsx, ts-node…) on the watched thread, where the maps are: through Node's source-map cache
+ * (`module.findSourceMap`, filled when source maps are enabled, as tsx does) or else through
+ * the stack-trace hook the tool installed as `Error.prepareStackTrace` (vitest, ts-node,
+ * source-map-support), handed objects with the CallSite methods it reads. Only asked for
+ * frames whose code differs from the file on disk, so an app that runs its files as they are
+ * never pays for it. Any failure leaves the frame unmapped (null).
+ */
+export function remapExpression(requests: readonly RemapRequest[]): string {
+  return `(function loopwatchRemap(requests) {
+  var find;
+  try {
+    var mod = process.sourceMapsEnabled && typeof process.getBuiltinModule === 'function' ? process.getBuiltinModule('node:module') : undefined;
+    find = mod && typeof mod.findSourceMap === 'function' ? mod.findSourceMap : undefined;
+  } catch (e) {}
+  var hook = Error.prepareStackTrace;
+  // The methods sit on a prototype, as on a real CallSite: hooks copy them from there (vite's does).
+  var f = function () { return null; }, no = function () { return false; };
+  var proto = { getFileName: function () { return this.r[0]; }, getScriptNameOrSourceURL: function () { return this.r[0]; },
+    getLineNumber: function () { return this.r[1]; }, getColumnNumber: function () { return this.r[2]; },
+    getFunctionName: f, getTypeName: f, getMethodName: f, getThis: f, getFunction: f, getEvalOrigin: f,
+    getPosition: function () { return 0; }, getPromiseIndex: f, getScriptHash: function () { return ''; },
+    getEnclosingLineNumber: f, getEnclosingColumnNumber: f, isNative: no, isEval: no,
+    isToplevel: function () { return true; }, isConstructor: no, isAsync: no, isPromiseAll: no,
+    toString: function () { return this.r[0] + ':' + this.r[1] + ':' + this.r[2]; } };
+  function site(r) {
+    var s = Object.create(proto);
+    s.r = r;
+    return s;
+  }
+  var out = [];
+  for (var i = 0; i < requests.length; i++) {
+    var r = requests[i], answer = null;
+    try {
+      var map = find ? find(r[0]) : undefined;
+      var entry = map ? map.findEntry(r[1] - 1, r[2] - 1) : undefined;
+      if (entry && typeof entry.originalSource === 'string' && typeof entry.originalLine === 'number') {
+        answer = [entry.originalSource, entry.originalLine + 1, entry.originalColumn + 1];
+      }
+    } catch (e) {}
+    if (answer === null && typeof hook === 'function') {
+      try {
+        var printed = hook(new Error(''), [site(r)]);
+        var line = typeof printed === 'string' ? printed.split('\\n').filter(function (l) { return /^\\s*at /.test(l); })[0] : undefined;
+        var m = line ? /\\(?((?:file:\\/\\/)?[^()]+):(\\d+):(\\d+)\\)?\\s*$/.exec(line.trim().replace(/^at\\s+/, '')) : null;
+        // A hook that knows no map for the file prints the position it was given.
+        if (m && !(m[1] === r[0] && Number(m[2]) === r[1] && Number(m[3]) === r[2])) answer = [m[1], Number(m[2]), Number(m[3])];
+      } catch (e) {}
+    }
+    out.push(answer);
+  }
+  return out;
+})(${JSON.stringify(requests)})
+//# sourceURL=loopwatch-remap.js`;
+}
+
+/** The remap expression's value, checked (it comes from app-controlled code). */
+export function decodeRemap(wire: unknown, count: number): RemapAnswer[] {
+  const answers: RemapAnswer[] = [];
+  for (let i = 0; i < count; i++) {
+    const item: unknown = Array.isArray(wire) ? (wire as unknown[])[i] : undefined;
+    const [file, line, column] = Array.isArray(item) ? (item as unknown[]) : [];
+    const valid = typeof file === 'string' && file !== '' && Number.isInteger(line) && (line as number) >= 1 && Number.isInteger(column) && (column as number) >= 1;
+    answers.push(valid ? [file, line as number, column as number] : null);
+  }
+  return answers;
+}
 
 /**
  * The expression as sent: the one script a debugger client attached to the app sees per
@@ -158,19 +238,20 @@ export function decodeContext(wire: unknown): BlockContext | undefined {
   return { ...span, ...(count > 0 ? { attributes } : {}), ...(error === undefined ? {} : { error }) };
 }
 
-type WireFrame = [string | null, string | null, string | null, string | null | undefined, number | null, number | null, boolean, boolean, string | null, boolean];
+type WireFrame = [string | null, string | null, string | null, string | null | undefined, number | null, number | null, boolean, boolean, string | null, boolean, number | null | undefined];
 
 export function decodeFrames(wire: unknown, limit: number): { frames: RawFrame[]; truncated: boolean } {
   if (!Array.isArray(wire)) return { frames: [], truncated: false };
   const frames: RawFrame[] = [];
   for (const item of (wire as WireFrame[]).slice(0, limit)) {
-    const [fn, type, method, file, line, column, isAsync, isConstructor, evalOrigin, topLevel] = item;
+    const [fn, type, method, file, line, column, isAsync, isConstructor, evalOrigin, topLevel, position] = item;
     frames.push({
       function: functionName(fn, type, method, isConstructor, topLevel, file === null || file === undefined),
       file: file ?? (evalOrigin === null ? undefined : `eval at ${evalOrigin}`),
       line: line ?? 0,
       column: column ?? 0,
       async: isAsync,
+      ...(typeof position === 'number' && position >= 0 ? { position } : {}),
     });
   }
   return { frames, truncated: wire.length > limit };
@@ -318,8 +399,18 @@ export class MainThreadInspector implements StackSource {
    * serves the interrupt, which a long native call delays until it returns.
    */
   async capture(): Promise<CaptureResult | undefined> {
+    const evaluated = await this.#evaluate(this.#expression);
+    return evaluated.ok ? decodeCapture(evaluated.value, this.#limit) : undefined;
+  }
+
+  async remap(requests: readonly RemapRequest[]): Promise<RemapAnswer[] | undefined> {
+    const evaluated = await this.#evaluate(remapExpression(requests));
+    return evaluated.ok ? decodeRemap(evaluated.value, requests.length) : undefined;
+  }
+
+  async #evaluate(expression: string): Promise<{ ok: true; value: unknown } | { ok: false }> {
     const { error, result } = await this.#post('Runtime.evaluate', {
-      expression: this.#expression,
+      expression,
       returnByValue: true,
       silent: true,
       includeCommandLineAPI: false,
@@ -328,8 +419,8 @@ export class MainThreadInspector implements StackSource {
       disableBreaks: true,
     });
     const evaluated = result as { result?: { value?: unknown }; exceptionDetails?: unknown } | undefined;
-    if (error !== null || evaluated === undefined || evaluated.exceptionDetails !== undefined) return undefined;
-    return decodeCapture(evaluated.result?.value, this.#limit);
+    if (error !== null || evaluated === undefined || evaluated.exceptionDetails !== undefined) return { ok: false };
+    return { ok: true, value: evaluated.result?.value };
   }
 }
 
@@ -390,6 +481,11 @@ export interface StackSource {
   close(): void;
   pauseState(): Promise<PauseState>;
   capture(): Promise<CaptureResult | undefined>;
+  /**
+   * Maps positions of code transformed in memory through the watched thread's own source maps
+   * (see remapExpression). Resolves with one answer per request, or undefined if it could not ask.
+   */
+  remap(requests: readonly RemapRequest[]): Promise<RemapAnswer[] | undefined>;
 }
 
 /**
@@ -417,6 +513,10 @@ export class NoInspector implements StackSource {
   }
 
   capture(): Promise<CaptureResult | undefined> {
+    return Promise.resolve(undefined);
+  }
+
+  remap(): Promise<RemapAnswer[] | undefined> {
     return Promise.resolve(undefined);
   }
 }
@@ -463,14 +563,25 @@ export class BrokeredInspector implements StackSource {
     return Promise.resolve('running');
   }
 
-  capture(): Promise<CaptureResult | undefined> {
+  async capture(): Promise<CaptureResult | undefined> {
+    const value = await this.#evaluate(this.#expression);
+    return value === undefined ? undefined : decodeCapture(value, this.#limit);
+  }
+
+  async remap(requests: readonly RemapRequest[]): Promise<RemapAnswer[] | undefined> {
+    const value = await this.#evaluate(remapExpression(requests));
+    return value === undefined ? undefined : decodeRemap(value, requests.length);
+  }
+
+  /** Has the broker evaluate an expression on the watched thread (undefined: no answer or an error). */
+  #evaluate(expression: string): Promise<unknown> {
     const id = `${process.pid}-${this.#threadId}-${++this.#next}`;
-    return new Promise((resolveCapture) => {
+    return new Promise((resolveValue) => {
       this.#waiting.set(id, (value) => {
         this.#waiting.delete(id);
-        resolveCapture(value === undefined ? undefined : decodeCapture(value, this.#limit));
+        resolveValue(value);
       });
-      this.#post({ type: 'capture', id, threadId: this.#threadId, expression: this.#expression });
+      this.#post({ type: 'capture', id, threadId: this.#threadId, expression });
     });
   }
 

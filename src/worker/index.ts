@@ -30,7 +30,7 @@ import { Hangs } from './hangs.js';
 import { Outputs } from './outputs.js';
 import { selfCheck } from './selfcheck.js';
 import { SourceMapper } from './sourcemap.js';
-import { resolveFrames } from './stack.js';
+import { resolveStack } from './stack.js';
 import { readThreadState } from './threadstate.js';
 import { realClock } from './time.js';
 import { LoopViews } from './views.js';
@@ -68,7 +68,7 @@ const blocks: BlockLifecycle = new BlockLifecycle({
   thread: watched === undefined ? 'main' : `worker ${watched.threadId}`,
   source,
   clock,
-  resolve: (raw) => resolveFrames(raw, mapper, init.ownDir),
+  resolve: (raw) => resolveStack(raw, mapper, init.ownDir),
   threadState,
   emit: outputs.emit,
   warnOnce: outputs.warnOnce,

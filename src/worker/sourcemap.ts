@@ -41,8 +41,62 @@ export function toPath(file: string): string {
   return file;
 }
 
+/** Where each line of a file on disk starts (UTF-16 offsets, as V8 counts), and whether it has a BOM. */
+interface LineTable {
+  readonly starts: Uint32Array;
+  readonly length: number;
+  readonly bom: boolean;
+}
+
+/** Files whose line tables are kept; past this the cache starts over (bounded memory). */
+const MAX_TABLES = 500;
+/**
+ * Node's CommonJS wrapper, when a tool patched `Module.wrap`: the code then starts this many
+ * characters into the script, on the same first line.
+ */
+const CJS_WRAPPER_LENGTH = '(function (exports, require, module, __filename, __dirname) { '.length;
+
 export class SourceMapper {
   readonly #cache = new Map<string, LoadedMap | null>();
+  readonly #tables = new Map<string, LineTable | null>();
+
+  /**
+   * Whether the code V8 ran at a frame is the file on disk: V8's offset of the position in the
+   * script it ran (`position`) must be where that line and column are in the file. Code
+   * transformed in memory (vitest, tsx, ts-node, bundlers' dev servers) has other line
+   * lengths before the position, so its positions — and the file's own source map — do not
+   * apply to the file. Type stripping keeps every offset, so it passes, rightly.
+   * @returns undefined when the file cannot be read.
+   */
+  sameCode(file: string, line: number, column: number, position: number): boolean | undefined {
+    if (!isAbsolute(file) || line < 1 || column < 1) return undefined;
+    const table = this.#table(file);
+    if (table === null) return undefined;
+    const start = table.starts[line - 1];
+    if (start === undefined) return false;
+    const offset = start + column - 1;
+    if (offset > table.length) return false;
+    return position === offset || (table.bom && position === offset - 1) || position === offset + CJS_WRAPPER_LENGTH;
+  }
+
+  #table(file: string): LineTable | null {
+    const cached = this.#tables.get(file);
+    if (cached !== undefined) return cached;
+    if (this.#tables.size >= MAX_TABLES) this.#tables.clear();
+    let table: LineTable | null = null;
+    try {
+      if (statSync(file).size <= MAX_FILE_BYTES) {
+        const text = readFileSync(file, 'utf8');
+        const starts = [0];
+        for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+        table = { starts: Uint32Array.from(starts), length: text.length, bom: text.charCodeAt(0) === 0xfeff };
+      }
+    } catch {
+      table = null;
+    }
+    this.#tables.set(file, table);
+    return table;
+  }
 
   /** Maps a 1-based generated position; returns undefined when no map applies. */
   map(file: string, line: number, column: number): Position | undefined {

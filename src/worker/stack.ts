@@ -1,22 +1,65 @@
 /** From raw V8 frames to the event's stack: paths, source maps, own frames out, phase. */
 import { sep } from 'node:path';
 import type { Phase, StackFrame } from '../types.js';
-import type { RawFrame } from './capture.js';
+import type { RawFrame, RemapAnswer, RemapRequest } from './capture.js';
 import { type SourceMapper, toPath } from './sourcemap.js';
 
-export function resolveFrames(raw: readonly RawFrame[], mapper: SourceMapper, ownDir: string): StackFrame[] {
+/** A frame whose code was transformed in memory, to be mapped on the watched thread. */
+export interface Transformed {
+  /** Its index in the resolved frames. */
+  readonly index: number;
+  /** Its generated position, with the script name as V8 gave it. */
+  readonly request: RemapRequest;
+}
+
+/**
+ * From raw V8 frames to the event's frames: paths, loopwatch's own frames dropped, and each
+ * position mapped through the file's source map on disk — when the code that ran is that file.
+ * A frame whose code was transformed in memory keeps its generated position, marked
+ * `mapped: false`, and is listed in `transformed` for `applyRemap()`.
+ */
+export function resolveStack(raw: readonly RawFrame[], mapper: SourceMapper, ownDir: string): { frames: StackFrame[]; transformed: Transformed[] } {
   const own = ownDir.endsWith(sep) ? ownDir : ownDir + sep;
   const frames: StackFrame[] = [];
+  const transformed: Transformed[] = [];
   for (const frame of raw) {
     const file = frame.file === undefined ? '<anonymous>' : toPath(frame.file);
     if (file.startsWith(own)) continue;
+    if (frame.position !== undefined && frame.file !== undefined && mapper.sameCode(file, frame.line, frame.column, frame.position) === false) {
+      transformed.push({ index: frames.length, request: [frame.file, frame.line, frame.column] });
+      const base = { function: frame.function, file, line: frame.line, column: frame.column, mapped: false as const };
+      frames.push(frame.async ? { ...base, async: true } : base);
+      continue;
+    }
     const mapped = mapper.map(file, frame.line, frame.column);
     const base = mapped === undefined
       ? { function: frame.function, file, line: frame.line, column: frame.column }
       : { function: frame.function, ...mapped, generated: { file, line: frame.line, column: frame.column } };
     frames.push(frame.async ? { ...base, async: true } : base);
   }
-  return frames;
+  return { frames, transformed };
+}
+
+export function resolveFrames(raw: readonly RawFrame[], mapper: SourceMapper, ownDir: string): StackFrame[] {
+  return resolveStack(raw, mapper, ownDir).frames;
+}
+
+/**
+ * Puts the watched thread's answers (see StackSource.remap) in place of the transformed
+ * frames' generated positions; a frame without an answer stays `mapped: false`.
+ */
+export function applyRemap(frames: readonly StackFrame[], transformed: readonly Transformed[], answers: readonly RemapAnswer[] | undefined): StackFrame[] {
+  if (answers === undefined) return [...frames];
+  const out = [...frames];
+  transformed.forEach(({ index }, i) => {
+    const frame = out[index];
+    const answer = answers[i];
+    if (frame === undefined || answer === undefined || answer === null) return;
+    const [file, line, column] = answer;
+    const { mapped: _unmapped, ...rest } = frame;
+    out[index] = { ...rest, file: toPath(file), line, column, generated: { file: frame.file, line: frame.line, column: frame.column } };
+  });
+  return out;
 }
 
 /** Frames of Node's own entry-point loading: the main module, preloads, the ESM entry job. */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { F64, I32, SHARED_BYTES, viewsOf } from '../../src/protocol/shared.js';
 import type { BlockEvent, LoopwatchEvent, StackFrame } from '../../src/types.js';
 import { BlockLifecycle, type BlockDeps } from '../../src/worker/block.js';
-import type { CaptureResult, PauseState, RawFrame, StackSource } from '../../src/worker/capture.js';
+import type { CaptureResult, RemapAnswer, RemapRequest, PauseState, RawFrame, StackSource } from '../../src/worker/capture.js';
 import type { Clock } from '../../src/worker/time.js';
 
 /** Time that moves only when the test says so; timers fire in order, promises settle between them. */
@@ -74,6 +74,15 @@ class FakeSource implements StackSource {
     });
   }
 
+  /** What remap() answers (the watched thread's own source maps); undefined: it could not ask. */
+  remapped: RemapAnswer[] | undefined;
+  readonly remapRequests: (readonly RemapRequest[])[] = [];
+
+  remap(requests: readonly RemapRequest[]): Promise<RemapAnswer[] | undefined> {
+    this.remapRequests.push(requests);
+    return Promise.resolve(this.remapped);
+  }
+
   /** Answers the capture left pending. */
   answer(result: CaptureResult): void {
     this.#pending?.(result);
@@ -85,7 +94,16 @@ const THRESHOLD = 100;
 
 let clock: FakeClock;
 
-function setup(options: Partial<BlockDeps['options']> = {}) {
+/** Frames as index.ts resolves them, with those in `transformedFile` taken for code transformed in memory. */
+function resolveWith(transformedFile: string | undefined): BlockDeps['resolve'] {
+  return (raw) => {
+    const frames = raw.map((f): StackFrame => ({ function: f.function, file: f.file ?? '<anonymous>', line: f.line, column: f.column, ...(f.file === transformedFile ? { mapped: false as const } : {}) }));
+    const transformed = raw.flatMap((f, index) => (f.file === transformedFile && f.file !== undefined ? [{ index, request: [f.file, f.line, f.column] as const }] : []));
+    return { frames, transformed };
+  };
+}
+
+function setup(options: Partial<BlockDeps['options']> = {}, transformedFile?: string) {
   clock = new FakeClock();
   const { i32, f64 } = viewsOf(new SharedArrayBuffer(SHARED_BYTES));
   const source = new FakeSource();
@@ -110,7 +128,7 @@ function setup(options: Partial<BlockDeps['options']> = {}) {
     thread: 'main',
     source,
     clock,
-    resolve: (raw) => raw.map((f): StackFrame => ({ function: f.function, file: f.file ?? '<anonymous>', line: f.line, column: f.column })),
+    resolve: resolveWith(transformedFile),
     threadState: () => ({ state: 'running' }),
     emit: (event) => {
       events.push(event);
@@ -234,6 +252,21 @@ describe('block lifecycle', () => {
     await clock.advance(1000);
     expect(hangs).toHaveLength(1);
     lifecycle.stop();
+  });
+
+  it('frames of code transformed in memory are mapped by the watched thread before `ongoing`, or marked mapped: false', async () => {
+    const { lifecycle, source, blocks } = setup({}, '/app/spin.js');
+    source.remapped = [['/app/spin.ts', 9, 7]];
+    lifecycle.start();
+    await clock.advance(THRESHOLD);
+    expect(source.remapRequests).toEqual([[['/app/spin.js', 3, 5]]]);
+    expect(blocks()[0]?.stack).toEqual([{ function: 'spin', file: '/app/spin.ts', line: 9, column: 7, generated: { file: '/app/spin.js', line: 3, column: 5 } }]);
+
+    const unmapped = setup({}, '/app/spin.js');
+    unmapped.source.remapped = [null];
+    unmapped.lifecycle.start();
+    await clock.advance(THRESHOLD);
+    expect(unmapped.blocks()[0]?.stack).toEqual([{ function: 'spin', file: '/app/spin.js', line: 3, column: 5, mapped: false }]);
   });
 
   it('a silence while the process exits is not a block', async () => {

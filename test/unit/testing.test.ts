@@ -51,7 +51,10 @@ describe('remapFrames', () => {
       // A hook as a runner installs it: reads the CallSite methods, prints mapped positions.
       Error.prepareStackTrace = (error, sites) =>
         `${String(error)}\n${sites.map((s) => `    at ${s.getFunctionName()} (${s.getFileName()}:${(s.getLineNumber() ?? 0) - 2}:${(s.getColumnNumber() ?? 0) + 1})`).join('\n')}`;
-      expect(remapFrames([frame])).toEqual([{ ...frame, line: 8, column: 4 }]);
+      expect(remapFrames([frame])).toEqual([{ ...frame, line: 8, column: 4, generated: { file: '/app/x.ts', line: 10, column: 3 } }]);
+      // Mapped by the monitor already (through the same hook, during the block): left as it is.
+      const mapped = { ...frame, line: 8, column: 4, generated: { file: '/app/x.ts', line: 10, column: 3 } };
+      expect(remapFrames([mapped])).toEqual([mapped]);
       Error.prepareStackTrace = () => {
         throw new Error('broken hook');
       };
