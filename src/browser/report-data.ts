@@ -5,7 +5,7 @@
  */
 
 /** How the culprit was named: see the `attribution` of `loopwatch report --json`. */
-export type Attribution = 'during' | 'profiler' | 'late' | 'none';
+export type Attribution = 'during' | 'profiler' | 'late' | 'internals' | 'none';
 
 /** A flame node: [name index in `strings`, total ms, children], children heaviest first. */
 export type FlameNode = [number, number, FlameNode[]];

@@ -16,6 +16,8 @@ import type { CulpritData, FlameNode, ReportData, TimelineFlags } from './report
     during: '',
     profiler: 'named by the sampling profiler (the stack could not be taken during this block)',
     late: 'stack taken late, after one long native call returned: it may show code that ran after the culprit',
+    internals:
+      'the stack, taken during the block, held only Node internals: no line of the app was running at that instant; Node was busy on its behalf (for processTicksAndRejections: the microtask queue, a long run of short promise or process.nextTick callbacks)',
     none: 'the blocked thread did not answer: it was inside one long native call (turn on LOOPWATCH_PROFILER to name it)',
   };
   const COLOURS = { run: '#e8830c', start: '#7b61ff', bad: '#d62d2d' };

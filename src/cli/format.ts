@@ -1,6 +1,6 @@
 /** What the command writes to a terminal: the live block report and the summary table. */
 import type { LoopwatchEvent } from '../types.js';
-import { culpritFrame, displayPath, formatFrame, UNMAPPED } from '../common/frames.js';
+import { culpritFrame, displayPath, formatFrame, onlyInternals, UNMAPPED } from '../common/frames.js';
 import { formatPretty } from '../common/pretty.js';
 import type { Attribution, CulpritSummary, Summary } from './summary.js';
 
@@ -69,11 +69,16 @@ const ATTRIBUTION_NOTE: Record<Attribution, string> = {
   during: '',
   profiler: ' [profiler]',
   late: ' [stack taken late: may be later code]',
+  internals: '',
   none: '',
 };
 
 function culpritLabel(culprit: Pick<CulpritSummary, 'function' | 'file' | 'line' | 'attribution' | 'mapped'>, cwd: string): string {
   if (culprit.function === null || culprit.file === null) return '(no stack: inside one long native call)';
+  if (culprit.attribution === 'internals') {
+    const frame = { function: culprit.function, file: culprit.file, line: culprit.line ?? 0, column: 0 };
+    return `(only Node internals on the stack: ${onlyInternals([frame]) ?? 'Node internals'}) ${culprit.function} (${culprit.file}${culprit.line === null ? '' : `:${culprit.line}`})`;
+  }
   const unmapped = culprit.mapped === false ? `, ${UNMAPPED}` : '';
   return `${culprit.function} (${displayPath(culprit.file, cwd)}:${culprit.line ?? '?'}${unmapped})${ATTRIBUTION_NOTE[culprit.attribution]}`;
 }

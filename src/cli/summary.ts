@@ -3,14 +3,16 @@
  * hangs attached) grouped by their culprit, the top frame of the app's own code.
  */
 import type { BlockContext, BlockEvent, HangEvent, LoopwatchEvent, Phase, StackFrame } from '../types.js';
-import { culpritFrame } from '../common/frames.js';
+import { culpritFrame, onlyInternals } from '../common/frames.js';
 import type { EventSource } from './events.js';
 
 /**
  * How the culprit was named: from a stack taken during the block, from the sampling
- * profiler's samples, from a stack taken late (it may show later code), or not at all.
+ * profiler's samples, from a stack taken late (it may show later code), from a stack that
+ * held only Node's internals (the culprit is then Node's innermost frame: the microtask
+ * queue, say), or not at all.
  */
-export type Attribution = 'during' | 'profiler' | 'late' | 'none';
+export type Attribution = 'during' | 'profiler' | 'late' | 'internals' | 'none';
 
 /** One block of one process. */
 export interface BlockRecord {
@@ -117,13 +119,16 @@ function attribute(event: BlockEvent): { stack: readonly StackFrame[]; attributi
     const culprit = culpritFrame(event.stack);
     if (culprit !== undefined) return { stack: event.stack, attribution: 'late', culprit };
   }
+  // A stack of Node's frames only, taken during the block: Node itself was busy (the microtask
+  // queue, most often). Said as it is, not as a block without a stack.
+  if (event.stackTiming === 'during' && onlyInternals(event.stack) !== undefined) return { stack: event.stack, attribution: 'internals', culprit: event.stack[0] };
   return { stack: event.stack, attribution: 'none', culprit: undefined };
 }
 
 export function groupKey(culprit: StackFrame | undefined, attribution: Attribution): string {
   if (culprit === undefined) return 'none';
   // A stack taken late may name code that ran after the culprit: never merge it with real culprits.
-  return `${attribution === 'late' ? 'late' : 'named'}\0${culprit.function}\0${culprit.file}\0${culprit.line}`;
+  return `${attribution === 'late' || attribution === 'internals' ? attribution : 'named'}\0${culprit.function}\0${culprit.file}\0${culprit.line}`;
 }
 
 export function stackKey(stack: readonly StackFrame[]): string {

@@ -3,7 +3,7 @@
  * (`log: 'pretty'`) and as the CLI prints it. Runs on any thread.
  */
 import type { BlockContext, HangEvent, LoopwatchEvent, StackFrame, StackTiming, ThreadState } from '../types.js';
-import { culpritFrame, displayPath, formatFrame, isInternal, ms, UNMAPPED } from './frames.js';
+import { culpritFrame, displayPath, formatFrame, isInternal, ms, onlyInternals, UNMAPPED } from './frames.js';
 
 /** How many frames the pretty report shows; the events file has them all. */
 const SHOWN_FRAMES = 8;
@@ -25,7 +25,13 @@ export function formatPretty(event: LoopwatchEvent, cwd: string): string {
     const culprit = sampled ?? (event.stackTiming === 'during' ? culpritFrame(event.stack) : undefined);
     const how = sampled === undefined || event.profile === undefined ? '' : ` [profiler: ${Math.round(event.profile.share * 100)}% of ${event.profile.samples} samples]`;
     const unmapped = culprit?.mapped === false ? `, ${UNMAPPED}` : '';
-    const tail = culprit === undefined ? '' : ` — ${culprit.function} (${displayPath(culprit.file, cwd)}:${culprit.line}${unmapped})${how}`;
+    const internals = culprit === undefined && event.stackTiming === 'during' ? onlyInternals(event.stack) : undefined;
+    const tail =
+      culprit !== undefined
+        ? ` — ${culprit.function} (${displayPath(culprit.file, cwd)}:${culprit.line}${unmapped})${how}`
+        : internals === undefined
+          ? ''
+          : ` — only Node internals on the stack: ${internals}`;
     return `${head} ended after ${ms(event.durationMs)}${event.exiting === true ? ' (process exiting)' : ''}${tail}\n`;
   }
   const lines = [`${head}: event loop blocked for ${ms(event.durationMs)} so far (threshold ${ms(event.thresholdMs)}, ${event.phase})`];
