@@ -348,6 +348,26 @@ export interface HangEvent {
 /** Everything the worker writes to the events file and delivers to listeners. */
 export type LoopwatchEvent = BlockEvent | HangEvent;
 
+/**
+ * A block still going on: how long it has lasted so far. Written to the events file only
+ * (not to stderr, telemetry or listeners), while the block lasts: at twice its detection time,
+ * then at each doubling, then every second. A process can be killed in the middle of a block
+ * (a test runner ending its worker, an orchestrator's SIGKILL) before any `ended` event: the
+ * last of these records is then its duration as far as anyone knows — readers take it over the
+ * `ongoing` event's detection-time figure.
+ */
+export interface BlockProgress {
+  readonly type: 'progress';
+  /** The block's `id` (with `pid`, the block). */
+  readonly id: number;
+  readonly pid: number;
+  readonly thread: BlockEvent['thread'];
+  /** How long the loop has been blocked so far, ms. */
+  readonly durationMs: number;
+  /** When this was written, ISO-8601. */
+  readonly at: string;
+}
+
 /** Where the health endpoints listen. */
 export interface HealthAddress {
   readonly host: string;

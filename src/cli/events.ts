@@ -1,7 +1,7 @@
 /** Reading loopwatch's NDJSON events: whole files, stdin, or a file that is still growing. */
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
-import type { BlockEvent, HangEvent, LoopwatchEvent, StackFrame } from '../types.js';
+import type { BlockEvent, BlockProgress, HangEvent, LoopwatchEvent, StackFrame } from '../types.js';
 import { inputError } from './errors.js';
 import { messageOf } from '../common/text.js';
 
@@ -41,7 +41,7 @@ function isFiniteNumber(value: unknown): value is number {
 }
 
 /** What one line holds: an event, a well-formed line of some other kind, or garbage. */
-export type ParsedLine = { kind: 'event'; event: LoopwatchEvent } | { kind: 'other' } | { kind: 'malformed' };
+export type ParsedLine = { kind: 'event'; event: LoopwatchEvent } | { kind: 'progress'; record: BlockProgress } | { kind: 'other' } | { kind: 'malformed' };
 
 /**
  * Checks the fields the summary relies on; an object of another `type` is `other` (newer
@@ -71,6 +71,10 @@ function parseLine(line: string): ParsedLine {
     const ok = isFiniteNumber(event['pid']) && typeof event['at'] === 'string' && Number.isFinite(Date.parse(event['at'])) && isFiniteNumber(event['blockedMs']) && isStack(event['stack']);
     return ok ? { kind: 'event', event: value as HangEvent } : { kind: 'malformed' };
   }
+  if (event['type'] === 'progress') {
+    const ok = isFiniteNumber(event['id']) && isFiniteNumber(event['pid']) && isFiniteNumber(event['durationMs']);
+    return ok ? { kind: 'progress', record: value as BlockProgress } : { kind: 'malformed' };
+  }
   return typeof event['type'] === 'string' ? { kind: 'other' } : { kind: 'malformed' };
 }
 
@@ -79,6 +83,8 @@ export interface EventSource {
   /** The path as given, or `stdin`. */
   readonly name: string;
   readonly events: LoopwatchEvent[];
+  /** How long blocks had lasted so far, recorded while they lasted (see BlockProgress). */
+  readonly progress?: BlockProgress[];
   /** Line numbers (1-based) of lines that are not loopwatch events. */
   readonly malformedLines: number[];
   /** Lines of an unknown event `type` (written by a newer loopwatch), ignored. */
@@ -99,7 +105,7 @@ export class EventCollector {
 
   constructor(name: string, onEvent?: (event: LoopwatchEvent) => void) {
     this.#onEvent = onEvent;
-    this.source = { name, events: [], malformedLines: [], otherLines: 0, truncatedLastLine: false, lines: 0 };
+    this.source = { name, events: [], progress: [], malformedLines: [], otherLines: 0, truncatedLastLine: false, lines: 0 };
   }
 
   push(chunk: Buffer | string): void {
@@ -120,6 +126,8 @@ export class EventCollector {
     if (parsed.kind === 'event') {
       this.source.events.push(parsed.event);
       this.#onEvent?.(parsed.event);
+    } else if (parsed.kind === 'progress') {
+      this.source.progress?.push(parsed.record);
     } else if (parsed.kind === 'other') {
       this.source.otherLines++;
     } else if (last) {

@@ -2,7 +2,7 @@
  * From events to an answer: blocks (an `ongoing` and an `ended` event of one process merged,
  * hangs attached) grouped by their culprit, the top frame of the app's own code.
  */
-import type { BlockContext, BlockEvent, HangEvent, LoopwatchEvent, Phase, StackFrame } from '../types.js';
+import type { BlockContext, BlockEvent, BlockProgress, HangEvent, LoopwatchEvent, Phase, StackFrame } from '../types.js';
 import { culpritFrame, onlyInternals } from '../common/frames.js';
 import type { EventSource } from './events.js';
 
@@ -140,7 +140,7 @@ export function stackKey(stack: readonly StackFrame[]): string {
  * and id are one block (ids restart in each process, so the pid is part of the key); the
  * `ended` event's duration, start and stack are final when present.
  */
-function collectBlocks(events: Iterable<LoopwatchEvent>, exits?: ReadonlyMap<number, number>): { blocks: BlockRecord[]; hangs: HangEvent[] } {
+function collectBlocks(events: Iterable<LoopwatchEvent>, progress: Iterable<BlockProgress>, exits?: ReadonlyMap<number, number>): { blocks: BlockRecord[]; hangs: HangEvent[] } {
   const byKey = new Map<string, BlockRecord>();
   const hangs: HangEvent[] = [];
   for (const event of events) {
@@ -209,6 +209,12 @@ function collectBlocks(events: Iterable<LoopwatchEvent>, exits?: ReadonlyMap<num
     record.hang = hang.action;
     if (!record.ended) record.durationMs = Math.max(record.durationMs, hang.blockedMs);
   }
+  // A block whose process ended before its `ended` event lasted at least as long as its last
+  // progress record says.
+  for (const record of progress) {
+    const block = byKey.get(`${record.pid}:${record.id}`);
+    if (block !== undefined && !block.ended) block.durationMs = Math.max(block.durationMs, record.durationMs);
+  }
   // A process known to have ended (`run` saw it exit) was blocked until then.
   if (exits !== undefined) {
     for (const record of byKey.values()) {
@@ -223,6 +229,7 @@ function collectBlocks(events: Iterable<LoopwatchEvent>, exits?: ReadonlyMap<num
 export function analyse(sources: readonly EventSource[], exits?: ReadonlyMap<number, number>): Analysis {
   const { blocks, hangs } = collectBlocks(
     sources.flatMap((s) => s.events),
+    sources.flatMap((s) => s.progress ?? []),
     exits,
   );
   const groups = new Map<string, Group>();

@@ -7,7 +7,7 @@
  */
 import { stackOf } from '../common/text.js';
 import { F64, I32 } from '../protocol/shared.js';
-import type { BlockContext, LoopwatchEvent, ResolvedOptions, StackFrame, StackTiming, ThreadState } from '../types.js';
+import type { BlockContext, BlockProgress, LoopwatchEvent, ResolvedOptions, StackFrame, StackTiming, ThreadState } from '../types.js';
 import type { CaptureResult, RawFrame, StackSource } from './capture.js';
 import type { WarnOnce } from './outputs.js';
 import type { Attribution } from './profiler.js';
@@ -32,6 +32,12 @@ const PAUSE_PROBE_WITH_INSPECTOR_MS = 1000;
 export const SESSION_SETTLE_MS = 30;
 /** How long the profiler may take to hand over a block's samples. */
 const PROFILE_TIMEOUT_MS = 1000;
+/**
+ * The longest gap between two progress records of a block (see BlockProgress): before it, the
+ * gap doubles from the detection time, so that short blocks get a few records and a hang one
+ * a second.
+ */
+const PROGRESS_MAX_GAP_MS = 1000;
 /** After the loop recovers, how long to wait for a capture answer still on its way. */
 const LATE_ANSWER_GRACE_MS = 200;
 
@@ -81,6 +87,8 @@ export interface BlockDeps {
   /** What the kernel says the watched thread does, when it can say. */
   threadState(): ThreadState | undefined;
   emit(event: LoopwatchEvent): void;
+  /** Records how long a block has lasted so far (see BlockProgress). */
+  progress(record: BlockProgress): void;
   readonly warnOnce: WarnOnce;
   /** Answers a SETTLE request. */
   settled(seq: number): void;
@@ -307,10 +315,17 @@ export class BlockLifecycle {
 
     // Wait for the loop to turn again.
     let hangReported = false;
+    let lasted = Math.max(1, lagMs);
+    let nextProgress = lasted + Math.min(lasted, PROGRESS_MAX_GAP_MS);
     for (;;) {
       const result = step(this.#config, this.#state, this.#sample(), clock.now(), this.#blocks);
       if (result.action.type !== 'block-end') {
         this.#state = result.state;
+        lasted = clock.now() - since;
+        if (lasted >= nextProgress) {
+          this.#deps.progress({ type: 'progress', id, pid, thread, durationMs: round(lasted), at: new Date(clock.now()).toISOString() });
+          nextProgress = lasted + Math.min(lasted, PROGRESS_MAX_GAP_MS);
+        }
         if (!hangReported && options.hangMs !== undefined && clock.now() - since >= options.hangMs) {
           hangReported = true;
           await this.#deps.hang(answer !== undefined);

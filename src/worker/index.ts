@@ -71,6 +71,7 @@ const blocks: BlockLifecycle = new BlockLifecycle({
   resolve: (raw) => resolveStack(raw, mapper, init.ownDir),
   threadState,
   emit: outputs.emit,
+  progress: outputs.progress,
   warnOnce: outputs.warnOnce,
   settled: (seq) => send({ code: FROM_WORKER.SETTLED, seq }),
   hang: (answering) => hangs.reportHang(answering),

@@ -5,7 +5,7 @@
 import { formatPretty } from '../common/pretty.js';
 import { messageOf } from '../common/text.js';
 import { FROM_WORKER, type FromWorker } from '../protocol/shared.js';
-import type { HangEvent, LoopwatchEvent, ResolvedOptions } from '../types.js';
+import type { BlockProgress, HangEvent, LoopwatchEvent, ResolvedOptions } from '../types.js';
 import { sinksFor, type Sink, writeFully } from './sinks.js';
 import { type Clock, within } from './time.js';
 
@@ -61,6 +61,17 @@ export class Outputs {
       }
     }
     this.#send({ code: FROM_WORKER.EVENT, event });
+  };
+
+  /** A block's duration so far, to the sinks that keep such records (see BlockProgress). */
+  readonly progress = (record: BlockProgress): void => {
+    for (const sink of this.#sinks) {
+      try {
+        sink.progress?.(record);
+      } catch (error) {
+        this.warnOnce(`sink:${sink.name}`, `writing to the ${sink.name} failed: ${messageOf(error)}`);
+      }
+    }
   };
 
   /**

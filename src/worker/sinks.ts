@@ -4,13 +4,15 @@
  * (telemetry, health state, hang policy) are new sinks.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
-import type { LoopwatchEvent, ResolvedOptions } from '../types.js';
+import type { BlockProgress, LoopwatchEvent, ResolvedOptions } from '../types.js';
 import { formatPretty } from '../common/pretty.js';
 
 export interface Sink {
   readonly name: string;
   /** Synchronous for the local outputs, so a line is out before the process may be ended. */
   write(event: LoopwatchEvent): void;
+  /** Records a block's duration so far, where a record outlives a killed process (the events file). */
+  progress?(record: BlockProgress): void;
   /** Hands over what is buffered (telemetry); awaited, with a bound, before a hung process is ended. */
   flush?(): Promise<void>;
   close?(): void;
@@ -44,6 +46,7 @@ function eventsFileSink(path: string): Sink {
   return {
     name: 'events file',
     write: (event) => writeFully(fd, `${JSON.stringify(event)}\n`),
+    progress: (record) => writeFully(fd, `${JSON.stringify(record)}\n`),
     close: () => closeSync(fd),
   };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { F64, I32, SHARED_BYTES, viewsOf } from '../../src/protocol/shared.js';
-import type { BlockEvent, LoopwatchEvent, StackFrame } from '../../src/types.js';
+import type { BlockEvent, BlockProgress, LoopwatchEvent, StackFrame } from '../../src/types.js';
 import { BlockLifecycle, type BlockDeps } from '../../src/worker/block.js';
 import type { CaptureResult, RemapAnswer, RemapRequest, PauseState, RawFrame, StackSource } from '../../src/worker/capture.js';
 import type { Clock } from '../../src/worker/time.js';
@@ -111,6 +111,7 @@ function setup(options: Partial<BlockDeps['options']> = {}, transformedFile?: st
   const log: string[] = [];
   const events: LoopwatchEvent[] = [];
   const hangs: { at: number; answering: boolean }[] = [];
+  const progress: BlockProgress[] = [];
   /** The fake main thread beats: beat time now, idle time as given. */
   const beat = (idleMs = f64[F64.BEAT_IDLE] ?? 0): void => {
     f64[F64.BEAT_TIME] = clock.now();
@@ -134,6 +135,7 @@ function setup(options: Partial<BlockDeps['options']> = {}, transformedFile?: st
       events.push(event);
       log.push(event.type === 'block' ? `event ${event.state}` : 'event hang');
     },
+    progress: (record) => progress.push(record),
     warnOnce: (key) => log.push(`warn ${key}`),
     settled: (seq) => log.push(`settled ${seq}`),
     hang: (answering) => {
@@ -141,7 +143,7 @@ function setup(options: Partial<BlockDeps['options']> = {}, transformedFile?: st
       return Promise.resolve();
     },
   });
-  return { lifecycle, source, events, log, hangs, beat, i32, blocks: () => events as BlockEvent[] };
+  return { lifecycle, source, events, log, hangs, progress, beat, i32, blocks: () => events as BlockEvent[] };
 }
 
 describe('block lifecycle', () => {
@@ -267,6 +269,23 @@ describe('block lifecycle', () => {
     unmapped.lifecycle.start();
     await clock.advance(THRESHOLD);
     expect(unmapped.blocks()[0]?.stack).toEqual([{ function: 'spin', file: '/app/spin.js', line: 3, column: 5, mapped: false }]);
+  });
+
+  it('records how long a block has lasted so far: at each doubling of its detection time, then every second', async () => {
+    const { lifecycle, progress, beat, blocks } = setup();
+    lifecycle.start();
+    await clock.advance(THRESHOLD);
+    expect(blocks().map((e) => e.state)).toEqual(['ongoing']);
+    await clock.advance(3000 - THRESHOLD);
+    // 200, 400, 800, 1,600 and 2,600 ms into the block (within one poll).
+    expect(progress.map((p) => Math.round(p.durationMs / 100) * 100)).toEqual([200, 400, 800, 1600, 2600]);
+    expect(progress[0]).toMatchObject({ type: 'progress', id: 1, pid: 4242, thread: 'main' });
+    beat();
+    await clock.advance(10);
+    expect(blocks().map((e) => e.state)).toEqual(['ongoing', 'ended']);
+    // Nothing more about block 1 once it ended (the fake thread, silent again, starts block 2).
+    await clock.advance(2000);
+    expect(progress.filter((p) => p.id === 1)).toHaveLength(5);
   });
 
   it('a silence while the process exits is not a block', async () => {
