@@ -31,8 +31,10 @@ group('loopwatch run', () => {
     expect(err).toMatch(/ {7}2 +[\d,]+ ms +\d{3} ms +running +slowCulprit \(test\/cli\/fixtures\/blocker\.cjs:8\)/);
     expect(err).not.toContain('\u001b['); // not a terminal: no colour
     // --events kept the file, --html wrote the report.
-    const lines = readFileSync(events, 'utf8').trim().split('\n');
-    expect(lines).toHaveLength(4);
+    const lines = readFileSync(events, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { type: string; state?: string });
+    // Two blocks, each ongoing then ended (with progress records between while they last).
+    expect(lines.filter((e) => e.type === 'block').map((e) => e.state)).toEqual(['ongoing', 'ended', 'ongoing', 'ended']);
+    expect(lines.every((e) => e.type === 'block' || e.type === 'progress')).toBe(true);
     expect(readFileSync(html, 'utf8')).toContain('slowCulprit');
     // The recorded file gives the same answer later.
     const report = await cli(['report', '--json', events]);
