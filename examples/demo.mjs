@@ -59,8 +59,11 @@ say(`GET /catalog → ${catalog.status} in ${catalog.ms} ms; GET /health → ${w
 await ended;
 child.kill('SIGTERM');
 await exited;
-const events = readFileSync(eventsFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
-say(`${eventsFile} has ${events.length} events; the last one:`);
+const records = readFileSync(eventsFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+// Progress records say how long a block had lasted so far, in case the process died in it.
+const events = records.filter((record) => record.type !== 'progress');
+const progress = records.length - events.length;
+say(`${eventsFile} has ${events.length} events${progress === 0 ? '' : ` and ${progress} progress record${progress === 1 ? '' : 's'}`}; the last one:`);
 const last = events.at(-1);
 process.stdout.write(`${JSON.stringify({ ...last, stack: last.stack.slice(0, 2) }, null, 2)}\n`);
 rmSync(dir, { recursive: true, force: true });
