@@ -166,10 +166,12 @@ export class BlockLifecycle {
   /**
    * @param turnedAt epoch ms of the first beat after the block, when known: a capture served
    *   after it was taken once the loop had already moved on.
+   * @param afterNative the pause probe before the capture was held up by native code: whatever
+   *   the capture shows was running once that call had returned, which may be after the culprit.
    */
-  async #toStack(result: CaptureResult | undefined, requestedAt: number, turnedAt: number | undefined): Promise<Stack> {
+  async #toStack(result: CaptureResult | undefined, requestedAt: number, turnedAt: number | undefined, afterNative = false): Promise<Stack> {
     if (result === undefined || result.frames.length === 0) return NO_STACK;
-    const late = result.servedAt - requestedAt > LATE_AFTER_MS || (turnedAt !== undefined && result.servedAt >= turnedAt);
+    const late = afterNative || result.servedAt - requestedAt > LATE_AFTER_MS || (turnedAt !== undefined && result.servedAt >= turnedAt);
     return {
       frames: await this.#mapped(result.frames),
       timing: late ? 'late' : 'during',
@@ -266,8 +268,16 @@ export class BlockLifecycle {
 
     // A thread paused at a breakpoint stops beating too; that is debugging, not a block.
     // No answer within the capture timeout means the thread is inside native code: not paused.
-    const probeMs = Atomics.load(i32, I32.INSPECTOR) === 1 ? Math.max(options.captureTimeoutMs, PAUSE_PROBE_WITH_INSPECTOR_MS) : options.captureTimeoutMs;
+    const inspectorOpen = Atomics.load(i32, I32.INSPECTOR) === 1;
+    const probeMs = inspectorOpen ? Math.max(options.captureTimeoutMs, PAUSE_PROBE_WITH_INSPECTOR_MS) : options.captureTimeoutMs;
+    // What the kernel says the thread is doing now, while it is silent (read again below if the
+    // capture goes unanswered): the probe may be answered only once a native call has returned.
+    const detectedState = this.#deps.threadState();
+    const probedAt = clock.now();
     const pause = connected && inspector !== undefined ? await within(clock, inspector.pauseState(), probeMs) : undefined;
+    // An answer that took this long was held up by native code: the silence was a real block,
+    // even if it has just ended (with an inspector port open, answers are slow anyway).
+    const heldUp = pause !== undefined && !inspectorOpen && clock.now() - probedAt > LATE_AFTER_MS;
     if (pause === 'paused' || (this.#pausedBefore && pause === 'running')) {
       // Paused: not a block. Running again after a pause: the thread resumed at some moment
       // since the last probe, so it must now stay silent for a whole threshold of its own.
@@ -278,28 +288,31 @@ export class BlockLifecycle {
     this.#pausedBefore = false;
     if (pause === 'unknown') warnOnce('pause-probe', 'cannot tell a debugger pause from a block on this Node version; a paused debugger may be reported as a block');
 
+    // The probe went unanswered, or was answered late: the thread was inside native code.
+    const afterNative = (connected && pause === undefined) || heldUp;
     const requestedAt = clock.now();
     const pending = connected ? inspector?.capture() : undefined;
     // The probe went unanswered: the capture will be too, until the native call returns.
     let answer = pending === undefined || pause === undefined ? undefined : await within(clock, pending, options.captureTimeoutMs);
     // An unusable answer says nothing about the loop: the block is reported without its stack.
     if (answer?.unusable !== undefined) warnOnce('capture', `blocks are reported without their stack: ${answer.unusable}`);
-    if (answer !== undefined && answer.unusable === undefined && answer.frames.length === 0 && answer.servedAt - requestedAt <= LATE_AFTER_MS) {
-      // Served at once with no JavaScript on the stack: the thread was waiting in its event
-      // loop (a late timer on a starved machine, Node waiting for a debugger client at exit),
-      // answering messages. Nothing is blocking it.
+    if (!heldUp && answer !== undefined && answer.unusable === undefined && answer.frames.length === 0 && answer.servedAt - requestedAt <= LATE_AFTER_MS) {
+      // Served at once with no JavaScript on the stack, and the probe before it too: the thread
+      // was waiting in its event loop (a late timer on a starved machine, Node waiting for a
+      // debugger client at exit), answering messages. Nothing is blocking it.
       this.#notABlock();
       return;
     }
     this.#blocks = id;
     Atomics.store(i32, I32.BLOCKED, 1);
-    const stack = await this.#toStack(answer, requestedAt, this.#turnedSince(blockSeq));
+    const stack = await this.#toStack(answer, requestedAt, this.#turnedSince(blockSeq), afterNative);
     // With warm-up, everything before markReady() is startup.
     const warming = options.warmup && Atomics.load(i32, I32.READY) === 0;
     const phase = warming ? 'startup' : phaseOf(answer?.frames, answer?.truncated ?? false, Atomics.load(i32, I32.LOOP_TURNED) === 1);
     const base = { type: 'block', id, phase, thresholdMs: options.thresholdMs, pid, thread } as const;
-    // No answer: the thread is in native code. The kernel can still say what it is doing.
-    const threadState = answer === undefined ? this.#deps.threadState() : undefined;
+    // No stack: the thread is (or was, when held up) in native code. The kernel can still say
+    // what it is doing, or what it was doing when the block was detected.
+    const threadState = answer === undefined ? this.#deps.threadState() : stack.frames.length === 0 ? detectedState : undefined;
     emit({
       ...base,
       state: 'ongoing',
@@ -340,7 +353,7 @@ export class BlockLifecycle {
         // Not answered in time: the thread was most likely inside one long native call and
         // serves the interrupt only after it. Whatever comes is classified by when it was served.
         answer = await within(clock, pending, LATE_ANSWER_GRACE_MS);
-        final = await this.#toStack(answer, requestedAt, result.action.turnedAt);
+        final = await this.#toStack(answer, requestedAt, result.action.turnedAt, afterNative);
       }
       inspector?.close();
       const exiting = Atomics.load(i32, I32.EXITING) === 1;
