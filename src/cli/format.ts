@@ -73,7 +73,10 @@ const ATTRIBUTION_NOTE: Record<Attribution, string> = {
 
 export function culpritLabel(culprit: Pick<CulpritSummary, 'function' | 'file' | 'line' | 'attribution'>, cwd: string): string {
   if (culprit.function === null || culprit.file === null) return '(no stack: inside one long native call)';
-  return `${culprit.function} (${displayPath(culprit.file, cwd)}:${culprit.line ?? '?'})${ATTRIBUTION_NOTE[culprit.attribution]}`;
+  // The culprit is the top frame of the app's own code; a stack with none falls back to its top
+  // library frame, which must not read as the user's.
+  const library = /[\\/]node_modules[\\/]/.test(culprit.file) ? ' [library code: no frame of yours in the stack]' : '';
+  return `${culprit.function} (${displayPath(culprit.file, cwd)}:${culprit.line ?? '?'})${ATTRIBUTION_NOTE[culprit.attribution]}${library}`;
 }
 
 function phaseText(phases: CulpritSummary['phases']): string {
