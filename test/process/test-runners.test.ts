@@ -113,6 +113,12 @@ describe.each(['forks', 'threads'] as const)('loopwatch/vitest, %s pool', (pool)
   });
 });
 
+it('loopwatch/vitest: a run where nothing blocked says so in one line, with the tests it watched', async () => {
+  const { result, output } = await vitest(['other.test.ts']);
+  expect(result.code, output).toBe(0);
+  expect(output).toContain('loopwatch: 1 test watched, no block over 50 ms');
+});
+
 it('loopwatch/vitest: the canary fails every file when loopwatch is not really armed', async () => {
   // A misconfiguration: a preload already started loopwatch with a 5 s threshold, so the
   // plugin's 50 ms blocks would never be seen.
@@ -154,4 +160,39 @@ describe('loopwatch/node-test', () => {
     expect(output).toMatch(/HANG: block \\?#\d+ has blocked the event loop for 1,5\d\d ms/);
     expect(output).toContain(`at pollUntilReady (hang.test.mjs:${hangLine}:`);
   });
+
+  async function nodeTest(args: string[], env: Record<string, string> = {}): Promise<{ result: RunResult; output: string }> {
+    const result = await run('--test', {
+      mode: 'plain',
+      cwd: join(project, 'node-test'),
+      nodeArgs: [],
+      args,
+      env: { LOOPWATCH_THRESHOLD_MS: '50', LOOPWATCH_LOG: undefined, NO_COLOR: '1', ...env },
+      noEventsFile: true,
+      timeoutMs: 30_000,
+    });
+    return { result, output: plain(result) };
+  }
+
+  it('with --require, one summary for the whole run comes after the reporter\'s last line (spec reporter)', async () => {
+    const { result, output } = await nodeTest(['--test-reporter=spec', '--require', 'loopwatch/node-test', 'blocking.test.mjs', 'clean.test.mjs'], { LOOPWATCH_TEST_ALLOW: 'legacyChecksum' });
+    expect(result.code, output).toBe(1);
+    const head = result.stderr.findIndex((l) => l.text.startsWith('loopwatch: 4 blocks of 50 ms or more in 4 places (2 allowed)'));
+    expect(head, output).toBeGreaterThanOrEqual(0);
+    // Nothing of the reporter's after it: every stdout line came before, and it is the last block of stderr.
+    expect(result.stdout.some((l) => l.text.includes('duration_ms')), output).toBe(true);
+    expect(result.stderr[head]!.at).toBeGreaterThanOrEqual(result.stdout.at(-1)!.at);
+    const tail = result.stderr.slice(head).map((l) => l.text);
+    expect(tail.every((line) => line.startsWith('loopwatch:') || line.startsWith('  ')), output).toBe(true);
+    // Rows name their file, as the run covers several.
+    expect(tail.join('\n')).toMatch(/^ {2}blocking\.test\.mjs > blocks the loop +1 block +worst +\d+ ms +renderReport \(blocking\.test\.mjs:\d+:\d+\)$/m);
+    expect(tail.join('\n')).toMatch(/blocking\.test\.mjs > allowed by a function rule .*\[allow: function legacyChecksum\]/);
+  });
+
+  it('a run where nothing blocked says so in one line, with the tests it watched (default reporter)', async () => {
+    const { result, output } = await nodeTest(['--require', 'loopwatch/node-test', 'clean.test.mjs']);
+    expect(result.code, output).toBe(0);
+    expect(result.stderr.map((l) => l.text).filter((l) => l !== '').at(-1), output).toBe('loopwatch: 3 tests watched, no block over 50 ms');
+  });
 });
+
