@@ -18,7 +18,8 @@ import { LoopwatchError } from '../errors.js';
 import { nodeTestOptions } from './options.js';
 import { isTestRunnerProcess } from '../main/inspector.js';
 import { installWatch, TestWatch, type BlockRecord, type Verdict } from '../testing/runtime.js';
-import { readHangs, summarise, type Row } from '../testing/summary.js';
+import { preloaded } from '../main/preload.js';
+import { readHangs, settingsLine, summarise, type Row } from '../testing/summary.js';
 
 export { allowBlocking, expectNoBlocking, BlockingError } from '../testing/runtime.js';
 export { DEFAULT_NODE_TEST_HANG_MS } from './options.js';
@@ -110,6 +111,11 @@ function coordinate(): void {
     if (error instanceof LoopwatchError) return;
     throw error;
   }
+  // Once every preload has run (loopwatch/register may come after this one).
+  setImmediate(() => {
+    const preload = preloaded();
+    if (preload !== undefined) writeSync(2, `${settingsLine('loopwatch/node-test', options, preload.options.thresholdMs)}\n`);
+  });
   const runDir = mkdtempSync(join(tmpdir(), 'loopwatch-node-test-'));
   process.env[RUN_DIR_ENV] = runDir;
   const cwd = process.cwd();

@@ -5,8 +5,10 @@
  * Framework-neutral: `loopwatch/vitest` and `loopwatch/node-test` drive it from their hooks.
  */
 import { runInThisContext } from 'node:vm';
-import { threadId } from 'node:worker_threads';
+import { isMainThread, threadId } from 'node:worker_threads';
+import { CANARY_ATTRIBUTE } from '../canary.js';
 import { startInWorkerThread } from '../main/monitor.js';
+import { preloaded } from '../main/preload.js';
 import { culpritFrame, displayPath, formatFrame, isInternal, ms } from '../worker/report.js';
 import type { BlockEvent, Monitor, StackFrame } from '../types.js';
 import type { ResolvedAllowRule, ResolvedTestingOptions } from './options.js';
@@ -47,6 +49,8 @@ interface Window {
 }
 
 const CANARY_FUNCTION = 'loopwatchCanary';
+/** The context of the canary's block, in place of a test. */
+const CANARY = { name: '', file: '' } as const;
 /** Context attributes naming the test that was running (OpenTelemetry's test.* names). */
 export const TEST_NAME = 'test.case.name';
 export const TEST_FILE = 'test.suite.name';
@@ -91,6 +95,8 @@ export class TestWatch {
   /** Between a file's first test and its afterAll: what ran outside tests is "between tests". */
   #inTests = false;
   #armed = false;
+  /** The canary is blocking: its block carries CANARY_ATTRIBUTE, for whoever reads the events. */
+  #inCanary = false;
 
   /**
    * @param hangMs resolved hang deadline (undefined: none)
@@ -100,6 +106,13 @@ export class TestWatch {
   constructor(options: ResolvedTestingOptions, hangMs: number | undefined, runDir: string | undefined, cwd: string) {
     this.options = options;
     this.#cwd = cwd;
+    // A monitor the preload started (`loopwatch run`, -r loopwatch/register) watches with the
+    // run's settings; the tests are this integration's, watched with its own.
+    const preload = isMainThread ? preloaded() : undefined;
+    if (preload?.monitor !== undefined) {
+      void preload.monitor.stop();
+      preload.monitor = undefined;
+    }
     // In a pool thread (vitest's `threads` pool) the watched thread is that worker thread.
     this.monitor = startInWorkerThread({
       thresholdMs: options.thresholdMs,
@@ -113,7 +126,9 @@ export class TestWatch {
     // The running test goes with every block's context, read on the blocked thread when the
     // stack is: a hang report names its test even after its process is gone, and nothing is
     // written per test.
-    this.monitor.trackContext({ getStore: () => this.#current }, (test) => ({ [TEST_NAME]: test.name, [TEST_FILE]: test.file }));
+    this.monitor.trackContext({ getStore: () => (this.#inCanary ? CANARY : this.#current) }, (test) =>
+      test === CANARY ? { [CANARY_ATTRIBUTE]: true } : { [TEST_NAME]: test.name, [TEST_FILE]: test.file },
+    );
   }
 
   /**
@@ -129,7 +144,7 @@ export class TestWatch {
     if (event !== undefined && status.stackCapture && !isCanary(event)) event = await this.#canaryBlock(this.options.thresholdMs * 2 + 250);
     if (event === undefined) {
       const running = this.monitor.options.thresholdMs;
-      const why = running === this.options.thresholdMs ? '' : ` loopwatch was already started in this process with thresholdMs ${running} (a preload such as -r loopwatch/register, or start() in a setup file), so the test integration's options do not apply.`;
+      const why = running === this.options.thresholdMs ? '' : ` loopwatch was already started in this process with thresholdMs ${running} (start() in a preload of your own: -r or --import), so the test integration's options do not apply.`;
       throw new Error(`loopwatch is not armed: a block made on purpose was not reported (threshold ${this.options.thresholdMs} ms). Blocks in tests would pass unnoticed.${why}`);
     }
     if (status.stackCapture && !isCanary(event)) {
@@ -142,8 +157,13 @@ export class TestWatch {
   async #canaryBlock(spinMs: number): Promise<BlockEvent | undefined> {
     await this.monitor.settle();
     const before = this.#pending.length;
-    loopwatchCanary(spinMs);
-    await this.monitor.settle();
+    this.#inCanary = true;
+    try {
+      loopwatchCanary(spinMs);
+      await this.monitor.settle();
+    } finally {
+      this.#inCanary = false;
+    }
     // The canary's own block must not be blamed on anything.
     const during = this.#pending.splice(before);
     const found = during.find((e) => isCanary(e) || (e.durationMs >= spinMs * 0.8 && e.stack.length === 0));

@@ -23,6 +23,14 @@ function plural(n: number, word: string): string {
   return `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
 }
 
+/**
+ * The one line said when loopwatch was also preloaded (`loopwatch run`, -r loopwatch/register)
+ * with settings of its own: which apply where.
+ */
+export function settingsLine(integration: string, options: ResolvedTestingOptions, preloadThresholdMs: number): string {
+  return `loopwatch: ${integration}'s settings (threshold ${ms(options.thresholdMs)}) apply to the tests; the preloaded loopwatch's (threshold ${ms(preloadThresholdMs)}) to the rest of the run`;
+}
+
 export interface SummariseOptions {
   /** Maps a frame of a hang's stack (the runner's own source maps). */
   readonly map?: (frame: StackFrame) => StackFrame;

@@ -33,6 +33,18 @@ group('the summary table', () => {
   });
 });
 
+group('the canary', () => {
+  it('a test integration\'s deliberate block (context loopwatch.canary) is left out of what run and report read', async () => {
+    const canary = block(400, 1, 130, [frame('loopwatchCanary', 'loopwatch-canary.js', 1)]).map((e) => ({ ...e, context: { attributes: { 'loopwatch.canary': true } } }));
+    const dir = tempDir();
+    writeFileSync(join(dir, 'e.ndjson'), ndjson([...canary, ...block(400, 2, 300, STACKS.render)]));
+    const result = await cli(['report', join(dir, 'e.ndjson')]);
+    expect(result.code, describe(result)).toBe(0);
+    expect(result.stdout).toContain('loopwatch: 1 block, 300 ms blocked in total, worst 300 ms');
+    expect(result.stdout).not.toContain('loopwatchCanary');
+  });
+});
+
 group('loopwatch report', () => {
   it('groups blocks of several files and processes by culprit, heaviest first', async () => {
     const dir = tempDir();
