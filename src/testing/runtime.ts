@@ -4,6 +4,10 @@
  * run, decides which are allowed, and turns the others into an error a developer can act on.
  * Framework-neutral: `loopwatch/vitest` and `loopwatch/node-test` drive it from their hooks.
  */
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { debuglog } from 'node:util';
 import { runInThisContext } from 'node:vm';
 import { isMainThread, threadId } from 'node:worker_threads';
 import { CANARY_ATTRIBUTE } from '../canary.js';
@@ -47,6 +51,8 @@ interface Window {
   readonly from: number;
   to: number;
 }
+
+const debug = debuglog('loopwatch');
 
 const CANARY_FUNCTION = 'loopwatchCanary';
 /** The context of the canary's block, in place of a test. */
@@ -97,6 +103,11 @@ export class TestWatch {
   #armed = false;
   /** The canary is blocking: its block carries CANARY_ATTRIBUTE, for whoever reads the events. */
   #inCanary = false;
+  /** The run's folder, shared by its test processes (undefined: this process is on its own). */
+  readonly #runDir: string | undefined;
+  readonly #eventsFile: string | undefined;
+  /** Armed on another process's proof: whether this one's monitor must capture stacks, checked once ready. */
+  #expectStacks: boolean | undefined;
 
   /**
    * @param hangMs resolved hang deadline (undefined: none)
@@ -106,6 +117,7 @@ export class TestWatch {
   constructor(options: ResolvedTestingOptions, hangMs: number | undefined, runDir: string | undefined, cwd: string) {
     this.options = options;
     this.#cwd = cwd;
+    this.#runDir = runDir;
     // A monitor the preload started (`loopwatch run`, -r loopwatch/register) watches with the
     // run's settings; the tests are this integration's, watched with its own.
     const preload = isMainThread ? preloaded() : undefined;
@@ -114,10 +126,11 @@ export class TestWatch {
       preload.monitor = undefined;
     }
     // In a pool thread (vitest's `threads` pool) the watched thread is that worker thread.
+    this.#eventsFile = runDir === undefined ? undefined : resolve(runDir, `events-${process.pid}-${threadId}.ndjson`);
     this.monitor = startInWorkerThread({
       thresholdMs: options.thresholdMs,
       log: 'off',
-      ...(runDir === undefined ? {} : { eventsFile: `${runDir}/events-${process.pid}-${threadId}.ndjson` }),
+      ...(this.#eventsFile === undefined ? {} : { eventsFile: this.#eventsFile }),
       ...(hangMs === undefined ? {} : { hangMs, hangAction: 'kill' as const }),
     });
     this.monitor.on('block', (event) => {
@@ -137,6 +150,17 @@ export class TestWatch {
    */
   async canary(): Promise<void> {
     if (this.#armed) return;
+    const proof = this.#proofFile();
+    const proven = proof === undefined ? undefined : readProof(proof);
+    if (proven !== undefined) {
+      // Proven by another process of the run. Not even waiting for the monitor to be ready:
+      // its worker starts while the test file is imported; fileStart() checks what it says.
+      this.#armed = true;
+      this.#expectStacks = proven.stackCapture;
+      debug('canary: armed as proven by another test process of this run (%s)', proof);
+      return;
+    }
+    debug('canary: blocking on purpose to prove loopwatch is armed');
     const status = await this.monitor.ready;
     // Once more, longer, if the first one came without its stack: on a loaded machine the
     // first capture of a process can miss a short block.
@@ -151,6 +175,28 @@ export class TestWatch {
       throw new Error('loopwatch is not armed: a block made on purpose was reported without its stack, so failures could not name their culprit.');
     }
     this.#armed = true;
+    if (proof !== undefined) {
+      try {
+        writeFileSync(proof, JSON.stringify({ stackCapture: status.stackCapture }));
+      } catch {
+        // the next process proves it again
+      }
+    }
+  }
+
+  /**
+   * Where a canary that passed is recorded for the run's other test processes, or undefined
+   * when this process must prove it itself. A test process of the same run, on the same Node,
+   * with the same flags, the same kind of thread and a monitor this watch started itself with
+   * the same threshold (its own events file says so: a monitor started before, by anyone else,
+   * has another), is armed the same way: the canary's block (a threshold and more, per file)
+   * is paid once per run instead of once per file. Whether stacks can be captured is known
+   * only when the monitor is ready: fileStart() compares it with the proof's.
+   */
+  #proofFile(): string | undefined {
+    if (this.#runDir === undefined || this.#eventsFile === undefined || this.monitor.options.eventsFile !== this.#eventsFile) return undefined;
+    const key = JSON.stringify([process.version, process.execPath, process.execArgv, isMainThread, this.monitor.options.thresholdMs, this.options.thresholdMs]);
+    return join(this.#runDir, `canary-${createHash('sha256').update(key).digest('hex').slice(0, 16)}`);
   }
 
   /** Blocks for `spinMs` and returns the block reported for it, if any. */
@@ -184,6 +230,15 @@ export class TestWatch {
 
   /** A file's tests are about to start: what its imports and top-level code blocked. */
   async fileStart(file: string): Promise<Verdict> {
+    if (this.#expectStacks !== undefined) {
+      const expectStacks = this.#expectStacks;
+      this.#expectStacks = undefined;
+      const status = await this.monitor.ready;
+      if (expectStacks && !status.stackCapture) {
+        this.#armed = false;
+        throw new Error(`loopwatch is not armed: stacks cannot be captured in this test process${status.reason === undefined ? '' : ` (${status.reason})`}, though they could in the run's first one, so failures could not name their culprit.`);
+      }
+    }
     this.#inTests = false;
     return this.judge(await this.#take(), { kind: 'file', what: 'imports', file });
   }
@@ -312,6 +367,16 @@ function describeWhere(what: 'imports' | 'beforeAll' | 'afterAll' | 'between tes
   if (what === 'imports') return "while the file's imports and top-level code ran";
   if (what === 'between tests') return 'between two tests (in hooks of other setup files)';
   return `in a ${what} hook`;
+}
+
+/** A canary that passed in another process of the run (see TestWatch#proofFile). */
+function readProof(file: string): { stackCapture: boolean } | undefined {
+  try {
+    const proof = JSON.parse(readFileSync(file, 'utf8')) as { stackCapture?: unknown };
+    return typeof proof.stackCapture === 'boolean' ? { stackCapture: proof.stackCapture } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function isCanary(event: BlockEvent): boolean {

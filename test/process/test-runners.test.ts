@@ -147,6 +147,19 @@ it('loopwatch run around vitest: the plugin\'s settings win for its tests, said 
   expect(result.code).toBe(1);
 });
 
+it('loopwatch/vitest: the canary blocks once per run (per concurrent process), not once per file', async () => {
+  const { result, report, output } = await vitest(['quick1.test.ts', 'quick2.test.ts', 'quick3.test.ts', 'quick4.test.ts', '--maxWorkers=2'], { NODE_DEBUG: 'loopwatch' });
+  expect(result.code, output).toBe(0);
+  expect(Object.values(statuses(report))).toEqual(['passed', 'passed', 'passed', 'passed']);
+  const made = output.split('\n').filter((line) => line.includes('canary: blocking on purpose')).length;
+  const proven = output.split('\n').filter((line) => line.includes('canary: armed as proven by another test process')).length;
+  // Each of the 4 files' processes is armed one way or the other; at most the 2 that start
+  // together before any proof exists pay for the block.
+  expect(made + proven, output).toBe(4);
+  expect(made).toBeGreaterThanOrEqual(1);
+  expect(made).toBeLessThanOrEqual(2);
+});
+
 it('loopwatch/vitest: the canary fails every file when loopwatch is not really armed', async () => {
   // A misconfiguration: a preload of the user's own started loopwatch with a 5 s threshold, so
   // the plugin's 50 ms blocks would never be seen. (loopwatch/register gives way instead: see
