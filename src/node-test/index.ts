@@ -29,7 +29,7 @@ export { DEFAULT_NODE_TEST_HANG_MS } from './options.js';
  * processes, which inherit it: where each writes what it saw, for the runner to print one
  * summary after the reporter's last line.
  */
-export const RUN_DIR_ENV = 'LOOPWATCH_NODE_TEST_RUN_DIR';
+const RUN_DIR_ENV = 'LOOPWATCH_NODE_TEST_RUN_DIR';
 
 interface TestContextLike {
   readonly name: string;
