@@ -106,8 +106,6 @@ export class TestWatch {
   /** The run's folder, shared by its test processes (undefined: this process is on its own). */
   readonly #runDir: string | undefined;
   readonly #eventsFile: string | undefined;
-  /** Armed on another process's proof: whether this one's monitor must capture stacks, checked once ready. */
-  #expectStacks: boolean | undefined;
 
   /**
    * @param hangMs resolved hang deadline (undefined: none)
@@ -125,8 +123,8 @@ export class TestWatch {
       void preload.monitor.stop();
       preload.monitor = undefined;
     }
-    // In a pool thread (vitest's `threads` pool) the watched thread is that worker thread.
     this.#eventsFile = runDir === undefined ? undefined : resolve(runDir, `events-${process.pid}-${threadId}.ndjson`);
+    // In a pool thread (vitest's `threads` pool) the watched thread is that worker thread.
     this.monitor = startInWorkerThread({
       thresholdMs: options.thresholdMs,
       log: 'off',
@@ -145,23 +143,24 @@ export class TestWatch {
   }
 
   /**
-   * Blocks on purpose and checks that the monitor saw it with its stack, once per process (or
-   * pool thread). Throws when it did not: every test would pass unwatched otherwise.
+   * Blocks on purpose and checks that the monitor saw it with its stack, once per run where the
+   * run's test processes share a folder (see #proofFile), otherwise once per process (or pool
+   * thread). Throws when it did not: every test would pass unwatched otherwise.
    */
   async canary(): Promise<void> {
     if (this.#armed) return;
+    // Ready before the file's own code runs: a worker still starting would miss its blocks.
+    const status = await this.monitor.ready;
     const proof = this.#proofFile();
     const proven = proof === undefined ? undefined : readProof(proof);
-    if (proven !== undefined) {
-      // Proven by another process of the run. Not even waiting for the monitor to be ready:
-      // its worker starts while the test file is imported; fileStart() checks what it says.
+    // Proven by another process of the run, with stacks as this one has them (or without, where
+    // the proving one had none either); anything else proves itself here.
+    if (proven !== undefined && (status.stackCapture || !proven.stackCapture)) {
       this.#armed = true;
-      this.#expectStacks = proven.stackCapture;
       debug('canary: armed as proven by another test process of this run (%s)', proof);
       return;
     }
     debug('canary: blocking on purpose to prove loopwatch is armed');
-    const status = await this.monitor.ready;
     // Once more, longer, if the first one came without its stack: on a loaded machine the
     // first capture of a process can miss a short block.
     let event = await this.#canaryBlock(this.options.thresholdMs * 2 + 20);
@@ -190,8 +189,7 @@ export class TestWatch {
    * with the same flags, the same kind of thread and a monitor this watch started itself with
    * the same threshold (its own events file says so: a monitor started before, by anyone else,
    * has another), is armed the same way: the canary's block (a threshold and more, per file)
-   * is paid once per run instead of once per file. Whether stacks can be captured is known
-   * only when the monitor is ready: fileStart() compares it with the proof's.
+   * is paid once per run instead of once per file.
    */
   #proofFile(): string | undefined {
     if (this.#runDir === undefined || this.#eventsFile === undefined || this.monitor.options.eventsFile !== this.#eventsFile) return undefined;
@@ -230,15 +228,6 @@ export class TestWatch {
 
   /** A file's tests are about to start: what its imports and top-level code blocked. */
   async fileStart(file: string): Promise<Verdict> {
-    if (this.#expectStacks !== undefined) {
-      const expectStacks = this.#expectStacks;
-      this.#expectStacks = undefined;
-      const status = await this.monitor.ready;
-      if (expectStacks && !status.stackCapture) {
-        this.#armed = false;
-        throw new Error(`loopwatch is not armed: stacks cannot be captured in this test process${status.reason === undefined ? '' : ` (${status.reason})`}, though they could in the run's first one, so failures could not name their culprit.`);
-      }
-    }
     this.#inTests = false;
     return this.judge(await this.#take(), { kind: 'file', what: 'imports', file });
   }
