@@ -9,6 +9,7 @@ import { basename } from 'node:path';
 import { LoopwatchError } from './errors.js';
 import { isTestRunnerProcess } from './main/inspector.js';
 import { startResolved } from './main/monitor.js';
+import { markPreloaded } from './main/preload.js';
 import { optionsFromEnv } from './options.js';
 
 /**
@@ -26,8 +27,9 @@ if (isMainThread && !PACKAGE_MANAGER.test(basename(process.argv[1] ?? ''))) {
     if (isTestRunnerProcess()) {
       // Its test files run in processes of their own, which load this preload too.
       if (options.log !== 'off') writeSync(2, `loopwatch: [pid ${process.pid}] node --test's runner is not watched; its test files' processes are\n`);
+      markPreloaded({ options, monitor: undefined });
     } else {
-      startResolved(options);
+      markPreloaded({ options, monitor: startResolved(options) });
     }
     for (const warning of warnings) writeSync(2, `loopwatch: ${warning}\n`);
   } catch (error) {

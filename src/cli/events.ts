@@ -1,4 +1,5 @@
 /** Reading loopwatch's NDJSON events: whole files, stdin, or a file that is still growing. */
+import { CANARY_ATTRIBUTE } from '../canary.js';
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
 import type { BlockEvent, BlockProgress, HangEvent, LoopwatchEvent, StackFrame } from '../types.js';
@@ -124,6 +125,8 @@ export class EventCollector {
     this.source.lines++;
     const parsed = parseLine(text);
     if (parsed.kind === 'event') {
+      // A test integration's deliberate block (its canary) is not the app's.
+      if (parsed.event.context?.attributes?.[CANARY_ATTRIBUTE] === true) return;
       this.source.events.push(parsed.event);
       this.#onEvent?.(parsed.event);
     } else if (parsed.kind === 'progress') {

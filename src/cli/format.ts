@@ -80,7 +80,10 @@ function culpritLabel(culprit: Pick<CulpritSummary, 'function' | 'file' | 'line'
     return `(only Node internals on the stack: ${onlyInternals([frame]) ?? 'Node internals'}) ${culprit.function} (${culprit.file}${culprit.line === null ? '' : `:${culprit.line}`})`;
   }
   const unmapped = culprit.mapped === false ? `, ${UNMAPPED}` : '';
-  return `${culprit.function} (${displayPath(culprit.file, cwd)}:${culprit.line ?? '?'}${unmapped})${ATTRIBUTION_NOTE[culprit.attribution]}`;
+  // The culprit is the top frame of the app's own code; a stack with none falls back to its top
+  // library frame, which must not read as the user's.
+  const library = /[\\/]node_modules[\\/]/.test(culprit.file) ? ' [library code: no frame of yours in the stack]' : '';
+  return `${culprit.function} (${displayPath(culprit.file, cwd)}:${culprit.line ?? '?'}${unmapped})${ATTRIBUTION_NOTE[culprit.attribution]}${library}`;
 }
 
 function phaseText(phases: CulpritSummary['phases']): string {

@@ -4,9 +4,15 @@
  * run, decides which are allowed, and turns the others into an error a developer can act on.
  * Framework-neutral: `loopwatch/vitest` and `loopwatch/node-test` drive it from their hooks.
  */
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { debuglog } from 'node:util';
 import { runInThisContext } from 'node:vm';
-import { threadId } from 'node:worker_threads';
+import { isMainThread, threadId } from 'node:worker_threads';
+import { CANARY_ATTRIBUTE } from '../canary.js';
 import { startInWorkerThread } from '../main/monitor.js';
+import { preloaded } from '../main/preload.js';
 import { culpritFrame, displayPath, formatFrame, isInternal, ms } from '../common/frames.js';
 import type { BlockEvent, Monitor, StackFrame } from '../types.js';
 import type { ResolvedAllowRule, ResolvedTestingOptions } from './options.js';
@@ -47,7 +53,11 @@ interface Window {
   to: number;
 }
 
+const debug = debuglog('loopwatch');
+
 const CANARY_FUNCTION = 'loopwatchCanary';
+/** The context of the canary's block, in place of a test. */
+const CANARY = { name: '', file: '' } as const;
 /** Context attributes naming the test that was running (OpenTelemetry's test.* names). */
 export const TEST_NAME = 'test.case.name';
 export const TEST_FILE = 'test.suite.name';
@@ -92,6 +102,11 @@ export class TestWatch {
   /** Between a file's first test and its afterAll: what ran outside tests is "between tests". */
   #inTests = false;
   #armed = false;
+  /** The canary is blocking: its block carries CANARY_ATTRIBUTE, for whoever reads the events. */
+  #inCanary = false;
+  /** The run's folder, shared by its test processes (undefined: this process is on its own). */
+  readonly #runDir: string | undefined;
+  readonly #eventsFile: string | undefined;
 
   /**
    * @param hangMs resolved hang deadline (undefined: none)
@@ -101,11 +116,20 @@ export class TestWatch {
   constructor(options: ResolvedTestingOptions, hangMs: number | undefined, runDir: string | undefined, cwd: string) {
     this.options = options;
     this.#cwd = cwd;
+    this.#runDir = runDir;
+    // A monitor the preload started (`loopwatch run`, -r loopwatch/register) watches with the
+    // run's settings; the tests are this integration's, watched with its own.
+    const preload = isMainThread ? preloaded() : undefined;
+    if (preload?.monitor !== undefined) {
+      void preload.monitor.stop();
+      preload.monitor = undefined;
+    }
+    this.#eventsFile = runDir === undefined ? undefined : resolve(runDir, `events-${process.pid}-${threadId}.ndjson`);
     // In a pool thread (vitest's `threads` pool) the watched thread is that worker thread.
     this.monitor = startInWorkerThread({
       thresholdMs: options.thresholdMs,
       log: 'off',
-      ...(runDir === undefined ? {} : { eventsFile: `${runDir}/events-${process.pid}-${threadId}.ndjson` }),
+      ...(this.#eventsFile === undefined ? {} : { eventsFile: this.#eventsFile }),
       ...(hangMs === undefined ? {} : { hangMs, hangAction: 'kill' as const }),
     });
     this.monitor.on('block', (event) => {
@@ -114,37 +138,77 @@ export class TestWatch {
     // The running test goes with every block's context, read on the blocked thread when the
     // stack is: a hang report names its test even after its process is gone, and nothing is
     // written per test.
-    this.monitor.trackContext({ getStore: () => this.#current }, (test) => ({ [TEST_NAME]: test.name, [TEST_FILE]: test.file }));
+    this.monitor.trackContext({ getStore: () => (this.#inCanary ? CANARY : this.#current) }, (test) =>
+      test === CANARY ? { [CANARY_ATTRIBUTE]: true } : { [TEST_NAME]: test.name, [TEST_FILE]: test.file },
+    );
   }
 
   /**
-   * Blocks on purpose and checks that the monitor saw it with its stack, once per process (or
-   * pool thread). Throws when it did not: every test would pass unwatched otherwise.
+   * Blocks on purpose and checks that the monitor saw it with its stack, once per run where the
+   * run's test processes share a folder (see #proofFile), otherwise once per process (or pool
+   * thread). Throws when it did not: every test would pass unwatched otherwise.
    */
   async canary(): Promise<void> {
     if (this.#armed) return;
+    // Ready before the file's own code runs: a worker still starting would miss its blocks.
     const status = await this.monitor.ready;
+    const proof = this.#proofFile();
+    const proven = proof === undefined ? undefined : readProof(proof);
+    // Proven by another process of the run, with stacks as this one has them (or without, where
+    // the proving one had none either); anything else proves itself here.
+    if (proven !== undefined && (status.stackCapture || !proven.stackCapture)) {
+      this.#armed = true;
+      debug('canary: armed as proven by another test process of this run (%s)', proof);
+      return;
+    }
+    debug('canary: blocking on purpose to prove loopwatch is armed');
     // Once more, longer, if the first one came without its stack: on a loaded machine the
     // first capture of a process can miss a short block.
     let event = await this.#canaryBlock(this.options.thresholdMs * 2 + 20);
     if (event !== undefined && status.stackCapture && !isCanary(event)) event = await this.#canaryBlock(this.options.thresholdMs * 2 + 250);
     if (event === undefined) {
       const running = this.monitor.options.thresholdMs;
-      const why = running === this.options.thresholdMs ? '' : ` loopwatch was already started in this process with thresholdMs ${running} (a preload such as -r loopwatch/register, or start() in a setup file), so the test integration's options do not apply.`;
+      const why = running === this.options.thresholdMs ? '' : ` loopwatch was already started in this process with thresholdMs ${running} (start() in a preload of your own: -r or --import), so the test integration's options do not apply.`;
       throw new Error(`loopwatch is not armed: a block made on purpose was not reported (threshold ${this.options.thresholdMs} ms). Blocks in tests would pass unnoticed.${why}`);
     }
     if (status.stackCapture && !isCanary(event)) {
       throw new Error('loopwatch is not armed: a block made on purpose was reported without its stack, so failures could not name their culprit.');
     }
     this.#armed = true;
+    if (proof !== undefined) {
+      try {
+        writeFileSync(proof, JSON.stringify({ stackCapture: status.stackCapture }));
+      } catch {
+        // the next process proves it again
+      }
+    }
+  }
+
+  /**
+   * Where a canary that passed is recorded for the run's other test processes, or undefined
+   * when this process must prove it itself. A test process of the same run, on the same Node,
+   * with the same flags, the same kind of thread and a monitor this watch started itself with
+   * the same threshold (its own events file says so: a monitor started before, by anyone else,
+   * has another), is armed the same way: the canary's block (a threshold and more, per file)
+   * is paid once per run instead of once per file.
+   */
+  #proofFile(): string | undefined {
+    if (this.#runDir === undefined || this.#eventsFile === undefined || this.monitor.options.eventsFile !== this.#eventsFile) return undefined;
+    const key = JSON.stringify([process.version, process.execPath, process.execArgv, isMainThread, this.monitor.options.thresholdMs, this.options.thresholdMs]);
+    return join(this.#runDir, `canary-${createHash('sha256').update(key).digest('hex').slice(0, 16)}`);
   }
 
   /** Blocks for `spinMs` and returns the block reported for it, if any. */
   async #canaryBlock(spinMs: number): Promise<BlockEvent | undefined> {
     await this.monitor.settle();
     const before = this.#pending.length;
-    loopwatchCanary(spinMs);
-    await this.monitor.settle();
+    this.#inCanary = true;
+    try {
+      loopwatchCanary(spinMs);
+      await this.monitor.settle();
+    } finally {
+      this.#inCanary = false;
+    }
     // The canary's own block must not be blamed on anything.
     const during = this.#pending.splice(before);
     const found = during.find((e) => isCanary(e) || (e.durationMs >= spinMs * 0.8 && e.stack.length === 0));
@@ -293,6 +357,16 @@ function describeWhere(what: 'imports' | 'beforeAll' | 'afterAll' | 'between tes
   if (what === 'imports') return "while the file's imports and top-level code ran";
   if (what === 'between tests') return 'between two tests (in hooks of other setup files)';
   return `in a ${what} hook`;
+}
+
+/** A canary that passed in another process of the run (see TestWatch#proofFile). */
+function readProof(file: string): { stackCapture: boolean } | undefined {
+  try {
+    const proof = JSON.parse(readFileSync(file, 'utf8')) as { stackCapture?: unknown };
+    return typeof proof.stackCapture === 'boolean' ? { stackCapture: proof.stackCapture } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function isCanary(event: BlockEvent): boolean {

@@ -1,7 +1,8 @@
 /** The end-of-run summary of the test integrations: hangs, blocks per test or file, top culprits. */
-import { relative } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import type { ResolvedTestingOptions } from './options.js';
-import type { BlockRecord } from './runtime.js';
+import { TEST_FILE, TEST_NAME, type BlockRecord } from './runtime.js';
 import { culpritFrame, formatFrame, isInternal, ms } from '../common/frames.js';
 import type { HangEvent, StackFrame } from '../types.js';
 
@@ -19,10 +20,29 @@ export interface Hang {
 }
 
 function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
+  return `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
 }
 
-export function summarise(rows: readonly Row[], hangs: readonly Hang[], options: ResolvedTestingOptions, root: string, map: (f: StackFrame) => StackFrame = (f) => f, ended = 'its test process was ended'): string[] {
+/**
+ * The one line said when loopwatch was also preloaded (`loopwatch run`, -r loopwatch/register)
+ * with settings of its own: which apply where.
+ */
+export function settingsLine(integration: string, options: ResolvedTestingOptions, preloadThresholdMs: number): string {
+  return `loopwatch: ${integration}'s settings (threshold ${ms(options.thresholdMs)}) apply to the tests; the preloaded loopwatch's (threshold ${ms(preloadThresholdMs)}) to the rest of the run`;
+}
+
+export interface SummariseOptions {
+  /** Maps a frame of a hang's stack (the runner's own source maps). */
+  readonly map?: (frame: StackFrame) => StackFrame;
+  /** What became of a hung test's process. */
+  readonly ended?: string;
+  /** How many tests ran watched: said when nothing blocked, so a clean run shows loopwatch ran. */
+  readonly tests?: number;
+}
+
+export function summarise(rows: readonly Row[], hangs: readonly Hang[], options: ResolvedTestingOptions, root: string, how: SummariseOptions = {}): string[] {
+  const map = how.map ?? ((f: StackFrame): StackFrame => f);
+  const ended = how.ended ?? 'its test process was ended';
   const lines: string[] = [];
   for (const hang of hangs) {
     const frames = hang.event.stack.map(map);
@@ -34,7 +54,9 @@ export function summarise(rows: readonly Row[], hangs: readonly Hang[], options:
   }
   const all = rows.flatMap((r) => r.records);
   if (all.length === 0) {
-    if (options.mode === 'report' && hangs.length === 0) lines.push(`loopwatch: no blocks of ${ms(options.thresholdMs)} or more in this run`);
+    if (hangs.length === 0) {
+      lines.push(how.tests === undefined ? `loopwatch: no block over ${ms(options.thresholdMs)} in this run` : `loopwatch: ${plural(how.tests, 'test')} watched, no block over ${ms(options.thresholdMs)}`);
+    }
     return lines;
   }
   const allowed = all.filter((r) => r.allowed !== undefined).length;
@@ -63,4 +85,43 @@ export function summarise(rows: readonly Row[], hangs: readonly Hang[], options:
     lines.push(`    ${culprit}  ${plural(entry.count, 'block')}, ${ms(entry.total)} in all, worst ${ms(entry.worst)}`);
   }
   return lines;
+}
+
+/**
+ * Hang events from the events files the test processes wrote into `runDir`, with the test each
+ * process was running. `read` remembers how far each file was read: only what was appended
+ * since the last call (watch mode), as a test process that lives on keeps its file open.
+ */
+export function readHangs(runDir: string, read: Map<string, number>): Hang[] {
+  const hangs: Hang[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(runDir);
+  } catch {
+    return hangs;
+  }
+  for (const name of names.filter((n) => n.startsWith('events-'))) {
+    let text: Buffer;
+    try {
+      text = readFileSync(join(runDir, name));
+    } catch {
+      continue;
+    }
+    const from = read.get(name) ?? 0;
+    const end = text.lastIndexOf(0x0a) + 1;
+    read.set(name, Math.max(from, end));
+    for (const line of text.subarray(from, end).toString('utf8').split('\n')) {
+      if (!line.includes('"type":"hang"')) continue;
+      try {
+        const event = JSON.parse(line) as HangEvent;
+        const attributes = event.context?.attributes ?? {};
+        const test = attributes[TEST_NAME];
+        const file = attributes[TEST_FILE];
+        hangs.push({ event, test: typeof test === 'string' ? test : undefined, file: typeof file === 'string' ? file : undefined });
+      } catch {
+        // a torn line: the process was killed while writing
+      }
+    }
+  }
+  return hangs;
 }

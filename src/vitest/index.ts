@@ -9,10 +9,12 @@
  * The plugin runs in vitest's own process: it validates the options, adds a setup file that
  * watches every test process, and a reporter that prints the summary and any hang.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { preloaded } from '../main/preload.js';
 import { optionsToWire, resolveTestingOptions, type TestingOptions } from '../testing/options.js';
+import { settingsLine } from '../testing/summary.js';
 import { CaptureBroker } from './broker.js';
 import { SummaryReporter, type ProjectLike } from './reporter.js';
 import { PROVIDE_KEY, type VitestWire } from './shared.js';
@@ -56,6 +58,9 @@ export default function loopwatch(options?: TestingOptions): LoopwatchVitestPlug
         const runDir = mkdtempSync(join(tmpdir(), 'loopwatch-vitest-'));
         process.once('exit', () => rmSync(runDir, { recursive: true, force: true }));
         reporter = new SummaryReporter(resolved, runDir);
+        // The test processes take over from the preload's monitor (see TestWatch): say so once.
+        const preload = preloaded();
+        if (preload !== undefined) writeSync(2, `${settingsLine('the vitest plugin', resolved, preload.options.thresholdMs)}\n`);
         // Reporters are created from this list right after the plugins are configured.
         vitest.config.reporters.push(reporter);
       }

@@ -4,19 +4,19 @@
  * ended — their process was ended by the hang deadline, so the report comes from the events
  * file it wrote before it went.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { SourceMap } from 'node:module';
 import type { ResolvedTestingOptions } from '../testing/options.js';
-import { TEST_FILE, TEST_NAME, type BlockRecord } from '../testing/runtime.js';
-import type { HangEvent, StackFrame } from '../types.js';
-import { summarise, type Hang, type Row } from '../testing/summary.js';
+import type { BlockRecord } from '../testing/runtime.js';
+import type { StackFrame } from '../types.js';
+import { readHangs, summarise, type Hang, type Row } from '../testing/summary.js';
 import { META_KEY } from './shared.js';
 
 interface TestCaseLike {
   readonly name: string;
   readonly fullName: string;
   meta(): Record<string, unknown>;
+  result(): { readonly state: string };
 }
 interface TestModuleLike {
   readonly moduleId: string;
@@ -65,17 +65,21 @@ export class SummaryReporter {
     if (vitest === undefined) return;
     const root = vitest.config.root;
     const rows: Row[] = [];
+    let tests = 0;
     for (const module of testModules) {
       const file = relative(root, module.moduleId);
       const fileRecords = recordsOf(module.meta());
       if (fileRecords.length > 0) rows.push({ where: `${file} (outside tests)`, records: fileRecords });
       for (const test of module.children.allTests()) {
+        // Skipped and todo tests ran no code.
+        const state = test.result().state;
+        if (state === 'passed' || state === 'failed') tests++;
         const records = recordsOf(test.meta());
         if (records.length > 0) rows.push({ where: `${file} > ${test.fullName}`, records });
       }
     }
     const hangs = this.#readHangs();
-    const lines = this.#options.summary || hangs.length > 0 ? summarise(rows, hangs, this.#options, root, (f) => this.#map(f)) : [];
+    const lines = this.#options.summary || hangs.length > 0 ? summarise(rows, hangs, this.#options, root, { map: (f) => this.#map(f), tests }) : [];
     if (lines.length > 0) vitest.logger.log(`\n${lines.join('\n')}\n`);
     if (hangs.length > 0) process.exitCode = 1;
   }
@@ -88,7 +92,7 @@ export class SummaryReporter {
   endForHang(): void {
     const hangs = this.#readHangs();
     const root = this.#vitest?.config.root ?? process.cwd();
-    const lines = summarise([], hangs, this.#options, root, (f) => this.#map(f), 'the test run is ended');
+    const lines = summarise([], hangs, this.#options, root, { map: (f) => this.#map(f), ended: 'the test run is ended' });
     lines.push("  (a pool thread cannot be stopped while it runs JavaScript, so the run ends here with exit status 1; vitest's default forks pool ends only the hung test's process and goes on)");
     process.stderr.write(`\n${lines.join('\n')}\n`);
     process.exit(1);
@@ -96,34 +100,7 @@ export class SummaryReporter {
 
   /** Hang events from the run's events files, with the test each process was running. */
   #readHangs(): Hang[] {
-    const hangs: Hang[] = [];
-    let names: string[];
-    try {
-      names = readdirSync(this.runDir);
-    } catch {
-      return hangs;
-    }
-    for (const name of names.filter((n) => n.startsWith('events-'))) {
-      // Only what was appended since the last run (watch mode): a test process that lives on
-      // keeps its file open, so the files stay until vitest exits.
-      const text = readFileSync(`${this.runDir}/${name}`);
-      const from = this.#read.get(name) ?? 0;
-      const end = text.lastIndexOf(0x0a) + 1;
-      this.#read.set(name, Math.max(from, end));
-      for (const line of text.subarray(from, end).toString('utf8').split('\n')) {
-        if (!line.includes('"type":"hang"')) continue;
-        try {
-          const event = JSON.parse(line) as HangEvent;
-          const attributes = event.context?.attributes ?? {};
-          const test = attributes[TEST_NAME];
-          const file = attributes[TEST_FILE];
-          hangs.push({ event, test: typeof test === 'string' ? test : undefined, file: typeof file === 'string' ? file : undefined });
-        } catch {
-          // a torn line: the process was killed while writing
-        }
-      }
-    }
-    return hangs;
+    return readHangs(this.runDir, this.#read);
   }
 
   /** Maps a frame of a file vitest transformed (its map is in vitest's module graph). */

@@ -114,6 +114,21 @@ export class SourceMapper {
     return { file: this.#sourcePath(loaded, entry.originalSource), line: entry.originalLine + 1, column: entry.originalColumn + 1 };
   }
 
+  /**
+   * The original name a map gives the identifier at exactly this generated position (its
+   * `names`), or undefined. Asked at a caller's call site, it names the function called there
+   * as the source did before minification (`a()` → `renderInvoice`), as source-map-support
+   * and Node's `--enable-source-maps` do.
+   */
+  nameAt(file: string, line: number, column: number): string | undefined {
+    if (!isAbsolute(file) || line < 1 || column < 1) return undefined;
+    const loaded = this.#load(file);
+    if (loaded === null) return undefined;
+    const entry = loaded.map.findEntry(line - 1, column - 1) as Partial<{ generatedLine: number; generatedColumn: number; name: string }>;
+    if (entry.generatedLine !== line - 1 || entry.generatedColumn !== column - 1) return undefined;
+    return typeof entry.name === 'string' && entry.name !== '' ? entry.name : undefined;
+  }
+
   #sourcePath(loaded: LoadedMap, source: string): string {
     if (source.startsWith('file://')) return toPath(source);
     if (isAbsolute(source)) return source;

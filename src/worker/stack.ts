@@ -22,7 +22,7 @@ export function resolveStack(raw: readonly RawFrame[], mapper: SourceMapper, own
   const own = ownDir.endsWith(sep) ? ownDir : ownDir + sep;
   const frames: StackFrame[] = [];
   const transformed: Transformed[] = [];
-  for (const frame of raw) {
+  for (const [i, frame] of raw.entries()) {
     const file = frame.file === undefined ? '<anonymous>' : toPath(frame.file);
     if (file.startsWith(own)) continue;
     if (frame.position !== undefined && frame.file !== undefined && mapper.sameCode(file, frame.line, frame.column, frame.position) === false) {
@@ -34,7 +34,7 @@ export function resolveStack(raw: readonly RawFrame[], mapper: SourceMapper, own
     const mapped = mapper.map(file, frame.line, frame.column);
     const base = mapped === undefined
       ? { function: frame.function, file, line: frame.line, column: frame.column }
-      : { function: frame.function, ...mapped, generated: { file, line: frame.line, column: frame.column } };
+      : { function: originalName(raw[i + 1], file, mapper) ?? frame.function, ...mapped, generated: { file, line: frame.line, column: frame.column } };
     frames.push(frame.async ? { ...base, async: true } : base);
   }
   return { frames, transformed };
@@ -60,6 +60,12 @@ export function applyRemap(frames: readonly StackFrame[], transformed: readonly 
     out[index] = { ...rest, file: toPath(file), line, column, generated: { file: frame.file, line: frame.line, column: frame.column } };
   });
   return out;
+}
+
+/** A minified function's original name: the map's name at its caller's call site, in the same file. */
+function originalName(caller: RawFrame | undefined, file: string, mapper: SourceMapper): string | undefined {
+  if (caller?.file === undefined || toPath(caller.file) !== file) return undefined;
+  return mapper.nameAt(file, caller.line, caller.column);
 }
 
 /** Frames of Node's own entry-point loading: the main module, preloads, the ESM entry job. */

@@ -2,8 +2,9 @@
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe as group, expect, it } from 'vitest';
-import type { Summary } from '../../src/cli/summary.js';
-import { STACKS, block, hang, ndjson } from './events.js';
+import { formatSummary, styleFor } from '../../src/cli/format.js';
+import { analyse, type Summary } from '../../src/cli/summary.js';
+import { STACKS, block, frame, hang, ndjson } from './events.js';
 import { cli, describe, tempDir } from './helpers.js';
 
 /** Two processes that both number their blocks from 1, a killed one, a startup block. */
@@ -21,6 +22,28 @@ function recording(): { a: string; b: string } {
   ]);
   return { a, b };
 }
+
+group('the summary table', () => {
+  it('never shows a node_modules frame as the top frame of your code: a stack of library code only says so', () => {
+    const events = [...block(300, 1, 400, [frame('walk', '/srv/app/node_modules/lib/index.js', 9), frame('processTimers', 'node:internal/timers', 519)]), ...block(300, 2, 200, STACKS.render)];
+    const out = formatSummary(analyse([{ name: 'x', events, malformedLines: [], otherLines: 0, lines: events.length, truncatedLastLine: false }]).summary, '/srv/app', styleFor(process.stderr, { NO_COLOR: '1' }));
+    const rows = out.split('\n').filter((l) => /^\s+\d+\s/.test(l));
+    expect(rows[0]).toMatch(/walk \(node_modules\/lib\/index\.js:9\) \[library code: no frame of yours in the stack\]$/);
+    expect(rows[1]).toMatch(/renderInvoice \(src\/invoice\.js:42\)$/);
+  });
+});
+
+group('the canary', () => {
+  it('a test integration\'s deliberate block (context loopwatch.canary) is left out of what run and report read', async () => {
+    const canary = block(400, 1, 130, [frame('loopwatchCanary', 'loopwatch-canary.js', 1)]).map((e) => ({ ...e, context: { attributes: { 'loopwatch.canary': true } } }));
+    const dir = tempDir();
+    writeFileSync(join(dir, 'e.ndjson'), ndjson([...canary, ...block(400, 2, 300, STACKS.render)]));
+    const result = await cli(['report', join(dir, 'e.ndjson')]);
+    expect(result.code, describe(result)).toBe(0);
+    expect(result.stdout).toContain('loopwatch: 1 block, 300 ms blocked in total, worst 300 ms');
+    expect(result.stdout).not.toContain('loopwatchCanary');
+  });
+});
 
 group('loopwatch report', () => {
   it('groups blocks of several files and processes by culprit, heaviest first', async () => {

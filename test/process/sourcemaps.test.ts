@@ -68,3 +68,16 @@ describe('TypeScript with source maps', () => {
     });
   }
 });
+
+describe('minified code with a source map that has `names`', () => {
+  it('names the functions as the source does, not as the minifier renamed them', async () => {
+    // minified/app.min.js: `function e(e){…}function t(){return e(…)}` (see minified/README.md).
+    const dir = fixture('minified');
+    const culprit = readFileSync(join(dir, 'app.src.js'), 'utf8').split('\n').findIndex((line) => line.includes('CULPRIT-LINE')) + 1;
+    const result = await run(join(dir, 'app.min.js'), { mode: 'require', env: { LOOPWATCH_THRESHOLD_MS: '100' } });
+    expect(result.code, describeRun(result)).toBe(0);
+    const ended = result.events.find((e) => e.state === 'ended');
+    expect(ended?.stack[0], describeRun(result)).toMatchObject({ function: 'checksumInvoiceLines', file: join(dir, 'app.src.js'), line: culprit });
+    expect(ended?.stack[1]).toMatchObject({ function: 'renderInvoicePage', file: join(dir, 'app.src.js') });
+  });
+});

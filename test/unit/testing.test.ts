@@ -87,8 +87,10 @@ describe('summarise', () => {
     expect(lines.slice(-2)).toEqual(['    g (b.ts:2:2)  1 block, 900 ms in all, worst 900 ms', '    f (a.ts:1:1)  3 blocks, 230 ms in all, worst 100 ms']);
   });
 
-  it('says so when a report-only run found nothing, and stays silent in fail mode', () => {
-    expect(summarise([], [], resolveTestingOptions({ mode: 'report' }), '/')).toEqual(['loopwatch: no blocks of 100 ms or more in this run']);
-    expect(summarise([], [], options, '/')).toEqual([]);
+  it('says in one line that it ran when nothing blocked, with the tests it watched, in either mode', () => {
+    expect(summarise([], [], options, '/', { tests: 190 })).toEqual(['loopwatch: 190 tests watched, no block over 50 ms']);
+    expect(summarise([], [], resolveTestingOptions({ mode: 'report' }), '/', { tests: 1 })).toEqual(['loopwatch: 1 test watched, no block over 100 ms']);
+    expect(summarise([], [], options, '/', { tests: 12_000 })).toEqual(['loopwatch: 12,000 tests watched, no block over 50 ms']);
+    expect(summarise([], [], options, '/')).toEqual(['loopwatch: no block over 50 ms in this run']);
   });
 });
