@@ -281,6 +281,12 @@ export interface BlockEvent {
   readonly stackTiming: StackTiming;
   /** `ended` only: the process was exiting when the block ended. */
   readonly exiting?: boolean;
+  /**
+   * `ended` only: the block was over before the monitor was armed (tens of milliseconds after
+   * `start()`), and was found in the heartbeat's history. It has no `ongoing` event and no stack
+   * (`stackTiming: "none"`); its duration is real.
+   */
+  readonly beforeArmed?: boolean;
   /** Present (true) when the stack had more frames than `maxFrames` kept. */
   readonly truncated?: boolean;
   /** `ongoing` only, when the thread did not answer the capture in time (Linux). */

@@ -32,7 +32,8 @@ export function formatPretty(event: LoopwatchEvent, cwd: string): string {
         : internals === undefined
           ? ''
           : ` — only Node internals on the stack: ${internals}`;
-    return `${head} ended after ${ms(event.durationMs)}${event.exiting === true ? ' (process exiting)' : ''}${tail}\n`;
+    const before = event.beforeArmed === true ? ' (before the monitor was armed: no stack)' : '';
+    return `${head} ended after ${ms(event.durationMs)}${before}${event.exiting === true ? ' (process exiting)' : ''}${tail}\n`;
   }
   const lines = [`${head}: event loop blocked for ${ms(event.durationMs)} so far (threshold ${ms(event.thresholdMs)}, ${event.phase})`];
   contextLine(lines, event.context);

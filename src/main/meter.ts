@@ -16,8 +16,9 @@ export function mainThreadInstruments(provider: MeterProviderLike): { block(even
   const attributes = new BlockAttributes();
   return {
     block(event) {
-      if (event.state === 'ongoing') blocks.add(1, attributes.of(event));
-      else duration.record(event.durationMs / 1000, attributes.of(event));
+      // A block found only after it ended (before the monitor was armed) is counted when it ends.
+      if (event.state === 'ongoing' || event.beforeArmed === true) blocks.add(1, attributes.of(event));
+      if (event.state === 'ended') duration.record(event.durationMs / 1000, attributes.of(event));
     },
     hang(event) {
       hangs.add(1, { 'loopwatch.hang.reason': event.reason, 'loopwatch.hang.action': event.action });

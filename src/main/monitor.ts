@@ -62,7 +62,7 @@ const SETTLE_TIMEOUT_MS = 3000;
 const RESOURCES_EVERY_MS = 250;
 const MAX_EXIT_WITHIN_MS = 86_400_000;
 const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
-/** Lag of one beat, clamped into an Int32 of microseconds (35 minutes). */
+/** Lag (or busy time) of one beat, clamped into an Int32 of microseconds (35 minutes). */
 const MAX_LAG_US = 2 ** 31 - 1;
 
 /**
@@ -107,7 +107,7 @@ class MonitorImpl implements Monitor {
     // The views then sit on a plain buffer nobody else reads, and the monitor does not start.
     const shared = typeof SharedArrayBuffer === 'function';
     const buffer = shared ? new SharedArrayBuffer(SHARED_BYTES) : (new ArrayBuffer(SHARED_BYTES) as unknown as SharedArrayBuffer);
-    const { i32, f64, lagRing } = viewsOf(buffer);
+    const { i32, f64, lagRing, busyRing } = viewsOf(buffer);
     this.#i32 = i32;
     this.#f64 = f64;
     const origin = performance.timeOrigin;
@@ -120,17 +120,25 @@ class MonitorImpl implements Monitor {
     this.#stamp = stamp;
     const beatMs = beatPeriodMs(options.thresholdMs);
     // No allocation per beat: a few stores and an atomic add. How late the beat ran goes into
-    // the lag ring (the worker turns it into percentiles). The first timed beat marks the
-    // first turn of the loop; every INSPECTOR_CHECK_EVERY beats, whether a debugger may be
-    // attached (the worker then gives a paused thread longer to say so).
+    // the lag ring (the worker turns it into percentiles), how long the loop was busy since the
+    // beat before into the busy ring (the worker reads it when it arms: a block that was over
+    // by then is found there). The first timed beat marks the first turn of the loop; every
+    // INSPECTOR_CHECK_EVERY beats, whether a debugger may be attached (the worker then gives a
+    // paused thread longer to say so).
     let untilCheck = 1;
     let previous = performance.now();
+    let previousIdle = timing.idleTime;
     const beat = (): void => {
       stamp();
       const now = performance.now();
+      const idle = f64[F64.BEAT_IDLE]!;
       const lagUs = Math.round((now - previous - beatMs) * 1000);
+      const busyUs = Math.round((now - previous - (idle - previousIdle)) * 1000);
       previous = now;
-      lagRing[(i32[I32.SEQ]! + 1) & (LAG_RING_SIZE - 1)] = lagUs < 0 ? 0 : lagUs > MAX_LAG_US ? MAX_LAG_US : lagUs;
+      previousIdle = idle;
+      const slot = (i32[I32.SEQ]! + 1) & (LAG_RING_SIZE - 1);
+      lagRing[slot] = lagUs < 0 ? 0 : lagUs > MAX_LAG_US ? MAX_LAG_US : lagUs;
+      busyRing[slot] = busyUs < 0 ? 0 : busyUs > MAX_LAG_US ? MAX_LAG_US : busyUs;
       if (--untilCheck === 0) {
         untilCheck = INSPECTOR_CHECK_EVERY;
         i32[I32.LOOP_TURNED] = 1;
@@ -181,6 +189,7 @@ class MonitorImpl implements Monitor {
       pid: process.pid,
       ownDir: resolve(__dirname, '..'),
       beatMs,
+      startedAt: f64[F64.BEAT_TIME]!,
       ...(workerThread === undefined ? {} : { workerThread }),
       ...(noInspector === undefined ? {} : { noInspector }),
     };

@@ -65,12 +65,20 @@ export const LAG_RING_SIZE = 1024;
 
 export const F64_BYTE_OFFSET = I32_SLOTS * Int32Array.BYTES_PER_ELEMENT;
 export const RING_BYTE_OFFSET = F64_BYTE_OFFSET + F64_SLOTS * Float64Array.BYTES_PER_ELEMENT;
-export const SHARED_BYTES = RING_BYTE_OFFSET + LAG_RING_SIZE * Int32Array.BYTES_PER_ELEMENT;
+export const BUSY_RING_BYTE_OFFSET = RING_BYTE_OFFSET + LAG_RING_SIZE * Int32Array.BYTES_PER_ELEMENT;
+export const SHARED_BYTES = BUSY_RING_BYTE_OFFSET + LAG_RING_SIZE * Int32Array.BYTES_PER_ELEMENT;
 
 export interface SharedViews {
   readonly i32: Int32Array;
   readonly f64: Float64Array;
   readonly lagRing: Int32Array;
+  /**
+   * Main: the busy ring, indexed as the lag ring: beat number `seq` writes how long the loop was
+   * busy since the beat before it (µs, its idle time subtracted) before bumping SEQ. The worker
+   * reads it once, when it arms, to find blocks that were over before it watched (see
+   * worker/history.ts).
+   */
+  readonly busyRing: Int32Array;
 }
 
 export function viewsOf(buffer: SharedArrayBuffer): SharedViews {
@@ -78,6 +86,7 @@ export function viewsOf(buffer: SharedArrayBuffer): SharedViews {
     i32: new Int32Array(buffer, 0, I32_SLOTS),
     f64: new Float64Array(buffer, F64_BYTE_OFFSET, F64_SLOTS),
     lagRing: new Int32Array(buffer, RING_BYTE_OFFSET, LAG_RING_SIZE),
+    busyRing: new Int32Array(buffer, BUSY_RING_BYTE_OFFSET, LAG_RING_SIZE),
   };
 }
 
@@ -152,6 +161,8 @@ export interface WorkerInit {
   readonly ownDir: string;
   /** The beat period the main thread uses, in ms. */
   readonly beatMs: number;
+  /** Epoch ms the monitor started (the main thread's first stamp), for NODE_DEBUG=loopwatch. */
+  readonly startedAt: number;
   /**
    * Why the watched thread's inspector cannot be reached (see main/inspector.ts), if it cannot:
    * the worker then never opens a session to it, since `connectToMainThread()` would abort the

@@ -6,9 +6,10 @@
  * test/unit/block.test.ts, as the watchdog it drives does.
  */
 import { stackOf } from '../common/text.js';
-import { F64, I32 } from '../protocol/shared.js';
+import { F64, I32, LAG_RING_SIZE } from '../protocol/shared.js';
 import type { BlockContext, BlockProgress, LoopwatchEvent, ResolvedOptions, StackFrame, StackTiming, ThreadState } from '../types.js';
 import type { CaptureResult, RawFrame, StackSource } from './capture.js';
+import { pastBlocks, type PastBlock } from './history.js';
 import type { WarnOnce } from './outputs.js';
 import type { Attribution } from './profiler.js';
 import { applyRemap, phaseOf, type Transformed } from './stack.js';
@@ -71,6 +72,9 @@ export interface BlockDeps {
   /** The shared heartbeat buffer's views (see protocol/shared.ts for who writes each slot). */
   readonly i32: Int32Array;
   readonly f64: Float64Array;
+  /** The heartbeat's history: read once, when the watchdog arms. */
+  readonly lagRing: Int32Array;
+  readonly busyRing: Int32Array;
   /** The main thread's beat period, ms. */
   readonly beatMs: number;
   readonly pid: number;
@@ -115,7 +119,6 @@ export class BlockLifecycle {
   #active: ActiveBlock | undefined;
   #profiler: BlockProfiler | undefined;
 
-  /** Reads the heartbeat now: the watchdog's first window starts here. */
   constructor(deps: BlockDeps) {
     this.#deps = deps;
     this.#config = { thresholdMs: deps.options.thresholdMs, pollMs: Math.max(1, Math.min(10, deps.beatMs)) };
@@ -127,10 +130,30 @@ export class BlockLifecycle {
     return this.#active;
   }
 
-  /** Arms the watchdog (with the profiler, if one runs). */
-  start(profiler?: BlockProfiler): void {
-    this.#profiler = profiler;
+  /**
+   * Arms the watchdog: its first window starts at the last beat. A block that was over by now
+   * is in the heartbeat's history: reported at once, as a single `ended` event (see #reportPast).
+   * A block still going on is detected by the first tick, counted from the last beat before it.
+   */
+  start(): void {
+    const { i32, f64, lagRing, busyRing, beatMs, options } = this.#deps;
+    let seq: number;
+    let past: PastBlock[];
+    let sample: Sample;
+    // A beat between the reads would mix two histories: read again.
+    do {
+      seq = Atomics.load(i32, I32.SEQ);
+      past = pastBlocks({ lagRing, busyRing, seq, beatTime: f64[F64.BEAT_TIME] ?? 0, beatMs, thresholdMs: options.thresholdMs });
+      sample = this.#sample();
+    } while (sample.seq !== seq);
+    for (const block of past) this.#reportPast(block);
+    this.#state = initialState(sample, this.#deps.clock.now());
     this.#tick();
+  }
+
+  /** The sampling profiler, once it runs (it starts after the watchdog is armed). */
+  useProfiler(profiler: BlockProfiler | undefined): void {
+    this.#profiler = profiler;
   }
 
   get stopped(): boolean {
@@ -194,10 +217,42 @@ export class BlockLifecycle {
     return applyRemap(frames, transformed, answers);
   }
 
+  /** The loop has turned since `blockSeq`, after a busy stretch of at least the threshold. */
+  #endedBusy(blockSeq: number): boolean {
+    const { i32, busyRing, options } = this.#deps;
+    if (Atomics.load(i32, I32.SEQ) === blockSeq) return false;
+    return (busyRing[(blockSeq + 1) & (LAG_RING_SIZE - 1)] ?? 0) / 1000 >= options.thresholdMs;
+  }
+
   /** The first beat after `blockSeq`, if the loop has turned since (else undefined). */
   #turnedSince(blockSeq: number): number | undefined {
     const { i32, f64 } = this.#deps;
     return Atomics.load(i32, I32.SEQ) === blockSeq ? undefined : (f64[F64.BEAT_TIME] ?? 0);
+  }
+
+  /**
+   * A block that ended before the watchdog armed: one `ended` event with its real duration (the
+   * busy time before the beat that ended it) and no stack, since nobody could ask for one while
+   * it lasted. Its phase is `startup`: it happened in the process's first moments, and no stack
+   * says otherwise. No `ongoing` event: it was never seen going on.
+   */
+  #reportPast(block: PastBlock): void {
+    const { options, pid, thread, emit } = this.#deps;
+    this.#blocks += 1;
+    emit({
+      type: 'block',
+      id: this.#blocks,
+      state: 'ended',
+      phase: 'startup',
+      thresholdMs: options.thresholdMs,
+      durationMs: round(block.durationMs),
+      startedAt: new Date(block.startedAt).toISOString(),
+      pid,
+      thread,
+      stack: [],
+      stackTiming: 'none',
+      beforeArmed: true,
+    });
   }
 
   #schedule(ms: number): void {
@@ -296,10 +351,12 @@ export class BlockLifecycle {
     let answer = pending === undefined || pause === undefined ? undefined : await within(clock, pending, options.captureTimeoutMs);
     // An unusable answer says nothing about the loop: the block is reported without its stack.
     if (answer?.unusable !== undefined) warnOnce('capture', `blocks are reported without their stack: ${answer.unusable}`);
-    if (!heldUp && answer !== undefined && answer.unusable === undefined && answer.frames.length === 0 && answer.servedAt - requestedAt <= LATE_AFTER_MS) {
+    if (!heldUp && answer !== undefined && answer.unusable === undefined && answer.frames.length === 0 && answer.servedAt - requestedAt <= LATE_AFTER_MS && !this.#endedBusy(blockSeq)) {
       // Served at once with no JavaScript on the stack, and the probe before it too: the thread
       // was waiting in its event loop (a late timer on a starved machine, Node waiting for a
-      // debugger client at exit), answering messages. Nothing is blocking it.
+      // debugger client at exit), answering messages. Nothing is blocking it — unless the beat
+      // that ended the silence says the loop was busy all along: then the block ended just as
+      // it was detected (seen at the end of a start-up block), and is reported without a stack.
       this.#notABlock();
       return;
     }
@@ -308,7 +365,10 @@ export class BlockLifecycle {
     const stack = await this.#toStack(answer, requestedAt, this.#turnedSince(blockSeq), afterNative);
     // With warm-up, everything before markReady() is startup.
     const warming = options.warmup && Atomics.load(i32, I32.READY) === 0;
-    const phase = warming ? 'startup' : phaseOf(answer?.frames, answer?.truncated ?? false, Atomics.load(i32, I32.LOOP_TURNED) === 1);
+    // Whether the loop had turned before the block (not since: a block that ended as it was
+    // detected is followed by a beat).
+    const turnedBefore = blockSeq !== 0 && Atomics.load(i32, I32.LOOP_TURNED) === 1;
+    const phase = warming ? 'startup' : phaseOf(answer?.frames, answer?.truncated ?? false, turnedBefore);
     const base = { type: 'block', id, phase, thresholdMs: options.thresholdMs, pid, thread } as const;
     // No stack: the thread is (or was, when held up) in native code. The kernel can still say
     // what it is doing, or what it was doing when the block was detected.

@@ -51,12 +51,12 @@ export async function startHealth(options: ResolvedOptions, view: LoopView, warn
 }
 
 /**
- * The OpenTelemetry pipeline, added to the outputs at once; undefined when not configured or
- * it cannot start (one warning says why).
+ * The OpenTelemetry pipeline (loaded in steps, see startTelemetry), added to the outputs once
+ * built; undefined when not configured or it cannot start (one warning says why).
  */
-export function startExport(options: ResolvedOptions, view: TelemetryView, pid: number, outputs: { readonly warnOnce: WarnOnce; add(sink: Telemetry): void }): Telemetry | undefined {
+export async function startExport(options: ResolvedOptions, view: TelemetryView, pid: number, outputs: { readonly warnOnce: WarnOnce; add(sink: Telemetry): void }): Promise<Telemetry | undefined> {
   if (options.telemetry === undefined) return undefined;
-  const telemetry = startTelemetry(options.telemetry, view, pid, outputs.warnOnce);
+  const telemetry = await startTelemetry(options.telemetry, view, pid, outputs.warnOnce);
   if (telemetry !== undefined) outputs.add(telemetry);
   return telemetry;
 }

@@ -18,9 +18,10 @@
  * and exit deadlines), outputs.ts (sinks and warnings), views.ts (what metrics and health read),
  * boot.ts (the optional parts), exit.ts (stop and exit).
  */
+import { debuglog } from 'node:util';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { LoopwatchError } from '../errors.js';
-import { FROM_WORKER, I32, TO_WORKER, viewsOf, type FromWorker, type ToWorker, type WorkerInit } from '../protocol/shared.js';
+import { FROM_WORKER, I32, nowMs, TO_WORKER, viewsOf, type FromWorker, type ToWorker, type WorkerInit } from '../protocol/shared.js';
 import type { ThreadState } from '../types.js';
 import { BlockLifecycle } from './block.js';
 import { exportReady, startExport, startHealth, startProfiler } from './boot.js';
@@ -41,8 +42,9 @@ if (isMainThread || (workerData as Partial<WorkerInit> | null)?.buffer === undef
 const init = workerData as WorkerInit;
 const { options, pid } = init;
 const shared = viewsOf(init.buffer);
-const { i32, f64 } = shared;
+const { i32, f64, lagRing, busyRing } = shared;
 const clock = realClock;
+const debug = debuglog('loopwatch');
 
 function send(message: FromWorker): void {
   init.port.postMessage(message);
@@ -63,6 +65,8 @@ const blocks: BlockLifecycle = new BlockLifecycle({
   options,
   i32,
   f64,
+  lagRing,
+  busyRing,
   beatMs: init.beatMs,
   pid,
   thread: watched === undefined ? 'main' : `worker ${watched.threadId}`,
@@ -114,14 +118,27 @@ parentPort?.on('message', (message: ToWorker) => {
   }
 });
 
+/**
+ * Arms the watchdog first, then starts the optional parts, and says READY once they are up
+ * (`monitor.ready` carries their status). Loading the OpenTelemetry SDK alone takes ~0.4 s of
+ * this thread: a start-up block must not go unwatched meanwhile. A block that was over before
+ * arming is reported from the heartbeat's history; events emitted before a sink starts are
+ * replayed to it.
+ */
 async function boot(): Promise<void> {
-  // Without an inspector the main thread has said so already, for the profiler too.
-  if (options.profiler && init.noInspector === undefined) parts.profiler = await startProfiler(i32, clock, outputs.warnOnce);
-  parts.health = await startHealth(options, views.health, outputs.warnOnce);
-  parts.telemetry = startExport(options, views.telemetry, pid, outputs);
-  if (parts.telemetry !== undefined) await exportReady(parts.telemetry, i32, clock);
+  blocks.start();
+  debug('armed %d ms after start()', Math.round(nowMs() - init.startedAt));
   const exitWait = Atomics.waitAsync(i32, I32.EXIT_NOTIFY, 0);
   void Promise.resolve(exitWait.value).then(() => detachAtExit(parts));
+  // Without an inspector the main thread has said so already, for the profiler too.
+  if (options.profiler && init.noInspector === undefined) {
+    parts.profiler = await startProfiler(i32, clock, outputs.warnOnce);
+    blocks.useProfiler(parts.profiler);
+  }
+  parts.health = await startHealth(options, views.health, outputs.warnOnce);
+  parts.telemetry = await startExport(options, views.telemetry, pid, outputs);
+  if (parts.telemetry !== undefined) await exportReady(parts.telemetry, i32, clock);
+  outputs.started();
   send({
     code: FROM_WORKER.READY,
     stackCapture: source?.available ?? false,
@@ -130,7 +147,7 @@ async function boot(): Promise<void> {
     health: parts.health?.address,
     telemetry: parts.telemetry?.status,
   });
-  blocks.start(parts.profiler);
+  debug('ready %d ms after start()', Math.round(nowMs() - init.startedAt));
   void selfCheck({ source, i32, thresholdMs: options.thresholdMs, say: outputs.warnOnce, done: () => blocks.stopped });
 }
 

@@ -13,12 +13,20 @@ import { type Clock, within } from './time.js';
 export type WarnOnce = (key: string, message: string) => void;
 export type Emit = (event: LoopwatchEvent) => void;
 
+/** The most events kept for sinks that start late (a start-up with more blocks is unusual). */
+const MAX_EARLY = 64;
+
 export class Outputs {
   readonly #options: ResolvedOptions;
   readonly #send: (message: FromWorker) => void;
   readonly #cwd: string;
   readonly #warned = new Set<string>();
   #sinks: Sink[] = [];
+  /**
+   * Events emitted while the optional sinks still start (the watchdog is armed before them),
+   * replayed to each sink added then; dropped once start-up is done. Bounded.
+   */
+  #early: LoopwatchEvent[] | undefined = [];
 
   /** Opens the configured sinks; one that cannot be opened is a warning, not a failure. */
   constructor(options: ResolvedOptions, send: (message: FromWorker) => void, cwd: string) {
@@ -53,6 +61,7 @@ export class Outputs {
   };
 
   readonly emit: Emit = (event) => {
+    if (this.#early !== undefined && this.#early.length < MAX_EARLY) this.#early.push(event);
     for (const sink of this.#sinks) {
       try {
         sink.write(event);
@@ -88,8 +97,21 @@ export class Outputs {
     }
   }
 
+  /** A sink that started after the watchdog: it gets the events emitted since, first. */
   add(sink: Sink): void {
     this.#sinks.push(sink);
+    for (const event of this.#early ?? []) {
+      try {
+        sink.write(event);
+      } catch (error) {
+        this.warnOnce(`sink:${sink.name}`, `writing to the ${sink.name} failed: ${messageOf(error)}`);
+      }
+    }
+  }
+
+  /** Every sink has started: events are no longer kept for late ones. */
+  started(): void {
+    this.#early = undefined;
   }
 
   /** Lets the sinks hand over what they buffer, for at most `ms`. */

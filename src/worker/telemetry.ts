@@ -300,9 +300,11 @@ export class Telemetry implements Sink {
       this.#hang(event);
       return;
     }
-    if (event.state === 'ongoing') {
+    // A block found only after it ended (before the monitor was armed) is counted when it ends.
+    if (event.state === 'ongoing' || event.beforeArmed === true) {
       this.#blocks.add(1, this.#attributes.of(event));
-    } else {
+    }
+    if (event.state === 'ended') {
       this.#duration.record(event.durationMs / 1000, this.#attributes.of(event));
       this.#captures.add(1, { 'loopwatch.stack.timing': event.stackTiming });
     }
@@ -396,14 +398,23 @@ export class Telemetry implements Sink {
 /**
  * Builds the pipeline, or reports once why it cannot (missing or mismatched packages) and
  * returns undefined: a telemetry problem never stops the app or the monitor.
+ *
+ * Loading the SDK holds this thread for hundreds of milliseconds (~0.3–0.5 s on a loaded
+ * 2-core machine, 25–140 ms a package), and the watchdog is already armed on it: the packages
+ * are loaded one at a time, with the loop let through between them, so that the watchdog's
+ * timer waits for one package at most, never for the whole SDK.
  */
-export function startTelemetry(settings: TelemetrySettings, view: TelemetryView, pid: number, warn: (key: string, message: string) => void): Telemetry | undefined {
+export async function startTelemetry(settings: TelemetrySettings, view: TelemetryView, pid: number, warn: (key: string, message: string) => void): Promise<Telemetry | undefined> {
   const problem = sdkProblem(settings);
   if (problem !== undefined) {
     warn('otel', problem);
     return undefined;
   }
   try {
+    for (const name of packagesFor(settings)) {
+      require(name);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     return new Telemetry(settings, view, pid, warn);
   } catch (error) {
     warn('otel', `OpenTelemetry export could not start: ${messageOf(error)}`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { F64, I32, SHARED_BYTES, viewsOf } from '../../src/protocol/shared.js';
+import { F64, I32, LAG_RING_SIZE, SHARED_BYTES, viewsOf } from '../../src/protocol/shared.js';
 import type { BlockEvent, BlockProgress, LoopwatchEvent, StackFrame } from '../../src/types.js';
 import { BlockLifecycle, type BlockDeps } from '../../src/worker/block.js';
 import type { CaptureResult, RemapAnswer, RemapRequest, PauseState, RawFrame, StackSource } from '../../src/worker/capture.js';
@@ -91,6 +91,7 @@ class FakeSource implements StackSource {
 
 const SPIN: RawFrame = { function: 'spin', file: '/app/spin.js', line: 3, column: 5, async: false };
 const THRESHOLD = 100;
+const BEAT_MS = 25;
 
 let clock: FakeClock;
 
@@ -105,17 +106,23 @@ function resolveWith(transformedFile: string | undefined): BlockDeps['resolve'] 
 
 function setup(options: Partial<BlockDeps['options']> = {}, transformedFile?: string) {
   clock = new FakeClock();
-  const { i32, f64 } = viewsOf(new SharedArrayBuffer(SHARED_BYTES));
+  const { i32, f64, lagRing, busyRing } = viewsOf(new SharedArrayBuffer(SHARED_BYTES));
   const source = new FakeSource();
   source.next = (at) => ({ frames: [SPIN], truncated: false, context: undefined, servedAt: at + 1 });
   const log: string[] = [];
   const events: LoopwatchEvent[] = [];
   const hangs: { at: number; answering: boolean }[] = [];
   const progress: BlockProgress[] = [];
-  /** The fake main thread beats: beat time now, idle time as given. */
+  /** The fake main thread beats: beat time now, idle time as given; the rings as the main thread writes them. */
+  let previous = { time: clock.now(), idle: 0 };
   const beat = (idleMs = f64[F64.BEAT_IDLE] ?? 0): void => {
-    f64[F64.BEAT_TIME] = clock.now();
+    const now = clock.now();
+    f64[F64.BEAT_TIME] = now;
     f64[F64.BEAT_IDLE] = idleMs;
+    const slot = (Atomics.load(i32, I32.SEQ) + 1) & (LAG_RING_SIZE - 1);
+    lagRing[slot] = Math.max(0, Math.round((now - previous.time - BEAT_MS) * 1000));
+    busyRing[slot] = Math.max(0, Math.round((now - previous.time - (idleMs - previous.idle)) * 1000));
+    previous = { time: now, idle: idleMs };
     Atomics.add(i32, I32.SEQ, 1);
   };
   beat(0);
@@ -124,7 +131,9 @@ function setup(options: Partial<BlockDeps['options']> = {}, transformedFile?: st
     options: { thresholdMs: THRESHOLD, captureTimeoutMs: 50, hangMs: undefined, warmup: false, ...options },
     i32,
     f64,
-    beatMs: 25,
+    lagRing,
+    busyRing,
+    beatMs: BEAT_MS,
     pid: 4242,
     thread: 'main',
     source,
@@ -286,6 +295,62 @@ describe('block lifecycle', () => {
     // Nothing more about block 1 once it ended (the fake thread, silent again, starts block 2).
     await clock.advance(2000);
     expect(progress.filter((p) => p.id === 1)).toHaveLength(5);
+  });
+
+  it('when it arms, reports a block that was over before as one `ended` event: real duration, no stack, startup', async () => {
+    const { lifecycle, events, beat, log } = setup();
+    // The main thread before the worker armed: beats, then 250 ms of top-level code, then beats.
+    await clock.advance(BEAT_MS);
+    beat(BEAT_MS - 1);
+    await clock.advance(250);
+    beat(BEAT_MS - 1);
+    const turned = clock.now();
+    for (let i = 0; i < 3; i++) {
+      await clock.advance(BEAT_MS);
+      beat(BEAT_MS * (i + 2) - 2);
+    }
+    lifecycle.start();
+    expect(events).toEqual([
+      {
+        type: 'block',
+        id: 1,
+        state: 'ended',
+        phase: 'startup',
+        thresholdMs: THRESHOLD,
+        durationMs: 250,
+        startedAt: new Date(turned - 250).toISOString(),
+        pid: 4242,
+        thread: 'main',
+        stack: [],
+        stackTiming: 'none',
+        beforeArmed: true,
+      },
+    ]);
+    expect(log).toEqual(['event ended']);
+    // The watchdog goes on from there: the next block gets the next id, with its stack.
+    await clock.advance(THRESHOLD + 10);
+    expect((events as BlockEvent[]).map((e) => [e.id, e.state, e.stackTiming])).toEqual([
+      [1, 'ended', 'none'],
+      [2, 'ongoing', 'during'],
+    ]);
+    lifecycle.stop();
+  });
+
+  it('a block still going on when it arms is detected by the first tick, counted from the last beat before it', async () => {
+    const { lifecycle, blocks, beat } = setup();
+    await clock.advance(BEAT_MS);
+    beat(BEAT_MS - 1);
+    const lastBeat = clock.now();
+    await clock.advance(400);
+    lifecycle.start();
+    await clock.advance(1);
+    expect(blocks()).toMatchObject([{ id: 1, state: 'ongoing', durationMs: 400, startedAt: new Date(lastBeat).toISOString(), stackTiming: 'during' }]);
+    await clock.advance(99);
+    beat(BEAT_MS - 1);
+    await clock.advance(10);
+    expect(blocks()[1]).toMatchObject({ id: 1, state: 'ended', durationMs: 500, startedAt: new Date(lastBeat).toISOString() });
+    expect(blocks()[1]?.beforeArmed).toBeUndefined();
+    lifecycle.stop();
   });
 
   it('a silence while the process exits is not a block', async () => {
