@@ -105,10 +105,25 @@ function send(response: ServerResponse, status: number, headers: Readonly<Record
   response.end(head ? undefined : text);
 }
 
+/**
+ * How much of a request body is read and dropped, at most, before the connection is cut. A
+ * body is never used; but closing a socket with unread data makes the kernel reset the
+ * connection, and a reset can destroy the answer before the client has read it.
+ */
+const MAX_DRAIN_BYTES = 2 * 1024 * 1024;
+
 function handle(request: IncomingMessage, response: ServerResponse, view: LoopView, limits: HealthLimits): void {
-  // A request with a body is answered without reading it; the connection then closes.
+  // A request with a body is answered without using it; the connection then closes.
   const hasBody = request.headers['content-length'] !== undefined && request.headers['content-length'] !== '0';
-  if (hasBody || request.headers['transfer-encoding'] !== undefined) response.shouldKeepAlive = false;
+  if (hasBody || request.headers['transfer-encoding'] !== undefined) {
+    response.shouldKeepAlive = false;
+    let drained = 0;
+    request.on('data', (chunk: Buffer) => {
+      drained += chunk.length;
+      if (drained > MAX_DRAIN_BYTES) request.socket.destroy();
+    });
+    request.resume();
+  }
   const path = (request.url ?? '/').split('?')[0];
   const answer = path === '/livez' ? livez : path === '/readyz' ? readyz : undefined;
   if (answer === undefined) {
