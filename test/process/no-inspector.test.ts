@@ -87,7 +87,7 @@ describe('the permission model without --allow-inspector', () => {
 
   it.each(['require', 'import'] as const)('with the preload as %s: blocks are reported without a stack, and one line says why', async (mode) => {
     // No events file: the permission model forbids writing one; the stderr report has the events.
-    const result = await run(fixture('permission-block.cjs'), { mode, nodeArgs: flags, noEventsFile: true });
+    const result = await run(fixture('plain-block.cjs'), { mode, nodeArgs: flags, noEventsFile: true });
     expectNoAbort(result);
     expect(linesMatching(result, NO_STACK_LINE), describeRun(result)).toHaveLength(1);
     const states = result.live.map(({ event }) => event.state);
@@ -97,11 +97,11 @@ describe('the permission model without --allow-inspector', () => {
   });
 
   it.runIf(NODE_MAJOR >= 24)('with --allow-inspector the stack is captured as usual', async () => {
-    const result = await run(fixture('permission-block.cjs'), { mode: 'require', nodeArgs: [...flags, '--allow-inspector'], noEventsFile: true });
+    const result = await run(fixture('plain-block.cjs'), { mode: 'require', nodeArgs: [...flags, '--allow-inspector'], noEventsFile: true });
     expectNoAbort(result);
     expect(linesMatching(result, NO_STACK_LINE)).toHaveLength(0);
     const ongoing = result.live.find(({ event }) => event.state === 'ongoing')?.event;
     expect(ongoing, describeRun(result)).toMatchObject({ stackTiming: 'during' });
-    expect(ongoing?.stack[0]?.function).toBe('spinUnderPermission');
+    expect(ongoing?.stack[0]?.function).toBe('spinPlainly');
   });
 });
