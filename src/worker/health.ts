@@ -107,23 +107,37 @@ function send(response: ServerResponse, status: number, headers: Readonly<Record
 
 /**
  * How much of a request body is read and dropped, at most, before the connection is cut. A
- * body is never used; but closing a socket with unread data makes the kernel reset the
- * connection, and a reset can destroy the answer before the client has read it.
+ * body is never used; but closing a socket before the client's data is read makes the kernel
+ * reset the connection, and a reset can destroy the answer before the client has read it. So
+ * the answer to a request with a body is sent once the body has been read (and dropped).
  */
 const MAX_DRAIN_BYTES = 2 * 1024 * 1024;
 
 function handle(request: IncomingMessage, response: ServerResponse, view: LoopView, limits: HealthLimits): void {
-  // A request with a body is answered without using it; the connection then closes.
-  const hasBody = request.headers['content-length'] !== undefined && request.headers['content-length'] !== '0';
-  if (hasBody || request.headers['transfer-encoding'] !== undefined) {
-    response.shouldKeepAlive = false;
-    let drained = 0;
-    request.on('data', (chunk: Buffer) => {
-      drained += chunk.length;
-      if (drained > MAX_DRAIN_BYTES) request.socket.destroy();
-    });
-    request.resume();
+  const hasBody = (request.headers['content-length'] !== undefined && request.headers['content-length'] !== '0') || request.headers['transfer-encoding'] !== undefined;
+  if (!hasBody) {
+    answerRequest(request, response, view, limits);
+    return;
   }
+  // The connection closes after the answer; a body past the cap (or slower than the request
+  // timeout) gets no answer at all.
+  response.shouldKeepAlive = false;
+  let drained = 0;
+  request.on('data', (chunk: Buffer) => {
+    drained += chunk.length;
+    if (drained > MAX_DRAIN_BYTES) request.socket.destroy();
+  });
+  request.once('end', () => {
+    try {
+      answerRequest(request, response, view, limits);
+    } catch {
+      response.destroy();
+    }
+  });
+  request.resume();
+}
+
+function answerRequest(request: IncomingMessage, response: ServerResponse, view: LoopView, limits: HealthLimits): void {
   const path = (request.url ?? '/').split('?')[0];
   const answer = path === '/livez' ? livez : path === '/readyz' ? readyz : undefined;
   if (answer === undefined) {
