@@ -189,12 +189,10 @@ export class BlockLifecycle {
   /**
    * @param turnedAt epoch ms of the first beat after the block, when known: a capture served
    *   after it was taken once the loop had already moved on.
-   * @param afterNative the pause probe before the capture was held up by native code: whatever
-   *   the capture shows was running once that call had returned, which may be after the culprit.
    */
-  async #toStack(result: CaptureResult | undefined, requestedAt: number, turnedAt: number | undefined, afterNative = false): Promise<Stack> {
+  async #toStack(result: CaptureResult | undefined, requestedAt: number, turnedAt: number | undefined): Promise<Stack> {
     if (result === undefined || result.frames.length === 0) return NO_STACK;
-    const late = afterNative || result.servedAt - requestedAt > LATE_AFTER_MS || (turnedAt !== undefined && result.servedAt >= turnedAt);
+    const late = result.servedAt - requestedAt > LATE_AFTER_MS || (turnedAt !== undefined && result.servedAt >= turnedAt);
     return {
       frames: await this.#mapped(result.frames),
       timing: late ? 'late' : 'during',
@@ -343,8 +341,6 @@ export class BlockLifecycle {
     this.#pausedBefore = false;
     if (pause === 'unknown') warnOnce('pause-probe', 'cannot tell a debugger pause from a block on this Node version; a paused debugger may be reported as a block');
 
-    // The probe went unanswered, or was answered late: the thread was inside native code.
-    const afterNative = (connected && pause === undefined) || heldUp;
     const requestedAt = clock.now();
     const pending = connected ? inspector?.capture() : undefined;
     // The probe went unanswered: the capture will be too, until the native call returns.
@@ -362,7 +358,7 @@ export class BlockLifecycle {
     }
     this.#blocks = id;
     Atomics.store(i32, I32.BLOCKED, 1);
-    const stack = await this.#toStack(answer, requestedAt, this.#turnedSince(blockSeq), afterNative);
+    const stack = await this.#toStack(answer, requestedAt, this.#turnedSince(blockSeq));
     // With warm-up, everything before markReady() is startup.
     const warming = options.warmup && Atomics.load(i32, I32.READY) === 0;
     // Whether the loop had turned before the block (not since: a block that ended as it was
@@ -413,7 +409,7 @@ export class BlockLifecycle {
         // Not answered in time: the thread was most likely inside one long native call and
         // serves the interrupt only after it. Whatever comes is classified by when it was served.
         answer = await within(clock, pending, LATE_ANSWER_GRACE_MS);
-        final = await this.#toStack(answer, requestedAt, result.action.turnedAt, afterNative);
+        final = await this.#toStack(answer, requestedAt, result.action.turnedAt);
       }
       inspector?.close();
       const exiting = Atomics.load(i32, I32.EXITING) === 1;
