@@ -400,7 +400,12 @@ export class BlockLifecycle {
           await this.#deps.hang(answer !== undefined);
         }
         await sleep(clock, result.wakeInMs);
-        if (this.#stopped) return;
+        if (this.#stopped) {
+          // Stopped in the middle of a block: nobody may wait for its `ended` any more.
+          this.#active = undefined;
+          this.#finish();
+          return;
+        }
         continue;
       }
       this.#active = undefined;

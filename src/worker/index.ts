@@ -148,7 +148,7 @@ async function boot(): Promise<void> {
     telemetry: parts.telemetry?.status,
   });
   debug('ready %d ms after start()', Math.round(nowMs() - init.startedAt));
-  void selfCheck({ source, i32, thresholdMs: options.thresholdMs, say: outputs.warnOnce, done: () => blocks.stopped });
+  void selfCheck({ source, i32, thresholdMs: options.thresholdMs, say: outputs.warnOnce, done: () => blocks.stopped, stopWatching: () => blocks.stop() });
 }
 
 void boot();

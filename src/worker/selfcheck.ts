@@ -34,6 +34,12 @@ export interface SelfCheck {
   readonly say: (key: string, message: string) => void;
   /** The worker is stopping, or the process exits: stop checking. */
   readonly done: () => boolean;
+  /**
+   * Stops the watchdog. Called when the heartbeat never comes: without beats every silence
+   * looks like a block, and each capture that catches the thread in a moment of work would be
+   * reported as one.
+   */
+  readonly stopWatching: () => void;
 }
 
 export async function selfCheck(check: SelfCheck): Promise<void> {
@@ -60,6 +66,7 @@ export async function selfCheck(check: SelfCheck): Promise<void> {
       // Not a single beat yet. Idle (nothing below the capture's frame): the timer is gone.
       if (own >= 0 && own === answer.frames.length - 1) {
         say('heartbeat', 'not watching: the main thread is idle but its heartbeat never came — was setInterval replaced (fake timers) before loopwatch started? Start loopwatch before installing fake timers');
+        check.stopWatching();
         return;
       }
       continue;
