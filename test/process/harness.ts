@@ -11,7 +11,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { BlockEvent, HangEvent, LoopwatchEvent } from '../../src/types.js';
 
 export const ROOT = resolve(__dirname, '..', '..');
@@ -160,6 +160,27 @@ export async function run(script: string, options: RunOptions): Promise<RunResul
     wallMs: Date.now() - started,
     timedOut,
   };
+}
+
+/**
+ * Runs the built `loopwatch` command on the Node under test, as a user would: the test
+ * runner's own LOOPWATCH_*, NODE_OPTIONS, npm and vitest variables left out, and that Node
+ * first on PATH (so that `npm test` and the `node` it starts are the Node under test too).
+ * Resolves with its exit status and all it printed, stdout and stderr together.
+ */
+export async function runCli(args: readonly string[], cwd: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value !== undefined && !key.startsWith('LOOPWATCH_') && key !== 'NODE_OPTIONS' && !key.startsWith('npm_') && !key.startsWith('VITEST')) env[key] = value;
+  }
+  env['PATH'] = `${dirname(NODE)}:${env['PATH'] ?? ''}`;
+  env['NO_COLOR'] = '1';
+  const child = spawn(NODE, [join(ROOT, 'dist', 'cli', 'index.js'), ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((done) => child.on('close', (c, s) => done([c, s])));
+  return { code, signal, output };
 }
 
 /** Explains a failed expectation with everything the child said. */

@@ -5,12 +5,11 @@
  * and must end normally: watched without a stack (one line says why), or not watched at all
  * where there is nothing of the app's to watch (node --test's runner).
  */
-import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { describeRun, fixture, NODE, NODE_MAJOR, ROOT, run, type RunResult } from './harness.js';
+import { describeRun, fixture, NODE_MAJOR, run, runCli, type RunResult } from './harness.js';
 
 const PROJECT = fixture('node-test-project');
 const TEST_FILE = join('test', 'cart.test.js');
@@ -63,17 +62,7 @@ describe("node --test's runner has no inspector", () => {
     const project = mkdtempSync(join(tmpdir(), 'loopwatch-node-test-'));
     cpSync(PROJECT, project, { recursive: true });
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'cart', private: true, scripts: { test: 'node --test' } }));
-    const env: Record<string, string> = {};
-    for (const [key, value] of Object.entries(process.env)) {
-      if (value !== undefined && !key.startsWith('LOOPWATCH_') && key !== 'NODE_OPTIONS' && !key.startsWith('npm_')) env[key] = value;
-    }
-    // npm and the node it starts are the Node under test.
-    env['PATH'] = `${dirname(NODE)}:${env['PATH'] ?? ''}`;
-    const child = spawn(NODE, [join(ROOT, 'dist', 'cli', 'index.js'), 'run', '--', 'npm', 'test'], { cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((done) => child.on('close', (c, s) => done([c, s])));
+    const { code, signal, output } = await runCli(['run', '--', 'npm', 'test'], project);
     expect(output).not.toContain('Assertion failed');
     expect([code, signal], output).toEqual([0, null]);
     expect(output).toMatch(/(pass 2|# pass 2)/);

@@ -5,32 +5,16 @@
  * holds on the blocked thread, or mark them `mapped: false` — never show a generated line as
  * the file's (the HTML report used to show an unrelated doc comment as the culprit's code).
  */
-import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { BlockEvent, LoopwatchEvent } from '../../src/types.js';
-import { describeRun, fixture, NODE, ROOT, run } from './harness.js';
+import { describeRun, fixture, NODE, ROOT, run, runCli } from './harness.js';
 
-const CLI = join(ROOT, 'dist', 'cli', 'index.js');
 
 function lineOf(file: string, marker: string): number {
   return readFileSync(file, 'utf8').split('\n').findIndex((line) => line.includes(marker)) + 1;
-}
-
-/** Runs the built `loopwatch` command with the Node under test, as a user would; its whole output. */
-async function loopwatch(args: readonly string[], cwd: string): Promise<{ code: number | null; output: string }> {
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (value !== undefined && !key.startsWith('LOOPWATCH_') && key !== 'NODE_OPTIONS' && !key.startsWith('npm_') && !key.startsWith('VITEST')) env[key] = value;
-  }
-  const child = spawn(NODE, [CLI, ...args], { cwd, env: { ...env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const code = await new Promise<number | null>((done) => child.on('close', done));
-  return { code, output };
 }
 
 function blocks(file: string): BlockEvent[] {
@@ -76,10 +60,10 @@ describe('a transpiling loader (TypeScript compiled in memory when required, as 
 
     const events = join(dir, 'unmapped.ndjson');
     writeFileSync(events, `${result.events.filter((event) => event.stack.some((frame) => frame.function === 'summarise')).map((event) => JSON.stringify(event)).join('\n')}\n`);
-    const report = await loopwatch(['report', events, '--json'], dir);
+    const report = await runCli(['report', events, '--json'], dir);
     const [culprit] = (JSON.parse(report.output) as { culprits: { function: string; line: number; mapped?: false }[] }).culprits;
     expect(culprit).toMatchObject({ function: 'summarise', line: top?.line, mapped: false });
-    const text = await loopwatch(['report', events], dir);
+    const text = await runCli(['report', events], dir);
     expect(text.output).toContain(`summarise (app.ts:${top?.line}, generated code, not source-mapped)`);
   });
 });
@@ -94,7 +78,7 @@ describe('vitest on a TypeScript project, under loopwatch run (no plugin)', () =
     const events = join(project, 'events.ndjson');
     const html = join(project, 'report.html');
 
-    const { code, output } = await loopwatch(['run', '--events', events, '--html', html, '--', NODE, join('node_modules', 'vitest', 'vitest.mjs'), 'run'], project);
+    const { code, output } = await runCli(['run', '--events', events, '--html', html, '--', NODE, join('node_modules', 'vitest', 'vitest.mjs'), 'run'], project);
     expect(code, output).toBe(0);
 
     const ours = blocks(events).filter((event) => event.stack.some((frame) => frame.function === 'totalInvoice'));
