@@ -13,7 +13,8 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
 const ROOT = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..');
-const arg = (name, fallback) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
+const arg = (name, fallback) =>
+  process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
 const files = Number(arg('files', '24'));
 const rounds = Number(arg('rounds', '5'));
 const dist = arg('dist', undefined);
@@ -27,7 +28,10 @@ try {
   cpSync(resolve(dist ?? join(ROOT, 'dist')), join(installed, 'dist'), { recursive: true });
   symlinkSync(join(ROOT, 'node_modules', 'vitest'), join(project, 'node_modules', 'vitest'), 'dir');
   for (let i = 1; i <= files; i++) {
-    writeFileSync(join(project, `f${i}.test.ts`), `import { expect, test } from 'vitest';\ntest('t${i}', () => { expect(${i}).toBe(${i}); });\n`);
+    writeFileSync(
+      join(project, `f${i}.test.ts`),
+      `import { expect, test } from 'vitest';\ntest('t${i}', () => { expect(${i}).toBe(${i}); });\n`,
+    );
   }
   writeFileSync(
     join(project, 'vitest.config.mjs'),
@@ -39,7 +43,11 @@ export default defineConfig({ plugins: v === 'off' ? [] : [loopwatch({ threshold
   );
   const variants = ['off', 'no canary', 'canary'];
   const times = Object.fromEntries(variants.map((v) => [v, []]));
-  process.stderr.write(`canary bench: ${files} files, ${rounds} rounds, ${cpus().length} CPUs, load ${loadavg().map((x) => x.toFixed(2)).join(' ')}, ${dist ?? 'this build'}\n`);
+  process.stderr.write(
+    `canary bench: ${files} files, ${rounds} rounds, ${cpus().length} CPUs, load ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}, ${dist ?? 'this build'}\n`,
+  );
   for (let round = 0; round < rounds; round++) {
     // Alternate the order: drift on a shared machine falls on every variant alike.
     const order = round % 2 === 0 ? variants : [...variants].reverse();
@@ -54,9 +62,14 @@ export default defineConfig({ plugins: v === 'off' ? [] : [loopwatch({ threshold
     }
   }
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  for (const v of variants) process.stdout.write(`${v.padEnd(10)} median ${Math.round(median(times[v]))} ms  (${times[v].map((t) => Math.round(t)).join(', ')})\n`);
+  for (const v of variants)
+    process.stdout.write(
+      `${v.padEnd(10)} median ${Math.round(median(times[v]))} ms  (${times[v].map((t) => Math.round(t)).join(', ')})\n`,
+    );
   const perFile = (median(times.canary) - median(times['no canary'])) / files;
-  process.stdout.write(`canary: ${Math.round(perFile)} ms per test file (median of ${rounds} rounds, ${files} files)\n`);
+  process.stdout.write(
+    `canary: ${Math.round(perFile)} ms per test file (median of ${rounds} rounds, ${files} files)\n`,
+  );
 } finally {
   rmSync(project, { recursive: true, force: true });
 }

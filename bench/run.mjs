@@ -17,13 +17,40 @@ import { writeDocs } from './docs.mjs';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
-const only = argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+const only = argv
+  .find((a) => a.startsWith('--only='))
+  ?.slice(7)
+  .split(',');
 const want = (s) => !only || only.includes(s);
 
 // Quick: enough rounds to see a spread, in a few minutes. Full: more rounds, longer loads.
 const plan = quick
-  ? { httpRounds: 3, httpSeconds: 1, rounds: 3, promiseRounds: 150, cpuSlices: 50, promiseMaxMs: 1500, latencyRounds: 1, blocksPerProcess: 2, sentryProcesses: 2, scenarios: ['js-loop', 'regexp', 'json-parse', 'child-process', 'startup', 'ts'], costRounds: 2 }
-  : { httpRounds: 12, httpSeconds: 2, rounds: 15, promiseRounds: 150, cpuSlices: 50, promiseMaxMs: 2000, latencyRounds: 2, blocksPerProcess: 10, sentryProcesses: 3, scenarios: undefined, costRounds: 4 };
+  ? {
+      httpRounds: 3,
+      httpSeconds: 1,
+      rounds: 3,
+      promiseRounds: 150,
+      cpuSlices: 50,
+      promiseMaxMs: 1500,
+      latencyRounds: 1,
+      blocksPerProcess: 2,
+      sentryProcesses: 2,
+      scenarios: ['js-loop', 'regexp', 'json-parse', 'child-process', 'startup', 'ts'],
+      costRounds: 2,
+    }
+  : {
+      httpRounds: 12,
+      httpSeconds: 2,
+      rounds: 15,
+      promiseRounds: 150,
+      cpuSlices: 50,
+      promiseMaxMs: 2000,
+      latencyRounds: 2,
+      blocksPerProcess: 10,
+      sentryProcesses: 3,
+      scenarios: undefined,
+      costRounds: 4,
+    };
 
 // --docs-from=<results.json>: re-render docs/benchmarks.md from a saved run (bench/last-run.json)
 // without measuring again — for changes to the report's wording, never to its figures.
@@ -50,12 +77,20 @@ const machine = {
   startedAt: new Date().toISOString(),
 };
 const versions = Object.fromEntries(
-  ['@sentry/node', '@sentry/node-native', 'blocked-at', 'blocked', '@opentelemetry/instrumentation-runtime-node', 'prom-client', 'autocannon', '@opentelemetry/sdk-metrics'].map((p) => [
-    p,
-    JSON.parse(readFileSync(join(ROOT, 'node_modules', p, 'package.json'), 'utf8')).version,
-  ]),
+  [
+    '@sentry/node',
+    '@sentry/node-native',
+    'blocked-at',
+    'blocked',
+    '@opentelemetry/instrumentation-runtime-node',
+    'prom-client',
+    'autocannon',
+    '@opentelemetry/sdk-metrics',
+  ].map((p) => [p, JSON.parse(readFileSync(join(ROOT, 'node_modules', p, 'package.json'), 'utf8')).version]),
 );
-log(`${quick ? 'quick' : 'full'} run on ${machine.cores}× ${machine.cpu}, Node ${machine.node}, load ${machine.loadBefore.map((x) => x.toFixed(2)).join(' ')}`);
+log(
+  `${quick ? 'quick' : 'full'} run on ${machine.cores}× ${machine.cpu}, Node ${machine.node}, load ${machine.loadBefore.map((x) => x.toFixed(2)).join(' ')}`,
+);
 
 const sink = await startSink();
 const res = {};
@@ -72,8 +107,12 @@ machine.minutes = ((Date.now() - t0) / 60_000).toFixed(1);
 machine.sinkRequests = sink.count();
 
 const summary = summaryTable(res);
-process.stdout.write(`\n${summary}\n\nratios are to "no monitor" in the same round: median (min–max); × > 1 is slower for times, < 1 is fewer req/s\n`);
-process.stdout.write(`${machine.minutes} min; load average before ${machine.loadBefore.map((x) => x.toFixed(2)).join(' ')}, after ${machine.loadAfter.map((x) => x.toFixed(2)).join(' ')}\n`);
+process.stdout.write(
+  `\n${summary}\n\nratios are to "no monitor" in the same round: median (min–max); × > 1 is slower for times, < 1 is fewer req/s\n`,
+);
+process.stdout.write(
+  `${machine.minutes} min; load average before ${machine.loadBefore.map((x) => x.toFixed(2)).join(' ')}, after ${machine.loadAfter.map((x) => x.toFixed(2)).join(' ')}\n`,
+);
 writeFileSync(join(ROOT, 'bench', 'last-run.json'), JSON.stringify({ quick, plan, machine, versions, res }, null, 1));
 if (!argv.includes('--no-docs') && !only) {
   writeDocs({ quick, plan, machine, versions, res, summary });

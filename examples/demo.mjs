@@ -54,16 +54,23 @@ const [catalog, waiting] = await Promise.all([
   request(base, '/catalog'),
   new Promise((resolve) => setTimeout(resolve, 20)).then(() => request(base, '/health')),
 ]);
-say(`GET /catalog → ${catalog.status} in ${catalog.ms} ms; GET /health → ${waiting.status} in ${waiting.ms} ms (it waited for the loop)`);
+say(
+  `GET /catalog → ${catalog.status} in ${catalog.ms} ms; GET /health → ${waiting.status} in ${waiting.ms} ms (it waited for the loop)`,
+);
 
 await ended;
 child.kill('SIGTERM');
 await exited;
-const records = readFileSync(eventsFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+const records = readFileSync(eventsFile, 'utf8')
+  .trim()
+  .split('\n')
+  .map((line) => JSON.parse(line));
 // Progress records say how long a block had lasted so far, in case the process died in it.
 const events = records.filter((record) => record.type !== 'progress');
 const progress = records.length - events.length;
-say(`${eventsFile} has ${events.length} events${progress === 0 ? '' : ` and ${progress} progress record${progress === 1 ? '' : 's'}`}; the last one:`);
+say(
+  `${eventsFile} has ${events.length} events${progress === 0 ? '' : ` and ${progress} progress record${progress === 1 ? '' : 's'}`}; the last one:`,
+);
 const last = events.at(-1);
 process.stdout.write(`${JSON.stringify({ ...last, stack: last.stack.slice(0, 2) }, null, 2)}\n`);
 rmSync(dir, { recursive: true, force: true });

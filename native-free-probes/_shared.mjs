@@ -74,19 +74,20 @@ export async function connectToMain() {
   const { Session } = await import('node:inspector');
   const session = new Session();
   session.connectToMainThread();
-  const capture = () => new Promise((resolve, reject) => {
-    const keepAlive = setInterval(() => {}, 1000);
-    const requestedAt = now();
-    session.post('Runtime.evaluate', { expression: CAPTURE, returnByValue: true }, (err, res) => {
-      const roundTripMs = now() - requestedAt;
-      clearInterval(keepAlive);
-      if (err) return reject(err);
-      if (res.exceptionDetails) return reject(new Error(res.exceptionDetails.text));
-      const { at, frames } = res.result.value;
-      // The first frame is the evaluated script's own top level (no file): drop it.
-      resolve({ roundTripMs, servedAfterMs: at - requestedAt, at, frames: frames.slice(1) });
+  const capture = () =>
+    new Promise((resolve, reject) => {
+      const keepAlive = setInterval(() => {}, 1000);
+      const requestedAt = now();
+      session.post('Runtime.evaluate', { expression: CAPTURE, returnByValue: true }, (err, res) => {
+        const roundTripMs = now() - requestedAt;
+        clearInterval(keepAlive);
+        if (err) return reject(err);
+        if (res.exceptionDetails) return reject(new Error(res.exceptionDetails.text));
+        const { at, frames } = res.result.value;
+        // The first frame is the evaluated script's own top level (no file): drop it.
+        resolve({ roundTripMs, servedAfterMs: at - requestedAt, at, frames: frames.slice(1) });
+      });
     });
-  });
   return { session, capture };
 }
 
@@ -98,7 +99,10 @@ export const frameText = (f) =>
 
 /** Compact chain of user frame names, innermost first: "count < caller < main". */
 export const userChain = (frames) =>
-  frames.filter((f) => f.file && !f.file.startsWith('node:')).map((f) => f.function || '<anonymous>').join(' < ');
+  frames
+    .filter((f) => f.file && !f.file.startsWith('node:'))
+    .map((f) => f.function || '<anonymous>')
+    .join(' < ');
 
 /**
  * Heartbeat in a SharedArrayBuffer: Int32 [0] sequence, Float64 at byte 8 the beat time.
@@ -108,7 +112,10 @@ export const userChain = (frames) =>
 export function startHeartbeat(sab, periodMs = 10) {
   const seq = new Int32Array(sab, 0, 1);
   const time = new Float64Array(sab, 8, 1);
-  const beat = () => { time[0] = now(); Atomics.add(seq, 0, 1); };
+  const beat = () => {
+    time[0] = now();
+    Atomics.add(seq, 0, 1);
+  };
   beat();
   return setInterval(beat, periodMs).unref();
 }

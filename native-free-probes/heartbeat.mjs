@@ -6,7 +6,13 @@
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import {
-  HEARTBEAT_BYTES, mainTimeout, now, readHeartbeat, report, startHeartbeat, workerWatchdog,
+  HEARTBEAT_BYTES,
+  mainTimeout,
+  now,
+  readHeartbeat,
+  report,
+  startHeartbeat,
+  workerWatchdog,
 } from './_shared.mjs';
 
 const NAME = 'heartbeat';
@@ -32,7 +38,10 @@ if (isMainThread) {
     const lag = `${m.latencyMs.toFixed(1)} ms after last beat`;
     // A worker reports the process's timeOrigin, not its own start time, so the clocks can
     // only differ by measurement error.
-    const origin = skew.timeOrigin === performance.timeOrigin ? 'same timeOrigin' : `timeOrigin differs by ${(skew.timeOrigin - performance.timeOrigin).toFixed(3)} ms`;
+    const origin =
+      skew.timeOrigin === performance.timeOrigin
+        ? 'same timeOrigin'
+        : `timeOrigin differs by ${(skew.timeOrigin - performance.timeOrigin).toFixed(3)} ms`;
     const skewText = `clock skew main-worker ${skew.skewMs.toFixed(3)} ms (±${skew.uncertaintyMs.toFixed(3)}), ${origin}`;
     if (!m.whileSpinning) return report(NAME, false, `stall seen only after main resumed (${lag})`);
     if (m.latencyMs > 2 * THRESHOLD_MS) return report(NAME, false, `detected too late: ${lag}`);
@@ -54,13 +63,21 @@ if (isMainThread) {
   // uncertain by ±rtt/2. Keep the sample with the shortest round trip out of 20.
   const samples = [];
   let sentAt;
-  const ping = () => { sentAt = now(); parentPort.postMessage({ type: 'ping', id: samples.length }); };
+  const ping = () => {
+    sentAt = now();
+    parentPort.postMessage({ type: 'ping', id: samples.length });
+  };
   parentPort.on('message', ({ mainTime }) => {
     const receivedAt = now();
     samples.push({ rtt: receivedAt - sentAt, skew: mainTime - (sentAt + receivedAt) / 2 });
     if (samples.length < 20) return ping();
     const best = samples.reduce((a, b) => (b.rtt < a.rtt ? b : a));
-    parentPort.postMessage({ type: 'skew', skewMs: best.skew, uncertaintyMs: best.rtt / 2, timeOrigin: performance.timeOrigin });
+    parentPort.postMessage({
+      type: 'skew',
+      skewMs: best.skew,
+      uncertaintyMs: best.rtt / 2,
+      timeOrigin: performance.timeOrigin,
+    });
     watch();
   });
   ping();

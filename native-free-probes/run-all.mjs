@@ -26,10 +26,19 @@ function run(file) {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, NODE_OPTIONS: '' },
     });
-    let stdout = '', stderr = '', timedOut = false;
-    child.stdout.on('data', (c) => { stdout += c; });
-    child.stderr.on('data', (c) => { stderr += c; });
-    const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, TIMEOUT_MS);
+    let stdout = '',
+      stderr = '',
+      timedOut = false;
+    child.stdout.on('data', (c) => {
+      stdout += c;
+    });
+    child.stderr.on('data', (c) => {
+      stderr += c;
+    });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, TIMEOUT_MS);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       const ms = Math.round(performance.now() - t0);
@@ -38,7 +47,8 @@ function run(file) {
       const ok = Boolean(m) && m[1] === 'ok' && code === 0;
       let detail = m ? m[3] : last || stderr.trim().split('\n').pop() || '(no output)';
       if (timedOut) detail = `timed out after ${TIMEOUT_MS} ms; ${detail}`;
-      else if (m?.[1] === 'ok' && code !== 0) detail = `printed ok, then exited with ${signal ?? `code ${code}`}: ${detail}`;
+      else if (m?.[1] === 'ok' && code !== 0)
+        detail = `printed ok, then exited with ${signal ?? `code ${code}`}: ${detail}`;
       else if (!m) detail = `exited with ${signal ?? `code ${code}`}: ${detail}`;
       resolve({ probe: file, name: m ? m[2] : basename(file, '.mjs'), ok, detail, exitCode: code, signal, ms });
     });
@@ -53,11 +63,17 @@ if (json) {
   process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
 } else {
   const { cpus } = await import('node:os');
-  console.log(`loopwatch native-free probes — Node ${process.version}, ${process.platform}/${process.arch}, ${cpus().length} CPUs`);
+  console.log(
+    `loopwatch native-free probes — Node ${process.version}, ${process.platform}/${process.arch}, ${cpus().length} CPUs`,
+  );
   const width = Math.max(...results.map((r) => r.name.length));
   for (const r of results) {
     console.log(`${r.ok ? 'ok  ' : 'FAIL'}  ${r.name.padEnd(width)}  ${String(r.ms).padStart(5)} ms  ${r.detail}`);
   }
-  console.log(allOk ? `all ${results.length} probes ok` : `${results.filter((r) => !r.ok).length} of ${results.length} probes FAILED`);
+  console.log(
+    allOk
+      ? `all ${results.length} probes ok`
+      : `${results.filter((r) => !r.ok).length} of ${results.length} probes FAILED`,
+  );
 }
 process.exitCode = allOk ? 0 : 1;

@@ -35,10 +35,22 @@ function vlq(value) {
  */
 function encodeMappings(lines) {
   const prev = [0, 0, 0, 0];
-  return lines.map((segments) => {
-    prev[0] = 0;
-    return segments.map((seg) => seg.map((v, i) => { const d = v - prev[i]; prev[i] = v; return vlq(d); }).join('')).join(',');
-  }).join(';');
+  return lines
+    .map((segments) => {
+      prev[0] = 0;
+      return segments
+        .map((seg) =>
+          seg
+            .map((v, i) => {
+              const d = v - prev[i];
+              prev[i] = v;
+              return vlq(d);
+            })
+            .join(''),
+        )
+        .join(',');
+    })
+    .join(';');
 }
 
 if (isMainThread) {
@@ -47,16 +59,22 @@ if (isMainThread) {
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'gen.cjs');
   // Generated lines 1-3 come from original.ts lines 10-12 (1-based), as a compiler would say.
-  writeFileSync(file, [
-    'module.exports = function greet(n) {',
-    "  return 'hi ' + n;",
-    '};',
-    '//# sourceMappingURL=gen.cjs.map',
-  ].join('\n'));
-  writeFileSync(`${file}.map`, JSON.stringify({
-    version: 3, file: 'gen.cjs', sources: ['original.ts'], names: [],
-    mappings: encodeMappings([[[0, 0, 9, 0]], [[2, 0, 10, 2]], [[0, 0, 11, 0]]]),
-  }));
+  writeFileSync(
+    file,
+    ['module.exports = function greet(n) {', "  return 'hi ' + n;", '};', '//# sourceMappingURL=gen.cjs.map'].join(
+      '\n',
+    ),
+  );
+  writeFileSync(
+    `${file}.map`,
+    JSON.stringify({
+      version: 3,
+      file: 'gen.cjs',
+      sources: ['original.ts'],
+      names: [],
+      mappings: encodeMappings([[[0, 0, 9, 0]], [[2, 0, 10, 2]], [[0, 0, 11, 0]]]),
+    }),
+  );
 
   // Load it on the main thread with source maps on, so main's cache does have the map
   // (setSourceMapsSupport is the newer API, Node >= 22.14; the older one still exists).
@@ -71,8 +89,12 @@ if (isMainThread) {
     await worker.terminate();
     if (m.error) return report(NAME, false, m.error);
     const cache = `findSourceMap: main ${mainSees ? 'found the map' : 'found nothing'}, worker ${m.workerSees ? 'found the map' : 'found nothing'}`;
-    report(NAME, true, `gen.cjs:1:1 -> original.ts:10:1 and 2:3 -> 11:3; ${m.segments} segments: built in ` +
-      `${m.buildMs.toFixed(1)} ms, ${(m.lookupMs * 1000).toFixed(2)} µs a lookup; ${cache}`);
+    report(
+      NAME,
+      true,
+      `gen.cjs:1:1 -> original.ts:10:1 and 2:3 -> 11:3; ${m.segments} segments: built in ` +
+        `${m.buildMs.toFixed(1)} ms, ${(m.lookupMs * 1000).toFixed(2)} µs a lookup; ${cache}`,
+    );
   });
 } else {
   const { file } = workerData;
@@ -94,9 +116,11 @@ if (isMainThread) {
   }
 
   // Timing on a bundle-sized map: line i, column 10k comes from line i+1, column k+2.
-  const LINES = 20_000, PER_LINE = 8;
+  const LINES = 20_000,
+    PER_LINE = 8;
   const lines = Array.from({ length: LINES }, (_, i) =>
-    Array.from({ length: PER_LINE }, (_, k) => [10 * k, 0, i + 1, k + 2]));
+    Array.from({ length: PER_LINE }, (_, k) => [10 * k, 0, i + 1, k + 2]),
+  );
   const payload = JSON.stringify({ version: 3, sources: ['bundle.ts'], names: [], mappings: encodeMappings(lines) });
   const t0 = performance.now();
   const big = new SourceMap(JSON.parse(payload)); // what the worker does with a map file it read

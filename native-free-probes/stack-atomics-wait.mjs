@@ -9,7 +9,8 @@ import { connectToMain, frameText, mainTimeout, report, topUserFrame, workerWatc
 const NAME = 'stack-atomics-wait';
 const WAIT_MS = 1000;
 // Int32 flags: [0] main is waiting, [1] a cell nobody ever changes, to wait on.
-const WAITING = 0, CELL = 1;
+const WAITING = 0,
+  CELL = 1;
 
 if (isMainThread) {
   mainTimeout(NAME);
@@ -18,15 +19,23 @@ if (isMainThread) {
   let wait;
   worker.on('error', (e) => report(NAME, false, `worker error: ${e.message}`));
   worker.on('message', async (m) => {
-    if (m.type === 'ready') { wait = waitHere(); return; }
+    if (m.type === 'ready') {
+      wait = waitHere();
+      return;
+    }
     await worker.terminate();
     if (m.type === 'error') return report(NAME, false, m.message);
     const top = topUserFrame(m.frames);
     const waitText = `wait returned '${wait.result}' after ${wait.ms.toFixed(0)} ms`;
     if (!m.duringWait) return report(NAME, false, `capture landed after the wait; ${waitText}`);
-    if (top?.function !== 'waitHere') return report(NAME, false, `top user frame is ${frameText(top)}, expected waitHere`);
-    report(NAME, true, `captured during the wait, top user frame ${frameText(top)}, served ` +
-      `${m.servedAfterMs.toFixed(2)} ms after request, round trip ${m.roundTripMs.toFixed(2)} ms; ${waitText}`);
+    if (top?.function !== 'waitHere')
+      return report(NAME, false, `top user frame is ${frameText(top)}, expected waitHere`);
+    report(
+      NAME,
+      true,
+      `captured during the wait, top user frame ${frameText(top)}, served ` +
+        `${m.servedAfterMs.toFixed(2)} ms after request, round trip ${m.roundTripMs.toFixed(2)} ms; ${waitText}`,
+    );
   });
 
   function waitHere() {
@@ -47,7 +56,13 @@ if (isMainThread) {
   await new Promise((resolve) => setTimeout(resolve, 100));
   try {
     const { roundTripMs, servedAfterMs, frames } = await capture();
-    parentPort.postMessage({ type: 'result', frames, roundTripMs, servedAfterMs, duringWait: Atomics.load(flags, WAITING) === 1 });
+    parentPort.postMessage({
+      type: 'result',
+      frames,
+      roundTripMs,
+      servedAfterMs,
+      duringWait: Atomics.load(flags, WAITING) === 1,
+    });
   } catch (e) {
     parentPort.postMessage({ type: 'error', message: `Runtime.evaluate failed: ${e.message}` });
   }

@@ -9,7 +9,8 @@ import { connectToMain, frameText, mainTimeout, report, topUserFrame, workerWatc
 
 const NAME = 'stack-js-loop';
 // Int32 flags shared with the worker: [0] main is spinning, [1] worker has its answer.
-const SPINNING = 0, DONE = 1;
+const SPINNING = 0,
+  DONE = 1;
 
 if (isMainThread) {
   mainTimeout(NAME);
@@ -21,10 +22,16 @@ if (isMainThread) {
     await worker.terminate(); // see connectToMain() in _shared.mjs for why, before exiting
     if (m.type === 'error') return report(NAME, false, m.message);
     const top = topUserFrame(m.frames);
-    if (!m.whileSpinning) return report(NAME, false, `answer arrived after main resumed; top user frame ${frameText(top)}`);
-    if (top?.function !== 'spinHere') return report(NAME, false, `top user frame is ${frameText(top)}, expected spinHere`);
-    report(NAME, true, `top user frame ${frameText(top)}, captured while main was blocked, ` +
-      `served ${m.servedAfterMs.toFixed(2)} ms after request, round trip ${m.roundTripMs.toFixed(2)} ms`);
+    if (!m.whileSpinning)
+      return report(NAME, false, `answer arrived after main resumed; top user frame ${frameText(top)}`);
+    if (top?.function !== 'spinHere')
+      return report(NAME, false, `top user frame is ${frameText(top)}, expected spinHere`);
+    report(
+      NAME,
+      true,
+      `top user frame ${frameText(top)}, captured while main was blocked, ` +
+        `served ${m.servedAfterMs.toFixed(2)} ms after request, round trip ${m.roundTripMs.toFixed(2)} ms`,
+    );
   });
 
   // Spins until the worker has its answer (or the deadline), so the probe stays short.

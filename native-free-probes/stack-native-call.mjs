@@ -9,8 +9,15 @@
 // rather than asserting it; it fails only if no capture answers at all.
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import {
-  HEARTBEAT_BYTES, connectToMain, mainTimeout, now, readHeartbeat, report, startHeartbeat,
-  userChain, workerWatchdog,
+  HEARTBEAT_BYTES,
+  connectToMain,
+  mainTimeout,
+  now,
+  readHeartbeat,
+  report,
+  startHeartbeat,
+  userChain,
+  workerWatchdog,
 } from './_shared.mjs';
 
 const NAME = 'stack-after-native-call';
@@ -37,8 +44,12 @@ if (isMainThread) {
     for (let i = 0; i < data.length; i += 1000) sum += data[i];
     return sum;
   }
-  function caller() { return summarize(nativeCulprit()); }
-  function main() { caller(); }
+  function caller() {
+    return summarize(nativeCulprit());
+  }
+  function main() {
+    caller();
+  }
 
   const worker = new Worker(new URL(import.meta.url), { workerData: heartbeat });
   worker.on('error', (e) => report(NAME, false, `worker error: ${e.message}`));
@@ -48,12 +59,18 @@ if (isMainThread) {
     if (m.type === 'error') return report(NAME, false, m.message);
     // JSON.parse would show up as a built-in frame named "parse", without a file.
     const has = (name, builtin) => m.frames.some((f) => f.function === name && !f.file === builtin);
-    const when = has('parse', true) ? 'during the call (in time)'
-      : has('nativeCulprit', false) ? 'after the call returned, culprit still on the stack (late)'
+    const when = has('parse', true)
+      ? 'during the call (in time)'
+      : has('nativeCulprit', false)
+        ? 'after the call returned, culprit still on the stack (late)'
         : 'after the culprit returned (late, names other code)';
     const moved = m.heartbeatMoved ? 'heartbeat had already moved' : 'heartbeat had not moved yet';
-    report(NAME, true, `parse took ${parseMs} ms; capture ran ${m.servedAfterMs.toFixed(0)} ms after request ` +
-      `(answer ${m.roundTripMs.toFixed(0)} ms), ${when}, ${moved}; frames: ${userChain(m.frames) || 'none'}`);
+    report(
+      NAME,
+      true,
+      `parse took ${parseMs} ms; capture ran ${m.servedAfterMs.toFixed(0)} ms after request ` +
+        `(answer ${m.roundTripMs.toFixed(0)} ms), ${when}, ${moved}; frames: ${userChain(m.frames) || 'none'}`,
+    );
   });
 } else {
   workerWatchdog(NAME, 10000);
@@ -67,7 +84,11 @@ if (isMainThread) {
     try {
       const { frames, servedAfterMs, roundTripMs } = await capture();
       parentPort.postMessage({
-        type: 'result', frames, servedAfterMs, roundTripMs, heartbeatMoved: readHeartbeat(heartbeat).seq !== seq,
+        type: 'result',
+        frames,
+        servedAfterMs,
+        roundTripMs,
+        heartbeatMoved: readHeartbeat(heartbeat).seq !== seq,
       });
     } catch (e) {
       parentPort.postMessage({ type: 'error', message: `Runtime.evaluate failed: ${e.message}` });

@@ -37,7 +37,11 @@ if (isMainThread) {
       answer = resolve;
       session.post('NodeWorker.sendMessageToWorker', {
         sessionId,
-        message: JSON.stringify({ id: 1, method: 'Runtime.evaluate', params: { expression: CAPTURE, returnByValue: true } }),
+        message: JSON.stringify({
+          id: 1,
+          method: 'Runtime.evaluate',
+          params: { expression: CAPTURE, returnByValue: true },
+        }),
       });
     });
     const value = reply.result?.result?.value;
@@ -47,8 +51,13 @@ if (isMainThread) {
     const during = value.at < m.spinEndsAt;
     await pool.terminate();
     if (!during) return report(NAME, false, `capture landed after the spin (top frame ${frameText(top)})`);
-    if (top?.function !== 'spinInPool') return report(NAME, false, `top user frame is ${frameText(top)}, expected spinInPool`);
-    report(NAME, true, `main thread's session via NodeWorker: top user frame ${frameText(top)}, served ${(value.at - requestedAt).toFixed(2)} ms after request, during the spin`);
+    if (top?.function !== 'spinInPool')
+      return report(NAME, false, `top user frame is ${frameText(top)}, expected spinInPool`);
+    report(
+      NAME,
+      true,
+      `main thread's session via NodeWorker: top user frame ${frameText(top)}, served ${(value.at - requestedAt).toFixed(2)} ms after request, during the spin`,
+    );
   });
 } else {
   setTimeout(() => {

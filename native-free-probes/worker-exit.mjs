@@ -28,9 +28,14 @@ for (;;); // the worker thread was started by the constructor and runs on its ow
 function run(signal) {
   return new Promise((resolve) => {
     // In the temporary folder: a core file from SIGABRT, where the system keeps them, lands there.
-    const proc = spawn(process.execPath, ['-e', child(signal)], { cwd: tmpdir(), stdio: ['ignore', 'pipe', 'inherit'] });
+    const proc = spawn(process.execPath, ['-e', child(signal)], {
+      cwd: tmpdir(),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
-    proc.stdout.on('data', (c) => { out += c; });
+    proc.stdout.on('data', (c) => {
+      out += c;
+    });
     // Backstop: a child that survives is killed, and the probe fails.
     const timer = setTimeout(() => proc.kill('SIGKILL'), 3000);
     proc.on('exit', (code, sig) => {
@@ -46,8 +51,15 @@ const results = [];
 for (const signal of SIGNALS) results.push(await run(signal));
 const bad = results.find((r) => r.sig !== r.signal || Number.isNaN(r.afterSendMs));
 if (bad) {
-  report(NAME, false, `${bad.signal}: child ended with code ${bad.code}, signal ${bad.sig}` +
-    (Number.isNaN(bad.afterSendMs) ? ', the worker never sent its signal' : ''));
+  report(
+    NAME,
+    false,
+    `${bad.signal}: child ended with code ${bad.code}, signal ${bad.sig}` +
+      (Number.isNaN(bad.afterSendMs) ? ', the worker never sent its signal' : ''),
+  );
 }
-report(NAME, true, results.map((r) =>
-  `${r.signal} ended the spinning child ${r.afterSendMs} ms after the worker sent it`).join('; '));
+report(
+  NAME,
+  true,
+  results.map((r) => `${r.signal} ended the spinning child ${r.afterSendMs} ms after the worker sent it`).join('; '),
+);

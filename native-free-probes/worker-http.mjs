@@ -44,17 +44,27 @@ if (isMainThread) {
   worker.once('message', ({ port }) => {
     const child = spawn(process.execPath, ['-e', CLIENT, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
-    child.stdout.on('data', (c) => { out += c; });
+    child.stdout.on('data', (c) => {
+      out += c;
+    });
     child.on('close', async () => {
       await worker.terminate();
       let r;
-      try { r = JSON.parse(out); } catch { return report(NAME, false, `client printed ${JSON.stringify(out)}`); }
+      try {
+        r = JSON.parse(out);
+      } catch {
+        return report(NAME, false, `client printed ${JSON.stringify(out)}`);
+      }
       if (r.error) return report(NAME, false, `client: ${r.error}`);
       const text = `3 requests answered in ${r.map((x) => x.ms.toFixed(1)).join(', ')} ms`;
       if (r.some((x) => x.status !== 200)) return report(NAME, false, `${text}, status ${r.map((x) => x.status)}`);
       if (!r.every((x) => x.mainSpinning)) return report(NAME, false, `${text}, not all while main was spinning`);
       if (r.some((x) => x.ms > MAX_LATENCY_MS)) return report(NAME, false, `${text}, over ${MAX_LATENCY_MS} ms`);
-      report(NAME, true, `${text} while main was blocked (${r[0].atMs.toFixed(0)}-${r[2].atMs.toFixed(0)} ms into a ${SPIN_MS} ms spin)`);
+      report(
+        NAME,
+        true,
+        `${text} while main was blocked (${r[0].atMs.toFixed(0)}-${r[2].atMs.toFixed(0)} ms into a ${SPIN_MS} ms spin)`,
+      );
     });
     // The child starts on its own (spawn returns once it exists); block while it runs.
     spin();
@@ -73,9 +83,12 @@ if (isMainThread) {
   const spinning = workerData;
   workerWatchdog(NAME, 10000);
   let spinStart = 0;
-  parentPort.on('message', (t0) => { spinStart = t0; });
+  parentPort.on('message', (t0) => {
+    spinStart = t0;
+  });
   const server = createServer((req, res) => {
-    const body = JSON.stringify({ // what the server saw when it answered
+    const body = JSON.stringify({
+      // what the server saw when it answered
       mainSpinning: Atomics.load(spinning, 0) === 1,
       atMs: performance.timeOrigin + performance.now() - spinStart,
     });

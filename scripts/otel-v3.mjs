@@ -42,7 +42,10 @@ rmSync(dir, { recursive: true, force: true });
 mkdirSync(dir, { recursive: true });
 run(npm, ['pack', '--silent', '--pack-destination', dir], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
 const tarball = readdirSync(dir).find((name) => name.endsWith('.tgz'));
-writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ private: true, dependencies: { loopwatch: `file:./${tarball}`, ...LINE } }, null, 2)}\n`);
+writeFileSync(
+  join(dir, 'package.json'),
+  `${JSON.stringify({ private: true, dependencies: { loopwatch: `file:./${tarball}`, ...LINE } }, null, 2)}\n`,
+);
 run(npm, ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir });
 
 // The same source type-checks against the 3.x line's declarations (the repository checks 2.x).
@@ -51,9 +54,15 @@ writeFileSync(
   `${JSON.stringify({ extends: '../../tsconfig.json', compilerOptions: { noEmit: true, skipLibCheck: false, baseUrl: '.', paths: { '@opentelemetry/*': ['./node_modules/@opentelemetry/*'] } }, include: ['../../src/**/*.ts', '../../src/**/*.mts'] }, null, 2)}\n`,
 );
 console.log('otel-v3: type-checking src/ against the 3.x declarations');
-run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(dir, 'tsconfig.check.json')], { cwd: root });
+run(
+  process.execPath,
+  [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(dir, 'tsconfig.check.json')],
+  { cwd: root },
+);
 
-console.log(`\notel-v3: OpenTelemetry 3.x line, children on Node ${spawnSync(node22, ['--version'], { encoding: 'utf8' }).stdout.trim()}`);
+console.log(
+  `\notel-v3: OpenTelemetry 3.x line, children on Node ${spawnSync(node22, ['--version'], { encoding: 'utf8' }).stdout.trim()}`,
+);
 run(process.execPath, [join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', 'test/process/otel-v3.test.ts'], {
   cwd: root,
   env: { ...process.env, LOOPWATCH_TEST_NODE: node22, LOOPWATCH_OTEL_V3_DIR: dir },

@@ -21,7 +21,11 @@ for (const major of majors) {
   const binary = join(prefix, 'node_modules', 'node', 'bin', 'node');
   if (!existsSync(binary)) {
     console.log(`test-matrix: installing node@${major} into ${prefix}`);
-    const install = spawnSync(npm, ['install', '--prefix', prefix, '--no-save', '--no-audit', '--no-fund', '--loglevel=error', `node@${major}`], { stdio: 'inherit' });
+    const install = spawnSync(
+      npm,
+      ['install', '--prefix', prefix, '--no-save', '--no-audit', '--no-fund', '--loglevel=error', `node@${major}`],
+      { stdio: 'inherit' },
+    );
     if (install.status !== 0 || !existsSync(binary)) {
       results.push({ major, version: '-', ok: false, note: 'install failed' });
       continue;

@@ -60,17 +60,48 @@ function fail(source: Source, option: keyof StartOptions, value: unknown, expect
 
 function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined)
+    return String(value);
   if (Array.isArray(value)) return 'an array';
   return `a value of type ${typeof value}`;
 }
 
-function number(source: Source, option: keyof StartOptions, value: unknown, fallback: number, min: number, max: number, integer: boolean): number;
-function number(source: Source, option: keyof StartOptions, value: unknown, fallback: undefined, min: number, max: number, integer: boolean): number | undefined;
-function number(source: Source, option: keyof StartOptions, value: unknown, fallback: number | undefined, min: number, max: number, integer: boolean): number | undefined {
+function number(
+  source: Source,
+  option: keyof StartOptions,
+  value: unknown,
+  fallback: number,
+  min: number,
+  max: number,
+  integer: boolean,
+): number;
+function number(
+  source: Source,
+  option: keyof StartOptions,
+  value: unknown,
+  fallback: undefined,
+  min: number,
+  max: number,
+  integer: boolean,
+): number | undefined;
+function number(
+  source: Source,
+  option: keyof StartOptions,
+  value: unknown,
+  fallback: number | undefined,
+  min: number,
+  max: number,
+  integer: boolean,
+): number | undefined {
   if (value === undefined) return fallback;
   const expected = `${integer ? 'an integer' : 'a finite number'} from ${min} to ${max}${option.endsWith('Ms') ? ' (milliseconds)' : ''}`;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+  if (
+    typeof value !== 'number' ||
+    !Number.isFinite(value) ||
+    value < min ||
+    value > max ||
+    (integer && !Number.isInteger(value))
+  ) {
     fail(source, option, value, expected);
   }
   return value;
@@ -124,9 +155,15 @@ function resolveWith(source: Source, input: StartOptions, env: NodeJS.ProcessEnv
   // A hang is a block that lasted long: it cannot be shorter than the threshold of a block.
   const hangMs = number(source, 'hangMs', input.hangMs, undefined, Math.ceil(thresholdMs), DAY_MS, true);
   const hangAction = input.hangAction ?? 'none';
-  if (!HANG_ACTIONS.includes(hangAction)) fail(source, 'hangAction', hangAction, `one of ${HANG_ACTIONS.map((a) => `"${a}"`).join(', ')}`);
+  if (!HANG_ACTIONS.includes(hangAction))
+    fail(source, 'hangAction', hangAction, `one of ${HANG_ACTIONS.map((a) => `"${a}"`).join(', ')}`);
   if (hangAction !== 'none' && hangMs === undefined) {
-    fail(source, 'hangAction', hangAction, `"none" unless ${source.kind === 'env' ? 'LOOPWATCH_HANG_MS' : '`hangMs`'} is set (the action needs a limit)`);
+    fail(
+      source,
+      'hangAction',
+      hangAction,
+      `"none" unless ${source.kind === 'env' ? 'LOOPWATCH_HANG_MS' : '`hangMs`'} is set (the action needs a limit)`,
+    );
   }
   return Object.freeze({
     thresholdMs,
@@ -134,7 +171,15 @@ function resolveWith(source: Source, input: StartOptions, env: NodeJS.ProcessEnv
     log,
     captureStack,
     maxFrames: number(source, 'maxFrames', input.maxFrames, DEFAULT_MAX_FRAMES, 1, 1000, true),
-    captureTimeoutMs: number(source, 'captureTimeoutMs', input.captureTimeoutMs, DEFAULT_CAPTURE_TIMEOUT_MS, 10, 60_000, true),
+    captureTimeoutMs: number(
+      source,
+      'captureTimeoutMs',
+      input.captureTimeoutMs,
+      DEFAULT_CAPTURE_TIMEOUT_MS,
+      10,
+      60_000,
+      true,
+    ),
     profiler,
     hangMs,
     hangAction,
@@ -158,7 +203,11 @@ function healthHost(source: Source, value: unknown): string {
 }
 
 /** Validates `start()` options once, eagerly. Throws `LoopwatchError` (`ERR_LOOPWATCH_INVALID_OPTION`). */
-export function resolveOptions(input: StartOptions | undefined, env: NodeJS.ProcessEnv = process.env, warnings: string[] = []): ResolvedOptions {
+export function resolveOptions(
+  input: StartOptions | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  warnings: string[] = [],
+): ResolvedOptions {
   if (input === undefined) return resolveWith({ kind: 'option' }, {}, env, warnings);
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new LoopwatchError('ERR_LOOPWATCH_INVALID_OPTION', mustBe('options', 'an object', describe(input)));

@@ -26,7 +26,11 @@ if (isMainThread && !PACKAGE_MANAGER.test(basename(process.argv[1] ?? ''))) {
     const options = optionsFromEnv(process.env, warnings);
     if (isTestRunnerProcess()) {
       // Its test files run in processes of their own, which load this preload too.
-      if (options.log !== 'off') writeSync(2, `loopwatch: [pid ${process.pid}] node --test's runner is not watched; its test files' processes are\n`);
+      if (options.log !== 'off')
+        writeSync(
+          2,
+          `loopwatch: [pid ${process.pid}] node --test's runner is not watched; its test files' processes are\n`,
+        );
       markPreloaded({ options, monitor: undefined });
     } else {
       markPreloaded({ options, monitor: startResolved(options) });

@@ -39,7 +39,12 @@ function envError(variable: string, value: string, expected: string): never {
 }
 
 function optionError(option: string, value: unknown, expected: string): never {
-  const shown = typeof value === 'string' ? JSON.stringify(value) : typeof value === 'object' && value !== null ? 'an object' : String(value);
+  const shown =
+    typeof value === 'string'
+      ? JSON.stringify(value)
+      : typeof value === 'object' && value !== null
+        ? 'an object'
+        : String(value);
   throw new LoopwatchError('ERR_LOOPWATCH_INVALID_OPTION', mustBe(`\`otel.${option}\``, expected, shown));
 }
 
@@ -66,9 +71,13 @@ function keyValues(variable: string, text: string): Record<string, string> {
 }
 
 function exporters<T extends string>(variable: string, text: string, allowed: readonly T[]): T[] {
-  const kinds = text.split(',').map((k) => k.trim()).filter((k) => k !== '');
+  const kinds = text
+    .split(',')
+    .map((k) => k.trim())
+    .filter((k) => k !== '');
   for (const kind of kinds) {
-    if (kind !== 'none' && !allowed.includes(kind as T)) envError(variable, text, `a comma-separated list of ${[...allowed, 'none'].join(', ')}`);
+    if (kind !== 'none' && !allowed.includes(kind as T))
+      envError(variable, text, `a comma-separated list of ${[...allowed, 'none'].join(', ')}`);
   }
   return kinds.includes('none') ? [] : [...new Set(kinds as T[])];
 }
@@ -97,22 +106,33 @@ function withPath(base: string, path: string): string {
  * (`ERR_LOOPWATCH_INVALID_OPTION`). `warnings` collects what is valid but not supported
  * (OTLP over gRPC), for the caller to report once.
  */
-export function resolveTelemetry(env: Env, input: OtelOptions | undefined, warnings: string[] = []): TelemetrySettings | undefined {
-  if (input !== undefined && (typeof input !== 'object' || input === null || Array.isArray(input))) optionError('', input, 'an object');
+export function resolveTelemetry(
+  env: Env,
+  input: OtelOptions | undefined,
+  warnings: string[] = [],
+): TelemetrySettings | undefined {
+  if (input !== undefined && (typeof input !== 'object' || input === null || Array.isArray(input)))
+    optionError('', input, 'an object');
   for (const key of Object.keys(input ?? {})) {
-    if (!KNOWN.has(key)) throw new LoopwatchError('ERR_LOOPWATCH_INVALID_OPTION', `unknown option \`otel.${key}\`; known options are ${[...KNOWN].join(', ')}`);
+    if (!KNOWN.has(key))
+      throw new LoopwatchError(
+        'ERR_LOOPWATCH_INVALID_OPTION',
+        `unknown option \`otel.${key}\`; known options are ${[...KNOWN].join(', ')}`,
+      );
   }
   const o: OtelOptions = input ?? {};
 
   const disabledText = read(env, 'OTEL_SDK_DISABLED');
-  if (disabledText !== undefined && !/^(true|false)$/i.test(disabledText)) envError('OTEL_SDK_DISABLED', disabledText, '"true" or "false"');
+  if (disabledText !== undefined && !/^(true|false)$/i.test(disabledText))
+    envError('OTEL_SDK_DISABLED', disabledText, '"true" or "false"');
   const disabled = o.disabled ?? disabledText?.toLowerCase() === 'true';
   if (typeof disabled !== 'boolean') optionError('disabled', disabled, 'true or false');
   if (disabled) return undefined;
 
   // Endpoints: the signal's own, else the base one with the signal's path.
   const base = o.endpoint ?? read(env, 'OTEL_EXPORTER_OTLP_ENDPOINT');
-  if (base !== undefined) url(o.endpoint === undefined ? 'OTEL_EXPORTER_OTLP_ENDPOINT' : 'endpoint', base, o.endpoint !== undefined);
+  if (base !== undefined)
+    url(o.endpoint === undefined ? 'OTEL_EXPORTER_OTLP_ENDPOINT' : 'endpoint', base, o.endpoint !== undefined);
   const signal = (option: 'metricsEndpoint' | 'logsEndpoint', variable: string, path: string): string | undefined => {
     const own = o[option] ?? read(env, variable);
     if (own !== undefined) return url(o[option] === undefined ? variable : option, own, o[option] !== undefined);
@@ -122,12 +142,21 @@ export function resolveTelemetry(env: Env, input: OtelOptions | undefined, warni
   const logsEndpoint = signal('logsEndpoint', 'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT', '/v1/logs');
 
   // Exporters: none unless asked for, or unless an OTLP endpoint is set.
-  const pick = <T extends string>(option: 'metricsExporter' | 'logsExporter', variable: string, allowed: readonly T[], endpoint: string | undefined): T[] => {
+  const pick = <T extends string>(
+    option: 'metricsExporter' | 'logsExporter',
+    variable: string,
+    allowed: readonly T[],
+    endpoint: string | undefined,
+  ): T[] => {
     const given = o[option] as readonly string[] | string | undefined;
     if (given !== undefined) {
       const list = typeof given === 'string' ? [given] : given;
       if (!Array.isArray(list) || list.some((k) => k !== 'none' && !allowed.includes(k as T))) {
-        optionError(option, given, `one of ${[...allowed, 'none'].map((k) => `"${k}"`).join(', ')}, or an array of them`);
+        optionError(
+          option,
+          given,
+          `one of ${[...allowed, 'none'].map((k) => `"${k}"`).join(', ')}, or an array of them`,
+        );
       }
       return list.includes('none') ? [] : [...new Set(list as T[])];
     }
@@ -139,7 +168,11 @@ export function resolveTelemetry(env: Env, input: OtelOptions | undefined, warni
   let logs = pick('logsExporter', 'OTEL_LOGS_EXPORTER', LOGS_EXPORTERS, logsEndpoint);
 
   const protocolFor = (variable: string): OtlpProtocol | 'grpc' => {
-    const text = (o.protocol as string | undefined) ?? read(env, variable) ?? read(env, 'OTEL_EXPORTER_OTLP_PROTOCOL') ?? 'http/protobuf';
+    const text =
+      (o.protocol as string | undefined) ??
+      read(env, variable) ??
+      read(env, 'OTEL_EXPORTER_OTLP_PROTOCOL') ??
+      'http/protobuf';
     if (text === 'grpc') return 'grpc';
     if (!PROTOCOLS.includes(text as OtlpProtocol)) {
       if (o.protocol !== undefined) optionError('protocol', o.protocol, '"http/protobuf" or "http/json"');
@@ -152,11 +185,15 @@ export function resolveTelemetry(env: Env, input: OtelOptions | undefined, warni
   const logsProtocol = protocolFor('OTEL_EXPORTER_OTLP_LOGS_PROTOCOL');
   // gRPC is a valid setting of the app's own SDK: loopwatch must not stop the app for it.
   if (metricsProtocol === 'grpc' && metrics.includes('otlp')) {
-    warnings.push('loopwatch exports OTLP over HTTP only (http/protobuf, http/json); with the OTLP protocol set to grpc its metrics are not exported over OTLP');
+    warnings.push(
+      'loopwatch exports OTLP over HTTP only (http/protobuf, http/json); with the OTLP protocol set to grpc its metrics are not exported over OTLP',
+    );
     metrics = metrics.filter((k) => k !== 'otlp');
   }
   if (logsProtocol === 'grpc' && logs.includes('otlp')) {
-    warnings.push('loopwatch exports OTLP over HTTP only (http/protobuf, http/json); with the OTLP protocol set to grpc its block alerts are not exported over OTLP');
+    warnings.push(
+      'loopwatch exports OTLP over HTTP only (http/protobuf, http/json); with the OTLP protocol set to grpc its block alerts are not exported over OTLP',
+    );
     logs = logs.filter((k) => k !== 'otlp');
   }
   if (metrics.length === 0 && logs.length === 0) return undefined;
@@ -168,17 +205,31 @@ export function resolveTelemetry(env: Env, input: OtelOptions | undefined, warni
   });
 
   const intervalText = read(env, 'OTEL_METRIC_EXPORT_INTERVAL');
-  if (intervalText !== undefined && !/^\d+$/.test(intervalText)) envError('OTEL_METRIC_EXPORT_INTERVAL', intervalText, 'a whole number of milliseconds');
-  const exportIntervalMs = o.exportIntervalMs ?? (intervalText === undefined ? DEFAULT_EXPORT_INTERVAL_MS : Number(intervalText));
-  if (typeof exportIntervalMs !== 'number' || !Number.isInteger(exportIntervalMs) || exportIntervalMs < 100 || exportIntervalMs > 3_600_000) {
-    if (o.exportIntervalMs !== undefined) optionError('exportIntervalMs', exportIntervalMs, 'an integer from 100 to 3600000 (milliseconds)');
+  if (intervalText !== undefined && !/^\d+$/.test(intervalText))
+    envError('OTEL_METRIC_EXPORT_INTERVAL', intervalText, 'a whole number of milliseconds');
+  const exportIntervalMs =
+    o.exportIntervalMs ?? (intervalText === undefined ? DEFAULT_EXPORT_INTERVAL_MS : Number(intervalText));
+  if (
+    typeof exportIntervalMs !== 'number' ||
+    !Number.isInteger(exportIntervalMs) ||
+    exportIntervalMs < 100 ||
+    exportIntervalMs > 3_600_000
+  ) {
+    if (o.exportIntervalMs !== undefined)
+      optionError('exportIntervalMs', exportIntervalMs, 'an integer from 100 to 3600000 (milliseconds)');
     envError('OTEL_METRIC_EXPORT_INTERVAL', intervalText ?? '', 'a number of milliseconds from 100 to 3600000');
   }
 
   const portText = read(env, 'OTEL_EXPORTER_PROMETHEUS_PORT');
-  if (portText !== undefined && !/^\d+$/.test(portText)) envError('OTEL_EXPORTER_PROMETHEUS_PORT', portText, 'a TCP port number from 0 to 65535');
+  if (portText !== undefined && !/^\d+$/.test(portText))
+    envError('OTEL_EXPORTER_PROMETHEUS_PORT', portText, 'a TCP port number from 0 to 65535');
   const prometheusPort = o.prometheusPort ?? (portText === undefined ? DEFAULT_PROMETHEUS_PORT : Number(portText));
-  if (typeof prometheusPort !== 'number' || !Number.isInteger(prometheusPort) || prometheusPort < 0 || prometheusPort > 65_535) {
+  if (
+    typeof prometheusPort !== 'number' ||
+    !Number.isInteger(prometheusPort) ||
+    prometheusPort < 0 ||
+    prometheusPort > 65_535
+  ) {
     if (o.prometheusPort !== undefined) optionError('prometheusPort', prometheusPort, 'an integer from 0 to 65535');
     envError('OTEL_EXPORTER_PROMETHEUS_PORT', portText ?? '', 'a TCP port number from 0 to 65535');
   }
@@ -193,7 +244,8 @@ export function resolveTelemetry(env: Env, input: OtelOptions | undefined, warni
     ...checkHeaders(o.resourceAttributes, 'resourceAttributes'),
   };
   const serviceName = o.serviceName ?? read(env, 'OTEL_SERVICE_NAME') ?? resourceAttributes['service.name'];
-  if (serviceName !== undefined && (typeof serviceName !== 'string' || serviceName === '')) optionError('serviceName', serviceName, 'a non-empty string');
+  if (serviceName !== undefined && (typeof serviceName !== 'string' || serviceName === ''))
+    optionError('serviceName', serviceName, 'a non-empty string');
 
   return Object.freeze({
     metricsExporters: metrics,
@@ -215,7 +267,12 @@ export function resolveTelemetry(env: Env, input: OtelOptions | undefined, warni
 
 function checkHeaders(value: unknown, option = 'headers'): Record<string, string> {
   if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value) || Object.values(value).some((v) => typeof v !== 'string')) {
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    Array.isArray(value) ||
+    Object.values(value).some((v) => typeof v !== 'string')
+  ) {
     optionError(option, value, 'an object of string values');
   }
   return value as Record<string, string>;

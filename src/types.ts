@@ -409,8 +409,14 @@ export type LoadShedder = (
  * the app's own provider fits it.
  */
 export interface MeterProviderLike {
-  getMeter(name: string, version?: string): {
-    createCounter(name: string, options?: { unit?: string; description?: string }): { add(value: number, attributes?: Record<string, string | number>): void };
+  getMeter(
+    name: string,
+    version?: string,
+  ): {
+    createCounter(
+      name: string,
+      options?: { unit?: string; description?: string },
+    ): { add(value: number, attributes?: Record<string, string | number>): void };
     createHistogram(
       name: string,
       options?: { unit?: string; description?: string; advice?: { explicitBucketBoundaries?: number[] } },
@@ -463,7 +469,10 @@ export interface Monitor {
    * tracking. Installs one non-enumerable `Symbol.for('loopwatch.context.v1')` function on
    * `globalThis` (the capture reaches it from there).
    */
-  trackContext<T>(storage: { getStore(): T | undefined }, toAttributes: (store: T) => Record<string, unknown> | undefined): () => void;
+  trackContext<T>(
+    storage: { getStore(): T | undefined },
+    toAttributes: (store: T) => Record<string, unknown> | undefined,
+  ): () => void;
   /**
    * Resolves once every block that has ended by now has been delivered to the `block`
    * listeners (a block still being reported when this is called included). Test integrations
@@ -491,5 +500,11 @@ export interface MonitorStatus {
    * OpenTelemetry export: the exporters running, and the Prometheus scrape URL when one
    * serves. Undefined when nothing is exported, or the SDK could not be loaded (see the warning).
    */
-  readonly telemetry: { readonly metrics: readonly MetricsExporterKind[]; readonly logs: readonly LogsExporterKind[]; readonly prometheusUrl: string | undefined } | undefined;
+  readonly telemetry:
+    | {
+        readonly metrics: readonly MetricsExporterKind[];
+        readonly logs: readonly LogsExporterKind[];
+        readonly prometheusUrl: string | undefined;
+      }
+    | undefined;
 }

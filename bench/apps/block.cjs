@@ -25,13 +25,22 @@ function validateInput(text) {
 function bigRecords() {
   const parts = [];
   for (let start = 0; start < (scenario === 'json-parse' ? 400_000 : 600_000); start += 5_000) {
-    const slice = Array.from({ length: 5_000 }, (_, k) => ({ id: start + k, name: `item ${start + k}`, tags: ['x', 'y'] }));
+    const slice = Array.from({ length: 5_000 }, (_, k) => ({
+      id: start + k,
+      name: `item ${start + k}`,
+      tags: ['x', 'y'],
+    }));
     parts.push(scenario === 'json-parse' ? JSON.stringify(slice).slice(1, -1) : slice);
   }
   return scenario === 'json-parse' ? `[${parts.join(',')}]` : parts.flat();
 }
 
-const data = scenario === 'json-parse' || scenario === 'json-stringify' ? bigRecords() : scenario === 'zlib' ? randomBytes(12 * 1024 * 1024) : undefined;
+const data =
+  scenario === 'json-parse' || scenario === 'json-stringify'
+    ? bigRecords()
+    : scenario === 'zlib'
+      ? randomBytes(12 * 1024 * 1024)
+      : undefined;
 
 function loadCatalog() {
   return JSON.parse(data); // one long native call whose caller returns right after
@@ -87,11 +96,12 @@ const run = {
     spawn('sh', ['-c', `sleep ${blockMs / 1000}; echo ok > ${fifo}`], { stdio: 'ignore' }).unref();
     readFifoConfig(fifo);
   },
-  promise: () => Promise.resolve().then(() => {
-    mark('block');
-    crunchNumbers();
-    mark('unblock');
-  }),
+  promise: () =>
+    Promise.resolve().then(() => {
+      mark('block');
+      crunchNumbers();
+      mark('unblock');
+    }),
 }[scenario];
 if (!run) throw new Error(`unknown scenario ${scenario}`);
 

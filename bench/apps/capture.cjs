@@ -9,7 +9,11 @@ const { armed, mark, result } = require('./_app.cjs');
 
 const dir = process.env.BENCH_MODULES_DIR;
 let loaded = 0;
-for (const f of readdirSync(dir)) if (f.endsWith('.js')) { require(join(dir, f)); loaded++; }
+for (const f of readdirSync(dir))
+  if (f.endsWith('.js')) {
+    require(join(dir, f));
+    loaded++;
+  }
 
 function blockAndWatch(ms) {
   const start = performance.now();

@@ -29,7 +29,13 @@ for (let r = 0; r < rounds; r++) {
     const res = await slice(port, seconds);
     const after = await cpu(port);
     if (res.errors || res.non2xx) throw new Error(`${name}: ${res.errors} errors, ${res.non2xx} non-2xx`);
-    const line = { round: r, name, rps: res.requests.average, p99: res.latency.p99, cpuUsPerReq: (after - before) / res.requests.total };
+    const line = {
+      round: r,
+      name,
+      rps: res.requests.average,
+      p99: res.latency.p99,
+      cpuUsPerReq: (after - before) / res.requests.total,
+    };
     process.stdout.write(`${JSON.stringify(line)}\n`);
   }
 }

@@ -13,7 +13,11 @@ let runs = 0;
 export async function runBlocks({ variant, thresholdMs, app, appArgs = [], sink, env = {}, timeoutMs = 60_000 }) {
   const { args, env: vEnv } = variant.setup({ thresholdMs, sinkUrl: sink.url, forBlocks: true });
   const runId = String(++runs);
-  const run = await runChild({ args: [...args, app, ...appArgs], env: { BENCH_SETTLE_MS: variant.name.startsWith('sentry') ? '1000' : '300', ...vEnv, ...env, BENCH_RUN_ID: runId }, timeoutMs });
+  const run = await runChild({
+    args: [...args, app, ...appArgs],
+    env: { BENCH_SETTLE_MS: variant.name.startsWith('sentry') ? '1000' : '300', ...vEnv, ...env, BENCH_RUN_ID: runId },
+    timeoutMs,
+  });
   // Workers may still be sending; Sentry's transports flush within their own timeouts.
   // (Sentry's watchdogs need ~1 s after start to be armed; the others are given 300 ms.)
   if (variant.name.startsWith('sentry')) await new Promise((r) => setTimeout(r, 300));
@@ -32,13 +36,32 @@ export async function runBlocks({ variant, thresholdMs, app, appArgs = [], sink,
       alerts.push({ at: line.at, frames: (a.stack ?? []).map(v8Frame), durationMs: a.durationMs, source: a.tool });
     } else if (line.text.startsWith('{"type":"block"')) {
       const ev = JSON.parse(line.text);
-      if (ev.state === 'ongoing') alerts.push({ at: line.at, frames: ev.stack ?? [], stackTiming: ev.stackTiming, id: ev.id, source: 'loopwatch' });
-      else endedById.set(ev.id, { durationMs: ev.durationMs, frames: ev.stack ?? [], stackTiming: ev.stackTiming, profile: ev.profile });
+      if (ev.state === 'ongoing')
+        alerts.push({
+          at: line.at,
+          frames: ev.stack ?? [],
+          stackTiming: ev.stackTiming,
+          id: ev.id,
+          source: 'loopwatch',
+        });
+      else
+        endedById.set(ev.id, {
+          durationMs: ev.durationMs,
+          frames: ev.stack ?? [],
+          stackTiming: ev.stackTiming,
+          profile: ev.profile,
+        });
     }
   }
   for (const req of sink.since(0)) {
     if (!req.path.startsWith(`/api/${runId}/envelope`)) continue;
-    for (const ev of sentryEvents(req.body)) alerts.push({ at: req.at, frames: sentryFrames(ev), source: 'sentry', message: ev.exception?.values?.[0]?.value });
+    for (const ev of sentryEvents(req.body))
+      alerts.push({
+        at: req.at,
+        frames: sentryFrames(ev),
+        source: 'sentry',
+        message: ev.exception?.values?.[0]?.value,
+      });
   }
   alerts.sort((a, b) => a.at - b.at);
   for (const alert of alerts) {

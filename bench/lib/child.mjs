@@ -58,7 +58,10 @@ export function marks(lines) {
 export function result(run) {
   const line = run.lines.find((l) => l.text.startsWith('RESULT '));
   if (!line) {
-    const tail = run.lines.slice(-5).map((l) => l.text).join('\n');
+    const tail = run.lines
+      .slice(-5)
+      .map((l) => l.text)
+      .join('\n');
     throw new Error(`child gave no RESULT (code ${run.code}, signal ${run.signal}):\n${tail}`);
   }
   return JSON.parse(line.text.slice(7));
@@ -69,7 +72,8 @@ export function result(run) {
 export function childEnv() {
   const env = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (k === 'NODE_OPTIONS' || k.startsWith('LOOPWATCH_') || k.startsWith('OTEL_') || k.startsWith('SENTRY_')) continue;
+    if (k === 'NODE_OPTIONS' || k.startsWith('LOOPWATCH_') || k.startsWith('OTEL_') || k.startsWith('SENTRY_'))
+      continue;
     env[k] = v;
   }
   return env;

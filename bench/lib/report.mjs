@@ -5,7 +5,12 @@ import { SCENARIOS } from '../sections/attribution.mjs';
 import { THRESHOLDS } from '../sections/latency.mjs';
 import { median, quantile, max, min, ratioCell, msCell } from './stats.mjs';
 
-const table = (head, rows) => [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+const table = (head, rows) =>
+  [
+    `| ${head.join(' | ')} |`,
+    `| ${head.map(() => '---').join(' | ')} |`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
 const f1 = (x) => (Number.isFinite(x) ? x.toFixed(1) : 'n/a');
 const f0 = (x) => (Number.isFinite(x) ? x.toFixed(0) : 'n/a');
 
@@ -42,7 +47,19 @@ export function summaryTable(res) {
     ];
   });
   return table(
-    ['variant', 'HTTP req/s ×', 'HTTP p99 ×', 'HTTP CPU/req ×', 'promise time ×', 'CPU time ×', 'alert ms @50 (median / p99)', 'alert ms @100', 'culprit during (JS scenarios)', 'extra RSS MB', 'extra run ms (empty script)'],
+    [
+      'variant',
+      'HTTP req/s ×',
+      'HTTP p99 ×',
+      'HTTP CPU/req ×',
+      'promise time ×',
+      'CPU time ×',
+      'alert ms @50 (median / p99)',
+      'alert ms @100',
+      'culprit during (JS scenarios)',
+      'extra RSS MB',
+      'extra run ms (empty script)',
+    ],
     rows,
   );
 }
@@ -51,21 +68,38 @@ export function overheadTables(o) {
   const star = (v) => (o.extrapolated[v.name] ? '*' : '');
   const http = table(
     ['variant', 'req/s ×', 'p99 ×', 'CPU time per request ×', 'median req/s', 'median p99 ms', 'median CPU µs/request'],
-    VARIANTS.map((v) => [v.label, ratioCell(o.rps[v.name]), ratioCell(o.p99[v.name], 2), ratioCell(o.cpuPerReq[v.name], 2), f0(median(o.raw.rps[v.name])), f1(median(o.raw.p99[v.name])), f1(median(o.raw.cpuPerReq[v.name]))]),
+    VARIANTS.map((v) => [
+      v.label,
+      ratioCell(o.rps[v.name]),
+      ratioCell(o.p99[v.name], 2),
+      ratioCell(o.cpuPerReq[v.name], 2),
+      f0(median(o.raw.rps[v.name])),
+      f1(median(o.raw.p99[v.name])),
+      f1(median(o.raw.cpuPerReq[v.name])),
+    ]),
   );
   const work = table(
     ['variant', 'promise-heavy: wall ×', 'promise-heavy: CPU ×', 'CPU-bound: wall ×', 'CPU-bound: CPU ×'],
-    VARIANTS.map((v) => [v.label, ratioCell(o.promise[v.name], 2) + star(v), ratioCell(o.promiseCpu[v.name], 2) + star(v), ratioCell(o.cpu[v.name]), ratioCell(o.cpuCpu[v.name])]),
+    VARIANTS.map((v) => [
+      v.label,
+      ratioCell(o.promise[v.name], 2) + star(v),
+      ratioCell(o.promiseCpu[v.name], 2) + star(v),
+      ratioCell(o.cpu[v.name]),
+      ratioCell(o.cpuCpu[v.name]),
+    ]),
   );
   return { http, work };
 }
 
 export function latencyTable(lat) {
-  const rows = ALERTING.map((v) => [v.label, ...THRESHOLDS.map((t) => {
-    const c = lat[t][v.name];
-    if (c.latencies.length === 0) return latencyCell(c);
-    return `${latencyCell(c)} (n=${c.latencies.length}, ${f0(min(c.latencies))}–${f0(max(c.latencies))})`;
-  })]);
+  const rows = ALERTING.map((v) => [
+    v.label,
+    ...THRESHOLDS.map((t) => {
+      const c = lat[t][v.name];
+      if (c.latencies.length === 0) return latencyCell(c);
+      return `${latencyCell(c)} (n=${c.latencies.length}, ${f0(min(c.latencies))}–${f0(max(c.latencies))})`;
+    }),
+  ]);
   const blockLens = THRESHOLDS.map((t) => `${t} ms → ${t + 250} ms`).join(', ');
   return { table: table(['tool', ...THRESHOLDS.map((t) => `threshold ${t} ms: median / p99 ms`)], rows), blockLens };
 }
@@ -78,13 +112,25 @@ function attrCell(j) {
   else if (j.culprit) c = '✓';
   else if (j.tsAtJs) c = '✓ name, .js position';
   else c = '✗';
-  const when = j.timing === 'during' ? 'during' : j.timing === 'late' ? 'late (marked)' : j.timing === 'none' ? 'none' : j.alertDuring ? 'during' : 'after';
+  const when =
+    j.timing === 'during'
+      ? 'during'
+      : j.timing === 'late'
+        ? 'late (marked)'
+        : j.timing === 'none'
+          ? 'none'
+          : j.alertDuring
+            ? 'during'
+            : 'after';
   const dur = Number.isFinite(j.durationMs) ? `${f0(j.durationMs)} ms` : 'no duration';
   return `${c} ${when}, ${dur}`;
 }
 
 export function attributionTable(attr) {
-  const rows = SCENARIOS.filter((s) => attr[s.name]).map((s) => [`${s.label} (\`${s.culprit}\`)`, ...ALERTING.map((v) => attrCell(attr[s.name]?.[v.name]))]);
+  const rows = SCENARIOS.filter((s) => attr[s.name]).map((s) => [
+    `${s.label} (\`${s.culprit}\`)`,
+    ...ALERTING.map((v) => attrCell(attr[s.name]?.[v.name])),
+  ]);
   return table(['scenario (culprit)', ...ALERTING.map((v) => v.label)], rows);
 }
 
@@ -95,15 +141,41 @@ export function costTables(c) {
     `${f0(median(c.firstLine[v.name]))} (${msCell(c.firstLineExtra[v.name])})`,
     `${f0(median(c.wall[v.name]))} (${msCell(c.wallExtra[v.name])})`,
   ]);
-  const cost = table(['variant', 'RSS MB (extra: median, range)', 'spawn → first line of app, ms (extra)', 'empty script, spawn → exit, ms (extra)'], rows);
+  const cost = table(
+    [
+      'variant',
+      'RSS MB (extra: median, range)',
+      'spawn → first line of app, ms (extra)',
+      'empty script, spawn → exit, ms (extra)',
+    ],
+    rows,
+  );
   const base = c.capture.none;
   const cap = Object.entries(c.capture).map(([name, runs]) => [
     VARIANTS.find((v) => v.name === name).label,
-    msCell(runs.map((r) => r.maxGap), 2),
-    msCell(runs.map((r, i) => r.maxGap - (base[i]?.maxGap ?? NaN)), 2),
-    msCell(runs.map((r) => r.stolen), 2),
+    msCell(
+      runs.map((r) => r.maxGap),
+      2,
+    ),
+    msCell(
+      runs.map((r, i) => r.maxGap - (base[i]?.maxGap ?? NaN)),
+      2,
+    ),
+    msCell(
+      runs.map((r) => r.stolen),
+      2,
+    ),
     String(runs[0]?.loaded ?? 'n/a'),
   ]);
-  const capture = table(['variant', 'longest pause in the block, ms', 'minus no monitor (paired), ms', 'all pauses > 1 ms, ms', 'modules loaded'], cap);
+  const capture = table(
+    [
+      'variant',
+      'longest pause in the block, ms',
+      'minus no monitor (paired), ms',
+      'all pauses > 1 ms, ms',
+      'modules loaded',
+    ],
+    cap,
+  );
   return { cost, capture };
 }

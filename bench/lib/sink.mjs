@@ -13,7 +13,11 @@ export async function startSink() {
     req.on('end', () => {
       // Only Sentry envelopes are read back; other bodies are counted, not kept.
       const path = req.url ?? '';
-      received.push({ at, path, body: path.includes('/envelope') ? decode(Buffer.concat(chunks), req.headers['content-encoding']) : undefined });
+      received.push({
+        at,
+        path,
+        body: path.includes('/envelope') ? decode(Buffer.concat(chunks), req.headers['content-encoding']) : undefined,
+      });
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end('{}');
     });
@@ -27,7 +31,11 @@ export async function startSink() {
     since: (mark) => received.slice(mark),
     mark: () => received.length,
     count: () => received.length,
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve); }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(resolve);
+      }),
   };
 }
 
@@ -61,6 +69,9 @@ export function sentryEvents(body) {
 export function sentryFrames(event) {
   const stacks = [];
   for (const ex of event.exception?.values ?? []) if (ex.stacktrace) stacks.push(ex.stacktrace);
-  for (const th of event.threads?.values ?? []) if (th.stacktrace && (th.crashed || th.current)) stacks.push(th.stacktrace);
-  return stacks.flatMap((s) => [...(s.frames ?? [])].reverse()).map((f) => ({ function: f.function ?? '', file: f.filename ?? f.abs_path ?? '' }));
+  for (const th of event.threads?.values ?? [])
+    if (th.stacktrace && (th.crashed || th.current)) stacks.push(th.stacktrace);
+  return stacks
+    .flatMap((s) => [...(s.frames ?? [])].reverse())
+    .map((f) => ({ function: f.function ?? '', file: f.filename ?? f.abs_path ?? '' }));
 }

@@ -54,7 +54,10 @@ export const VARIANTS = [
     label: '@sentry/node + node-native eventLoopBlock',
     kind: 'worker',
     oneReportPerProcess: true,
-    setup: ({ thresholdMs, sinkUrl }) => ({ args: ['-r', peer('sentry-native.cjs')], env: peerEnv(thresholdMs, sinkUrl) }),
+    setup: ({ thresholdMs, sinkUrl }) => ({
+      args: ['-r', peer('sentry-native.cjs')],
+      env: peerEnv(thresholdMs, sinkUrl),
+    }),
   },
   {
     name: 'sentry-anr',

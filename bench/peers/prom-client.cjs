@@ -8,7 +8,10 @@ const { sinkUrl } = require('./_alert.cjs');
 client.collectDefaultMetrics();
 setInterval(async () => {
   const body = await client.register.metrics();
-  const req = http.request(`${sinkUrl}/metrics/job/bench`, { method: 'POST', headers: { 'content-type': client.register.contentType } });
+  const req = http.request(`${sinkUrl}/metrics/job/bench`, {
+    method: 'POST',
+    headers: { 'content-type': client.register.contentType },
+  });
   req.on('error', () => {});
   req.end(body);
 }, 1000).unref();

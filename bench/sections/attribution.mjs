@@ -22,7 +22,13 @@ export const SCENARIOS = [
   { name: 'child-process', label: 'child_process.execSync', culprit: 'runShell', js: false },
   { name: 'atomics-wait', label: 'Atomics.wait', culprit: 'waitForLock', js: true },
   { name: 'promise', label: 'promise callback', culprit: 'crunchNumbers', js: true },
-  { name: 'startup', label: 'start-up (top level)', culprit: 'loadConfiguration', js: true, app: join(BENCH, 'apps', 'startup.cjs') },
+  {
+    name: 'startup',
+    label: 'start-up (top level)',
+    culprit: 'loadConfiguration',
+    js: true,
+    app: join(BENCH, 'apps', 'startup.cjs'),
+  },
   { name: 'ts', label: 'TypeScript + source map', culprit: 'summariseOrders', js: true, ts: true },
 ];
 
@@ -35,7 +41,10 @@ function compileTs() {
     fileName: src,
     compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, sourceMap: true },
   });
-  writeFileSync(join(dir, 'report.js'), out.outputText.replace(/\/\/# sourceMappingURL=.*$/m, '//# sourceMappingURL=report.js.map'));
+  writeFileSync(
+    join(dir, 'report.js'),
+    out.outputText.replace(/\/\/# sourceMappingURL=.*$/m, '//# sourceMappingURL=report.js.map'),
+  );
   const map = JSON.parse(out.sourceMapText);
   map.sources = [src];
   writeFileSync(join(dir, 'report.js.map'), JSON.stringify(map));
@@ -43,7 +52,11 @@ function compileTs() {
 }
 
 function judge(scenario, block) {
-  const named = (frames) => frames.some((f) => (f.function ?? '').split('.').pop() === scenario.culprit && (!scenario.ts || String(f.file).endsWith('.ts')));
+  const named = (frames) =>
+    frames.some(
+      (f) =>
+        (f.function ?? '').split('.').pop() === scenario.culprit && (!scenario.ts || String(f.file).endsWith('.ts')),
+    );
   const namedAnyFile = (frames) => frames.some((f) => (f.function ?? '').split('.').pop() === scenario.culprit);
   const a = block.alert;
   if (!a) return { alerted: false };
@@ -80,18 +93,22 @@ export async function attribution({ sink, log, scenarios = SCENARIOS.map((s) => 
     const { blocks, run } = await runBlocks({
       variant: v,
       thresholdMs: 100,
-      app: s.ts ? ts.app : s.app ?? BLOCK,
+      app: s.ts ? ts.app : (s.app ?? BLOCK),
       appArgs: s.app || s.ts ? [] : [s.name, '1', '300', '600'],
       sink,
       env: { BENCH_BLOCK_MS: '600' },
     });
-    out[s.name][v.name] = blocks[0] ? judge(s, blocks[0]) : { alerted: false, error: `no block mark (exit ${run.code})` };
+    out[s.name][v.name] = blocks[0]
+      ? judge(s, blocks[0])
+      : { alerted: false, error: `no block mark (exit ${run.code})` };
   };
   try {
     let next = 0;
-    await Promise.all(Array.from({ length: concurrency }, async () => {
-      while (next < jobs.length) await one(jobs[next++]);
-    }));
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < jobs.length) await one(jobs[next++]);
+      }),
+    );
     log(`attribution: ${Object.keys(out).length} scenarios done`);
   } finally {
     rmSync(ts.dir, { recursive: true, force: true });

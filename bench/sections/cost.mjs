@@ -38,7 +38,8 @@ export async function cost({ rounds, sink, log }) {
     }
     log(`cost round ${r + 1}/${rounds}`);
   }
-  const diff = (table) => Object.fromEntries(VARIANTS.map((v) => [v.name, table[v.name].map((x, i) => x - table.none[i])]));
+  const diff = (table) =>
+    Object.fromEntries(VARIANTS.map((v) => [v.name, table[v.name].map((x, i) => x - table.none[i])]));
 
   // Capture cost: no tool vs the tools that take a stack during the block.
   const dir = generateModules(2000);
@@ -48,7 +49,10 @@ export async function cost({ rounds, sink, log }) {
     for (let r = 0; r < rounds; r++) {
       for (const v of rotated(capturing, r)) {
         const { args, env } = v.setup({ sinkUrl: sink.url, thresholdMs: 50, forBlocks: true });
-        const run = await runChild({ args: [...args, app('capture.cjs')], env: { ...env, BENCH_MODULES_DIR: dir, BENCH_SETTLE_MS: '1000', LOOPWATCH_LOG: 'off' } });
+        const run = await runChild({
+          args: [...args, app('capture.cjs')],
+          env: { ...env, BENCH_MODULES_DIR: dir, BENCH_SETTLE_MS: '1000', LOOPWATCH_LOG: 'off' },
+        });
         capture[v.name].push(result(run));
       }
       log(`capture round ${r + 1}/${rounds}`);

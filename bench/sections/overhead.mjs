@@ -21,7 +21,10 @@ export function rotated(list, round) {
 /** A child that stays up: answers one line (READY / RESULT …) per request on stdin. */
 function startApp(variant, sink, app) {
   const { args, env } = variant.setup({ sinkUrl: sink.url });
-  const child = spawn(process.execPath, [...args, join(BENCH, 'apps', app)], { env: { ...childEnv(), ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...args, join(BENCH, 'apps', app)], {
+    env: { ...childEnv(), ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   const waiting = [];
   const errors = [];
   createInterface({ input: child.stdout }).on('line', (text) => {
@@ -29,7 +32,8 @@ function startApp(variant, sink, app) {
   });
   createInterface({ input: child.stderr }).on('line', (text) => errors.push(text));
   child.on('exit', (code) => {
-    for (const w of waiting.splice(0)) w.reject(new Error(`${variant.name} (${app}) exited with ${code}: ${errors.slice(-3).join(' | ')}`));
+    for (const w of waiting.splice(0))
+      w.reject(new Error(`${variant.name} (${app}) exited with ${code}: ${errors.slice(-3).join(' | ')}`));
   });
   const next = () => new Promise((resolve, reject) => waiting.push({ resolve, reject }));
   return {
@@ -40,7 +44,11 @@ function startApp(variant, sink, app) {
       child.stdin.write(`${line}\n`);
       return answer.then((text) => JSON.parse(text.slice(7)));
     },
-    stop: () => new Promise((resolve) => { child.on('close', resolve); child.kill('SIGTERM'); }),
+    stop: () =>
+      new Promise((resolve) => {
+        child.on('close', resolve);
+        child.kill('SIGTERM');
+      }),
   };
 }
 
@@ -57,7 +65,13 @@ async function http({ sink, rounds, seconds }) {
       timeoutMs: (rounds * seconds * VARIANTS.length + 120) * 1000,
     });
     const lines = load.lines.filter((l) => l.fd === 1 && l.text.startsWith('{')).map((l) => JSON.parse(l.text));
-    if (lines.length !== rounds * VARIANTS.length) throw new Error(`load generator: ${load.lines.slice(-3).map((l) => l.text).join(' | ')}`);
+    if (lines.length !== rounds * VARIANTS.length)
+      throw new Error(
+        `load generator: ${load.lines
+          .slice(-3)
+          .map((l) => l.text)
+          .join(' | ')}`,
+      );
     return lines;
   } finally {
     await Promise.all(Object.values(apps).map((a) => a.stop()));
@@ -74,7 +88,11 @@ async function work({ sink, rounds, promiseRounds, cpuSlices, promiseMaxMs, log 
     }
     for (let r = 0; r < rounds; r++) {
       for (const v of rotated(VARIANTS, r)) {
-        out.push({ round: r, name: v.name, promise: await apps[v.name].ask(`promise ${promiseRounds} ${promiseMaxMs}`) });
+        out.push({
+          round: r,
+          name: v.name,
+          promise: await apps[v.name].ask(`promise ${promiseRounds} ${promiseMaxMs}`),
+        });
       }
       for (const v of rotated(VARIANTS, r + 1)) {
         out.push({ round: r, name: v.name, cpu: await apps[v.name].ask(`cpu ${cpuSlices} ${promiseMaxMs}`) });
@@ -91,7 +109,16 @@ export async function overhead({ rounds, httpRounds, httpSeconds, sink, log, ...
   const httpLines = await http({ sink, rounds: httpRounds, seconds: httpSeconds });
   log('overhead: http done');
   const workLines = await work({ sink, rounds, log, ...plan });
-  const series = (lines, pick) => Object.fromEntries(VARIANTS.map((v) => [v.name, lines.filter((l) => l.name === v.name && pick(l) !== undefined).sort((a, b) => a.round - b.round).map(pick)]));
+  const series = (lines, pick) =>
+    Object.fromEntries(
+      VARIANTS.map((v) => [
+        v.name,
+        lines
+          .filter((l) => l.name === v.name && pick(l) !== undefined)
+          .sort((a, b) => a.round - b.round)
+          .map(pick),
+      ]),
+    );
   const raw = {
     rps: series(httpLines, (l) => l.rps),
     p99: series(httpLines, (l) => l.p99),
@@ -102,12 +129,18 @@ export async function overhead({ rounds, httpRounds, httpSeconds, sink, log, ...
     cpuCpu: series(workLines, (l) => l.cpu?.cpuMs),
   };
   // Paired ratios: round i of a variant against round i of "no monitor".
-  const ratios = Object.fromEntries(Object.entries(raw).map(([k, s]) => [k, Object.fromEntries(VARIANTS.map((v) => [v.name, s[v.name].map((x, i) => x / s.none[i])]))]));
+  const ratios = Object.fromEntries(
+    Object.entries(raw).map(([k, s]) => [
+      k,
+      Object.fromEntries(VARIANTS.map((v) => [v.name, s[v.name].map((x, i) => x / s.none[i])])),
+    ]),
+  );
   return {
     raw,
     ...ratios,
     baseline: Object.fromEntries(Object.entries(raw).map(([k, s]) => [k, median(s.none)])),
-    extrapolated: Object.fromEntries(VARIANTS.map((v) => [v.name, workLines.some((l) => l.name === v.name && l.promise?.extrapolated)])),
+    extrapolated: Object.fromEntries(
+      VARIANTS.map((v) => [v.name, workLines.some((l) => l.name === v.name && l.promise?.extrapolated)]),
+    ),
   };
 }
-

@@ -36,7 +36,12 @@ export interface CulpritData {
   /** The stack behind the most blocked time, innermost first. */
   readonly stack: readonly StackRow[];
   /** Lines around the culprit's line, when its source file could be read. */
-  readonly excerpt: { readonly first: number; readonly mark: number; readonly lines: readonly string[]; readonly changed: boolean } | null;
+  readonly excerpt: {
+    readonly first: number;
+    readonly mark: number;
+    readonly lines: readonly string[];
+    readonly changed: boolean;
+  } | null;
   readonly flame: FlameNode;
 }
 
@@ -88,7 +93,12 @@ export interface ReportData {
   readonly total: number;
   readonly worst: number;
   readonly processes: readonly { readonly pid: number; readonly blocks: number; readonly totalMs: number }[];
-  readonly sources: readonly { readonly name: string; readonly events: number; readonly malformed: number; readonly truncated: boolean }[];
+  readonly sources: readonly {
+    readonly name: string;
+    readonly events: number;
+    readonly malformed: number;
+    readonly truncated: boolean;
+  }[];
   readonly hangs: readonly HangData[];
   readonly pids: readonly number[];
   readonly timeline: Timeline;

@@ -22,7 +22,11 @@ import type { CulpritData, FlameNode, ReportData, TimelineFlags } from './report
   };
   const COLOURS = { run: '#e8830c', start: '#7b61ff', bad: '#d62d2d' };
 
-  function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string | null, text?: string | number | null): HTMLElementTagNameMap[K] {
+  function el<K extends keyof HTMLElementTagNameMap>(
+    tag: K,
+    cls?: string | null,
+    text?: string | number | null,
+  ): HTMLElementTagNameMap[K] {
     const e = document.createElement(tag);
     if (cls) e.className = cls;
     if (text !== undefined && text !== null) e.textContent = String(text);
@@ -79,7 +83,16 @@ import type { CulpritData, FlameNode, ReportData, TimelineFlags } from './report
 
   // Heading and figures.
   add(app, el('h1', null, 'loopwatch report'));
-  add(app, el('p', 'sub', data.title + (data.t0 === null ? '' : ' — from ' + data.t0.replace('T', ' ').slice(0, 19) + ' UTC') + (data.span > 0 ? ', ' + ms(data.span) + ' in all' : '')));
+  add(
+    app,
+    el(
+      'p',
+      'sub',
+      data.title +
+        (data.t0 === null ? '' : ' — from ' + data.t0.replace('T', ' ').slice(0, 19) + ' UTC') +
+        (data.span > 0 ? ', ' + ms(data.span) + ' in all' : ''),
+    ),
+  );
   const cards = add(app, el('div', 'cards'));
   function card(value: string, label: string, bad?: boolean): HTMLDivElement {
     const c = add(cards, el('div', bad ? 'card bad' : 'card'));
@@ -99,18 +112,34 @@ import type { CulpritData, FlameNode, ReportData, TimelineFlags } from './report
     add(app, el('h2', null, 'Timeline'));
     const panel = add(app, el('div', 'panel'));
     const legend = add(panel, el('div', 'legend'));
-    ([['run', 'running'], ['start', 'startup (loading the program)'], ['bad', 'did not end / hang']] as const).forEach(function (item) {
+    (
+      [
+        ['run', 'running'],
+        ['start', 'startup (loading the program)'],
+        ['bad', 'did not end / hang'],
+      ] as const
+    ).forEach(function (item) {
       const s = add(legend, el('span'));
       const sw = add(s, el('i'));
       sw.style.background = COLOURS[item[0]];
       s.appendChild(document.createTextNode(item[1]));
     });
-    add(legend, el('span', null, 'bar width: duration · height: duration (log) · hover for details, click for the culprit'));
+    add(
+      legend,
+      el('span', null, 'bar width: duration · height: duration (log) · hover for details, click for the culprit'),
+    );
     const wrap = add(panel, el('div'));
     wrap.id = 'timeline-wrap';
     const canvas = add(wrap, el('canvas'));
     canvas.setAttribute('role', 'img');
-    canvas.setAttribute('aria-label', 'Timeline of ' + count(n, 'block') + ' in ' + count(data.pids.length, 'process', 'processes') + '; the same blocks are listed in the tables below.');
+    canvas.setAttribute(
+      'aria-label',
+      'Timeline of ' +
+        count(n, 'block') +
+        ' in ' +
+        count(data.pids.length, 'process', 'processes') +
+        '; the same blocks are listed in the tables below.',
+    );
     const tip = add(wrap, el('div', 'tip'));
     const lanes = data.pids.length > 12 ? 12 : data.pids.length;
     const LABEL = 92,
@@ -216,8 +245,22 @@ import type { CulpritData, FlameNode, ReportData, TimelineFlags } from './report
       const c = culpritOf(i);
       const f = at(tl.f, i);
       tip.textContent =
-        name(c) + ' (' + where(c) + ')\n' + ms(at(tl.d, i)) + (f & NOT_ENDED ? ' (did not end)' : '') + (f & HANG ? ' — hang' : '') +
-        ' · ' + (f & STARTUP ? 'startup' : 'running') + ' · pid ' + data.pids[at(tl.p, i)] + '\nat ' + clock(t0 + at(tl.s, i)) + ' (' + offset(at(tl.s, i)) + ')';
+        name(c) +
+        ' (' +
+        where(c) +
+        ')\n' +
+        ms(at(tl.d, i)) +
+        (f & NOT_ENDED ? ' (did not end)' : '') +
+        (f & HANG ? ' — hang' : '') +
+        ' · ' +
+        (f & STARTUP ? 'startup' : 'running') +
+        ' · pid ' +
+        data.pids[at(tl.p, i)] +
+        '\nat ' +
+        clock(t0 + at(tl.s, i)) +
+        ' (' +
+        offset(at(tl.s, i)) +
+        ')';
       tip.style.display = 'block';
       const rect = wrap.getBoundingClientRect();
       const left = event.clientX - rect.left + 12;
@@ -244,11 +287,26 @@ import type { CulpritData, FlameNode, ReportData, TimelineFlags } from './report
   const PAGE = 50;
   function culpritTable(): void {
     add(app, el('h2', null, 'Culprits'));
-    add(app, el('p', 'note', 'Blocks grouped by the top frame of your own code when the stack was taken (Node internals and node_modules skipped), heaviest first. Click a row for its stack, code and flame view.'));
+    add(
+      app,
+      el(
+        'p',
+        'note',
+        'Blocks grouped by the top frame of your own code when the stack was taken (Node internals and node_modules skipped), heaviest first. Click a row for its stack, code and flame view.',
+      ),
+    );
     const table = add(app, el('table'));
     table.id = 'culprits';
     const head = add(add(table, el('thead')), el('tr'));
-    [['#', 'num'], ['culprit', ''], ['blocks', 'num'], ['total', 'num'], ['worst', 'num'], ['phase', ''], ['', '']].forEach(function (h) {
+    [
+      ['#', 'num'],
+      ['culprit', ''],
+      ['blocks', 'num'],
+      ['total', 'num'],
+      ['worst', 'num'],
+      ['phase', ''],
+      ['', ''],
+    ].forEach(function (h) {
       add(head, el('th', h[1], h[0]));
     });
     const body = add(table, el('tbody'));
@@ -317,7 +375,14 @@ import type { CulpritData, FlameNode, ReportData, TimelineFlags } from './report
     const summary = add(d, el('summary'));
     add(summary, el('span', 'fn', name(c)));
     summary.appendChild(document.createTextNode('  '));
-    add(summary, el('span', 'where', where(c) + ' — ' + count(c.blocks, 'block') + ', ' + ms(c.total) + ' in total, worst ' + ms(c.worst)));
+    add(
+      summary,
+      el(
+        'span',
+        'where',
+        where(c) + ' — ' + count(c.blocks, 'block') + ', ' + ms(c.total) + ' in total, worst ' + ms(c.worst),
+      ),
+    );
     let filled = false;
     d.addEventListener('toggle', function () {
       if (!d.open || filled) return;
@@ -329,9 +394,17 @@ import type { CulpritData, FlameNode, ReportData, TimelineFlags } from './report
   function fill(box: HTMLDivElement, c: CulpritData): void {
     const facts = add(box, el('p', 'note'));
     facts.textContent =
-      count(c.blocks, 'block') + ' · mean ' + ms(c.total / c.blocks) + ' · ' +
-      (c.running > 0 ? c.running + ' running' : '') + (c.running > 0 && c.startup > 0 ? ', ' : '') + (c.startup > 0 ? c.startup + ' at startup' : '') +
-      ' · ' + (c.pids.length === 1 ? 'pid ' + c.pids[0] : count(c.pids.length, 'process', 'processes') + ' (pids ' + c.pids.join(', ') + ')') +
+      count(c.blocks, 'block') +
+      ' · mean ' +
+      ms(c.total / c.blocks) +
+      ' · ' +
+      (c.running > 0 ? c.running + ' running' : '') +
+      (c.running > 0 && c.startup > 0 ? ', ' : '') +
+      (c.startup > 0 ? c.startup + ' at startup' : '') +
+      ' · ' +
+      (c.pids.length === 1
+        ? 'pid ' + c.pids[0]
+        : count(c.pids.length, 'process', 'processes') + ' (pids ' + c.pids.join(', ') + ')') +
       (c.notEnded > 0 ? ' · ' + c.notEnded + ' did not end (the process ended during the block)' : '') +
       (c.hangs > 0 ? ' · ' + count(c.hangs, 'hang') : '');
     if (HOW[c.how]) add(box, el('p', 'note', HOW[c.how]));
@@ -339,7 +412,8 @@ import type { CulpritData, FlameNode, ReportData, TimelineFlags } from './report
       add(box, el('h4', null, 'Code'));
       const excerpt = c.excerpt;
       if (excerpt) {
-        if (excerpt.changed) add(box, el('p', 'note', 'This file was modified after the block: the lines shown may have moved since.'));
+        if (excerpt.changed)
+          add(box, el('p', 'note', 'This file was modified after the block: the lines shown may have moved since.'));
         const pre = add(box, el('pre', 'code'));
         excerpt.lines.forEach(function (text, k) {
           const number = excerpt.first + k;
@@ -352,13 +426,29 @@ import type { CulpritData, FlameNode, ReportData, TimelineFlags } from './report
       }
     }
     if (c.stack.length > 0) {
-      add(box, el('h4', null, 'Stack' + (c.stacks > 1 ? ' (the one behind the most blocked time, of ' + c.stacks + ' different stacks)' : '') + ' — innermost first'));
+      add(
+        box,
+        el(
+          'h4',
+          null,
+          'Stack' +
+            (c.stacks > 1 ? ' (the one behind the most blocked time, of ' + c.stacks + ' different stacks)' : '') +
+            ' — innermost first',
+        ),
+      );
       const list = add(box, el('ol', 'stack'));
       let marked = false;
       c.stack.forEach(function (frame) {
         const isCulprit = !marked && frame[0] === c.fn && frame[1] === c.file && frame[2] === c.line;
         if (isCulprit) marked = true;
-        add(list, el('li', isCulprit ? 'culprit' : frame[4] ? 'internal' : null, frame[0] + ' (' + frame[1] + (frame[2] > 0 ? ':' + frame[2] + ':' + frame[3] : '') + ')'));
+        add(
+          list,
+          el(
+            'li',
+            isCulprit ? 'culprit' : frame[4] ? 'internal' : null,
+            frame[0] + ' (' + frame[1] + (frame[2] > 0 ? ':' + frame[2] + ':' + frame[3] : '') + ')',
+          ),
+        );
       });
     }
     add(box, el('h4', null, 'Flame view — outermost call at the top, width = blocked time, heaviest first'));
@@ -374,7 +464,14 @@ import type { CulpritData, FlameNode, ReportData, TimelineFlags } from './report
     function node(item: FlameNode, level: number, x: number, w: number): void {
       if (w < 0.001) return;
       const label = at(strings, item[0]);
-      const div = add(box, el('div', level === 0 ? 'root' : label.indexOf(' node:') >= 0 || label.indexOf(' <anonymous>') >= 0 ? 'internal' : null, label));
+      const div = add(
+        box,
+        el(
+          'div',
+          level === 0 ? 'root' : label.indexOf(' node:') >= 0 || label.indexOf(' <anonymous>') >= 0 ? 'internal' : null,
+          label,
+        ),
+      );
       if (label === culpritName) div.className = 'culprit';
       if (!div.className) {
         let hue = 0;
@@ -384,7 +481,13 @@ import type { CulpritData, FlameNode, ReportData, TimelineFlags } from './report
       div.style.left = x * 100 + '%';
       div.style.width = w * 100 + '%';
       div.style.top = level * ROW + 'px';
-      div.title = label + '\n' + ms(item[1]) + ' (' + Math.round((100 * item[1]) / rootTotal) + "% of this culprit's blocked time)";
+      div.title =
+        label +
+        '\n' +
+        ms(item[1]) +
+        ' (' +
+        Math.round((100 * item[1]) / rootTotal) +
+        "% of this culprit's blocked time)";
       if (level > depth) depth = level;
       let cx = x;
       item[2].forEach(function (child) {
@@ -411,7 +514,14 @@ import type { CulpritData, FlameNode, ReportData, TimelineFlags } from './report
     }
     const table = add(app, el('table'));
     const head = add(add(table, el('thead')), el('tr'));
-    [['when', ''], ['duration', 'num'], ['phase', ''], ['pid', 'num'], ['culprit', ''], ['', '']].forEach(function (h) {
+    [
+      ['when', ''],
+      ['duration', 'num'],
+      ['phase', ''],
+      ['pid', 'num'],
+      ['culprit', ''],
+      ['', ''],
+    ].forEach(function (h) {
       add(head, el('th', h[1], h[0]));
     });
     const body = add(table, el('tbody'));
@@ -448,7 +558,16 @@ import type { CulpritData, FlameNode, ReportData, TimelineFlags } from './report
       const tr = add(body, el('tr'));
       add(tr, el('td', 'where', h.at.replace('T', ' ').slice(0, 23)));
       add(tr, el('td', 'num', h.pid));
-      add(tr, el('td', null, h.reason === 'block' ? 'block #' + h.blockId + ' reached ' + ms(h.limitMs) : 'did not exit within ' + ms(h.limitMs)));
+      add(
+        tr,
+        el(
+          'td',
+          null,
+          h.reason === 'block'
+            ? 'block #' + h.blockId + ' reached ' + ms(h.limitMs)
+            : 'did not exit within ' + ms(h.limitMs),
+        ),
+      );
       add(tr, el('td', 'fn', h.function === null ? '' : h.function + ' (' + h.file + ':' + h.line + ')'));
       add(tr, el('td', null, h.action));
     });
@@ -457,10 +576,23 @@ import type { CulpritData, FlameNode, ReportData, TimelineFlags } from './report
   function footer(): void {
     const foot = add(app, el('footer'));
     data.sources.forEach(function (s) {
-      const extra = (s.malformed > 0 ? ', ' + count(s.malformed, 'malformed line') + ' skipped' : '') + (s.truncated ? ', last line cut short' : '');
+      const extra =
+        (s.malformed > 0 ? ', ' + count(s.malformed, 'malformed line') + ' skipped' : '') +
+        (s.truncated ? ', last line cut short' : '');
       add(foot, el('div', null, 'Source: ' + s.name + ' — ' + count(s.events, 'event') + extra));
     });
-    add(foot, el('div', null, 'Generated by loopwatch' + (data.version ? ' ' + data.version : '') + ' at ' + data.generatedAt + '. Self-contained: this file loads nothing from the network.'));
+    add(
+      foot,
+      el(
+        'div',
+        null,
+        'Generated by loopwatch' +
+          (data.version ? ' ' + data.version : '') +
+          ' at ' +
+          data.generatedAt +
+          '. Self-contained: this file loads nothing from the network.',
+      ),
+    );
   }
 
   // Drawn once everything above is defined (the functions use variables declared with them).

@@ -42,7 +42,9 @@ export function splitCommand(args: readonly string[], options: Options): { own: 
   while (i < args.length && (separator < 0 || i < separator)) {
     const arg = args[i] ?? '';
     if (!arg.startsWith('-') || arg === '-') break;
-    const name = arg.startsWith('--') ? arg.slice(2).split('=')[0] ?? '' : (Object.entries(options).find(([, o]) => o.short === arg.slice(1))?.[0] ?? '');
+    const name = arg.startsWith('--')
+      ? (arg.slice(2).split('=')[0] ?? '')
+      : (Object.entries(options).find(([, o]) => o.short === arg.slice(1))?.[0] ?? '');
     i += options[name]?.type === 'string' && !arg.includes('=') ? 2 : 1;
   }
   if (separator >= 0 && i >= separator) return { own: args.slice(0, separator), command: args.slice(separator + 1) };

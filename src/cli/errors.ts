@@ -27,7 +27,11 @@ export class CliError extends Error {
 }
 
 export function usageError(message: string, command?: string): CliError {
-  return new CliError('ERR_LOOPWATCH_CLI_USAGE', message, `run \`loopwatch ${command === undefined ? '' : `${command} `}--help\` for usage`);
+  return new CliError(
+    'ERR_LOOPWATCH_CLI_USAGE',
+    message,
+    `run \`loopwatch ${command === undefined ? '' : `${command} `}--help\` for usage`,
+  );
 }
 
 export function inputError(message: string): CliError {

@@ -30,7 +30,12 @@ export class LineSplitter {
 function isFrame(value: unknown): value is StackFrame {
   if (typeof value !== 'object' || value === null) return false;
   const frame = value as Record<string, unknown>;
-  return typeof frame['function'] === 'string' && typeof frame['file'] === 'string' && typeof frame['line'] === 'number' && typeof frame['column'] === 'number';
+  return (
+    typeof frame['function'] === 'string' &&
+    typeof frame['file'] === 'string' &&
+    typeof frame['line'] === 'number' &&
+    typeof frame['column'] === 'number'
+  );
 }
 
 function isStack(value: unknown): value is StackFrame[] {
@@ -42,7 +47,11 @@ function isFiniteNumber(value: unknown): value is number {
 }
 
 /** What one line holds: an event, a well-formed line of some other kind, or garbage. */
-export type ParsedLine = { kind: 'event'; event: LoopwatchEvent } | { kind: 'progress'; record: BlockProgress } | { kind: 'other' } | { kind: 'malformed' };
+export type ParsedLine =
+  | { kind: 'event'; event: LoopwatchEvent }
+  | { kind: 'progress'; record: BlockProgress }
+  | { kind: 'other' }
+  | { kind: 'malformed' };
 
 /**
  * Checks the fields the summary relies on; an object of another `type` is `other` (newer
@@ -69,7 +78,12 @@ function parseLine(line: string): ParsedLine {
     return ok ? { kind: 'event', event: value as BlockEvent } : { kind: 'malformed' };
   }
   if (event['type'] === 'hang') {
-    const ok = isFiniteNumber(event['pid']) && typeof event['at'] === 'string' && Number.isFinite(Date.parse(event['at'])) && isFiniteNumber(event['blockedMs']) && isStack(event['stack']);
+    const ok =
+      isFiniteNumber(event['pid']) &&
+      typeof event['at'] === 'string' &&
+      Number.isFinite(Date.parse(event['at'])) &&
+      isFiniteNumber(event['blockedMs']) &&
+      isStack(event['stack']);
     return ok ? { kind: 'event', event: value as HangEvent } : { kind: 'malformed' };
   }
   if (event['type'] === 'progress') {
@@ -106,7 +120,15 @@ export class EventCollector {
 
   constructor(name: string, onEvent?: (event: LoopwatchEvent) => void) {
     this.#onEvent = onEvent;
-    this.source = { name, events: [], progress: [], malformedLines: [], otherLines: 0, truncatedLastLine: false, lines: 0 };
+    this.source = {
+      name,
+      events: [],
+      progress: [],
+      malformedLines: [],
+      otherLines: 0,
+      truncatedLastLine: false,
+      lines: 0,
+    };
   }
 
   push(chunk: Buffer | string): void {
@@ -166,9 +188,12 @@ export function describeProblems(source: EventSource): string | undefined {
   const bad = source.malformedLines;
   if (bad.length > 0) {
     const shown = bad.slice(0, 5).join(', ');
-    parts.push(`skipped ${bad.length} malformed line${bad.length === 1 ? '' : 's'} (line${bad.length === 1 ? '' : 's'} ${shown}${bad.length > 5 ? ', …' : ''})`);
+    parts.push(
+      `skipped ${bad.length} malformed line${bad.length === 1 ? '' : 's'} (line${bad.length === 1 ? '' : 's'} ${shown}${bad.length > 5 ? ', …' : ''})`,
+    );
   }
-  if (source.otherLines > 0) parts.push(`ignored ${source.otherLines} event${source.otherLines === 1 ? '' : 's'} of unknown types`);
+  if (source.otherLines > 0)
+    parts.push(`ignored ${source.otherLines} event${source.otherLines === 1 ? '' : 's'} of unknown types`);
   if (source.truncatedLastLine) parts.push('the last line was cut short (the writer ended mid-line) and was skipped');
   return parts.length === 0 ? undefined : `${source.name}: ${parts.join('; ')}`;
 }

@@ -56,7 +56,12 @@ export function formatLive(event: LoopwatchEvent, cwd: string, style: Style): st
   const lines = text.replace(/\n$/, '').split('\n');
   return `${lines
     .map((line, i) => {
-      if (i === 0) return event.type === 'hang' ? style.red(style.bold(line)) : event.state === 'ended' ? style.cyan(line) : style.yellow(style.bold(line));
+      if (i === 0)
+        return event.type === 'hang'
+          ? style.red(style.bold(line))
+          : event.state === 'ended'
+            ? style.cyan(line)
+            : style.yellow(style.bold(line));
       if (line === culpritLine) return style.bold(line);
       if (line.startsWith('    at ') && /\((node:|<anonymous>)/.test(line)) return style.dim(line);
       if (line.startsWith('    (') || line.startsWith('    …')) return style.dim(line);
@@ -73,7 +78,10 @@ const ATTRIBUTION_NOTE: Record<Attribution, string> = {
   none: '',
 };
 
-function culpritLabel(culprit: Pick<CulpritSummary, 'function' | 'file' | 'line' | 'attribution' | 'mapped'>, cwd: string): string {
+function culpritLabel(
+  culprit: Pick<CulpritSummary, 'function' | 'file' | 'line' | 'attribution' | 'mapped'>,
+  cwd: string,
+): string {
   if (culprit.function === null || culprit.file === null) return '(no stack: inside one long native call)';
   if (culprit.attribution === 'internals') {
     const frame = { function: culprit.function, file: culprit.file, line: culprit.line ?? 0, column: 0 };
@@ -103,34 +111,49 @@ export function formatSummary(summary: Summary, cwd: string, style: Style): stri
   } else {
     const where = processes > 1 ? ` in ${plural(processes, 'process', 'processes')}` : '';
     out.push(
-      style.bold(`loopwatch: ${plural(summary.blocks, 'block')}${where}, ${duration(summary.totalMs)} blocked in total, worst ${duration(summary.worstMs)}`),
+      style.bold(
+        `loopwatch: ${plural(summary.blocks, 'block')}${where}, ${duration(summary.totalMs)} blocked in total, worst ${duration(summary.worstMs)}`,
+      ),
     );
-    const rows = summary.culprits.slice(0, TABLE_ROWS).map((c) => [
-      String(c.blocks),
-      duration(c.totalMs),
-      duration(c.worstMs),
-      phaseText(c.phases),
-      culpritLabel(c, cwd) + (c.notEnded > 0 ? ` — ${c.notEnded} not ended` : '') + (c.hangs > 0 ? ` — ${plural(c.hangs, 'hang')}` : ''),
-    ]);
+    const rows = summary.culprits
+      .slice(0, TABLE_ROWS)
+      .map((c) => [
+        String(c.blocks),
+        duration(c.totalMs),
+        duration(c.worstMs),
+        phaseText(c.phases),
+        culpritLabel(c, cwd) +
+          (c.notEnded > 0 ? ` — ${c.notEnded} not ended` : '') +
+          (c.hangs > 0 ? ` — ${plural(c.hangs, 'hang')}` : ''),
+      ]);
     const head = ['blocks', 'total', 'worst', 'phase', 'culprit (top frame of your code)'];
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
     const line = (cells: string[]): string =>
       `  ${cells
-        .map((cell, i) => (i === cells.length - 1 ? cell : i < 3 ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0)))
+        .map((cell, i) =>
+          i === cells.length - 1 ? cell : i < 3 ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0),
+        )
         .join('  ')}`;
     out.push(style.dim(line(head)));
     for (const row of rows) {
       const last = row.length - 1;
       out.push(line(row.map((cell, i) => (i === last ? style.bold(cell) : cell))));
     }
-    if (summary.culprits.length > TABLE_ROWS) out.push(style.dim(`  … ${plural(summary.culprits.length - TABLE_ROWS, 'more culprit')} (see --json or --html)`));
+    if (summary.culprits.length > TABLE_ROWS)
+      out.push(style.dim(`  … ${plural(summary.culprits.length - TABLE_ROWS, 'more culprit')} (see --json or --html)`));
     if (summary.notEnded > 0) {
-      out.push(`  ${plural(summary.notEnded, 'block')} did not end: the process ended (or was killed) during ${summary.notEnded === 1 ? 'it' : 'them'}, or ${summary.notEnded === 1 ? 'it' : 'they'} still last${summary.notEnded === 1 ? 's' : ''}; the duration shown is the last one known`);
+      out.push(
+        `  ${plural(summary.notEnded, 'block')} did not end: the process ended (or was killed) during ${summary.notEnded === 1 ? 'it' : 'them'}, or ${summary.notEnded === 1 ? 'it' : 'they'} still last${summary.notEnded === 1 ? 's' : ''}; the duration shown is the last one known`,
+      );
     }
   }
   for (const hang of summary.hangs) {
-    const where = hang.function === null ? '' : ` in ${hang.function} (${displayPath(hang.file ?? '', cwd)}:${hang.line ?? '?'})`;
-    const what = hang.reason === 'block' ? `block #${hang.blockId ?? '?'} reached ${duration(hang.limitMs)}` : `did not exit within ${duration(hang.limitMs)}`;
+    const where =
+      hang.function === null ? '' : ` in ${hang.function} (${displayPath(hang.file ?? '', cwd)}:${hang.line ?? '?'})`;
+    const what =
+      hang.reason === 'block'
+        ? `block #${hang.blockId ?? '?'} reached ${duration(hang.limitMs)}`
+        : `did not exit within ${duration(hang.limitMs)}`;
     out.push(style.red(`  hang: [pid ${hang.pid}] ${what}${where} — action ${hang.action}`));
   }
   return `${out.join('\n')}\n`;

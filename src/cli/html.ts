@@ -61,7 +61,9 @@ class Strings {
 }
 
 function frameName(frame: StackFrame, cwd: string): string {
-  return frame.line > 0 ? `${frame.function} ${displayPath(frame.file, cwd)}:${frame.line}` : `${frame.function} ${displayPath(frame.file, cwd)}`;
+  return frame.line > 0
+    ? `${frame.function} ${displayPath(frame.file, cwd)}:${frame.line}`
+    : `${frame.function} ${displayPath(frame.file, cwd)}`;
 }
 
 interface MutableNode {
@@ -111,7 +113,11 @@ interface Source {
  * source text: no values of the running program). `changed` when the file was modified after
  * the block, so that its lines may have moved.
  */
-function excerptOf(frame: StackFrame | undefined, blockedAtMs: number, cache: Map<string, Source | undefined>): { first: number; mark: number; lines: string[]; changed: boolean } | undefined {
+function excerptOf(
+  frame: StackFrame | undefined,
+  blockedAtMs: number,
+  cache: Map<string, Source | undefined>,
+): { first: number; mark: number; lines: string[]; changed: boolean } | undefined {
   // A line of code transformed in memory is not a line of the file on disk: show no excerpt.
   if (frame === undefined || frame.mapped === false || !isAbsolute(frame.file) || frame.line < 1) return undefined;
   if (!cache.has(frame.file)) {
@@ -120,7 +126,8 @@ function excerptOf(frame: StackFrame | undefined, blockedAtMs: number, cache: Ma
       const fd = openSync(frame.file, 'r');
       try {
         const stat = fstatSync(fd);
-        if (stat.isFile() && stat.size <= MAX_SOURCE_BYTES) source = { lines: readFileSync(fd, 'utf8').split(/\r?\n/), modifiedMs: stat.mtimeMs };
+        if (stat.isFile() && stat.size <= MAX_SOURCE_BYTES)
+          source = { lines: readFileSync(fd, 'utf8').split(/\r?\n/), modifiedMs: stat.mtimeMs };
       } finally {
         closeSync(fd);
       }
@@ -158,13 +165,17 @@ function reportData(analysis: Analysis, options: HtmlOptions): ReportData {
     s.push(Math.round((block.startMs - t0) * 10) / 10);
     d.push(Math.round(block.durationMs * 10) / 10);
     g.push(keyIndex.get(groupKey(block.culprit, block.attribution)) ?? 0);
-    f.push((block.phase === 'startup' ? STARTUP : 0) | (block.ended ? 0 : NOT_ENDED) | (block.hang === undefined ? 0 : HANG));
+    f.push(
+      (block.phase === 'startup' ? STARTUP : 0) | (block.ended ? 0 : NOT_ENDED) | (block.hang === undefined ? 0 : HANG),
+    );
     p.push(pidIndex.get(block.pid) ?? 0);
   }
   const excerpts = options.excerpts ?? 100;
   const sources = new Map<string, Source | undefined>();
   const firstBlockMs = new Map<string, number>();
-  for (const block of blocks) if (!firstBlockMs.has(groupKey(block.culprit, block.attribution))) firstBlockMs.set(groupKey(block.culprit, block.attribution), block.startMs);
+  for (const block of blocks)
+    if (!firstBlockMs.has(groupKey(block.culprit, block.attribution)))
+      firstBlockMs.set(groupKey(block.culprit, block.attribution), block.startMs);
   const culprits = groups.map((group, i): CulpritData => {
     const c = summary.culprits[i];
     return {
@@ -182,7 +193,13 @@ function reportData(analysis: Analysis, options: HtmlOptions): ReportData {
       hangs: group.hangs,
       pids: c?.pids ?? [],
       stacks: group.stacks.size,
-      stack: (c?.stack ?? []).map((frame): StackRow => [frame.function, displayPath(frame.file, cwd), frame.line, frame.column, isInternal(frame) ? 1 : 0]),
+      stack: (c?.stack ?? []).map((frame): StackRow => [
+        frame.function,
+        displayPath(frame.file, cwd),
+        frame.line,
+        frame.column,
+        isInternal(frame) ? 1 : 0,
+      ]),
       excerpt: i < excerpts ? (excerptOf(group.culprit, firstBlockMs.get(group.key) ?? 0, sources) ?? null) : null,
       flame: flameOf(group, strings, cwd),
     };
@@ -200,7 +217,12 @@ function reportData(analysis: Analysis, options: HtmlOptions): ReportData {
     total: summary.totalMs,
     worst: summary.worstMs,
     processes: summary.processes,
-    sources: summary.sources.map((src) => ({ name: src.name, events: src.events, malformed: src.malformedLines.length, truncated: src.truncatedLastLine })),
+    sources: summary.sources.map((src) => ({
+      name: src.name,
+      events: src.events,
+      malformed: src.malformedLines.length,
+      truncated: src.truncatedLastLine,
+    })),
     hangs: summary.hangs.map((h) => ({ ...h, file: h.file === null ? null : displayPath(h.file, cwd) })),
     pids,
     timeline: { s, d, g, f, p },

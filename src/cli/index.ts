@@ -90,7 +90,9 @@ async function main(argv: readonly string[]): Promise<number> {
     case '-h':
     case '--help':
     case 'help':
-      process.stdout.write(rest[0] === 'run' || rest[0] === 'report' || rest[0] === 'doctor' ? HELP[rest[0]] : HELP.main);
+      process.stdout.write(
+        rest[0] === 'run' || rest[0] === 'report' || rest[0] === 'doctor' ? HELP[rest[0]] : HELP.main,
+      );
       return 0;
     case '-v':
     case '--version':
@@ -103,7 +105,9 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'doctor':
       return doctorCommand(rest, HELP.doctor);
     default:
-      throw command.startsWith('-') ? usageError(`unknown option ${command}`) : usageError(`unknown command ${command}`);
+      throw command.startsWith('-')
+        ? usageError(`unknown option ${command}`)
+        : usageError(`unknown command ${command}`);
   }
 }
 
@@ -126,7 +130,8 @@ main(process.argv.slice(2)).then(
     // A bug or an unexpected system error: one line, the details only when asked for.
     const message = messageOf(error);
     process.stderr.write(`loopwatch: ${message}\n`);
-    if ((process.env['NODE_DEBUG'] ?? '').includes('loopwatch') && error instanceof Error) process.stderr.write(`${error.stack ?? ''}\n`);
+    if ((process.env['NODE_DEBUG'] ?? '').includes('loopwatch') && error instanceof Error)
+      process.stderr.write(`${error.stack ?? ''}\n`);
     process.exitCode = EXIT_INPUT;
   },
 );

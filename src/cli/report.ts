@@ -21,7 +21,9 @@ async function readInput(name: string): Promise<EventSource> {
     isFile = statSync(name).isFile();
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw inputError(`cannot read ${name}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(code)}`);
+    throw inputError(
+      `cannot read ${name}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(code)}`,
+    );
   }
   if (!isFile) throw inputError(`cannot read ${name}: not a file`);
   return readEvents(name, createReadStream(name));
@@ -35,7 +37,8 @@ export async function reportCommand(args: readonly string[], helpText: string): 
   }
   let inputs = positionals;
   if (inputs.length === 0) {
-    if (process.stdin.isTTY === true) throw usageError('give an events file (or - to read stdin): loopwatch report events.ndjson', 'report');
+    if (process.stdin.isTTY === true)
+      throw usageError('give an events file (or - to read stdin): loopwatch report events.ndjson', 'report');
     inputs = ['-'];
   }
   if (inputs.filter((i) => i === '-').length > 1) throw usageError('stdin (-) can be read only once', 'report');
@@ -46,7 +49,9 @@ export async function reportCommand(args: readonly string[], helpText: string): 
     const source = await readInput(input);
     // A file of something else entirely is a mistake worth stopping for; a few bad lines are not.
     if (source.events.length === 0 && source.malformedLines.length > 0 && source.otherLines === 0) {
-      throw inputError(`${source.name} holds no loopwatch events (${plural(source.lines, 'line')}, none of them an event: is it a LOOPWATCH_EVENTS_FILE?)`);
+      throw inputError(
+        `${source.name} holds no loopwatch events (${plural(source.lines, 'line')}, none of them an event: is it a LOOPWATCH_EVENTS_FILE?)`,
+      );
     }
     const problems = describeProblems(source);
     if (problems !== undefined) process.stderr.write(`loopwatch: ${problems}\n`);

@@ -39,7 +39,11 @@ export const RUN_OPTIONS = {
 } as const;
 
 /** Flags and the variables they set; a flag wins over the same variable in the environment. */
-const FLAG_ENV = { threshold: ENV_NAMES.thresholdMs, hang: ENV_NAMES.hangMs, 'hang-action': ENV_NAMES.hangAction } as const;
+const FLAG_ENV = {
+  threshold: ENV_NAMES.thresholdMs,
+  hang: ENV_NAMES.hangMs,
+  'hang-action': ENV_NAMES.hangAction,
+} as const;
 
 /** `-r` with the path quoted as NODE_OPTIONS wants it (paths with spaces, quotes, backslashes). */
 function preloadOption(registerPath: string): string {
@@ -56,7 +60,8 @@ export function writablePath(flag: string, value: string, command: string): stri
   } catch {
     folderOk = false;
   }
-  if (!folderOk) throw usageError(`${flag} ${value}: the folder ${dirname(file)} does not exist or is not writable`, command);
+  if (!folderOk)
+    throw usageError(`${flag} ${value}: the folder ${dirname(file)} does not exist or is not writable`, command);
   try {
     if (statSync(file).isDirectory()) throw usageError(`${flag} ${value} is a folder, not a file`, command);
   } catch (error) {
@@ -77,7 +82,9 @@ function sizeOf(file: string): number {
 /** `node app.js --port 3000` for a pid's command line (Linux /proc), for pids the user did not start directly. */
 function commandLineOf(pid: number): string | undefined {
   try {
-    const words = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((w) => w !== '');
+    const words = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+      .split('\0')
+      .filter((w) => w !== '');
     const text = words.join(' ');
     return text.length > 80 ? `${text.slice(0, 79)}…` : text;
   } catch {
@@ -111,7 +118,8 @@ export async function runCommand(args: readonly string[], helpText: string): Pro
   let tempDir: string | undefined;
   let eventsFile: string;
   if (eventsFlag !== undefined) eventsFile = writablePath('--events', eventsFlag, 'run');
-  else if (env['LOOPWATCH_EVENTS_FILE'] !== undefined && env['LOOPWATCH_EVENTS_FILE'] !== '') eventsFile = resolve(env['LOOPWATCH_EVENTS_FILE']);
+  else if (env['LOOPWATCH_EVENTS_FILE'] !== undefined && env['LOOPWATCH_EVENTS_FILE'] !== '')
+    eventsFile = resolve(env['LOOPWATCH_EVENTS_FILE']);
   else {
     tempDir = mkdtempSync(join(tmpdir(), 'loopwatch-run-'));
     eventsFile = join(tempDir, 'events.ndjson');
@@ -148,7 +156,11 @@ export async function runCommand(args: readonly string[], helpText: string): Pro
     process.stderr.write(text);
   };
   const shown = quoteCommand(command);
-  say(style.dim(`loopwatch: running \`${shown}\` — blocks over ${duration(threshold)} are reported here as they happen\n`));
+  say(
+    style.dim(
+      `loopwatch: running \`${shown}\` — blocks over ${duration(threshold)} are reported here as they happen\n`,
+    ),
+  );
 
   const started = performance.now();
   const startedAt = Date.now();
@@ -176,7 +188,11 @@ export async function runCommand(args: readonly string[], helpText: string): Pro
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const signal of signals) process.on(signal, forward);
 
-  const outcome = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: NodeJS.ErrnoException }>((done) => {
+  const outcome = await new Promise<{
+    code: number | null;
+    signal: NodeJS.Signals | null;
+    error?: NodeJS.ErrnoException;
+  }>((done) => {
     child.on('error', (error: NodeJS.ErrnoException) => done({ code: null, signal: null, error }));
     child.on('exit', (code, signal) => done({ code, signal }));
   });
@@ -195,7 +211,9 @@ export async function runCommand(args: readonly string[], helpText: string): Pro
   }
   if (outcome.signal !== null) {
     status = 128 + (os.signals[outcome.signal] ?? 0);
-    say(style.bold(`loopwatch: \`${shown}\` was killed by ${outcome.signal} after ${elapsed} (exit status ${status})\n`));
+    say(
+      style.bold(`loopwatch: \`${shown}\` was killed by ${outcome.signal} after ${elapsed} (exit status ${status})\n`),
+    );
   } else {
     status = outcome.code ?? 1;
     say(style.bold(`loopwatch: \`${shown}\` exited with code ${status} after ${elapsed}\n`));
@@ -216,4 +234,3 @@ export async function runCommand(args: readonly string[], helpText: string): Pro
   cleanup();
   return status;
 }
-

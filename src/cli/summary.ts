@@ -2,7 +2,15 @@
  * From events to an answer: blocks (an `ongoing` and an `ended` event of one process merged,
  * hangs attached) grouped by their culprit, the top frame of the app's own code.
  */
-import type { BlockContext, BlockEvent, BlockProgress, HangEvent, LoopwatchEvent, Phase, StackFrame } from '../types.js';
+import type {
+  BlockContext,
+  BlockEvent,
+  BlockProgress,
+  HangEvent,
+  LoopwatchEvent,
+  Phase,
+  StackFrame,
+} from '../types.js';
 import { culpritFrame, onlyInternals } from '../common/frames.js';
 import type { EventSource } from './events.js';
 
@@ -106,7 +114,11 @@ export interface Analysis {
   readonly groups: readonly Group[];
 }
 
-function attribute(event: BlockEvent): { stack: readonly StackFrame[]; attribution: Attribution; culprit: StackFrame | undefined } {
+function attribute(event: BlockEvent): {
+  stack: readonly StackFrame[];
+  attribution: Attribution;
+  culprit: StackFrame | undefined;
+} {
   if (event.stackTiming === 'during') {
     const culprit = culpritFrame(event.stack);
     if (culprit !== undefined) return { stack: event.stack, attribution: 'during', culprit };
@@ -121,7 +133,8 @@ function attribute(event: BlockEvent): { stack: readonly StackFrame[]; attributi
   }
   // A stack of Node's frames only, taken during the block: Node itself was busy (the microtask
   // queue, most often). Said as it is, not as a block without a stack.
-  if (event.stackTiming === 'during' && onlyInternals(event.stack) !== undefined) return { stack: event.stack, attribution: 'internals', culprit: event.stack[0] };
+  if (event.stackTiming === 'during' && onlyInternals(event.stack) !== undefined)
+    return { stack: event.stack, attribution: 'internals', culprit: event.stack[0] };
   return { stack: event.stack, attribution: 'none', culprit: undefined };
 }
 
@@ -140,7 +153,11 @@ export function stackKey(stack: readonly StackFrame[]): string {
  * and id are one block (ids restart in each process, so the pid is part of the key); the
  * `ended` event's duration, start and stack are final when present.
  */
-function collectBlocks(events: Iterable<LoopwatchEvent>, progress: Iterable<BlockProgress>, exits?: ReadonlyMap<number, number>): { blocks: BlockRecord[]; hangs: HangEvent[] } {
+function collectBlocks(
+  events: Iterable<LoopwatchEvent>,
+  progress: Iterable<BlockProgress>,
+  exits?: ReadonlyMap<number, number>,
+): { blocks: BlockRecord[]; hangs: HangEvent[] } {
   const byKey = new Map<string, BlockRecord>();
   const hangs: HangEvent[] = [];
   for (const event of events) {
@@ -219,7 +236,8 @@ function collectBlocks(events: Iterable<LoopwatchEvent>, progress: Iterable<Bloc
   if (exits !== undefined) {
     for (const record of byKey.values()) {
       const exitMs = exits.get(record.pid);
-      if (!record.ended && exitMs !== undefined) record.durationMs = Math.max(record.durationMs, exitMs - record.startMs);
+      if (!record.ended && exitMs !== undefined)
+        record.durationMs = Math.max(record.durationMs, exitMs - record.startMs);
     }
   }
   return { blocks: [...byKey.values()].sort((a, b) => a.startMs - b.startMs), hangs };
@@ -284,7 +302,12 @@ export function analyse(sources: readonly EventSource[], exits?: ReadonlyMap<num
   const first = blocks[0];
   const summary: Summary = {
     version: 1,
-    sources: sources.map((s) => ({ name: s.name, events: s.events.length, malformedLines: s.malformedLines, truncatedLastLine: s.truncatedLastLine })),
+    sources: sources.map((s) => ({
+      name: s.name,
+      events: s.events.length,
+      malformedLines: s.malformedLines,
+      truncatedLastLine: s.truncatedLastLine,
+    })),
     from: first === undefined ? null : new Date(first.startMs).toISOString(),
     to: first === undefined ? null : new Date(to).toISOString(),
     blocks: blocks.length,

@@ -38,6 +38,10 @@ export class BlockAttributes {
       return { 'loopwatch.block.phase': event.phase, 'code.function.name': OTHER, 'code.file.path': OTHER };
     }
     this.#culprits.add(key);
-    return { 'loopwatch.block.phase': event.phase, 'code.function.name': culprit.function, 'code.file.path': culprit.file };
+    return {
+      'loopwatch.block.phase': event.phase,
+      'code.function.name': culprit.function,
+      'code.file.path': culprit.file,
+    };
   }
 }

@@ -48,7 +48,8 @@ export function displayPath(file: string, cwd: string): string {
 export const UNMAPPED = 'generated code, not source-mapped';
 
 export function formatFrame(frame: StackFrame, cwd: string): string {
-  const where = frame.line > 0 ? `${displayPath(frame.file, cwd)}:${frame.line}:${frame.column}` : displayPath(frame.file, cwd);
+  const where =
+    frame.line > 0 ? `${displayPath(frame.file, cwd)}:${frame.line}:${frame.column}` : displayPath(frame.file, cwd);
   return `${frame.async === true ? 'async ' : ''}${frame.function} (${where}${frame.mapped === false ? `, ${UNMAPPED}` : ''})`;
 }
 
@@ -61,7 +62,8 @@ export function formatFrame(frame: StackFrame, cwd: string): string {
 export function onlyInternals(stack: readonly StackFrame[]): string | undefined {
   if (stack.length === 0 || stack.some((frame) => !isInternal(frame))) return undefined;
   const names = new Set(stack.map((frame) => frame.function));
-  if (names.has('processTicksAndRejections') || names.has('runMicrotasks')) return 'the microtask queue (a long run of promise or process.nextTick callbacks)';
+  if (names.has('processTicksAndRejections') || names.has('runMicrotasks'))
+    return 'the microtask queue (a long run of promise or process.nextTick callbacks)';
   if (names.has('processImmediate')) return 'setImmediate callbacks';
   if (names.has('listOnTimeout') || names.has('processTimers')) return 'timers';
   return `Node internals (${stack[0]?.function ?? 'unknown'})`;

@@ -18,29 +18,88 @@ export interface MetricDefinition {
 export const BLOCK_BUCKETS_S: readonly number[] = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
 export const METRICS = {
-  delayMin: { name: 'nodejs.eventloop.delay.min', unit: 's', description: 'Event loop delay, minimum over the last 10 s' },
-  delayMax: { name: 'nodejs.eventloop.delay.max', unit: 's', description: 'Event loop delay, maximum over the last 10 s' },
-  delayMean: { name: 'nodejs.eventloop.delay.mean', unit: 's', description: 'Event loop delay, mean over the last 10 s' },
-  delayStddev: { name: 'nodejs.eventloop.delay.stddev', unit: 's', description: 'Event loop delay, standard deviation over the last 10 s' },
-  delayP50: { name: 'nodejs.eventloop.delay.p50', unit: 's', description: 'Event loop delay, median over the last 10 s' },
-  delayP90: { name: 'nodejs.eventloop.delay.p90', unit: 's', description: 'Event loop delay, 90th percentile over the last 10 s' },
-  delayP99: { name: 'nodejs.eventloop.delay.p99', unit: 's', description: 'Event loop delay, 99th percentile over the last 10 s (per heartbeat, measured by loopwatch)' },
-  utilization: { name: 'nodejs.eventloop.utilization', unit: '1', description: 'Event loop utilization over the last 10 s' },
-  time: { name: 'nodejs.eventloop.time', unit: 's', description: 'Cumulative time the event loop spent in each state since loopwatch started' },
+  delayMin: {
+    name: 'nodejs.eventloop.delay.min',
+    unit: 's',
+    description: 'Event loop delay, minimum over the last 10 s',
+  },
+  delayMax: {
+    name: 'nodejs.eventloop.delay.max',
+    unit: 's',
+    description: 'Event loop delay, maximum over the last 10 s',
+  },
+  delayMean: {
+    name: 'nodejs.eventloop.delay.mean',
+    unit: 's',
+    description: 'Event loop delay, mean over the last 10 s',
+  },
+  delayStddev: {
+    name: 'nodejs.eventloop.delay.stddev',
+    unit: 's',
+    description: 'Event loop delay, standard deviation over the last 10 s',
+  },
+  delayP50: {
+    name: 'nodejs.eventloop.delay.p50',
+    unit: 's',
+    description: 'Event loop delay, median over the last 10 s',
+  },
+  delayP90: {
+    name: 'nodejs.eventloop.delay.p90',
+    unit: 's',
+    description: 'Event loop delay, 90th percentile over the last 10 s',
+  },
+  delayP99: {
+    name: 'nodejs.eventloop.delay.p99',
+    unit: 's',
+    description: 'Event loop delay, 99th percentile over the last 10 s (per heartbeat, measured by loopwatch)',
+  },
+  utilization: {
+    name: 'nodejs.eventloop.utilization',
+    unit: '1',
+    description: 'Event loop utilization over the last 10 s',
+  },
+  time: {
+    name: 'nodejs.eventloop.time',
+    unit: 's',
+    description: 'Cumulative time the event loop spent in each state since loopwatch started',
+  },
   blocks: { name: 'loopwatch.blocks', unit: '{block}', description: 'Blocks detected' },
-  blockDuration: { name: 'loopwatch.block.duration', unit: 's', description: 'Duration of each block, recorded when it ends', buckets: BLOCK_BUCKETS_S },
-  blockCurrent: { name: 'loopwatch.block.current_duration', unit: 's', description: 'How long the event loop has been blocked now (0 when it is not)' },
-  captures: { name: 'loopwatch.captures', unit: '{capture}', description: 'Stack captures of ended blocks, by when the stack was taken' },
-  hangs: { name: 'loopwatch.hangs', unit: '{hang}', description: 'Hangs: blocks past hangMs, processes past an exit deadline' },
+  blockDuration: {
+    name: 'loopwatch.block.duration',
+    unit: 's',
+    description: 'Duration of each block, recorded when it ends',
+    buckets: BLOCK_BUCKETS_S,
+  },
+  blockCurrent: {
+    name: 'loopwatch.block.current_duration',
+    unit: 's',
+    description: 'How long the event loop has been blocked now (0 when it is not)',
+  },
+  captures: {
+    name: 'loopwatch.captures',
+    unit: '{capture}',
+    description: 'Stack captures of ended blocks, by when the stack was taken',
+  },
+  hangs: {
+    name: 'loopwatch.hangs',
+    unit: '{hang}',
+    description: 'Hangs: blocks past hangMs, processes past an exit deadline',
+  },
 } as const satisfies Record<string, MetricDefinition>;
 
 type Metrics = typeof METRICS;
 
 /** The metric names, by key. */
-export const METRIC = Object.fromEntries(Object.entries(METRICS).map(([key, metric]) => [key, metric.name])) as { readonly [K in keyof Metrics]: Metrics[K]['name'] };
+export const METRIC = Object.fromEntries(Object.entries(METRICS).map(([key, metric]) => [key, metric.name])) as {
+  readonly [K in keyof Metrics]: Metrics[K]['name'];
+};
 
 /** The options an OpenTelemetry `create*` call takes for a metric. */
-export function instrumentOptions(metric: MetricDefinition): { unit: string; description: string; advice?: { explicitBucketBoundaries: number[] } } {
+export function instrumentOptions(metric: MetricDefinition): {
+  unit: string;
+  description: string;
+  advice?: { explicitBucketBoundaries: number[] };
+} {
   return {
     unit: metric.unit,
     description: metric.description,

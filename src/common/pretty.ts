@@ -21,9 +21,13 @@ export function formatPretty(event: LoopwatchEvent, cwd: string): string {
   const head = `loopwatch: [pid ${event.pid}] block #${event.id}`;
   if (event.state === 'ended') {
     // A stack taken during the block names the culprit; otherwise the profiler's samples do.
-    const sampled = event.stackTiming !== 'during' && event.profile !== undefined ? culpritFrame(event.profile.stack) : undefined;
+    const sampled =
+      event.stackTiming !== 'during' && event.profile !== undefined ? culpritFrame(event.profile.stack) : undefined;
     const culprit = sampled ?? (event.stackTiming === 'during' ? culpritFrame(event.stack) : undefined);
-    const how = sampled === undefined || event.profile === undefined ? '' : ` [profiler: ${Math.round(event.profile.share * 100)}% of ${event.profile.samples} samples]`;
+    const how =
+      sampled === undefined || event.profile === undefined
+        ? ''
+        : ` [profiler: ${Math.round(event.profile.share * 100)}% of ${event.profile.samples} samples]`;
     const unmapped = culprit?.mapped === false ? `, ${UNMAPPED}` : '';
     const internals = culprit === undefined && event.stackTiming === 'during' ? onlyInternals(event.stack) : undefined;
     const tail =
@@ -35,7 +39,9 @@ export function formatPretty(event: LoopwatchEvent, cwd: string): string {
     const before = event.beforeArmed === true ? ' (before the monitor was armed: no stack)' : '';
     return `${head} ended after ${ms(event.durationMs)}${before}${event.exiting === true ? ' (process exiting)' : ''}${tail}\n`;
   }
-  const lines = [`${head}: event loop blocked for ${ms(event.durationMs)} so far (threshold ${ms(event.thresholdMs)}, ${event.phase})`];
+  const lines = [
+    `${head}: event loop blocked for ${ms(event.durationMs)} so far (threshold ${ms(event.thresholdMs)}, ${event.phase})`,
+  ];
   contextLine(lines, event.context);
   stackLines(lines, event.stack, event.stackTiming, event.truncated === true, event.threadState, cwd);
   return `${lines.join('\n')}\n`;
@@ -46,19 +52,31 @@ export function contextLine(lines: string[], context: BlockContext | undefined):
   if (context === undefined) return;
   const parts: string[] = [];
   if (context.traceId !== undefined) {
-    parts.push(`${context.spanName === undefined ? 'span' : `span "${context.spanName}"`} (trace ${context.traceId}, span ${context.spanId ?? '?'})`);
+    parts.push(
+      `${context.spanName === undefined ? 'span' : `span "${context.spanName}"`} (trace ${context.traceId}, span ${context.spanId ?? '?'})`,
+    );
   }
   for (const [key, value] of Object.entries(context.attributes ?? {})) parts.push(`${key}=${String(value)}`);
   if (parts.length > 0) lines.push(`    request: ${parts.join(' ')}`);
   if (context.error !== undefined) lines.push(`    (context lost: ${context.error})`);
 }
 
-function stackLines(lines: string[], stack: readonly StackFrame[], timing: StackTiming, truncated: boolean, thread: ThreadState | undefined, cwd: string): void {
+function stackLines(
+  lines: string[],
+  stack: readonly StackFrame[],
+  timing: StackTiming,
+  truncated: boolean,
+  thread: ThreadState | undefined,
+  cwd: string,
+): void {
   if (timing === 'none') {
-    lines.push(`    (no stack: the blocked thread did not answer in time — inside one long native call${describeThread(thread)})`);
+    lines.push(
+      `    (no stack: the blocked thread did not answer in time — inside one long native call${describeThread(thread)})`,
+    );
     return;
   }
-  if (timing === 'late') lines.push('    (stack taken late, after the thread answered: the culprit may already have returned)');
+  if (timing === 'late')
+    lines.push('    (stack taken late, after the thread answered: the culprit may already have returned)');
   let shown = 0;
   let hidden = 0;
   for (const frame of stack) {
@@ -69,7 +87,8 @@ function stackLines(lines: string[], stack: readonly StackFrame[], timing: Stack
     lines.push(`    at ${formatFrame(frame, cwd)}`);
     shown++;
   }
-  if (hidden > 0 || truncated) lines.push(`    … ${hidden}${truncated ? '+' : ''} more frame${hidden === 1 && !truncated ? '' : 's'}`);
+  if (hidden > 0 || truncated)
+    lines.push(`    … ${hidden}${truncated ? '+' : ''} more frame${hidden === 1 && !truncated ? '' : 's'}`);
 }
 
 const ACTIONS: Record<HangEvent['action'], string> = {
@@ -83,11 +102,18 @@ function formatHang(event: HangEvent, cwd: string): string {
   const head = `loopwatch: [pid ${event.pid}]`;
   const lines: string[] = [];
   if (event.reason === 'block') {
-    lines.push(`${head} HANG: block #${event.blockId ?? '?'} has blocked the event loop for ${ms(event.blockedMs)} (hangMs ${ms(event.limitMs)}) — ${ACTIONS[event.action]}`);
+    lines.push(
+      `${head} HANG: block #${event.blockId ?? '?'} has blocked the event loop for ${ms(event.blockedMs)} (hangMs ${ms(event.limitMs)}) — ${ACTIONS[event.action]}`,
+    );
   } else {
     const after = event.cause === undefined ? '' : ` of ${event.cause}`;
-    const state = event.blockedMs > 0 ? `the event loop is blocked (for ${ms(event.blockedMs)})` : 'the event loop runs on, kept alive by what is listed below';
-    lines.push(`${head} the process did not exit within ${ms(event.limitMs)}${after}; ${state} — ${ACTIONS[event.action]}`);
+    const state =
+      event.blockedMs > 0
+        ? `the event loop is blocked (for ${ms(event.blockedMs)})`
+        : 'the event loop runs on, kept alive by what is listed below';
+    lines.push(
+      `${head} the process did not exit within ${ms(event.limitMs)}${after}; ${state} — ${ACTIONS[event.action]}`,
+    );
   }
   contextLine(lines, event.context);
   if (event.blockedMs > 0) {

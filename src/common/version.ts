@@ -8,6 +8,7 @@ let version: string | undefined;
  * in src/ and in dist/ alike).
  */
 export function packageVersion(): string {
-  version ??= (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+  version ??= (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string })
+    .version;
   return version;
 }

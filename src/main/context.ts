@@ -32,7 +32,12 @@ function readContext(): { attributes?: Record<string, string | number | boolean>
       if (values === null || typeof values !== 'object') continue;
       for (const key of Object.keys(values)) {
         const value = values[key];
-        const kept = typeof value === 'string' ? value.slice(0, MAX_VALUE) : (typeof value === 'number' && Number.isFinite(value)) || typeof value === 'boolean' ? value : undefined;
+        const kept =
+          typeof value === 'string'
+            ? value.slice(0, MAX_VALUE)
+            : (typeof value === 'number' && Number.isFinite(value)) || typeof value === 'boolean'
+              ? value
+              : undefined;
         if (kept === undefined || count >= MAX_ATTRIBUTES) continue;
         attributes ??= {};
         if (key in attributes) continue;
@@ -43,20 +48,40 @@ function readContext(): { attributes?: Record<string, string | number | boolean>
       error ??= `a trackContext() callback threw: ${messageOf(thrown)}`.slice(0, MAX_VALUE);
     }
   }
-  return attributes === undefined && error === undefined ? undefined : { ...(attributes === undefined ? {} : { attributes }), ...(error === undefined ? {} : { error }) };
+  return attributes === undefined && error === undefined
+    ? undefined
+    : { ...(attributes === undefined ? {} : { attributes }), ...(error === undefined ? {} : { error }) };
 }
 
-export function trackContext<T>(storage: { getStore(): T | undefined }, toAttributes: (store: T) => Record<string, unknown> | undefined): () => void {
-  if (storage === null || typeof storage !== 'object' || typeof (storage as { getStore?: unknown }).getStore !== 'function') {
-    throw new LoopwatchError('ERR_LOOPWATCH_INVALID_OPTION', 'trackContext(storage, toAttributes): storage must be an AsyncLocalStorage (with getStore())');
+export function trackContext<T>(
+  storage: { getStore(): T | undefined },
+  toAttributes: (store: T) => Record<string, unknown> | undefined,
+): () => void {
+  if (
+    storage === null ||
+    typeof storage !== 'object' ||
+    typeof (storage as { getStore?: unknown }).getStore !== 'function'
+  ) {
+    throw new LoopwatchError(
+      'ERR_LOOPWATCH_INVALID_OPTION',
+      'trackContext(storage, toAttributes): storage must be an AsyncLocalStorage (with getStore())',
+    );
   }
   if (typeof toAttributes !== 'function') {
-    throw new LoopwatchError('ERR_LOOPWATCH_INVALID_OPTION', `trackContext(storage, toAttributes): ${mustBe('toAttributes', 'a function', typeof toAttributes)}`);
+    throw new LoopwatchError(
+      'ERR_LOOPWATCH_INVALID_OPTION',
+      `trackContext(storage, toAttributes): ${mustBe('toAttributes', 'a function', typeof toAttributes)}`,
+    );
   }
   const tracker: Tracker = { storage, toAttributes: toAttributes as Tracker['toAttributes'] };
   trackers.add(tracker);
   if (!Object.prototype.hasOwnProperty.call(globalThis, KEY)) {
-    Object.defineProperty(globalThis, KEY, { value: readContext, configurable: true, enumerable: false, writable: false });
+    Object.defineProperty(globalThis, KEY, {
+      value: readContext,
+      configurable: true,
+      enumerable: false,
+      writable: false,
+    });
   }
   return () => {
     trackers.delete(tracker);

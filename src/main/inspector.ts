@@ -59,9 +59,14 @@ export function inspectorUnavailable(): string | undefined {
  * its isolation is `none`): there is no app code to watch in that process, and Node gives it
  * no inspector.
  */
-export function isTestRunnerProcess(execArgv: readonly string[] = process.execArgv, env: NodeJS.ProcessEnv = process.env): boolean {
+export function isTestRunnerProcess(
+  execArgv: readonly string[] = process.execArgv,
+  env: NodeJS.ProcessEnv = process.env,
+): boolean {
   if (env['NODE_TEST_CONTEXT'] !== undefined) return false;
-  const isolationNone = execArgv.some((arg) => arg === '--test-isolation=none' || arg === '--experimental-test-isolation=none');
+  const isolationNone = execArgv.some(
+    (arg) => arg === '--test-isolation=none' || arg === '--experimental-test-isolation=none',
+  );
   return !isolationNone && execArgv.some((arg) => arg === '--test' || arg.startsWith('--test='));
 }
 

@@ -8,7 +8,10 @@ import { instrumentOptions, METRICS } from '../common/metrics.js';
 import { packageVersion } from '../common/version.js';
 import type { BlockEvent, HangEvent, MeterProviderLike } from '../types.js';
 
-export function mainThreadInstruments(provider: MeterProviderLike): { block(event: BlockEvent): void; hang(event: HangEvent): void } {
+export function mainThreadInstruments(provider: MeterProviderLike): {
+  block(event: BlockEvent): void;
+  hang(event: HangEvent): void;
+} {
   const meter = provider.getMeter('loopwatch', packageVersion());
   const blocks = meter.createCounter(METRICS.blocks.name, instrumentOptions(METRICS.blocks));
   const duration = meter.createHistogram(METRICS.blockDuration.name, instrumentOptions(METRICS.blockDuration));

@@ -3,7 +3,14 @@
  * allocation, the worker that watches it, and delivery of block events to listeners.
  * Nothing here may throw into the host application after `start()` has returned.
  */
-import { isMainThread, MessageChannel, type MessagePort, receiveMessageOnPort, threadId, Worker } from 'node:worker_threads';
+import {
+  isMainThread,
+  MessageChannel,
+  type MessagePort,
+  receiveMessageOnPort,
+  threadId,
+  Worker,
+} from 'node:worker_threads';
 import { writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -106,7 +113,9 @@ class MonitorImpl implements Monitor {
     // V8 can be told to have no SharedArrayBuffer (Node 20: --no-harmony-sharedarraybuffer).
     // The views then sit on a plain buffer nobody else reads, and the monitor does not start.
     const shared = typeof SharedArrayBuffer === 'function';
-    const buffer = shared ? new SharedArrayBuffer(SHARED_BYTES) : (new ArrayBuffer(SHARED_BYTES) as unknown as SharedArrayBuffer);
+    const buffer = shared
+      ? new SharedArrayBuffer(SHARED_BYTES)
+      : (new ArrayBuffer(SHARED_BYTES) as unknown as SharedArrayBuffer);
     const { i32, f64, lagRing, busyRing } = viewsOf(buffer);
     this.#i32 = i32;
     this.#f64 = f64;
@@ -195,7 +204,10 @@ class MonitorImpl implements Monitor {
     };
     let worker: Worker;
     try {
-      if (!shared) throw new Error('SharedArrayBuffer is disabled in this process (--no-harmony-sharedarraybuffer?); remove that flag');
+      if (!shared)
+        throw new Error(
+          'SharedArrayBuffer is disabled in this process (--no-harmony-sharedarraybuffer?); remove that flag',
+        );
       worker = new Worker(join(__dirname, '..', 'worker', 'index.js'), {
         workerData: init,
         // Never re-run the app's preloads (-r / --import, also from NODE_OPTIONS) in the worker.
@@ -218,7 +230,11 @@ class MonitorImpl implements Monitor {
     this.#worker = worker;
     if (deniedFile !== undefined) {
       const still = options.log === 'off' ? 'blocks still reach your listeners' : 'events are still written to stderr';
-      say(`[pid ${process.pid}] the events file is not written: the permission model denies writing ${deniedFile} (add --allow-fs-write=${dirname(deniedFile)}); ${still}`, options, 'LOOPWATCH_EVENTS_FILE');
+      say(
+        `[pid ${process.pid}] the events file is not written: the permission model denies writing ${deniedFile} (add --allow-fs-write=${dirname(deniedFile)}); ${still}`,
+        options,
+        'LOOPWATCH_EVENTS_FILE',
+      );
     }
     if (noInspector !== undefined) {
       const lost = options.profiler ? 'without their stack or profile' : 'without their stack';
@@ -227,10 +243,12 @@ class MonitorImpl implements Monitor {
     this.#timer = setInterval(beat, beatMs);
     this.#timer.unref();
 
-    void this.#ready.finally(() => {
-      this.#readySettled = true;
-      worker.unref();
-    }).catch(() => undefined);
+    void this.#ready
+      .finally(() => {
+        this.#readySettled = true;
+        worker.unref();
+      })
+      .catch(() => undefined);
 
     // Listeners go on before unref(): a 'message' listener added later would ref them again.
     port1.on('message', (message: FromWorker) => this.#receive(message, settle));
@@ -238,11 +256,20 @@ class MonitorImpl implements Monitor {
     // Whatever ends the worker other than stop() ends the watching: say so, once.
     worker.on('error', (error) => {
       debug('worker failed: %s', error.stack ?? String(error));
-      this.#lose(this.#readySettled ? `stopped watching: the monitor worker failed: ${error.message}` : `not watching: the monitor worker failed to start: ${error.message}${loadHint(error)}`);
+      this.#lose(
+        this.#readySettled
+          ? `stopped watching: the monitor worker failed: ${error.message}`
+          : `not watching: the monitor worker failed to start: ${error.message}${loadHint(error)}`,
+      );
     });
     worker.on('exit', (code) => {
       debug('worker exited with code %d', code);
-      if (this.#stopped === undefined) this.#lose(this.#readySettled ? `stopped watching: the monitor worker exited (code ${code})` : `not watching: the monitor worker exited (code ${code}) before it was ready`);
+      if (this.#stopped === undefined)
+        this.#lose(
+          this.#readySettled
+            ? `stopped watching: the monitor worker exited (code ${code})`
+            : `not watching: the monitor worker exited (code ${code}) before it was ready`,
+        );
     });
     worker.unref();
 
@@ -283,7 +310,13 @@ class MonitorImpl implements Monitor {
   #receive(message: FromWorker, settle: { resolve: (s: MonitorStatus) => void } | undefined): void {
     switch (message.code) {
       case FROM_WORKER.READY:
-        settle?.resolve({ stackCapture: message.stackCapture, reason: message.reason, profiler: message.profiler, health: message.health, telemetry: message.telemetry });
+        settle?.resolve({
+          stackCapture: message.stackCapture,
+          reason: message.reason,
+          profiler: message.profiler,
+          health: message.health,
+          telemetry: message.telemetry,
+        });
         return;
       case FROM_WORKER.EXIT:
         // The worker has written its report; the exit handlers (the app's too) still run.
@@ -328,7 +361,10 @@ class MonitorImpl implements Monitor {
 
   exitWithin(ms: number): void {
     if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 1 || ms > MAX_EXIT_WITHIN_MS) {
-      throw new LoopwatchError('ERR_LOOPWATCH_INVALID_OPTION', `exitWithin(ms): ms must be an integer from 1 to ${MAX_EXIT_WITHIN_MS}, got ${String(ms)}`);
+      throw new LoopwatchError(
+        'ERR_LOOPWATCH_INVALID_OPTION',
+        `exitWithin(ms): ms must be an integer from 1 to ${MAX_EXIT_WITHIN_MS}, got ${String(ms)}`,
+      );
     }
     this.#armExitDeadline(ms, 'exitWithin()');
   }
@@ -354,7 +390,10 @@ class MonitorImpl implements Monitor {
         this.#resourcesTimer.unref();
       }
     } catch (error) {
-      warn(`cannot arm the exit deadline: ${error instanceof Error ? error.message : String(error)}`, 'LOOPWATCH_EXIT_DEADLINE');
+      warn(
+        `cannot arm the exit deadline: ${error instanceof Error ? error.message : String(error)}`,
+        'LOOPWATCH_EXIT_DEADLINE',
+      );
     }
   }
 
@@ -384,8 +423,15 @@ class MonitorImpl implements Monitor {
   }
 
   useMeterProvider(provider: MeterProviderLike): () => void {
-    if (provider === null || typeof provider !== 'object' || typeof (provider as { getMeter?: unknown }).getMeter !== 'function') {
-      throw new LoopwatchError('ERR_LOOPWATCH_INVALID_OPTION', 'useMeterProvider(provider): provider must be an OpenTelemetry MeterProvider (with getMeter())');
+    if (
+      provider === null ||
+      typeof provider !== 'object' ||
+      typeof (provider as { getMeter?: unknown }).getMeter !== 'function'
+    ) {
+      throw new LoopwatchError(
+        'ERR_LOOPWATCH_INVALID_OPTION',
+        'useMeterProvider(provider): provider must be an OpenTelemetry MeterProvider (with getMeter())',
+      );
     }
     const record = mainThreadInstruments(provider);
     const onBlock = (event: BlockEvent): void => record.block(event);
@@ -398,7 +444,10 @@ class MonitorImpl implements Monitor {
     };
   }
 
-  trackContext<T>(storage: { getStore(): T | undefined }, toAttributes: (store: T) => Record<string, unknown> | undefined): () => void {
+  trackContext<T>(
+    storage: { getStore(): T | undefined },
+    toAttributes: (store: T) => Record<string, unknown> | undefined,
+  ): () => void {
     return trackContext(storage, toAttributes);
   }
 
@@ -439,12 +488,17 @@ class MonitorImpl implements Monitor {
   }
 
   #deliver(event: LoopwatchEvent): void {
-    const listeners = (event.type === 'hang' ? this.#listeners.hang : this.#listeners.block) as Set<(event: LoopwatchEvent) => void>;
+    const listeners = (event.type === 'hang' ? this.#listeners.hang : this.#listeners.block) as Set<
+      (event: LoopwatchEvent) => void
+    >;
     for (const listener of listeners) {
       try {
         listener(event);
       } catch (error) {
-        warn(`a '${event.type}' listener threw: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`, 'LOOPWATCH_LISTENER');
+        warn(
+          `a '${event.type}' listener threw: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+          'LOOPWATCH_LISTENER',
+        );
       }
     }
   }
@@ -470,7 +524,8 @@ class MonitorImpl implements Monitor {
     // The profiler's session stays connected all along; a connected session makes
     // process.exit() print "Waiting for the debugger to disconnect...". Let the worker close it,
     // and hand its last telemetry (the block that just ended, the final counts) to the exporters.
-    if (Atomics.load(i32, I32.PROFILING) === 1 || Atomics.load(i32, I32.TELEMETRY) === 1) Atomics.wait(i32, I32.DETACHED, 0, EXIT_FLUSH_MS);
+    if (Atomics.load(i32, I32.PROFILING) === 1 || Atomics.load(i32, I32.TELEMETRY) === 1)
+      Atomics.wait(i32, I32.DETACHED, 0, EXIT_FLUSH_MS);
     // Events the loop had no chance to deliver still reach the listeners.
     for (let entry = receiveMessageOnPort(this.#port); entry !== undefined; entry = receiveMessageOnPort(this.#port)) {
       const message = entry.message as FromWorker;
@@ -481,10 +536,16 @@ class MonitorImpl implements Monitor {
 
 function checkListener(event: unknown, listener: unknown): asserts event is 'block' | 'hang' {
   if (event !== 'block' && event !== 'hang') {
-    throw new LoopwatchError('ERR_LOOPWATCH_INVALID_OPTION', `unknown event ${JSON.stringify(event)}; the monitor emits "block" and "hang"`);
+    throw new LoopwatchError(
+      'ERR_LOOPWATCH_INVALID_OPTION',
+      `unknown event ${JSON.stringify(event)}; the monitor emits "block" and "hang"`,
+    );
   }
   if (typeof listener !== 'function') {
-    throw new LoopwatchError('ERR_LOOPWATCH_INVALID_OPTION', `the '${event}' listener must be a function, got ${typeof listener}`);
+    throw new LoopwatchError(
+      'ERR_LOOPWATCH_INVALID_OPTION',
+      `the '${event}' listener must be a function, got ${typeof listener}`,
+    );
   }
 }
 
@@ -521,7 +582,8 @@ function eventsFileDenied(file: string | undefined): string | undefined {
 
 /** Why the monitor worker could not be created, and how to get it back. */
 function refusal(error: unknown): string {
-  if ((error as { code?: unknown } | null)?.code === 'ERR_ACCESS_DENIED') return 'the permission model denies worker threads (add --allow-worker)';
+  if ((error as { code?: unknown } | null)?.code === 'ERR_ACCESS_DENIED')
+    return 'the permission model denies worker threads (add --allow-worker)';
   return `the monitor worker could not be created: ${error instanceof Error ? error.message : String(error)}`;
 }
 
@@ -563,7 +625,10 @@ export function scrubNodeOptions(value: string | undefined): string {
  */
 export function start(options?: StartOptions): Monitor {
   if (!isMainThread) {
-    throw new LoopwatchError('ERR_LOOPWATCH_UNSUPPORTED', 'loopwatch monitors the main thread; start() cannot be called from a worker thread');
+    throw new LoopwatchError(
+      'ERR_LOOPWATCH_UNSUPPORTED',
+      'loopwatch monitors the main thread; start() cannot be called from a worker thread',
+    );
   }
   const warnings: string[] = [];
   const resolved = resolveOptions(options, process.env, warnings);
@@ -598,7 +663,10 @@ export function startInWorkerThread(options: StartOptions): Monitor {
   if (running !== undefined) return running;
   // Two hops (a BroadcastChannel to the main thread, the inspector to the pool thread): give
   // the answer longer than the main thread's own capture gets, unless told otherwise.
-  const resolved = { ...resolveOptions({ captureTimeoutMs: BROKERED_CAPTURE_TIMEOUT_MS, ...options }, process.env, []), hangAction: 'none' as const };
+  const resolved = {
+    ...resolveOptions({ captureTimeoutMs: BROKERED_CAPTURE_TIMEOUT_MS, ...options }, process.env, []),
+    hangAction: 'none' as const,
+  };
   const monitor = new MonitorImpl(resolved, { threadId, channel: BROKER_CHANNEL });
   global[SINGLETON] = monitor;
   return monitor;

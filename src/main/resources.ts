@@ -33,7 +33,11 @@ function address(value: unknown): string {
 export function describeHandle(handle: Handle): string {
   const kind = handle.constructor?.name ?? 'handle';
   try {
-    if (handle === (process.stdout as unknown) || handle === (process.stderr as unknown) || handle === (process.stdin as unknown)) {
+    if (
+      handle === (process.stdout as unknown) ||
+      handle === (process.stderr as unknown) ||
+      handle === (process.stdin as unknown)
+    ) {
       return `${kind} (${handle === (process.stdin as unknown) ? 'stdin' : handle === (process.stdout as unknown) ? 'stdout' : 'stderr'})`;
     }
     if (kind === 'ChildProcess' && typeof handle.pid === 'number') {

@@ -7,17 +7,27 @@ import { LoopwatchError } from '../errors.js';
 import type { LoadShedder, LoadShedderOptions } from '../types.js';
 import { mustBe } from '../common/text.js';
 
-export function loadShedder(lagP99: () => number, defaultMaxLagMs: number, options: LoadShedderOptions | undefined): LoadShedder {
+export function loadShedder(
+  lagP99: () => number,
+  defaultMaxLagMs: number,
+  options: LoadShedderOptions | undefined,
+): LoadShedder {
   if (options !== undefined && (typeof options !== 'object' || options === null)) {
     throw new LoopwatchError('ERR_LOOPWATCH_INVALID_OPTION', 'loadShedder options must be an object');
   }
   const maxLagMs = options?.maxLagMs ?? defaultMaxLagMs;
   if (typeof maxLagMs !== 'number' || !Number.isFinite(maxLagMs) || maxLagMs <= 0) {
-    throw new LoopwatchError('ERR_LOOPWATCH_INVALID_OPTION', mustBe('`maxLagMs`', 'a positive number of milliseconds', String(maxLagMs)));
+    throw new LoopwatchError(
+      'ERR_LOOPWATCH_INVALID_OPTION',
+      mustBe('`maxLagMs`', 'a positive number of milliseconds', String(maxLagMs)),
+    );
   }
   const retryAfterS = options?.retryAfterS ?? 1;
   if (typeof retryAfterS !== 'number' || !Number.isInteger(retryAfterS) || retryAfterS < 0 || retryAfterS > 86_400) {
-    throw new LoopwatchError('ERR_LOOPWATCH_INVALID_OPTION', mustBe('`retryAfterS`', 'an integer from 0 to 86400', String(retryAfterS)));
+    throw new LoopwatchError(
+      'ERR_LOOPWATCH_INVALID_OPTION',
+      mustBe('`retryAfterS`', 'an integer from 0 to 86400', String(retryAfterS)),
+    );
   }
   const retryAfter = String(retryAfterS);
   return (request: IncomingMessage, response: ServerResponse, next?: (error?: unknown) => void): boolean => {

@@ -48,8 +48,11 @@ function install(): void {
   const options = nodeTestOptions(process.env);
   const cwd = process.cwd();
   const file = process.argv[1] ?? '';
-  const runDir = process.env[RUN_DIR_ENV] === undefined || process.env[RUN_DIR_ENV] === '' ? undefined : process.env[RUN_DIR_ENV];
-  const watch = installWatch(() => new TestWatch(options, options.hangMs === false ? undefined : options.hangMs, runDir, cwd));
+  const runDir =
+    process.env[RUN_DIR_ENV] === undefined || process.env[RUN_DIR_ENV] === '' ? undefined : process.env[RUN_DIR_ENV];
+  const watch = installWatch(
+    () => new TestWatch(options, options.hangMs === false ? undefined : options.hangMs, runDir, cwd),
+  );
   const rows: Row[] = [];
   let tests = 0;
   const keep = (where: string, verdict: Verdict): void => {
@@ -114,7 +117,8 @@ function coordinate(): void {
   // Once every preload has run (loopwatch/register may come after this one).
   setImmediate(() => {
     const preload = preloaded();
-    if (preload !== undefined) writeSync(2, `${settingsLine('loopwatch/node-test', options, preload.options.thresholdMs)}\n`);
+    if (preload !== undefined)
+      writeSync(2, `${settingsLine('loopwatch/node-test', options, preload.options.thresholdMs)}\n`);
   });
   const runDir = mkdtempSync(join(tmpdir(), 'loopwatch-node-test-'));
   process.env[RUN_DIR_ENV] = runDir;
@@ -123,12 +127,18 @@ function coordinate(): void {
     try {
       const rows: Row[] = [];
       let tests = 0;
-      for (const name of readdirSync(runDir).filter((n) => n.startsWith('file-')).sort()) {
+      for (const name of readdirSync(runDir)
+        .filter((n) => n.startsWith('file-'))
+        .sort()) {
         try {
           const report = JSON.parse(readFileSync(join(runDir, name), 'utf8')) as FileReport;
           const file = relative(cwd, report.file);
           tests += report.tests;
-          for (const row of report.rows) rows.push({ where: OUTSIDE.has(row.where) ? `${file} (${row.where})` : `${file} > ${row.where}`, records: row.records });
+          for (const row of report.rows)
+            rows.push({
+              where: OUTSIDE.has(row.where) ? `${file} (${row.where})` : `${file} > ${row.where}`,
+              records: row.records,
+            });
         } catch {
           // a file cut short: its process was ended
         }

@@ -1,6 +1,11 @@
 /** The options of `loopwatch/node-test`, from the environment (node:test has no config file). */
 import { LoopwatchError } from '../errors.js';
-import { resolveTestingOptions, type AllowRule, type ResolvedTestingOptions, type TestingOptions } from '../testing/options.js';
+import {
+  resolveTestingOptions,
+  type AllowRule,
+  type ResolvedTestingOptions,
+  type TestingOptions,
+} from '../testing/options.js';
 import { mustBe } from '../common/text.js';
 
 /**
@@ -26,7 +31,8 @@ export function nodeTestOptions(env: NodeJS.ProcessEnv): ResolvedTestingOptions 
   const options: { -readonly [K in keyof TestingOptions]: TestingOptions[K] } = {};
   const threshold = env['LOOPWATCH_THRESHOLD_MS'];
   if (threshold !== undefined && threshold !== '') {
-    if (!/^\d+(\.\d+)?$/.test(threshold)) envError('LOOPWATCH_THRESHOLD_MS', threshold, 'a number of milliseconds from 1 to 3600000');
+    if (!/^\d+(\.\d+)?$/.test(threshold))
+      envError('LOOPWATCH_THRESHOLD_MS', threshold, 'a number of milliseconds from 1 to 3600000');
     options.thresholdMs = Number(threshold);
   }
   const hang = env['LOOPWATCH_HANG_MS'];
@@ -49,7 +55,8 @@ export function nodeTestOptions(env: NodeJS.ProcessEnv): ResolvedTestingOptions 
   if (allow !== undefined && allow.trim() !== '') {
     options.allow = allow.split(',').map((item): AllowRule => {
       const rule = item.trim();
-      if (rule === '' || rule === 'file:') envError('LOOPWATCH_TEST_ALLOW', allow, 'comma-separated function names or file:<part of a path>');
+      if (rule === '' || rule === 'file:')
+        envError('LOOPWATCH_TEST_ALLOW', allow, 'comma-separated function names or file:<part of a path>');
       return rule.startsWith('file:') ? { file: rule.slice('file:'.length) } : { function: rule };
     });
   }

@@ -140,13 +140,23 @@ export type FromWorker =
       readonly telemetry: MonitorStatus['telemetry'];
     }
   | { readonly code: typeof FROM_WORKER.EVENT; readonly event: LoopwatchEvent }
-  | { readonly code: typeof FROM_WORKER.WARNING; readonly message: string; readonly warningCode: string; readonly printed: boolean }
+  | {
+      readonly code: typeof FROM_WORKER.WARNING;
+      readonly message: string;
+      readonly warningCode: string;
+      readonly printed: boolean;
+    }
   | { readonly code: typeof FROM_WORKER.EXIT; readonly exitCode: number }
   | { readonly code: typeof FROM_WORKER.SETTLED; readonly seq: number };
 
 export type ToWorker =
   | { readonly code: typeof TO_WORKER.STOP }
-  | { readonly code: typeof TO_WORKER.EXIT_WITHIN; readonly deadline: number; readonly limitMs: number; readonly reason: string }
+  | {
+      readonly code: typeof TO_WORKER.EXIT_WITHIN;
+      readonly deadline: number;
+      readonly limitMs: number;
+      readonly reason: string;
+    }
   | { readonly code: typeof TO_WORKER.RESOURCES; readonly resources: ActiveResources }
   | { readonly code: typeof TO_WORKER.SETTLE; readonly seq: number };
 

@@ -73,8 +73,10 @@ function pattern(value: unknown, where: string): RegExp | string | undefined {
 }
 
 function rule(value: unknown, index: number): ResolvedAllowRule {
-  if (typeof value === 'string' || value instanceof RegExp) return { function: pattern(value, `allow[${index}]`), file: undefined };
-  if (value === null || typeof value !== 'object') return invalid(`allow[${index}] must be a function name, a RegExp or { function, file }`);
+  if (typeof value === 'string' || value instanceof RegExp)
+    return { function: pattern(value, `allow[${index}]`), file: undefined };
+  if (value === null || typeof value !== 'object')
+    return invalid(`allow[${index}] must be a function name, a RegExp or { function, file }`);
   const { function: fn, file, ...rest } = value as Record<string, unknown>;
   const extra = Object.keys(rest);
   if (extra.length > 0) invalid(`allow[${index}] has unknown key "${extra[0]}" (expected function, file)`);
@@ -105,8 +107,18 @@ export function resolveTestingOptions(input: TestingOptions | undefined): Resolv
     invalid(mustBe('`thresholdMs`', 'a number of milliseconds from 1 to 3600000', JSON.stringify(thresholdMs)));
   }
   const hangMs = options['hangMs'];
-  if (hangMs !== undefined && hangMs !== false && (typeof hangMs !== 'number' || !Number.isInteger(hangMs) || hangMs < Math.ceil(thresholdMs) || hangMs > 86_400_000)) {
-    invalid(mustBe('`hangMs`', `false or an integer number of milliseconds from thresholdMs (${Math.ceil(thresholdMs)}) to 86400000`, JSON.stringify(hangMs)));
+  if (
+    hangMs !== undefined &&
+    hangMs !== false &&
+    (typeof hangMs !== 'number' || !Number.isInteger(hangMs) || hangMs < Math.ceil(thresholdMs) || hangMs > 86_400_000)
+  ) {
+    invalid(
+      mustBe(
+        '`hangMs`',
+        `false or an integer number of milliseconds from thresholdMs (${Math.ceil(thresholdMs)}) to 86400000`,
+        JSON.stringify(hangMs),
+      ),
+    );
   }
   const allow = options['allow'] ?? [];
   if (!Array.isArray(allow)) invalid(mustBe('`allow`', 'an array', JSON.stringify(allow)));

@@ -104,7 +104,13 @@ export function remapFrames(frames: readonly StackFrame[]): StackFrame[] {
       const column = Number(match[3]);
       // The hook gives a frame it knows no map for back as it was: still not mapped.
       if (file === frame.file && mappedLine === frame.line && column === frame.column) return frame;
-      return { ...rest, file, line: mappedLine, column, generated: { file: frame.file, line: frame.line, column: frame.column } };
+      return {
+        ...rest,
+        file,
+        line: mappedLine,
+        column,
+        generated: { file: frame.file, line: frame.line, column: frame.column },
+      };
     } catch {
       return frame;
     }

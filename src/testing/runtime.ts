@@ -40,7 +40,9 @@ export interface Verdict {
 }
 
 /** Where a window of the run is, for the failure message. */
-export type Where = { kind: 'test'; name: string } | { kind: 'file'; what: 'imports' | 'beforeAll' | 'afterAll' | 'between tests'; file: string };
+export type Where =
+  | { kind: 'test'; name: string }
+  | { kind: 'file'; what: 'imports' | 'beforeAll' | 'afterAll' | 'between tests'; file: string };
 
 /** A block with its frames mapped on this thread (see remap.ts). */
 interface Mapped {
@@ -165,14 +167,22 @@ export class TestWatch {
     // Once more, longer, if the first one came without its stack: on a loaded machine the
     // first capture of a process can miss a short block.
     let event = await this.#canaryBlock(this.options.thresholdMs * 2 + 20);
-    if (event !== undefined && status.stackCapture && !isCanary(event)) event = await this.#canaryBlock(this.options.thresholdMs * 2 + 250);
+    if (event !== undefined && status.stackCapture && !isCanary(event))
+      event = await this.#canaryBlock(this.options.thresholdMs * 2 + 250);
     if (event === undefined) {
       const running = this.monitor.options.thresholdMs;
-      const why = running === this.options.thresholdMs ? '' : ` loopwatch was already started in this process with thresholdMs ${running} (start() in a preload of your own: -r or --import), so the test integration's options do not apply.`;
-      throw new Error(`loopwatch is not armed: a block made on purpose was not reported (threshold ${this.options.thresholdMs} ms). Blocks in tests would pass unnoticed.${why}`);
+      const why =
+        running === this.options.thresholdMs
+          ? ''
+          : ` loopwatch was already started in this process with thresholdMs ${running} (start() in a preload of your own: -r or --import), so the test integration's options do not apply.`;
+      throw new Error(
+        `loopwatch is not armed: a block made on purpose was not reported (threshold ${this.options.thresholdMs} ms). Blocks in tests would pass unnoticed.${why}`,
+      );
     }
     if (status.stackCapture && !isCanary(event)) {
-      throw new Error('loopwatch is not armed: a block made on purpose was reported without its stack, so failures could not name their culprit.');
+      throw new Error(
+        'loopwatch is not armed: a block made on purpose was reported without its stack, so failures could not name their culprit.',
+      );
     }
     this.#armed = true;
     if (proof !== undefined) {
@@ -193,8 +203,20 @@ export class TestWatch {
    * is paid once per run instead of once per file.
    */
   #proofFile(): string | undefined {
-    if (this.#runDir === undefined || this.#eventsFile === undefined || this.monitor.options.eventsFile !== this.#eventsFile) return undefined;
-    const key = JSON.stringify([process.version, process.execPath, process.execArgv, isMainThread, this.monitor.options.thresholdMs, this.options.thresholdMs]);
+    if (
+      this.#runDir === undefined ||
+      this.#eventsFile === undefined ||
+      this.monitor.options.eventsFile !== this.#eventsFile
+    )
+      return undefined;
+    const key = JSON.stringify([
+      process.version,
+      process.execPath,
+      process.execArgv,
+      isMainThread,
+      this.monitor.options.thresholdMs,
+      this.options.thresholdMs,
+    ]);
     return join(this.#runDir, `canary-${createHash('sha256').update(key).digest('hex').slice(0, 16)}`);
   }
 
@@ -287,7 +309,9 @@ export class TestWatch {
    */
   async expectNoBlocking(fn: () => unknown, thresholdMs: number): Promise<void> {
     if (thresholdMs < this.options.thresholdMs) {
-      throw new RangeError(`expectNoBlocking: thresholdMs (${thresholdMs}) is below loopwatch's threshold (${this.options.thresholdMs} ms), so shorter blocks are not seen; lower the plugin's thresholdMs`);
+      throw new RangeError(
+        `expectNoBlocking: thresholdMs (${thresholdMs}) is below loopwatch's threshold (${this.options.thresholdMs} ms), so shorter blocks are not seen; lower the plugin's thresholdMs`,
+      );
     }
     const from = Date.now();
     await fn();
@@ -296,7 +320,12 @@ export class TestWatch {
     const inside = this.#pending.filter((e) => overlaps(e, { from, to }));
     for (const e of inside) this.#pending.splice(this.#pending.indexOf(e), 1);
     const over = inside.filter((e) => e.durationMs >= thresholdMs);
-    if (over.length > 0) throw this.#error(over.map((event) => ({ event, frames: remapFrames(event.stack) })), 'expectNoBlocking()', thresholdMs);
+    if (over.length > 0)
+      throw this.#error(
+        over.map((event) => ({ event, frames: remapFrames(event.stack) })),
+        'expectNoBlocking()',
+        thresholdMs,
+      );
   }
 
   /** Judges the blocks of a test (or of a part of a file outside tests). */
@@ -310,7 +339,12 @@ export class TestWatch {
       records.push({
         durationMs: event.durationMs,
         startedAt: event.startedAt,
-        culprit: culprit === undefined ? (event.stackTiming === 'none' ? '(no stack)' : '(no user frame)') : formatFrame(culprit, this.#cwd),
+        culprit:
+          culprit === undefined
+            ? event.stackTiming === 'none'
+              ? '(no stack)'
+              : '(no user frame)'
+            : formatFrame(culprit, this.#cwd),
         culpritFunction: culprit?.function,
         stackTiming: event.stackTiming,
         ...(allowed === undefined ? {} : { allowed }),
@@ -318,7 +352,10 @@ export class TestWatch {
       });
       if (allowed === undefined) failing.push({ event, frames });
     }
-    const fails = this.options.mode === 'fail' && failing.length > 0 && (where.kind === 'test' || this.options.outsideTests === 'fail');
+    const fails =
+      this.options.mode === 'fail' &&
+      failing.length > 0 &&
+      (where.kind === 'test' || this.options.outsideTests === 'fail');
     return { records, error: fails ? this.#error(failing, where) : undefined };
   }
 
@@ -326,7 +363,8 @@ export class TestWatch {
     if (where.kind === 'test' && this.#testAllowed) return 'allowBlocking()';
     if (this.#scopes.some((scope) => overlaps(event, scope))) return 'allowBlocking(fn)';
     for (const rule of this.options.allow) {
-      if (frames.some((f) => matches(rule.function, f.function, true) && matches(rule.file, f.file, false))) return describeRule(rule);
+      if (frames.some((f) => matches(rule.function, f.function, true) && matches(rule.file, f.file, false)))
+        return describeRule(rule);
     }
     return undefined;
   }
@@ -336,19 +374,31 @@ export class TestWatch {
     const shown = frames.filter((f) => !isInternal(f) && f.line > 0).slice(0, SHOWN_FRAMES);
     const culprit = culpritFrame(frames);
     const during =
-      typeof where === 'string' ? `while ${where} ran` : where.kind === 'test' ? 'during this test' : `${describeWhere(where.what)} (${displayPath(where.file, this.#cwd)})`;
+      typeof where === 'string'
+        ? `while ${where} ran`
+        : where.kind === 'test'
+          ? 'during this test'
+          : `${describeWhere(where.what)} (${displayPath(where.file, this.#cwd)})`;
     const lines = [
       `the event loop was blocked for ${ms(worst.durationMs)} ${during} (threshold ${ms(thresholdMs)})${blocks.length > 1 ? `, ${blocks.length} blocks in all` : ''}`,
     ];
     if (culprit !== undefined) {
       // The frames themselves are the error's stack: the runner prints them, with a code frame.
-      lines.push(`culprit: ${formatFrame(culprit, this.#cwd)}${worst.stackTiming === 'late' ? ' — taken late: the thread answered only after a long native call, this may be the code that ran after it' : ''}`);
+      lines.push(
+        `culprit: ${formatFrame(culprit, this.#cwd)}${worst.stackTiming === 'late' ? ' — taken late: the thread answered only after a long native call, this may be the code that ran after it' : ''}`,
+      );
     } else if (worst.stackTiming === 'none') {
-      lines.push('no stack could be taken (the thread was inside one long native call, or capture is unavailable here)');
+      lines.push(
+        'no stack could be taken (the thread was inside one long native call, or capture is unavailable here)',
+      );
     }
-    const context = Object.entries(worst.context?.attributes ?? {}).filter(([key]) => key !== TEST_NAME && key !== TEST_FILE);
+    const context = Object.entries(worst.context?.attributes ?? {}).filter(
+      ([key]) => key !== TEST_NAME && key !== TEST_FILE,
+    );
     if (context.length > 0) lines.push(`context: ${context.map(([k, v]) => `${k}=${String(v)}`).join(' ')}`);
-    lines.push('To allow it: allowBlocking() in the test, await allowBlocking(() => …) around the call, or the `allow` option.');
+    lines.push(
+      'To allow it: allowBlocking() in the test, await allowBlocking(() => …) around the call, or the `allow` option.',
+    );
     return new BlockingError(lines.join('\n'), shown);
   }
 }
@@ -406,7 +456,9 @@ export function installWatch(create: () => TestWatch): TestWatch {
 function requireWatch(what: string): TestWatch {
   const watch = currentWatch();
   if (watch === undefined) {
-    throw new Error(`${what}: loopwatch is not watching this test run; add the plugin to the vitest config (plugins: [loopwatch()]) or run node --test with --import loopwatch/node-test`);
+    throw new Error(
+      `${what}: loopwatch is not watching this test run; add the plugin to the vitest config (plugins: [loopwatch()]) or run node --test with --import loopwatch/node-test`,
+    );
   }
   return watch;
 }
@@ -435,6 +487,7 @@ export async function expectNoBlocking(fn: () => unknown, options?: { thresholdM
   const watch = requireWatch('expectNoBlocking()');
   if (typeof fn !== 'function') throw new TypeError('expectNoBlocking(fn): fn must be a function');
   const thresholdMs = options?.thresholdMs ?? watch.options.thresholdMs;
-  if (typeof thresholdMs !== 'number' || !Number.isFinite(thresholdMs) || thresholdMs < 1) throw new TypeError(`expectNoBlocking: ${mustBe('thresholdMs', 'a positive number', String(thresholdMs))}`);
+  if (typeof thresholdMs !== 'number' || !Number.isFinite(thresholdMs) || thresholdMs < 1)
+    throw new TypeError(`expectNoBlocking: ${mustBe('thresholdMs', 'a positive number', String(thresholdMs))}`);
   await watch.expectNoBlocking(fn, thresholdMs);
 }

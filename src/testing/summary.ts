@@ -40,22 +40,40 @@ export interface SummariseOptions {
   readonly tests?: number;
 }
 
-export function summarise(rows: readonly Row[], hangs: readonly Hang[], options: ResolvedTestingOptions, root: string, how: SummariseOptions = {}): string[] {
+export function summarise(
+  rows: readonly Row[],
+  hangs: readonly Hang[],
+  options: ResolvedTestingOptions,
+  root: string,
+  how: SummariseOptions = {},
+): string[] {
   const map = how.map ?? ((f: StackFrame): StackFrame => f);
   const ended = how.ended ?? 'its test process was ended';
   const lines: string[] = [];
   for (const hang of hangs) {
     const frames = hang.event.stack.map(map);
     const culprit = culpritFrame(frames);
-    const test = hang.test === undefined ? (hang.file === undefined ? 'a test process' : relative(root, hang.file)) : `${relative(root, hang.file ?? '')} > ${hang.test}`;
-    lines.push(`loopwatch: HANG in ${test}: the event loop was blocked for ${ms(hang.event.blockedMs ?? hang.event.limitMs)} (hang deadline ${ms(hang.event.limitMs)}); ${ended}`);
+    const test =
+      hang.test === undefined
+        ? hang.file === undefined
+          ? 'a test process'
+          : relative(root, hang.file)
+        : `${relative(root, hang.file ?? '')} > ${hang.test}`;
+    lines.push(
+      `loopwatch: HANG in ${test}: the event loop was blocked for ${ms(hang.event.blockedMs ?? hang.event.limitMs)} (hang deadline ${ms(hang.event.limitMs)}); ${ended}`,
+    );
     if (culprit !== undefined) lines.push(`  culprit: ${formatFrame(culprit, root)}`);
-    for (const frame of frames.filter((f) => !isInternal(f) && !f.file.includes('/node_modules/')).slice(0, 6)) lines.push(`    at ${formatFrame(frame, root)}`);
+    for (const frame of frames.filter((f) => !isInternal(f) && !f.file.includes('/node_modules/')).slice(0, 6))
+      lines.push(`    at ${formatFrame(frame, root)}`);
   }
   const all = rows.flatMap((r) => r.records);
   if (all.length === 0) {
     if (hangs.length === 0) {
-      lines.push(how.tests === undefined ? `loopwatch: no block over ${ms(options.thresholdMs)} in this run` : `loopwatch: ${plural(how.tests, 'test')} watched, no block over ${ms(options.thresholdMs)}`);
+      lines.push(
+        how.tests === undefined
+          ? `loopwatch: no block over ${ms(options.thresholdMs)} in this run`
+          : `loopwatch: ${plural(how.tests, 'test')} watched, no block over ${ms(options.thresholdMs)}`,
+      );
     }
     return lines;
   }
@@ -64,12 +82,16 @@ export function summarise(rows: readonly Row[], hangs: readonly Hang[], options:
   lines.push(
     `loopwatch: ${plural(all.length, 'block')} of ${ms(options.thresholdMs)} or more in ${plural(rows.length, 'place')}${allowed > 0 ? ` (${allowed} allowed)` : ''}, worst ${ms(worst)}${options.mode === 'report' ? ' — report-only mode, no test failed for it' : ''}`,
   );
-  const sorted = [...rows].sort((a, b) => Math.max(...b.records.map((r) => r.durationMs)) - Math.max(...a.records.map((r) => r.durationMs)));
+  const sorted = [...rows].sort(
+    (a, b) => Math.max(...b.records.map((r) => r.durationMs)) - Math.max(...a.records.map((r) => r.durationMs)),
+  );
   const width = Math.min(60, Math.max(...sorted.map((r) => r.where.length)));
   for (const row of sorted.slice(0, 20)) {
     const rowWorst = row.records.reduce((a, b) => (b.durationMs > a.durationMs ? b : a));
     const note = row.records.every((r) => r.allowed !== undefined) ? `  [${rowWorst.allowed}]` : '';
-    lines.push(`  ${row.where.padEnd(width)}  ${plural(row.records.length, 'block').padStart(9)}  worst ${ms(rowWorst.durationMs).padStart(9)}  ${rowWorst.culprit}${note}`);
+    lines.push(
+      `  ${row.where.padEnd(width)}  ${plural(row.records.length, 'block').padStart(9)}  worst ${ms(rowWorst.durationMs).padStart(9)}  ${rowWorst.culprit}${note}`,
+    );
   }
   if (sorted.length > 20) lines.push(`  … and ${sorted.length - 20} more`);
   const byCulprit = new Map<string, { count: number; total: number; worst: number }>();
@@ -117,7 +139,11 @@ export function readHangs(runDir: string, read: Map<string, number>): Hang[] {
         const attributes = event.context?.attributes ?? {};
         const test = attributes[TEST_NAME];
         const file = attributes[TEST_FILE];
-        hangs.push({ event, test: typeof test === 'string' ? test : undefined, file: typeof file === 'string' ? file : undefined });
+        hangs.push({
+          event,
+          test: typeof test === 'string' ? test : undefined,
+          file: typeof file === 'string' ? file : undefined,
+        });
       } catch {
         // a torn line: the process was killed while writing
       }

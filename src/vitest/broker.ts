@@ -28,7 +28,10 @@ export class CaptureBroker {
   #session: Session | undefined;
   readonly #sessions = new Map<number, string>();
   readonly #attachWaiters = new Set<() => void>();
-  readonly #answers = new Map<number, (message: { result?: { result?: { value?: unknown } }; error?: { message?: string } }) => void>();
+  readonly #answers = new Map<
+    number,
+    (message: { result?: { result?: { value?: unknown } }; error?: { message?: string } }) => void
+  >();
   #nextId = 0;
 
   constructor(onHang: (threadId: number, event: HangEvent) => void) {
@@ -110,7 +113,9 @@ export class CaptureBroker {
       const sessionId = await this.#sessionFor(threadId);
       if (sessionId === undefined) throw new Error(`thread ${threadId} is not listed by the inspector`);
       const inner = ++this.#nextId;
-      const answer = await new Promise<{ result?: { result?: { value?: unknown } }; error?: { message?: string } } | undefined>((resolveAnswer) => {
+      const answer = await new Promise<
+        { result?: { result?: { value?: unknown } }; error?: { message?: string } } | undefined
+      >((resolveAnswer) => {
         const timer = setTimeout(() => {
           this.#answers.delete(inner);
           resolveAnswer(undefined);
@@ -123,7 +128,14 @@ export class CaptureBroker {
         const message = JSON.stringify({
           id: inner,
           method: 'Runtime.evaluate',
-          params: { expression, returnByValue: true, silent: true, includeCommandLineAPI: false, generatePreview: false, disableBreaks: true },
+          params: {
+            expression,
+            returnByValue: true,
+            silent: true,
+            includeCommandLineAPI: false,
+            generatePreview: false,
+            disableBreaks: true,
+          },
         });
         this.#session?.post('NodeWorker.sendMessageToWorker', { sessionId, message });
       });

@@ -21,7 +21,12 @@ interface SuiteLike {
   readonly meta: Meta;
 }
 interface TestContextLike {
-  readonly task: { readonly name: string; readonly meta: Meta; readonly file: FileLike; readonly suite?: { readonly name: string } };
+  readonly task: {
+    readonly name: string;
+    readonly meta: Meta;
+    readonly file: FileLike;
+    readonly suite?: { readonly name: string };
+  };
 }
 
 type Hook<A> = (fn: (arg: A) => Promise<void>) => void;
@@ -65,7 +70,9 @@ function settle(meta: Meta, verdict: Verdict): void {
 export async function setupVitest(api: VitestApi): Promise<void> {
   const wire = api.inject(PROVIDE_KEY) as VitestWire | undefined;
   if (wire === undefined) {
-    throw new Error('loopwatch/vitest: the setup file ran without the plugin; add loopwatch() to the plugins of your vitest config instead of listing the setup file');
+    throw new Error(
+      'loopwatch/vitest: the setup file ran without the plugin; add loopwatch() to the plugins of your vitest config instead of listing the setup file',
+    );
   }
   const watch = installWatch(() => new TestWatch(optionsFromWire(wire.options), wire.hangMs, wire.runDir, wire.root));
   if (watch.options.canary) await watch.canary();

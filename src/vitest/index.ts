@@ -60,7 +60,8 @@ export default function loopwatch(options?: TestingOptions): LoopwatchVitestPlug
         reporter = new SummaryReporter(resolved, runDir);
         // The test processes take over from the preload's monitor (see TestWatch): say so once.
         const preload = preloaded();
-        if (preload !== undefined) writeSync(2, `${settingsLine('the vitest plugin', resolved, preload.options.thresholdMs)}\n`);
+        if (preload !== undefined)
+          writeSync(2, `${settingsLine('the vitest plugin', resolved, preload.options.thresholdMs)}\n`);
         // Reporters are created from this list right after the plugins are configured.
         vitest.config.reporters.push(reporter);
       }
@@ -70,7 +71,10 @@ export default function loopwatch(options?: TestingOptions): LoopwatchVitestPlug
         broker = new CaptureBroker(() => summary.endForHang());
         process.once('exit', () => broker?.close());
       }
-      const hangMs = resolved.hangMs === false ? undefined : (resolved.hangMs ?? Math.max(config.testTimeout + HANG_MARGIN_MS, Math.ceil(resolved.thresholdMs)));
+      const hangMs =
+        resolved.hangMs === false
+          ? undefined
+          : (resolved.hangMs ?? Math.max(config.testTimeout + HANG_MARGIN_MS, Math.ceil(resolved.thresholdMs)));
       reporter.addProject(project, hangMs);
       const wire: VitestWire = { options: optionsToWire(resolved), hangMs, runDir: reporter.runDir, root: config.root };
       project.provide(PROVIDE_KEY, wire);

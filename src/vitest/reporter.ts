@@ -27,7 +27,10 @@ interface ModuleGraphLike {
   getModuleById(id: string): { transformResult?: { map?: unknown } | null } | undefined;
 }
 export interface ProjectLike {
-  readonly vite: { readonly moduleGraph: ModuleGraphLike; readonly environments?: Readonly<Record<string, { readonly moduleGraph: ModuleGraphLike }>> };
+  readonly vite: {
+    readonly moduleGraph: ModuleGraphLike;
+    readonly environments?: Readonly<Record<string, { readonly moduleGraph: ModuleGraphLike }>>;
+  };
 }
 interface VitestLike {
   readonly logger: { log(...args: unknown[]): void; error(...args: unknown[]): void };
@@ -79,7 +82,10 @@ export class SummaryReporter {
       }
     }
     const hangs = this.#readHangs();
-    const lines = this.#options.summary || hangs.length > 0 ? summarise(rows, hangs, this.#options, root, { map: (f) => this.#map(f), tests }) : [];
+    const lines =
+      this.#options.summary || hangs.length > 0
+        ? summarise(rows, hangs, this.#options, root, { map: (f) => this.#map(f), tests })
+        : [];
     if (lines.length > 0) vitest.logger.log(`\n${lines.join('\n')}\n`);
     if (hangs.length > 0) process.exitCode = 1;
   }
@@ -92,8 +98,13 @@ export class SummaryReporter {
   endForHang(): void {
     const hangs = this.#readHangs();
     const root = this.#vitest?.config.root ?? process.cwd();
-    const lines = summarise([], hangs, this.#options, root, { map: (f) => this.#map(f), ended: 'the test run is ended' });
-    lines.push("  (a pool thread cannot be stopped while it runs JavaScript, so the run ends here with exit status 1; vitest's default forks pool ends only the hung test's process and goes on)");
+    const lines = summarise([], hangs, this.#options, root, {
+      map: (f) => this.#map(f),
+      ended: 'the test run is ended',
+    });
+    lines.push(
+      "  (a pool thread cannot be stopped while it runs JavaScript, so the run ends here with exit status 1; vitest's default forks pool ends only the hung test's process and goes on)",
+    );
     process.stderr.write(`\n${lines.join('\n')}\n`);
     process.exit(1);
   }
@@ -106,12 +117,18 @@ export class SummaryReporter {
   /** Maps a frame of a file vitest transformed (its map is in vitest's module graph). */
   #map(frame: StackFrame): StackFrame {
     // The test runner's environment (`ssr` for node tests) holds the transform the test ran.
-    const graphs = this.#projects.flatMap(({ project }) => [...Object.values(project.vite.environments ?? {}).map((e) => e.moduleGraph), project.vite.moduleGraph]);
+    const graphs = this.#projects.flatMap(({ project }) => [
+      ...Object.values(project.vite.environments ?? {}).map((e) => e.moduleGraph),
+      project.vite.moduleGraph,
+    ]);
     for (const graph of graphs) {
       const map = graph.getModuleById(frame.file)?.transformResult?.map as { mappings?: string } | undefined;
       if (map === undefined || map === null || typeof map.mappings !== 'string') continue;
       try {
-        const entry = new SourceMap(map as ConstructorParameters<typeof SourceMap>[0]).findEntry(frame.line - 1, frame.column - 1) as { originalLine?: number; originalColumn?: number };
+        const entry = new SourceMap(map as ConstructorParameters<typeof SourceMap>[0]).findEntry(
+          frame.line - 1,
+          frame.column - 1,
+        ) as { originalLine?: number; originalColumn?: number };
         if (typeof entry.originalLine === 'number' && typeof entry.originalColumn === 'number') {
           return { ...frame, line: entry.originalLine + 1, column: entry.originalColumn + 1 };
         }

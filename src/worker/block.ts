@@ -7,7 +7,15 @@
  */
 import { stackOf } from '../common/text.js';
 import { F64, I32, LAG_RING_SIZE } from '../protocol/shared.js';
-import type { BlockContext, BlockProgress, LoopwatchEvent, ResolvedOptions, StackFrame, StackTiming, ThreadState } from '../types.js';
+import type {
+  BlockContext,
+  BlockProgress,
+  LoopwatchEvent,
+  ResolvedOptions,
+  StackFrame,
+  StackTiming,
+  ThreadState,
+} from '../types.js';
 import type { CaptureResult, RawFrame, StackSource } from './capture.js';
 import { pastBlocks, type PastBlock } from './history.js';
 import type { WarnOnce } from './outputs.js';
@@ -143,7 +151,14 @@ export class BlockLifecycle {
     // A beat between the reads would mix two histories: read again.
     do {
       seq = Atomics.load(i32, I32.SEQ);
-      past = pastBlocks({ lagRing, busyRing, seq, beatTime: f64[F64.BEAT_TIME] ?? 0, beatMs, thresholdMs: options.thresholdMs });
+      past = pastBlocks({
+        lagRing,
+        busyRing,
+        seq,
+        beatTime: f64[F64.BEAT_TIME] ?? 0,
+        beatMs,
+        thresholdMs: options.thresholdMs,
+      });
       sample = this.#sample();
     } while (sample.seq !== seq);
     for (const block of past) this.#reportPast(block);
@@ -177,7 +192,9 @@ export class BlockLifecycle {
     if (source === undefined || !source.open()) return undefined;
     const requestedAt = clock.now();
     const answer = await within(clock, source.capture(), options.captureTimeoutMs);
-    return answer === undefined ? undefined : await this.#toStack(answer, requestedAt, this.#turnedSince(this.#sample().seq));
+    return answer === undefined
+      ? undefined
+      : await this.#toStack(answer, requestedAt, this.#turnedSince(this.#sample().seq));
   }
 
   #sample(): Sample {
@@ -192,7 +209,8 @@ export class BlockLifecycle {
    */
   async #toStack(result: CaptureResult | undefined, requestedAt: number, turnedAt: number | undefined): Promise<Stack> {
     if (result === undefined || result.frames.length === 0) return NO_STACK;
-    const late = result.servedAt - requestedAt > LATE_AFTER_MS || (turnedAt !== undefined && result.servedAt >= turnedAt);
+    const late =
+      result.servedAt - requestedAt > LATE_AFTER_MS || (turnedAt !== undefined && result.servedAt >= turnedAt);
     return {
       frames: await this.#mapped(result.frames),
       timing: late ? 'late' : 'during',
@@ -322,12 +340,15 @@ export class BlockLifecycle {
     // A thread paused at a breakpoint stops beating too; that is debugging, not a block.
     // No answer within the capture timeout means the thread is inside native code: not paused.
     const inspectorOpen = Atomics.load(i32, I32.INSPECTOR) === 1;
-    const probeMs = inspectorOpen ? Math.max(options.captureTimeoutMs, PAUSE_PROBE_WITH_INSPECTOR_MS) : options.captureTimeoutMs;
+    const probeMs = inspectorOpen
+      ? Math.max(options.captureTimeoutMs, PAUSE_PROBE_WITH_INSPECTOR_MS)
+      : options.captureTimeoutMs;
     // What the kernel says the thread is doing now, while it is silent (read again below if the
     // capture goes unanswered): the probe may be answered only once a native call has returned.
     const detectedState = this.#deps.threadState();
     const probedAt = clock.now();
-    const pause = connected && inspector !== undefined ? await within(clock, inspector.pauseState(), probeMs) : undefined;
+    const pause =
+      connected && inspector !== undefined ? await within(clock, inspector.pauseState(), probeMs) : undefined;
     // An answer that took this long was held up by native code: the silence was a real block,
     // even if it has just ended (with an inspector port open, answers are slow anyway).
     const heldUp = pause !== undefined && !inspectorOpen && clock.now() - probedAt > LATE_AFTER_MS;
@@ -339,15 +360,28 @@ export class BlockLifecycle {
       return;
     }
     this.#pausedBefore = false;
-    if (pause === 'unknown') warnOnce('pause-probe', 'cannot tell a debugger pause from a block on this Node version; a paused debugger may be reported as a block');
+    if (pause === 'unknown')
+      warnOnce(
+        'pause-probe',
+        'cannot tell a debugger pause from a block on this Node version; a paused debugger may be reported as a block',
+      );
 
     const requestedAt = clock.now();
     const pending = connected ? inspector?.capture() : undefined;
     // The probe went unanswered: the capture will be too, until the native call returns.
-    let answer = pending === undefined || pause === undefined ? undefined : await within(clock, pending, options.captureTimeoutMs);
+    let answer =
+      pending === undefined || pause === undefined ? undefined : await within(clock, pending, options.captureTimeoutMs);
     // An unusable answer says nothing about the loop: the block is reported without its stack.
-    if (answer?.unusable !== undefined) warnOnce('capture', `blocks are reported without their stack: ${answer.unusable}`);
-    if (!heldUp && answer !== undefined && answer.unusable === undefined && answer.frames.length === 0 && answer.servedAt - requestedAt <= LATE_AFTER_MS && !this.#endedBusy(blockSeq)) {
+    if (answer?.unusable !== undefined)
+      warnOnce('capture', `blocks are reported without their stack: ${answer.unusable}`);
+    if (
+      !heldUp &&
+      answer !== undefined &&
+      answer.unusable === undefined &&
+      answer.frames.length === 0 &&
+      answer.servedAt - requestedAt <= LATE_AFTER_MS &&
+      !this.#endedBusy(blockSeq)
+    ) {
       // Served at once with no JavaScript on the stack, and the probe before it too: the thread
       // was waiting in its event loop (a late timer on a starved machine, Node waiting for a
       // debugger client at exit), answering messages. Nothing is blocking it — unless the beat
@@ -368,7 +402,8 @@ export class BlockLifecycle {
     const base = { type: 'block', id, phase, thresholdMs: options.thresholdMs, pid, thread } as const;
     // No stack: the thread is (or was, when held up) in native code. The kernel can still say
     // what it is doing, or what it was doing when the block was detected.
-    const threadState = answer === undefined ? this.#deps.threadState() : stack.frames.length === 0 ? detectedState : undefined;
+    const threadState =
+      answer === undefined ? this.#deps.threadState() : stack.frames.length === 0 ? detectedState : undefined;
     emit({
       ...base,
       state: 'ongoing',
@@ -392,7 +427,14 @@ export class BlockLifecycle {
         this.#state = result.state;
         lasted = clock.now() - since;
         if (lasted >= nextProgress) {
-          this.#deps.progress({ type: 'progress', id, pid, thread, durationMs: round(lasted), at: new Date(clock.now()).toISOString() });
+          this.#deps.progress({
+            type: 'progress',
+            id,
+            pid,
+            thread,
+            durationMs: round(lasted),
+            at: new Date(clock.now()).toISOString(),
+          });
           nextProgress = lasted + Math.min(lasted, PROGRESS_MAX_GAP_MS);
         }
         if (!hangReported && options.hangMs !== undefined && clock.now() - since >= options.hangMs) {
@@ -420,7 +462,13 @@ export class BlockLifecycle {
       const exiting = Atomics.load(i32, I32.EXITING) === 1;
       const profiler = this.#profiler;
       const profile =
-        profiler === undefined ? undefined : await within(clock, profiler.attributeBlock(result.action.startedAt, result.action.turnedAt), PROFILE_TIMEOUT_MS).catch(() => undefined);
+        profiler === undefined
+          ? undefined
+          : await within(
+              clock,
+              profiler.attributeBlock(result.action.startedAt, result.action.turnedAt),
+              PROFILE_TIMEOUT_MS,
+            ).catch(() => undefined);
       emit({
         ...base,
         state: 'ended',
@@ -431,7 +479,15 @@ export class BlockLifecycle {
         ...(final.truncated ? { truncated: true } : {}),
         ...(exiting ? { exiting: true } : {}),
         ...contextOf(final.context ?? stack.context),
-        ...(profile === undefined ? {} : { profile: { samples: profile.samples, share: profile.share, stack: this.#deps.resolve(profile.frames).frames } }),
+        ...(profile === undefined
+          ? {}
+          : {
+              profile: {
+                samples: profile.samples,
+                share: profile.share,
+                stack: this.#deps.resolve(profile.frames).frames,
+              },
+            }),
       });
       this.#state = result.state;
       // Tearing the worker down right after its session disconnected was seen to abort the

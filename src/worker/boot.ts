@@ -17,14 +17,25 @@ const PROFILER_START_TIMEOUT_MS = 3000;
 const TELEMETRY_START_MS = 2000;
 
 /** The sampling profiler, started (and announced in the shared buffer), or undefined. */
-export async function startProfiler(i32: Int32Array, clock: Clock, warnOnce: WarnOnce): Promise<SamplingProfiler | undefined> {
+export async function startProfiler(
+  i32: Int32Array,
+  clock: Clock,
+  warnOnce: WarnOnce,
+): Promise<SamplingProfiler | undefined> {
   if (Atomics.load(i32, I32.INSPECTOR) === 1) {
-    warnOnce('profiler', 'the profiler is not started while an inspector port is open (a debugger client would see its profiles)');
+    warnOnce(
+      'profiler',
+      'the profiler is not started while an inspector port is open (a debugger client would see its profiles)',
+    );
     return undefined;
   }
   try {
     const candidate = new SamplingProfiler((require('node:inspector') as typeof import('node:inspector')).Session);
-    const started = await within(clock, candidate.start().then(() => true), PROFILER_START_TIMEOUT_MS);
+    const started = await within(
+      clock,
+      candidate.start().then(() => true),
+      PROFILER_START_TIMEOUT_MS,
+    );
     if (started === true) {
       Atomics.store(i32, I32.PROFILING, 1);
       return candidate;
@@ -38,14 +49,26 @@ export async function startProfiler(i32: Int32Array, clock: Clock, warnOnce: War
 }
 
 /** The health endpoints, listening, or undefined (port in use, address not available…). */
-export async function startHealth(options: ResolvedOptions, view: LoopView, warnOnce: WarnOnce): Promise<HealthServer | undefined> {
+export async function startHealth(
+  options: ResolvedOptions,
+  view: LoopView,
+  warnOnce: WarnOnce,
+): Promise<HealthServer | undefined> {
   if (options.healthPort === undefined) return undefined;
   try {
     return await serveHealth(options.healthHost, options.healthPort, view, options);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'EADDRINUSE' ? 'the port is already in use' : code === 'EADDRNOTAVAIL' ? 'the address is not available here' : messageOf(error);
-    warnOnce('health', `cannot serve the health endpoints on ${options.healthHost}:${options.healthPort}: ${why}; the app runs on without them`);
+    const why =
+      code === 'EADDRINUSE'
+        ? 'the port is already in use'
+        : code === 'EADDRNOTAVAIL'
+          ? 'the address is not available here'
+          : messageOf(error);
+    warnOnce(
+      'health',
+      `cannot serve the health endpoints on ${options.healthHost}:${options.healthPort}: ${why}; the app runs on without them`,
+    );
     return undefined;
   }
 }
@@ -54,7 +77,12 @@ export async function startHealth(options: ResolvedOptions, view: LoopView, warn
  * The OpenTelemetry pipeline (loaded in steps, see startTelemetry), added to the outputs once
  * built; undefined when not configured or it cannot start (one warning says why).
  */
-export async function startExport(options: ResolvedOptions, view: TelemetryView, pid: number, outputs: { readonly warnOnce: WarnOnce; add(sink: Telemetry): void }): Promise<Telemetry | undefined> {
+export async function startExport(
+  options: ResolvedOptions,
+  view: TelemetryView,
+  pid: number,
+  outputs: { readonly warnOnce: WarnOnce; add(sink: Telemetry): void },
+): Promise<Telemetry | undefined> {
   if (options.telemetry === undefined) return undefined;
   const telemetry = await startTelemetry(options.telemetry, view, pid, outputs.warnOnce);
   if (telemetry !== undefined) outputs.add(telemetry);

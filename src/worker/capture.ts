@@ -173,7 +173,13 @@ export function decodeRemap(wire: unknown, count: number): RemapAnswer[] {
   for (let i = 0; i < count; i++) {
     const item: unknown = Array.isArray(wire) ? (wire as unknown[])[i] : undefined;
     const [file, line, column] = Array.isArray(item) ? (item as unknown[]) : [];
-    const valid = typeof file === 'string' && file !== '' && Number.isInteger(line) && (line as number) >= 1 && Number.isInteger(column) && (column as number) >= 1;
+    const valid =
+      typeof file === 'string' &&
+      file !== '' &&
+      Number.isInteger(line) &&
+      (line as number) >= 1 &&
+      Number.isInteger(column) &&
+      (column as number) >= 1;
     answers.push(valid ? [file, line as number, column as number] : null);
   }
   return answers;
@@ -218,27 +224,59 @@ export function decodeContext(wire: unknown): BlockContext | undefined {
   let count = 0;
   const put = (key: string, value: unknown): void => {
     const bounded = boundedValue(value);
-    if (bounded === undefined || count >= MAX_ATTRIBUTES || key.length === 0 || key.length > MAX_KEY || key in attributes) return;
+    if (
+      bounded === undefined ||
+      count >= MAX_ATTRIBUTES ||
+      key.length === 0 ||
+      key.length > MAX_KEY ||
+      key in attributes
+    )
+      return;
     attributes[key] = bounded;
     count++;
   };
   let span: { traceId?: string; spanId?: string; traceFlags?: number; spanName?: string } = {};
   if (Array.isArray(s)) {
     const [traceId, spanId, traceFlags, name, route, method, path] = s as unknown[];
-    if (typeof traceId === 'string' && /^[0-9a-f]{32}$/.test(traceId) && !/^0+$/.test(traceId) && typeof spanId === 'string' && /^[0-9a-f]{16}$/.test(spanId) && !/^0+$/.test(spanId)) {
-      span = { traceId, spanId, ...(typeof traceFlags === 'number' ? { traceFlags } : {}), ...(typeof name === 'string' ? { spanName: name.slice(0, MAX_VALUE) } : {}) };
+    if (
+      typeof traceId === 'string' &&
+      /^[0-9a-f]{32}$/.test(traceId) &&
+      !/^0+$/.test(traceId) &&
+      typeof spanId === 'string' &&
+      /^[0-9a-f]{16}$/.test(spanId) &&
+      !/^0+$/.test(spanId)
+    ) {
+      span = {
+        traceId,
+        spanId,
+        ...(typeof traceFlags === 'number' ? { traceFlags } : {}),
+        ...(typeof name === 'string' ? { spanName: name.slice(0, MAX_VALUE) } : {}),
+      };
       put('http.route', route);
       put('http.request.method', method);
       put('url.path', path);
     }
   }
-  if (u !== null && typeof u === 'object') for (const [key, value] of Object.entries(u as Record<string, unknown>)) put(key, value);
+  if (u !== null && typeof u === 'object')
+    for (const [key, value] of Object.entries(u as Record<string, unknown>)) put(key, value);
   const error = typeof e === 'string' ? e.slice(0, MAX_VALUE) : undefined;
   if (span.traceId === undefined && count === 0 && error === undefined) return undefined;
   return { ...span, ...(count > 0 ? { attributes } : {}), ...(error === undefined ? {} : { error }) };
 }
 
-type WireFrame = [string | null, string | null, string | null, string | null | undefined, number | null, number | null, boolean, boolean, string | null, boolean, number | null | undefined];
+type WireFrame = [
+  string | null,
+  string | null,
+  string | null,
+  string | null | undefined,
+  number | null,
+  number | null,
+  boolean,
+  boolean,
+  string | null,
+  boolean,
+  number | null | undefined,
+];
 
 export function decodeFrames(wire: unknown, limit: number): { frames: RawFrame[]; truncated: boolean } {
   if (!Array.isArray(wire)) return { frames: [], truncated: false };
@@ -263,7 +301,14 @@ export function decodeFrames(wire: unknown, limit: number): { frames: RawFrame[]
  * (`Server.<anonymous>`, `Timeout._onTimeout`), `new X` for constructors, `JSON.parse` for
  * builtins.
  */
-function functionName(fn: string | null, type: string | null, method: string | null, isConstructor: boolean, topLevel: boolean, builtin: boolean): string {
+function functionName(
+  fn: string | null,
+  type: string | null,
+  method: string | null,
+  isConstructor: boolean,
+  topLevel: boolean,
+  builtin: boolean,
+): string {
   if (isConstructor) return `new ${fn ?? '<anonymous>'}`;
   if (fn !== null && fn !== '') return builtin && type !== null && !topLevel ? `${type}.${fn}` : fn;
   if (topLevel || type === null) return method ?? '<anonymous>';
@@ -353,7 +398,10 @@ export class MainThreadInspector implements StackSource {
    * a long native call answers only when the call returns: the caller bounds the wait.
    */
   async pauseState(): Promise<PauseState> {
-    const { error } = await this.#post('Debugger.evaluateOnCallFrame', { callFrameId: 'loopwatch-probe', expression: '0' });
+    const { error } = await this.#post('Debugger.evaluateOnCallFrame', {
+      callFrameId: 'loopwatch-probe',
+      expression: '0',
+    });
     const message = error?.message ?? '';
     if (NOT_PAUSED.test(message)) return 'running';
     if (PAUSED.test(message)) return 'paused';
@@ -374,10 +422,21 @@ export class MainThreadInspector implements StackSource {
       session = opened;
       const value = await new Promise<unknown>((resolve) => {
         timer = setTimeout(() => resolve(undefined), timeoutMs);
-        const params = { expression: selfCheckScript(this.#limit), returnByValue: true, silent: true, includeCommandLineAPI: false, generatePreview: false, disableBreaks: true };
+        const params = {
+          expression: selfCheckScript(this.#limit),
+          returnByValue: true,
+          silent: true,
+          includeCommandLineAPI: false,
+          generatePreview: false,
+          disableBreaks: true,
+        };
         opened.post('Runtime.evaluate', params, (error: Error | null, result: unknown) => {
           const evaluated = result as { result?: { value?: unknown }; exceptionDetails?: unknown } | undefined;
-          resolve(error !== null || evaluated === undefined || evaluated.exceptionDetails !== undefined ? undefined : (evaluated.result?.value ?? null));
+          resolve(
+            error !== null || evaluated === undefined || evaluated.exceptionDetails !== undefined
+              ? undefined
+              : (evaluated.result?.value ?? null),
+          );
         });
       });
       return value === undefined ? undefined : decodeCapture(value, this.#limit);
@@ -430,7 +489,11 @@ export function decodeCapture(wire: unknown, limit: number): CaptureResult {
   const servedAt = typeof value?.t === 'number' ? value.t : nowMs();
   const context = decodeContext(value?.c);
   if (typeof value?.f === 'string') {
-    const { frames, truncated, cutAt } = parseStackString(value.f, limit, typeof value.l === 'number' ? value.l : undefined);
+    const { frames, truncated, cutAt } = parseStackString(
+      value.f,
+      limit,
+      typeof value.l === 'number' ? value.l : undefined,
+    );
     return { frames, truncated, servedAt, context, cutAt };
   }
   if (!Array.isArray(value?.f)) {
@@ -452,7 +515,11 @@ const POSITION = /^(.*):(\d+):(\d+)$/;
  * @param stackLimit `Error.stackTraceLimit` as the capture found it: that many frames or more
  *   means the stack was cut.
  */
-export function parseStackString(text: string, limit: number, stackLimit: number | undefined): { frames: RawFrame[]; truncated: boolean; cutAt: number | undefined } {
+export function parseStackString(
+  text: string,
+  limit: number,
+  stackLimit: number | undefined,
+): { frames: RawFrame[]; truncated: boolean; cutAt: number | undefined } {
   const sites: RawFrame[] = [];
   for (const line of text.split('\n')) {
     const match = STACK_LINE.exec(line);
@@ -470,7 +537,11 @@ export function parseStackString(text: string, limit: number, stackLimit: number
   }
   const frames = sites.slice(1);
   const cut = stackLimit !== undefined && sites.length >= stackLimit;
-  return { frames: frames.slice(0, limit), truncated: cut || frames.length > limit, cutAt: stackLimit === undefined ? undefined : Math.max(0, stackLimit - 1) };
+  return {
+    frames: frames.slice(0, limit),
+    truncated: cut || frames.length > limit,
+    cutAt: stackLimit === undefined ? undefined : Math.max(0, stackLimit - 1),
+  };
 }
 
 /** Where the watchdog gets the watched thread's stack from. */

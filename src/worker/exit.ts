@@ -44,7 +44,9 @@ export function shutdown(parts: Parts): void {
   parts.outputs.close();
   // Export what is left (bounded), and leave the session time to settle before the worker
   // ends (see SESSION_SETTLE_MS).
-  void within(parts.clock, exporting?.shutdown() ?? Promise.resolve(), TELEMETRY_EXIT_MS).then(() => setTimeout(() => process.exit(0), SESSION_SETTLE_MS));
+  void within(parts.clock, exporting?.shutdown() ?? Promise.resolve(), TELEMETRY_EXIT_MS).then(() =>
+    setTimeout(() => process.exit(0), SESSION_SETTLE_MS),
+  );
 }
 
 /**

@@ -59,7 +59,15 @@ export class Hangs {
     if (block === undefined || options.hangMs === undefined) return;
     const fresh = answering ? await blocks.captureNow() : undefined;
     const stack = fresh !== undefined && fresh.frames.length > 0 ? fresh : block.stack;
-    const event = this.#event('block', options.hangAction, options.hangMs, block.id, clock.now() - block.since, stack, stack.frames.length > 0 ? undefined : this.#deps.threadState());
+    const event = this.#event(
+      'block',
+      options.hangAction,
+      options.hangMs,
+      block.id,
+      clock.now() - block.since,
+      stack,
+      stack.frames.length > 0 ? undefined : this.#deps.threadState(),
+    );
     if (options.hangAction === 'none') this.#deps.emit(event);
     else this.#deps.emitFinal(event);
     this.#deps.reportToBroker?.(event);
@@ -70,12 +78,15 @@ export class Hangs {
   armDeadline(at: number, limitMs: number, cause: string): void {
     const { clock, warnOnce, pid } = this.#deps;
     this.clear();
-    const timer = clock.setTimeout(() => {
-      void this.#onDeadline(limitMs, cause).catch((error: unknown) => {
-        warnOnce('deadline', `acting on the exit deadline failed: ${String(error)}`);
-        process.kill(pid, 'SIGKILL');
-      });
-    }, Math.max(0, at - Date.now()));
+    const timer = clock.setTimeout(
+      () => {
+        void this.#onDeadline(limitMs, cause).catch((error: unknown) => {
+          warnOnce('deadline', `acting on the exit deadline failed: ${String(error)}`);
+          process.kill(pid, 'SIGKILL');
+        });
+      },
+      Math.max(0, at - Date.now()),
+    );
     this.#deadline = { timer, limitMs, cause };
   }
 
@@ -129,13 +140,20 @@ export class Hangs {
       return;
     }
     const resources = this.#resources;
-    this.#deps.emitFinal(this.#event('exit-deadline', 'exit', limitMs, undefined, 0, NO_STACK, undefined, { cause, ...(resources === undefined ? {} : { resources }) }));
+    this.#deps.emitFinal(
+      this.#event('exit-deadline', 'exit', limitMs, undefined, 0, NO_STACK, undefined, {
+        cause,
+        ...(resources === undefined ? {} : { resources }),
+      }),
+    );
     await this.#deps.flush(HANG_FLUSH_MS);
     this.#deps.askExit(1);
     // Still here a second later: the main thread got stuck on its way out (an exit handler, or a
     // block that began just as the deadline passed). Say where, and end it.
     clock.setTimeout(() => {
-      const fallback = this.#isSilent() ? this.#endBlocked(limitMs, `${cause}, then process.exit(1)`) : this.#end('SIGKILL');
+      const fallback = this.#isSilent()
+        ? this.#endBlocked(limitMs, `${cause}, then process.exit(1)`)
+        : this.#end('SIGKILL');
       void fallback.catch(() => process.kill(pid, 'SIGKILL'));
     }, EXIT_FALLBACK_MS);
   }
@@ -158,7 +176,9 @@ export class Hangs {
     const threadState = stack.frames.length > 0 ? undefined : this.#deps.threadState();
     const action = options.hangAction === 'abort' ? 'abort' : 'kill';
     const silent = this.#silentMs();
-    this.#deps.emitFinal(this.#event('exit-deadline', action, limitMs, block?.id, silent, stack, threadState, { cause }));
+    this.#deps.emitFinal(
+      this.#event('exit-deadline', action, limitMs, block?.id, silent, stack, threadState, { cause }),
+    );
     await this.#end(action === 'abort' ? 'SIGABRT' : 'SIGKILL');
   }
 }

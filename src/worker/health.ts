@@ -14,7 +14,9 @@ export interface LoopView {
   /** Milliseconds since the loop last turned (its last heartbeat). */
   silentMs(): number;
   /** The block being reported, if any: its id and the culprit frame taken during it. */
-  block(): { readonly id: number; readonly culprit: StackFrame | undefined; readonly context?: BlockContext | undefined } | undefined;
+  block():
+    | { readonly id: number; readonly culprit: StackFrame | undefined; readonly context?: BlockContext | undefined }
+    | undefined;
   /** Whether the startup phase is over (loop turned; with warm-up, `markReady()` called). */
   started(): boolean;
   lag(): LagStats;
@@ -56,7 +58,9 @@ function loopBody(view: LoopView, silent: number, limits: HealthLimits): Record<
       ? {
           block: {
             id: block.id,
-            ...(culprit === undefined ? {} : { culprit: { function: culprit.function, file: culprit.file, line: culprit.line } }),
+            ...(culprit === undefined
+              ? {}
+              : { culprit: { function: culprit.function, file: culprit.file, line: culprit.line } }),
             ...(block.context === undefined ? {} : { context: block.context }),
           },
         }
@@ -75,7 +79,12 @@ export function livez(view: LoopView, limits: HealthLimits): HealthAnswer {
   return {
     status: live ? 200 : 503,
     headers: {},
-    body: { status: live ? 'ok' : 'blocked', livenessMs: limits.livenessMs, loop: loopBody(view, silent, limits), lag: lagBody(view.lag()) },
+    body: {
+      status: live ? 'ok' : 'blocked',
+      livenessMs: limits.livenessMs,
+      loop: loopBody(view, silent, limits),
+      lag: lagBody(view.lag()),
+    },
   };
 }
 
@@ -83,7 +92,13 @@ export function livez(view: LoopView, limits: HealthLimits): HealthAnswer {
 export function readyz(view: LoopView, limits: HealthLimits): HealthAnswer {
   const silent = view.silentMs();
   const lag = view.lag();
-  const status = !view.started() ? 'starting' : silent >= limits.thresholdMs ? 'blocked' : lag.p99Ms > limits.readyMaxLagMs ? 'lagging' : 'ready';
+  const status = !view.started()
+    ? 'starting'
+    : silent >= limits.thresholdMs
+      ? 'blocked'
+      : lag.p99Ms > limits.readyMaxLagMs
+        ? 'lagging'
+        : 'ready';
   const ready = status === 'ready';
   // Lag figures cover a window: retrying before part of it has passed would see the same p99.
   const retryAfter = status === 'lagging' ? Math.ceil(lag.windowMs / 2000) : 1;
@@ -94,7 +109,13 @@ export function readyz(view: LoopView, limits: HealthLimits): HealthAnswer {
   };
 }
 
-function send(response: ServerResponse, status: number, headers: Readonly<Record<string, string>>, body: Record<string, unknown>, head: boolean): void {
+function send(
+  response: ServerResponse,
+  status: number,
+  headers: Readonly<Record<string, string>>,
+  body: Record<string, unknown>,
+  head: boolean,
+): void {
   const text = `${JSON.stringify(body)}\n`;
   response.writeHead(status, {
     'content-type': 'application/json',
@@ -114,7 +135,9 @@ function send(response: ServerResponse, status: number, headers: Readonly<Record
 const MAX_DRAIN_BYTES = 2 * 1024 * 1024;
 
 function handle(request: IncomingMessage, response: ServerResponse, view: LoopView, limits: HealthLimits): void {
-  const hasBody = (request.headers['content-length'] !== undefined && request.headers['content-length'] !== '0') || request.headers['transfer-encoding'] !== undefined;
+  const hasBody =
+    (request.headers['content-length'] !== undefined && request.headers['content-length'] !== '0') ||
+    request.headers['transfer-encoding'] !== undefined;
   if (!hasBody) {
     answerRequest(request, response, view, limits);
     return;
@@ -162,13 +185,20 @@ export interface HealthServer {
  * use, address not available) for the caller to report once.
  */
 export function serveHealth(host: string, port: number, view: LoopView, limits: HealthLimits): Promise<HealthServer> {
-  const server: Server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: CHECK_CONNECTIONS_MS }, (request, response) => {
-    try {
-      handle(request, response, view, limits);
-    } catch {
-      response.destroy();
-    }
-  });
+  const server: Server = createServer(
+    {
+      maxHeaderSize: MAX_HEADER_BYTES,
+      requestTimeout: REQUEST_TIMEOUT_MS,
+      connectionsCheckingInterval: CHECK_CONNECTIONS_MS,
+    },
+    (request, response) => {
+      try {
+        handle(request, response, view, limits);
+      } catch {
+        response.destroy();
+      }
+    },
+  );
   server.maxConnections = MAX_CONNECTIONS;
   server.headersTimeout = HEADERS_TIMEOUT_MS;
   server.keepAliveTimeout = KEEP_ALIVE_MS;

@@ -21,7 +21,16 @@
 import { debuglog } from 'node:util';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { LoopwatchError } from '../errors.js';
-import { FROM_WORKER, I32, nowMs, TO_WORKER, viewsOf, type FromWorker, type ToWorker, type WorkerInit } from '../protocol/shared.js';
+import {
+  FROM_WORKER,
+  I32,
+  nowMs,
+  TO_WORKER,
+  viewsOf,
+  type FromWorker,
+  type ToWorker,
+  type WorkerInit,
+} from '../protocol/shared.js';
 import type { ThreadState } from '../types.js';
 import { BlockLifecycle } from './block.js';
 import { exportReady, startExport, startHealth, startProfiler } from './boot.js';
@@ -37,7 +46,10 @@ import { realClock } from './time.js';
 import { LoopViews } from './views.js';
 
 if (isMainThread || (workerData as Partial<WorkerInit> | null)?.buffer === undefined) {
-  throw new LoopwatchError('ERR_LOOPWATCH_UNSUPPORTED', 'loopwatch/worker is the monitor thread that start() spawns; it cannot be loaded on its own');
+  throw new LoopwatchError(
+    'ERR_LOOPWATCH_UNSUPPORTED',
+    'loopwatch/worker is the monitor thread that start() spawns; it cannot be loaded on its own',
+  );
 }
 const init = workerData as WorkerInit;
 const { options, pid } = init;
@@ -51,10 +63,14 @@ function send(message: FromWorker): void {
 }
 
 const watched = init.workerThread;
-const brokered = options.captureStack && watched !== undefined ? new BrokeredInspector(options.maxFrames, watched.threadId, watched.channel) : undefined;
+const brokered =
+  options.captureStack && watched !== undefined
+    ? new BrokeredInspector(options.maxFrames, watched.threadId, watched.channel)
+    : undefined;
 const source: StackSource | undefined = !options.captureStack
   ? undefined
-  : (brokered ?? (init.noInspector === undefined ? new MainThreadInspector(options.maxFrames) : new NoInspector(init.noInspector)));
+  : (brokered ??
+    (init.noInspector === undefined ? new MainThreadInspector(options.maxFrames) : new NoInspector(init.noInspector)));
 /** What the kernel says the watched thread does (/proc knows the process's main thread only). */
 const threadState = (): ThreadState | undefined => (watched === undefined ? readThreadState(pid) : undefined);
 const mapper = new SourceMapper();
@@ -148,7 +164,14 @@ async function boot(): Promise<void> {
     telemetry: parts.telemetry?.status,
   });
   debug('ready %d ms after start()', Math.round(nowMs() - init.startedAt));
-  void selfCheck({ source, i32, thresholdMs: options.thresholdMs, say: outputs.warnOnce, done: () => blocks.stopped, stopWatching: () => blocks.stop() });
+  void selfCheck({
+    source,
+    i32,
+    thresholdMs: options.thresholdMs,
+    say: outputs.warnOnce,
+    done: () => blocks.stopped,
+    stopWatching: () => blocks.stop(),
+  });
 }
 
 void boot();

@@ -72,7 +72,8 @@ export class LagWindow {
       offset += lags.length;
     }
     all.sort();
-    const at = (q: number): number => (total === 0 ? 0 : round((all[Math.min(total - 1, Math.ceil(q * total) - 1)] ?? 0) / 1000));
+    const at = (q: number): number =>
+      total === 0 ? 0 : round((all[Math.min(total - 1, Math.ceil(q * total) - 1)] ?? 0) / 1000);
     let sum = 0;
     for (const lag of all) sum += lag;
     const mean = total === 0 ? 0 : sum / total;
@@ -111,7 +112,8 @@ export class UtilizationWindow {
     const last = this.#points.at(-1);
     if (last !== undefined && last.at === beatTime) return;
     this.#points.push({ at: beatTime, idle: beatIdle });
-    while (this.#points.length > 2 && (this.#points[1]?.at ?? beatTime) <= beatTime - this.#windowMs) this.#points.shift();
+    while (this.#points.length > 2 && (this.#points[1]?.at ?? beatTime) <= beatTime - this.#windowMs)
+      this.#points.shift();
   }
 
   /** 0–1, or 0 before two beats were seen. */

@@ -127,7 +127,9 @@ export class SamplingProfiler {
 
   #post<T>(method: string, params: object = {}): Promise<T> {
     return new Promise((resolve, reject) => {
-      this.#session.post(method, params, (error: Error | null, result: unknown) => (error === null ? resolve(result as T) : reject(error)));
+      this.#session.post(method, params, (error: Error | null, result: unknown) =>
+        error === null ? resolve(result as T) : reject(error),
+      );
     });
   }
 

@@ -48,7 +48,8 @@ export async function selfCheck(check: SelfCheck): Promise<void> {
   // capture off, NoInspector was announced by the main thread, and a pool thread's broker
   // answers through the test runner.
   const inspector = source instanceof MainThreadInspector ? source : undefined;
-  if (inspector !== undefined && !inspector.available) say('capture', `blocks are reported without their stack: ${inspector.reason ?? 'the inspector is not available'}`);
+  if (inspector !== undefined && !inspector.available)
+    say('capture', `blocks are reported without their stack: ${inspector.reason ?? 'the inspector is not available'}`);
   const usable = inspector?.available === true ? inspector : undefined;
   const beaten = (): boolean => Atomics.load(i32, I32.SEQ) > 0;
   const exiting = (): boolean => done() || Atomics.load(i32, I32.EXIT_NOTIFY) === 1;
@@ -65,7 +66,10 @@ export async function selfCheck(check: SelfCheck): Promise<void> {
     if (!beaten()) {
       // Not a single beat yet. Idle (nothing below the capture's frame): the timer is gone.
       if (own >= 0 && own === answer.frames.length - 1) {
-        say('heartbeat', 'not watching: the main thread is idle but its heartbeat never came — was setInterval replaced (fake timers) before loopwatch started? Start loopwatch before installing fake timers');
+        say(
+          'heartbeat',
+          'not watching: the main thread is idle but its heartbeat never came — was setInterval replaced (fake timers) before loopwatch started? Start loopwatch before installing fake timers',
+        );
         check.stopWatching();
         return;
       }
@@ -83,11 +87,17 @@ export async function selfCheck(check: SelfCheck): Promise<void> {
     return;
   }
   if (!answer.frames.some((frame) => frame.file === CAPTURE_SCRIPT)) {
-    say('capture', 'blocks are reported without their stack: the stack capture does not see the thread\'s frames on this runtime');
+    say(
+      'capture',
+      "blocks are reported without their stack: the stack capture does not see the thread's frames on this runtime",
+    );
     return;
   }
   if (answer.cutAt !== undefined) {
-    say('capture-cut', `stacks are cut at ${answer.cutAt} frames: Error.prepareStackTrace and Error.stackTraceLimit cannot be set in this process (--frozen-intrinsics?)`);
+    say(
+      'capture-cut',
+      `stacks are cut at ${answer.cutAt} frames: Error.prepareStackTrace and Error.stackTraceLimit cannot be set in this process (--frozen-intrinsics?)`,
+    );
   }
 }
 

@@ -111,7 +111,11 @@ export class SourceMapper {
     if (entry.originalSource === undefined || entry.originalLine === undefined || entry.originalColumn === undefined) {
       return undefined;
     }
-    return { file: this.#sourcePath(loaded, entry.originalSource), line: entry.originalLine + 1, column: entry.originalColumn + 1 };
+    return {
+      file: this.#sourcePath(loaded, entry.originalSource),
+      line: entry.originalLine + 1,
+      column: entry.originalColumn + 1,
+    };
   }
 
   /**
@@ -124,7 +128,11 @@ export class SourceMapper {
     if (!isAbsolute(file) || line < 1 || column < 1) return undefined;
     const loaded = this.#load(file);
     if (loaded === null) return undefined;
-    const entry = loaded.map.findEntry(line - 1, column - 1) as Partial<{ generatedLine: number; generatedColumn: number; name: string }>;
+    const entry = loaded.map.findEntry(line - 1, column - 1) as Partial<{
+      generatedLine: number;
+      generatedColumn: number;
+      name: string;
+    }>;
     if (entry.generatedLine !== line - 1 || entry.generatedColumn !== column - 1) return undefined;
     return typeof entry.name === 'string' && entry.name !== '' ? entry.name : undefined;
   }

@@ -18,23 +18,36 @@ export interface Transformed {
  * A frame whose code was transformed in memory keeps its generated position, marked
  * `mapped: false`, and is listed in `transformed` for `applyRemap()`.
  */
-export function resolveStack(raw: readonly RawFrame[], mapper: SourceMapper, ownDir: string): { frames: StackFrame[]; transformed: Transformed[] } {
+export function resolveStack(
+  raw: readonly RawFrame[],
+  mapper: SourceMapper,
+  ownDir: string,
+): { frames: StackFrame[]; transformed: Transformed[] } {
   const own = ownDir.endsWith(sep) ? ownDir : ownDir + sep;
   const frames: StackFrame[] = [];
   const transformed: Transformed[] = [];
   for (const [i, frame] of raw.entries()) {
     const file = frame.file === undefined ? '<anonymous>' : toPath(frame.file);
     if (file.startsWith(own)) continue;
-    if (frame.position !== undefined && frame.file !== undefined && mapper.sameCode(file, frame.line, frame.column, frame.position) === false) {
+    if (
+      frame.position !== undefined &&
+      frame.file !== undefined &&
+      mapper.sameCode(file, frame.line, frame.column, frame.position) === false
+    ) {
       transformed.push({ index: frames.length, request: [frame.file, frame.line, frame.column] });
       const base = { function: frame.function, file, line: frame.line, column: frame.column, mapped: false as const };
       frames.push(frame.async ? { ...base, async: true } : base);
       continue;
     }
     const mapped = mapper.map(file, frame.line, frame.column);
-    const base = mapped === undefined
-      ? { function: frame.function, file, line: frame.line, column: frame.column }
-      : { function: originalName(raw[i + 1], file, mapper) ?? frame.function, ...mapped, generated: { file, line: frame.line, column: frame.column } };
+    const base =
+      mapped === undefined
+        ? { function: frame.function, file, line: frame.line, column: frame.column }
+        : {
+            function: originalName(raw[i + 1], file, mapper) ?? frame.function,
+            ...mapped,
+            generated: { file, line: frame.line, column: frame.column },
+          };
     frames.push(frame.async ? { ...base, async: true } : base);
   }
   return { frames, transformed };
@@ -48,7 +61,11 @@ export function resolveFrames(raw: readonly RawFrame[], mapper: SourceMapper, ow
  * Puts the watched thread's answers (see StackSource.remap) in place of the transformed
  * frames' generated positions; a frame without an answer stays `mapped: false`.
  */
-export function applyRemap(frames: readonly StackFrame[], transformed: readonly Transformed[], answers: readonly RemapAnswer[] | undefined): StackFrame[] {
+export function applyRemap(
+  frames: readonly StackFrame[],
+  transformed: readonly Transformed[],
+  answers: readonly RemapAnswer[] | undefined,
+): StackFrame[] {
   if (answers === undefined) return [...frames];
   const out = [...frames];
   transformed.forEach(({ index }, i) => {
@@ -57,7 +74,13 @@ export function applyRemap(frames: readonly StackFrame[], transformed: readonly 
     if (frame === undefined || answer === undefined || answer === null) return;
     const [file, line, column] = answer;
     const { mapped: _unmapped, ...rest } = frame;
-    out[index] = { ...rest, file: toPath(file), line, column, generated: { file: frame.file, line: frame.line, column: frame.column } };
+    out[index] = {
+      ...rest,
+      file: toPath(file),
+      line,
+      column,
+      generated: { file: frame.file, line: frame.line, column: frame.column },
+    };
   });
   return out;
 }

@@ -17,7 +17,15 @@ import type * as SdkLogs from '@opentelemetry/sdk-logs';
 import type * as SdkMetrics from '@opentelemetry/sdk-metrics';
 import type * as Resources from '@opentelemetry/resources';
 import type * as Prometheus from '@opentelemetry/exporter-prometheus';
-import type { BlockContext, BlockEvent, HangEvent, LoopwatchEvent, MonitorStatus, StackFrame, TelemetrySettings } from '../types.js';
+import type {
+  BlockContext,
+  BlockEvent,
+  HangEvent,
+  LoopwatchEvent,
+  MonitorStatus,
+  StackFrame,
+  TelemetrySettings,
+} from '../types.js';
 import type { LagStats } from './lag.js';
 import { BlockAttributes } from '../common/block-attributes.js';
 import { instrumentOptions, METRICS } from '../common/metrics.js';
@@ -79,9 +87,24 @@ function nodeAtLeast(major: number, minor: number): boolean {
 
 /** The packages a configuration needs. */
 function packagesFor(settings: TelemetrySettings): string[] {
-  const needed = ['@opentelemetry/api', '@opentelemetry/resources', '@opentelemetry/sdk-metrics', '@opentelemetry/sdk-logs'];
-  if (settings.metricsExporters.includes('otlp')) needed.push(settings.metricsProtocol === 'http/json' ? '@opentelemetry/exporter-metrics-otlp-http' : '@opentelemetry/exporter-metrics-otlp-proto');
-  if (settings.logsExporters.includes('otlp')) needed.push(settings.logsProtocol === 'http/json' ? '@opentelemetry/exporter-logs-otlp-http' : '@opentelemetry/exporter-logs-otlp-proto');
+  const needed = [
+    '@opentelemetry/api',
+    '@opentelemetry/resources',
+    '@opentelemetry/sdk-metrics',
+    '@opentelemetry/sdk-logs',
+  ];
+  if (settings.metricsExporters.includes('otlp'))
+    needed.push(
+      settings.metricsProtocol === 'http/json'
+        ? '@opentelemetry/exporter-metrics-otlp-http'
+        : '@opentelemetry/exporter-metrics-otlp-proto',
+    );
+  if (settings.logsExporters.includes('otlp'))
+    needed.push(
+      settings.logsProtocol === 'http/json'
+        ? '@opentelemetry/exporter-logs-otlp-http'
+        : '@opentelemetry/exporter-logs-otlp-proto',
+    );
   if (settings.metricsExporters.includes('prometheus')) needed.push('@opentelemetry/exporter-prometheus');
   return needed;
 }
@@ -90,28 +113,37 @@ function packagesFor(settings: TelemetrySettings): string[] {
  * Why the installed OpenTelemetry packages cannot be used here, with the command that fixes it;
  * undefined when they can.
  */
-export function sdkProblem(settings: TelemetrySettings, version: (name: string) => string | undefined = installedVersion): string | undefined {
+export function sdkProblem(
+  settings: TelemetrySettings,
+  version: (name: string) => string | undefined = installedVersion,
+): string | undefined {
   const needed = packagesFor(settings);
   const line = nodeAtLeast(22, 15) ? 3 : 2;
   const install = `npm install ${needed.map((name) => `${name}@${pin(name, line)}`).join(' ')}`;
   const missing = needed.filter((name) => version(name) === undefined);
-  if (missing.length > 0) return `OpenTelemetry export needs ${missing.join(', ')} (optional peer dependencies of loopwatch): ${install}`;
+  if (missing.length > 0)
+    return `OpenTelemetry export needs ${missing.join(', ')} (optional peer dependencies of loopwatch): ${install}`;
   const api = version('@opentelemetry/api') ?? '0.0.0';
   const sdk = version('@opentelemetry/sdk-metrics') ?? '0.0.0';
   const sdkLine = Number(sdk.split('.')[0]);
   const [, apiMinor = 0] = api.split('.').map(Number);
   const logs = version('@opentelemetry/sdk-logs') ?? '0.0.0';
   const logsLine = logs.startsWith('0.') ? 2 : Number(logs.split('.')[0]);
-  if (sdkLine === 3 && !nodeAtLeast(22, 15)) return `@opentelemetry/sdk-metrics ${sdk} needs Node ≥ 22.15 (this is ${process.versions.node}); on this Node use the 2.x line: ${install}`;
-  if (sdkLine === 3 && apiMinor < 10) return `@opentelemetry/sdk-metrics ${sdk} needs @opentelemetry/api ≥ 1.10 (found ${api}): npm install @opentelemetry/api@1.10`;
-  if (sdkLine !== logsLine) return `@opentelemetry/sdk-metrics ${sdk} and @opentelemetry/sdk-logs ${logs} are from different SDK lines: ${install}`;
-  if (sdkLine !== 2 && sdkLine !== 3) return `@opentelemetry/sdk-metrics ${sdk} is not supported (2.x or 3.x): ${install}`;
+  if (sdkLine === 3 && !nodeAtLeast(22, 15))
+    return `@opentelemetry/sdk-metrics ${sdk} needs Node ≥ 22.15 (this is ${process.versions.node}); on this Node use the 2.x line: ${install}`;
+  if (sdkLine === 3 && apiMinor < 10)
+    return `@opentelemetry/sdk-metrics ${sdk} needs @opentelemetry/api ≥ 1.10 (found ${api}): npm install @opentelemetry/api@1.10`;
+  if (sdkLine !== logsLine)
+    return `@opentelemetry/sdk-metrics ${sdk} and @opentelemetry/sdk-logs ${logs} are from different SDK lines: ${install}`;
+  if (sdkLine !== 2 && sdkLine !== 3)
+    return `@opentelemetry/sdk-metrics ${sdk} is not supported (2.x or 3.x): ${install}`;
   return undefined;
 }
 
 function pin(name: string, line: 2 | 3): string {
   if (name === '@opentelemetry/api') return line === 3 ? '1.10' : '1.9';
-  if (name.includes('exporter') || (line === 2 && name === '@opentelemetry/sdk-logs')) return line === 3 ? '0.301' : '0.223';
+  if (name.includes('exporter') || (line === 2 && name === '@opentelemetry/sdk-logs'))
+    return line === 3 ? '0.301' : '0.223';
   return line === 3 ? '3' : '2';
 }
 
@@ -128,7 +160,8 @@ function load(): Sdk {
 function contextAttributes(context: BlockContext | undefined): Attributes {
   if (context === undefined) return {};
   const out: Attributes = {};
-  for (const [key, value] of Object.entries(context.attributes ?? {})) out[key] = typeof value === 'boolean' ? String(value) : value;
+  for (const [key, value] of Object.entries(context.attributes ?? {}))
+    out[key] = typeof value === 'boolean' ? String(value) : value;
   if (context.spanName !== undefined) out['loopwatch.span.name'] = context.spanName;
   if (context.error !== undefined) out['loopwatch.context.error'] = context.error;
   return out;
@@ -136,7 +169,12 @@ function contextAttributes(context: BlockContext | undefined): Attributes {
 
 /** V8's format: one `    at fn (file:line:col)` line per frame. */
 export function v8Stack(stack: readonly StackFrame[]): string {
-  return stack.map((f) => `    at ${f.async === true ? 'async ' : ''}${f.function} (${f.file}${f.line > 0 ? `:${f.line}:${f.column}` : ''})`).join('\n');
+  return stack
+    .map(
+      (f) =>
+        `    at ${f.async === true ? 'async ' : ''}${f.function} (${f.file}${f.line > 0 ? `:${f.line}:${f.column}` : ''})`,
+    )
+    .join('\n');
 }
 
 type Attributes = Record<string, string | number>;
@@ -164,7 +202,14 @@ export class Telemetry implements Sink {
    * @param readers extra metric readers (tests pass a pull reader).
    * @param warn reports a problem once per key.
    */
-  constructor(settings: TelemetrySettings, view: TelemetryView, pid: number, warn: (key: string, message: string) => void, sdk: Sdk = load(), readers: SdkMetrics.IMetricReader[] = []) {
+  constructor(
+    settings: TelemetrySettings,
+    view: TelemetryView,
+    pid: number,
+    warn: (key: string, message: string) => void,
+    sdk: Sdk = load(),
+    readers: SdkMetrics.IMetricReader[] = [],
+  ) {
     this.#warn = warn;
     this.#settings = settings;
     const { api, metrics, logs, resources } = sdk;
@@ -176,7 +221,10 @@ export class Telemetry implements Sink {
       ...(settings.logsExporters.includes('otlp') ? [settings.logsEndpoint] : []),
     ];
     const failed = (message: string): void =>
-      warn('otel-export', `OpenTelemetry export${targets.length > 0 ? ` to ${targets.join(', ')}` : ''} failed (reported once; the app is not affected): ${message}`);
+      warn(
+        'otel-export',
+        `OpenTelemetry export${targets.length > 0 ? ` to ${targets.join(', ')}` : ''} failed (reported once; the app is not affected): ${message}`,
+      );
     api.diag.setLogger(
       {
         error: failed,
@@ -203,17 +251,31 @@ export class Telemetry implements Sink {
     const starting: Promise<void>[] = [];
     for (const kind of settings.metricsExporters) {
       if (kind === 'otlp') {
-        const { OTLPMetricExporter } = (settings.metricsProtocol === 'http/json'
-          ? require('@opentelemetry/exporter-metrics-otlp-http')
-          : require('@opentelemetry/exporter-metrics-otlp-proto')) as typeof import('@opentelemetry/exporter-metrics-otlp-proto');
-        const exporter = new OTLPMetricExporter({ url: settings.metricsEndpoint, headers: { ...settings.metricsHeaders }, timeoutMillis: EXPORT_TIMEOUT_MS });
+        const { OTLPMetricExporter } = (
+          settings.metricsProtocol === 'http/json'
+            ? require('@opentelemetry/exporter-metrics-otlp-http')
+            : require('@opentelemetry/exporter-metrics-otlp-proto')
+        ) as typeof import('@opentelemetry/exporter-metrics-otlp-proto');
+        const exporter = new OTLPMetricExporter({
+          url: settings.metricsEndpoint,
+          headers: { ...settings.metricsHeaders },
+          timeoutMillis: EXPORT_TIMEOUT_MS,
+        });
         allReaders.push(
-          new metrics.PeriodicExportingMetricReader({ exporter, exportIntervalMillis: settings.exportIntervalMs, exportTimeoutMillis: Math.min(settings.exportIntervalMs, EXPORT_TIMEOUT_MS) }),
+          new metrics.PeriodicExportingMetricReader({
+            exporter,
+            exportIntervalMillis: settings.exportIntervalMs,
+            exportTimeoutMillis: Math.min(settings.exportIntervalMs, EXPORT_TIMEOUT_MS),
+          }),
         );
       } else if (kind === 'prometheus') {
         const { PrometheusExporter } = require('@opentelemetry/exporter-prometheus') as typeof Prometheus;
         // Started by hand: a port in use must become one warning, not a diag message.
-        const exporter = new PrometheusExporter({ host: settings.prometheusHost, port: settings.prometheusPort, preventServerStart: true });
+        const exporter = new PrometheusExporter({
+          host: settings.prometheusHost,
+          port: settings.prometheusPort,
+          preventServerStart: true,
+        });
         allReaders.push(exporter);
         const shown = settings.prometheusHost.includes(':') ? `[${settings.prometheusHost}]` : settings.prometheusHost;
         starting.push(
@@ -221,17 +283,28 @@ export class Telemetry implements Sink {
             () => {
               // Port 0 asks for any free port: say which one it got (the exporter keeps its server private).
               const bound = (exporter as unknown as { _server?: { address(): unknown } })._server?.address();
-              const port = typeof bound === 'object' && bound !== null && 'port' in bound ? (bound as { port: number }).port : settings.prometheusPort;
+              const port =
+                typeof bound === 'object' && bound !== null && 'port' in bound
+                  ? (bound as { port: number }).port
+                  : settings.prometheusPort;
               this.#prometheusUrl = `http://${shown}:${port}/metrics`;
             },
             (error: NodeJS.ErrnoException) => {
               this.#prometheusUrl = undefined;
-              warn('prometheus', `cannot serve Prometheus metrics on ${settings.prometheusHost}:${settings.prometheusPort}: ${error.code === 'EADDRINUSE' ? 'the port is already in use' : error.message}; the app runs on without them`);
+              warn(
+                'prometheus',
+                `cannot serve Prometheus metrics on ${settings.prometheusHost}:${settings.prometheusPort}: ${error.code === 'EADDRINUSE' ? 'the port is already in use' : error.message}; the app runs on without them`,
+              );
             },
           ),
         );
       } else {
-        allReaders.push(new metrics.PeriodicExportingMetricReader({ exporter: new metrics.ConsoleMetricExporter(), exportIntervalMillis: settings.exportIntervalMs }));
+        allReaders.push(
+          new metrics.PeriodicExportingMetricReader({
+            exporter: new metrics.ConsoleMetricExporter(),
+            exportIntervalMillis: settings.exportIntervalMs,
+          }),
+        );
       }
     }
     this.#ready = Promise.all(starting).then(() => undefined);
@@ -240,12 +313,25 @@ export class Telemetry implements Sink {
     const processors: SdkLogs.LogRecordProcessor[] = [];
     for (const kind of settings.logsExporters) {
       if (kind === 'otlp') {
-        const { OTLPLogExporter } = (settings.logsProtocol === 'http/json'
-          ? require('@opentelemetry/exporter-logs-otlp-http')
-          : require('@opentelemetry/exporter-logs-otlp-proto')) as typeof import('@opentelemetry/exporter-logs-otlp-proto');
-        const exporter = new OTLPLogExporter({ url: settings.logsEndpoint, headers: { ...settings.logsHeaders }, timeoutMillis: EXPORT_TIMEOUT_MS });
+        const { OTLPLogExporter } = (
+          settings.logsProtocol === 'http/json'
+            ? require('@opentelemetry/exporter-logs-otlp-http')
+            : require('@opentelemetry/exporter-logs-otlp-proto')
+        ) as typeof import('@opentelemetry/exporter-logs-otlp-proto');
+        const exporter = new OTLPLogExporter({
+          url: settings.logsEndpoint,
+          headers: { ...settings.logsHeaders },
+          timeoutMillis: EXPORT_TIMEOUT_MS,
+        });
         // Bounded: with the collector down, records beyond the queue are dropped, not kept.
-        processors.push(new logs.BatchLogRecordProcessor({ exporter, scheduledDelayMillis: 200, maxQueueSize: LOG_QUEUE, exportTimeoutMillis: EXPORT_TIMEOUT_MS }));
+        processors.push(
+          new logs.BatchLogRecordProcessor({
+            exporter,
+            scheduledDelayMillis: 200,
+            maxQueueSize: LOG_QUEUE,
+            exportTimeoutMillis: EXPORT_TIMEOUT_MS,
+          }),
+        );
       } else {
         processors.push(new logs.SimpleLogRecordProcessor({ exporter: new logs.ConsoleLogRecordExporter() }));
       }
@@ -272,13 +358,17 @@ export class Telemetry implements Sink {
       },
       delays.map(([gauge]) => gauge),
     );
-    meter.createObservableGauge(METRICS.utilization.name, instrumentOptions(METRICS.utilization)).addCallback((result) => result.observe(view.utilization()));
+    meter
+      .createObservableGauge(METRICS.utilization.name, instrumentOptions(METRICS.utilization))
+      .addCallback((result) => result.observe(view.utilization()));
     meter.createObservableCounter(METRICS.time.name, instrumentOptions(METRICS.time)).addCallback((result) => {
       const time = view.loopTime();
       result.observe(time.active, { 'nodejs.eventloop.state': 'active' });
       result.observe(time.idle, { 'nodejs.eventloop.state': 'idle' });
     });
-    meter.createObservableGauge(METRICS.blockCurrent.name, instrumentOptions(METRICS.blockCurrent)).addCallback((result) => result.observe(seconds(view.blockedForMs())));
+    meter
+      .createObservableGauge(METRICS.blockCurrent.name, instrumentOptions(METRICS.blockCurrent))
+      .addCallback((result) => result.observe(seconds(view.blockedForMs())));
     this.#blocks = meter.createCounter(METRICS.blocks.name, instrumentOptions(METRICS.blocks));
     this.#duration = meter.createHistogram(METRICS.blockDuration.name, instrumentOptions(METRICS.blockDuration));
     this.#captures = meter.createCounter(METRICS.captures.name, instrumentOptions(METRICS.captures));
@@ -287,7 +377,11 @@ export class Telemetry implements Sink {
 
   /** What runs, for `monitor.ready` (after `ready()`, the Prometheus URL only if it listens). */
   get status(): NonNullable<MonitorStatus['telemetry']> {
-    return { metrics: [...this.#settings.metricsExporters], logs: [...this.#settings.logsExporters], prometheusUrl: this.#prometheusUrl };
+    return {
+      metrics: [...this.#settings.metricsExporters],
+      logs: [...this.#settings.logsExporters],
+      prometheusUrl: this.#prometheusUrl,
+    };
   }
 
   /** Resolves once the Prometheus endpoint listens (or failed to, with a warning). */
@@ -355,7 +449,10 @@ export class Telemetry implements Sink {
       eventName: 'loopwatch.hang',
       severityNumber: SEVERITY.ERROR,
       severityText: 'ERROR',
-      body: event.reason === 'block' ? `event loop blocked for ${Math.round(event.blockedMs)} ms (hang limit ${event.limitMs} ms)` : `process did not exit within ${event.limitMs} ms`,
+      body:
+        event.reason === 'block'
+          ? `event loop blocked for ${Math.round(event.blockedMs)} ms (hang limit ${event.limitMs} ms)`
+          : `process did not exit within ${event.limitMs} ms`,
       attributes: {
         ...contextAttributes(event.context),
         'loopwatch.hang.reason': event.reason,
@@ -365,7 +462,12 @@ export class Telemetry implements Sink {
         ...(event.blockId === undefined ? {} : { 'loopwatch.block.id': event.blockId }),
         ...(culprit === undefined
           ? {}
-          : { 'code.function.name': culprit.function, 'code.file.path': culprit.file, 'code.line.number': culprit.line, 'code.stacktrace': v8Stack(event.stack) }),
+          : {
+              'code.function.name': culprit.function,
+              'code.file.path': culprit.file,
+              'code.line.number': culprit.line,
+              'code.stacktrace': v8Stack(event.stack),
+            }),
       },
     });
   }
@@ -377,7 +479,14 @@ export class Telemetry implements Sink {
   #traceContext(context: BlockContext | undefined): { context?: Api.Context } {
     if (context?.traceId === undefined || context.spanId === undefined) return {};
     const { trace, ROOT_CONTEXT } = this.#api;
-    return { context: trace.setSpanContext(ROOT_CONTEXT, { traceId: context.traceId, spanId: context.spanId, traceFlags: context.traceFlags ?? 1, isRemote: true }) };
+    return {
+      context: trace.setSpanContext(ROOT_CONTEXT, {
+        traceId: context.traceId,
+        spanId: context.spanId,
+        traceFlags: context.traceFlags ?? 1,
+        isRemote: true,
+      }),
+    };
   }
 
   /** Hands everything buffered to the exporters (the caller bounds the wait). */
@@ -404,7 +513,12 @@ export class Telemetry implements Sink {
  * are loaded one at a time, with the loop let through between them, so that the watchdog's
  * timer waits for one package at most, never for the whole SDK.
  */
-export async function startTelemetry(settings: TelemetrySettings, view: TelemetryView, pid: number, warn: (key: string, message: string) => void): Promise<Telemetry | undefined> {
+export async function startTelemetry(
+  settings: TelemetrySettings,
+  view: TelemetryView,
+  pid: number,
+  warn: (key: string, message: string) => void,
+): Promise<Telemetry | undefined> {
   const problem = sdkProblem(settings);
   if (problem !== undefined) {
     warn('otel', problem);

@@ -62,7 +62,11 @@ export class LoopViews {
         const active = block();
         return active === undefined
           ? undefined
-          : { id: active.id, culprit: active.stack.timing === 'none' ? undefined : culpritFrame(active.stack.frames), context: active.stack.context };
+          : {
+              id: active.id,
+              culprit: active.stack.timing === 'none' ? undefined : culpritFrame(active.stack.frames),
+              context: active.stack.context,
+            };
       },
       started: () => Atomics.load(i32, I32.LOOP_TURNED) === 1 && (!warmup || Atomics.load(i32, I32.READY) === 1),
       lag: () => {

@@ -98,7 +98,13 @@ export function step(
     const durationMs = Math.max(0, Math.min(span - idle, sample.beatTime - state.since));
     return {
       state: { kind: 'armed', seq: sample.seq, beatTime: sample.beatTime, expectedWake: now + thresholdMs },
-      action: { type: 'block-end', id: state.id, durationMs, startedAt: sample.beatTime - durationMs, turnedAt: sample.beatTime },
+      action: {
+        type: 'block-end',
+        id: state.id,
+        durationMs,
+        startedAt: sample.beatTime - durationMs,
+        turnedAt: sample.beatTime,
+      },
       wakeInMs: thresholdMs,
     };
   }
@@ -106,7 +112,11 @@ export function step(
   if (sample.seq !== state.seq) {
     // The loop turned: sleep until it would have been silent for a whole threshold.
     const wakeInMs = Math.max(1, sample.beatTime + thresholdMs - now);
-    return { state: { kind: 'armed', seq: sample.seq, beatTime: sample.beatTime, expectedWake: now + wakeInMs }, action: NONE, wakeInMs };
+    return {
+      state: { kind: 'armed', seq: sample.seq, beatTime: sample.beatTime, expectedWake: now + wakeInMs },
+      action: NONE,
+      wakeInMs,
+    };
   }
 
   // The worker itself was frozen (process stopped with SIGSTOP, machine asleep): a silent

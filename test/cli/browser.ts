@@ -9,7 +9,16 @@ import { type Browser, type Page, chromium } from 'playwright-core';
 
 export const CHROMIUM = process.env['LOOPWATCH_TEST_CHROMIUM'] ?? '/usr/bin/chromium';
 
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 /**
  * Whether the browser tests run here. CI installs chromium (.ci/run) and must never skip them;
@@ -19,7 +28,9 @@ export const HAVE_CHROMIUM = existsSync(CHROMIUM) || process.env['CI'] !== undef
 
 export async function launch(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is needed to test the HTML report and is not at ${CHROMIUM}: install it (apt-get install --no-install-recommends chromium; .ci/run does) or set LOOPWATCH_TEST_CHROMIUM`);
+    throw new Error(
+      `Chromium is needed to test the HTML report and is not at ${CHROMIUM}: install it (apt-get install --no-install-recommends chromium; .ci/run does) or set LOOPWATCH_TEST_CHROMIUM`,
+    );
   }
   // A default launch uses a fresh, temporary profile each time.
   return chromium.launch({ executablePath: CHROMIUM, args: ARGS });
@@ -41,7 +52,8 @@ export async function open(browser: Browser, file: string, ready: string): Promi
   const problems: string[] = [];
   const requests: string[] = [];
   page.on('console', (message) => {
-    if (message.type() === 'error' || message.type() === 'warning') problems.push(`console ${message.type()}: ${message.text()}`);
+    if (message.type() === 'error' || message.type() === 'warning')
+      problems.push(`console ${message.type()}: ${message.text()}`);
   });
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
   page.on('dialog', (dialog) => {

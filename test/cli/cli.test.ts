@@ -8,7 +8,15 @@ group('loopwatch', () => {
   it('--help lists the commands and documents the exit codes; each command has its own help', async () => {
     const help = await cli(['--help']);
     expect(help.code).toBe(0);
-    for (const text of ['run [options] -- <command…>', 'report [options] <file…|->', 'doctor', 'Exit status:', '128+N', '2        usage error']) expect(help.stdout).toContain(text);
+    for (const text of [
+      'run [options] -- <command…>',
+      'report [options] <file…|->',
+      'doctor',
+      'Exit status:',
+      '128+N',
+      '2        usage error',
+    ])
+      expect(help.stdout).toContain(text);
     for (const command of ['run', 'report', 'doctor']) {
       const own = await cli([command, '--help']);
       expect(own.code, describe(own)).toBe(0);
@@ -17,7 +25,10 @@ group('loopwatch', () => {
   });
 
   it('--version prints the package version', async () => {
-    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string; bin: Record<string, string> };
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      version: string;
+      bin: Record<string, string>;
+    };
     const result = await cli(['--version']);
     expect(result.stdout).toBe(`${pkg.version}\n`);
     expect(pkg.bin['loopwatch']).toBe('./dist/cli/index.js');

@@ -40,7 +40,11 @@ export function cli(args: readonly string[], options: CliOptions = {}): Promise<
   }
   Object.assign(env, options.env);
   for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key];
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd ?? ROOT, env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd: options.cwd ?? ROOT,
+    env: env as NodeJS.ProcessEnv,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   const lines = (append: (text: string) => void): ((chunk: Buffer) => void) => {
@@ -56,8 +60,14 @@ export function cli(args: readonly string[], options: CliOptions = {}): Promise<
       }
     };
   };
-  child.stdout.on('data', lines((t) => (stdout += t)));
-  child.stderr.on('data', lines((t) => (stderr += t)));
+  child.stdout.on(
+    'data',
+    lines((t) => (stdout += t)),
+  );
+  child.stderr.on(
+    'data',
+    lines((t) => (stderr += t)),
+  );
   child.stdin.on('error', () => undefined);
   child.stdin.end(options.input);
   const killer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20_000);

@@ -25,17 +25,34 @@ function recording(): { a: string; b: string } {
 
 group('the summary table', () => {
   it('never shows a node_modules frame as the top frame of your code: a stack of library code only says so', () => {
-    const events = [...block(300, 1, 400, [frame('walk', '/srv/app/node_modules/lib/index.js', 9), frame('processTimers', 'node:internal/timers', 519)]), ...block(300, 2, 200, STACKS.render)];
-    const out = formatSummary(analyse([{ name: 'x', events, malformedLines: [], otherLines: 0, lines: events.length, truncatedLastLine: false }]).summary, '/srv/app', styleFor(process.stderr, { NO_COLOR: '1' }));
+    const events = [
+      ...block(300, 1, 400, [
+        frame('walk', '/srv/app/node_modules/lib/index.js', 9),
+        frame('processTimers', 'node:internal/timers', 519),
+      ]),
+      ...block(300, 2, 200, STACKS.render),
+    ];
+    const out = formatSummary(
+      analyse([
+        { name: 'x', events, malformedLines: [], otherLines: 0, lines: events.length, truncatedLastLine: false },
+      ]).summary,
+      '/srv/app',
+      styleFor(process.stderr, { NO_COLOR: '1' }),
+    );
     const rows = out.split('\n').filter((l) => /^\s+\d+\s/.test(l));
-    expect(rows[0]).toMatch(/walk \(node_modules\/lib\/index\.js:9\) \[library code: no frame of yours in the stack\]$/);
+    expect(rows[0]).toMatch(
+      /walk \(node_modules\/lib\/index\.js:9\) \[library code: no frame of yours in the stack\]$/,
+    );
     expect(rows[1]).toMatch(/renderInvoice \(src\/invoice\.js:42\)$/);
   });
 });
 
 group('the canary', () => {
-  it('a test integration\'s deliberate block (context loopwatch.canary) is left out of what run and report read', async () => {
-    const canary = block(400, 1, 130, [frame('loopwatchCanary', 'loopwatch-canary.js', 1)]).map((e) => ({ ...e, context: { attributes: { 'loopwatch.canary': true } } }));
+  it("a test integration's deliberate block (context loopwatch.canary) is left out of what run and report read", async () => {
+    const canary = block(400, 1, 130, [frame('loopwatchCanary', 'loopwatch-canary.js', 1)]).map((e) => ({
+      ...e,
+      context: { attributes: { 'loopwatch.canary': true } },
+    }));
     const dir = tempDir();
     writeFileSync(join(dir, 'e.ndjson'), ndjson([...canary, ...block(400, 2, 300, STACKS.render)]));
     const result = await cli(['report', join(dir, 'e.ndjson')]);
@@ -56,12 +73,16 @@ group('loopwatch report', () => {
     const out = result.stdout;
     expect(out).toContain('loopwatch: 6 blocks in 2 processes, 3,320 ms blocked in total, worst 1,500 ms');
     const rows = out.split('\n').filter((l) => /^\s+\d+\s/.test(l));
-    expect(rows[0]).toMatch(/^\s+4\s+3,050 ms\s+1,500 ms\s+running\s+renderInvoice \(\/srv\/app\/src\/invoice\.js:42\) — 1 not ended — 1 hang$/);
+    expect(rows[0]).toMatch(
+      /^\s+4\s+3,050 ms\s+1,500 ms\s+running\s+renderInvoice \(\/srv\/app\/src\/invoice\.js:42\) — 1 not ended — 1 hang$/,
+    );
     expect(rows[1]).toMatch(/^\s+1\s+150 ms\s+150 ms\s+startup\s+loadConfig \(\/srv\/app\/src\/config\.js:3\)$/);
     // node_modules frames are not the culprit: the app's caller is.
     expect(rows[2]).toMatch(/search \(\/srv\/app\/src\/search\.js:21\)/);
     expect(out).toContain('1 block did not end');
-    expect(out).toMatch(/hang: \[pid 200\] block #2 reached 1,500 ms in renderInvoice \(\/srv\/app\/src\/invoice\.js:42\) — action kill/);
+    expect(out).toMatch(
+      /hang: \[pid 200\] block #2 reached 1,500 ms in renderInvoice \(\/srv\/app\/src\/invoice\.js:42\) — action kill/,
+    );
     expect(result.stderr).toBe('');
   });
 
@@ -76,9 +97,23 @@ group('loopwatch report', () => {
     expect(summary.processes.map((p) => p.pid)).toEqual([100, 200]);
     expect(summary.sources).toEqual([{ name: 'stdin', events: 12, malformedLines: [], truncatedLastLine: false }]);
     const [top] = summary.culprits;
-    expect(top).toMatchObject({ function: 'renderInvoice', file: '/srv/app/src/invoice.js', line: 42, attribution: 'during', blocks: 4, totalMs: 3050, worstMs: 1500, notEnded: 1, hangs: 1, pids: [100, 200], phases: { startup: 0, running: 4 } });
+    expect(top).toMatchObject({
+      function: 'renderInvoice',
+      file: '/srv/app/src/invoice.js',
+      line: 42,
+      attribution: 'during',
+      blocks: 4,
+      totalMs: 3050,
+      worstMs: 1500,
+      notEnded: 1,
+      hangs: 1,
+      pids: [100, 200],
+      phases: { startup: 0, running: 4 },
+    });
     expect(top?.stack[0]?.function).toBe('renderInvoice');
-    expect(summary.hangs).toEqual([expect.objectContaining({ pid: 200, blockId: 2, reason: 'block', action: 'kill', function: 'renderInvoice' })]);
+    expect(summary.hangs).toEqual([
+      expect.objectContaining({ pid: 200, blockId: 2, reason: 'block', action: 'kill', function: 'renderInvoice' }),
+    ]);
   });
 
   it('skips malformed lines and says which; a cut-off last line is tolerated', async () => {
@@ -89,7 +124,9 @@ group('loopwatch report', () => {
     writeFileSync(file, `${good}not json\n{"type":"block","id":"x"}\n\n${good}${cut}`);
     const result = await cli(['report', file]);
     expect(result.code, describe(result)).toBe(0);
-    expect(result.stderr).toBe(`loopwatch: ${file}: skipped 2 malformed lines (lines 3, 4); the last line was cut short (the writer ended mid-line) and was skipped\n`);
+    expect(result.stderr).toBe(
+      `loopwatch: ${file}: skipped 2 malformed lines (lines 3, 4); the last line was cut short (the writer ended mid-line) and was skipped\n`,
+    );
     expect(result.stdout).toContain('loopwatch: 1 block, 200 ms blocked in total');
   });
 

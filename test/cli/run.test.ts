@@ -16,12 +16,17 @@ group('loopwatch run', () => {
     const events = join(dir, 'events.ndjson');
     const html = join(dir, 'report.html');
     // The flag wins over the environment's threshold (which would hide both blocks).
-    const result = await cli(['run', '--threshold', '100', '--events', events, '--html', html, '--', 'node', blocker, '3'], { env: { LOOPWATCH_THRESHOLD_MS: '2000' } });
+    const result = await cli(
+      ['run', '--threshold', '100', '--events', events, '--html', html, '--', 'node', blocker, '3'],
+      { env: { LOOPWATCH_THRESHOLD_MS: '2000' } },
+    );
     expect(result.code, describe(result)).toBe(3);
     // The app's own output passes through untouched, on its own stream.
     expect(result.stdout).toBe('app: armed\napp: done\n');
     const err = result.stderr;
-    expect(err).toMatch(/loopwatch: \[pid \d+\] block #1: event loop blocked for \d+ ms so far \(threshold 100 ms, running\)\n {4}at slowCulprit \(test\/cli\/fixtures\/blocker\.cjs:8:\d+\)/);
+    expect(err).toMatch(
+      /loopwatch: \[pid \d+\] block #1: event loop blocked for \d+ ms so far \(threshold 100 ms, running\)\n {4}at slowCulprit \(test\/cli\/fixtures\/blocker\.cjs:8:\d+\)/,
+    );
     expect(err).toMatch(/block #1 ended after \d{3} ms — slowCulprit \(test\/cli\/fixtures\/blocker\.cjs:8\)/);
     expect(err).toMatch(/block #2 ended after/);
     // The ongoing report comes before the end of the same block: it was printed during it.
@@ -31,9 +36,17 @@ group('loopwatch run', () => {
     expect(err).toMatch(/ {7}2 +[\d,]+ ms +\d{3} ms +running +slowCulprit \(test\/cli\/fixtures\/blocker\.cjs:8\)/);
     expect(err).not.toContain('\u001b['); // not a terminal: no colour
     // --events kept the file, --html wrote the report.
-    const lines = readFileSync(events, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { type: string; state?: string });
+    const lines = readFileSync(events, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; state?: string });
     // Two blocks, each ongoing then ended (with progress records between while they last).
-    expect(lines.filter((e) => e.type === 'block').map((e) => e.state)).toEqual(['ongoing', 'ended', 'ongoing', 'ended']);
+    expect(lines.filter((e) => e.type === 'block').map((e) => e.state)).toEqual([
+      'ongoing',
+      'ended',
+      'ongoing',
+      'ended',
+    ]);
     expect(lines.every((e) => e.type === 'block' || e.type === 'progress')).toBe(true);
     expect(readFileSync(html, 'utf8')).toContain('slowCulprit');
     // The recorded file gives the same answer later.
@@ -87,9 +100,22 @@ group('loopwatch run', () => {
   });
 
   it('--hang with --hang-action kill: the hang is reported and the status is 137', async () => {
-    const result = await cli(['run', '--threshold', '100', '--hang', '400', '--hang-action', 'kill', '--', 'node', join(FIXTURES, 'spins-forever.cjs')]);
+    const result = await cli([
+      'run',
+      '--threshold',
+      '100',
+      '--hang',
+      '400',
+      '--hang-action',
+      'kill',
+      '--',
+      'node',
+      join(FIXTURES, 'spins-forever.cjs'),
+    ]);
     expect(result.code, describe(result)).toBe(137);
-    expect(result.stderr).toMatch(/HANG: block #1 has blocked the event loop for [\d,]+ ms \(hangMs 400 ms\) — ending the process with SIGKILL/);
+    expect(result.stderr).toMatch(
+      /HANG: block #1 has blocked the event loop for [\d,]+ ms \(hangMs 400 ms\) — ending the process with SIGKILL/,
+    );
     expect(result.stderr).toMatch(/was killed by SIGKILL .* \(exit status 137\)/);
     expect(result.stderr).toMatch(/hang: \[pid \d+\] block #1 reached 400 ms in stuckForever .* — action kill/);
   });
@@ -106,7 +132,10 @@ group('loopwatch run', () => {
   });
 
   it('runs `npm start`: only the app’s process is reported, not npm’s own, and npm’s status is kept', async () => {
-    const result = await cli(['run', '--threshold', '50', '--', 'npm', 'start', '--silent'], { cwd: join(FIXTURES, 'npm-app'), timeoutMs: 30_000 });
+    const result = await cli(['run', '--threshold', '50', '--', 'npm', 'start', '--silent'], {
+      cwd: join(FIXTURES, 'npm-app'),
+      timeoutMs: 30_000,
+    });
     expect(result.code, describe(result)).toBe(3);
     const pids = new Set([...result.stderr.matchAll(/\[pid (\d+)\] block/g)].map((m) => m[1]));
     expect(pids.size, describe(result)).toBe(1);
@@ -118,7 +147,9 @@ group('loopwatch run', () => {
   it('runs examples/blocking-app.mjs (the README’s example) and names renderReport', async () => {
     const result = await cli(['run', '--', 'node', 'examples/blocking-app.mjs']);
     expect(result.code, describe(result)).toBe(0);
-    expect(result.stderr).toMatch(/ {7}2 +[\d,]+ ms +\d{3} ms +running +renderReport \(examples\/blocking-app\.mjs:\d+\)/);
+    expect(result.stderr).toMatch(
+      / {7}2 +[\d,]+ ms +\d{3} ms +running +renderReport \(examples\/blocking-app\.mjs:\d+\)/,
+    );
     expect(existsSync(join(ROOT, 'examples', 'blocking-app.mjs'))).toBe(true);
   });
 
@@ -127,8 +158,14 @@ group('loopwatch run', () => {
     expect(missing.code).toBe(127);
     expect(missing.stderr).toContain('cannot run `no-such-command-loopwatch`: command not found');
     for (const [args, message] of [
-      [['run', '--threshold', 'abc', '--', 'node', blocker], '--threshold must be a number of milliseconds from 1 to 3600000, got "abc"'],
-      [['run', '--hang', '50', '--', 'node', blocker], '--hang must be an integer from 100 to 86400000 (milliseconds), got "50"'],
+      [
+        ['run', '--threshold', 'abc', '--', 'node', blocker],
+        '--threshold must be a number of milliseconds from 1 to 3600000, got "abc"',
+      ],
+      [
+        ['run', '--hang', '50', '--', 'node', blocker],
+        '--hang must be an integer from 100 to 86400000 (milliseconds), got "50"',
+      ],
       [['run', '--hang-action', 'explode', '--hang', '500', '--', 'node', blocker], '--hang-action must be'],
       [['run', '--colour', '--', 'node', blocker], 'unknown option --colour'],
       [['run', '--threshold'], '--threshold needs a value'],

@@ -35,7 +35,9 @@ it('reads what is appended after the start, joins lines written in pieces, waits
 
 it('starts after what an existing file already held (an --events file of earlier runs)', () => {
   const file = join(tempDir(), 'events.ndjson');
-  const old = block(1, 1, 200, STACKS.parse).map((e) => `${JSON.stringify(e)}\n`).join('');
+  const old = block(1, 1, 200, STACKS.parse)
+    .map((e) => `${JSON.stringify(e)}\n`)
+    .join('');
   writeFileSync(file, old);
   const collector = new EventCollector(file);
   const tail = new Tail(file, Buffer.byteLength(old), (chunk) => collector.push(chunk));

@@ -39,7 +39,10 @@ function checkEvents(result: RunResult): void {
   // Every block has exactly one ongoing and one ended event, in order.
   const ids = [...new Set(result.events.map((e) => e.id))];
   expect(ids, describeRun(result)).toEqual(ids.map((_, i) => i + 1));
-  expect(result.events.map((e) => `${e.id}:${e.state}`), describeRun(result)).toEqual(ids.flatMap((id) => [`${id}:ongoing`, `${id}:ended`]));
+  expect(
+    result.events.map((e) => `${e.id}:${e.state}`),
+    describeRun(result),
+  ).toEqual(ids.flatMap((id) => [`${id}:ongoing`, `${id}:ended`]));
   for (const event of result.events) {
     expect(event).toMatchObject({ type: 'block', thread: 'main', thresholdMs: THRESHOLD, pid: expect.any(Number) });
     expect(Number.isNaN(Date.parse(event.startedAt))).toBe(false);
@@ -76,7 +79,9 @@ const jsCases: JsCase[] = [
   { name: 'promise continuation', file: 'promise.mjs', mode: 'import', culprit: 'crunchNumbers' },
   { name: 'HTTP handler', file: 'http-handler.cjs', mode: 'require', culprit: 'renderReport' },
   { name: 'sync zlib (gzipSync)', file: 'zlib-sync.cjs', mode: 'require', culprit: 'compressBackup' },
-  ...(NODE_MAJOR < 26 ? [{ name: 'big JSON.stringify', file: 'json-stringify.mjs', mode: 'import', culprit: 'serialiseCatalog' } as const] : []),
+  ...(NODE_MAJOR < 26
+    ? [{ name: 'big JSON.stringify', file: 'json-stringify.mjs', mode: 'import', culprit: 'serialiseCatalog' } as const]
+    : []),
 ];
 
 describe('blocks inside JavaScript are reported during the block with the culprit', () => {
@@ -85,9 +90,20 @@ describe('blocks inside JavaScript are reported during the block with the culpri
       const result = await run(fixture(c.file), { mode: c.mode, env });
       checkEvents(result);
       const { first, last, latencyMs: ms } = target(result);
-      const culprit = first.stack.find((f) => !f.file.startsWith('node:') && f.file !== '<anonymous>' && !f.file.includes('/lib/mark.cjs'));
+      const culprit = first.stack.find(
+        (f) => !f.file.startsWith('node:') && f.file !== '<anonymous>' && !f.file.includes('/lib/mark.cjs'),
+      );
       const ok = first.stackTiming === 'during' && functions(first).includes(c.culprit);
-      record({ scenario: c.name, mode: c.mode, latencyMs: ms, blockMs: measured(result), durationMs: last.durationMs, stackTiming: first.stackTiming, culprit: culprit?.function, culpritRight: ok });
+      record({
+        scenario: c.name,
+        mode: c.mode,
+        latencyMs: ms,
+        blockMs: measured(result),
+        durationMs: last.durationMs,
+        stackTiming: first.stackTiming,
+        culprit: culprit?.function,
+        culpritRight: ok,
+      });
       expect(first.stackTiming, describeRun(result)).toBe('during');
       expect(functions(first), describeRun(result)).toContain(c.culprit);
       expect(culprit?.file, describeRun(result)).toMatch(new RegExp(`fixtures/${c.file.replace('.', '\\.')}$`));
@@ -110,7 +126,9 @@ describe('blocks inside JavaScript are reported during the block with the culpri
 const nativeCases: JsCase[] = [
   // Up to Node 24, JSON.stringify serves interrupts as it goes (and is in the list above);
   // Node 26's faster serializer does not: there it behaves like a native call.
-  ...(NODE_MAJOR >= 26 ? [{ name: 'big JSON.stringify', file: 'json-stringify.mjs', mode: 'import', culprit: 'serialiseCatalog' } as const] : []),
+  ...(NODE_MAJOR >= 26
+    ? [{ name: 'big JSON.stringify', file: 'json-stringify.mjs', mode: 'import', culprit: 'serialiseCatalog' } as const]
+    : []),
   { name: 'execSync', file: 'exec-sync.cjs', mode: 'require', culprit: 'runShell' },
   { name: 'sync crypto (pbkdf2Sync)', file: 'crypto-sync.mjs', mode: 'import', culprit: 'hashPassword' },
   { name: 'one long JSON.parse', file: 'json-parse.cjs', mode: 'require', culprit: 'loadCatalog' },
@@ -122,7 +140,16 @@ describe('blocks inside one long native call are detected on time and their stac
       const result = await run(fixture(c.file), { mode: c.mode, env });
       checkEvents(result);
       const { first, last, latencyMs: ms } = target(result);
-      record({ scenario: c.name, mode: c.mode, latencyMs: ms, blockMs: measured(result), durationMs: last.durationMs, stackTiming: `${first.stackTiming}/${last.stackTiming}`, culprit: last.stack[0]?.function, culpritRight: functions(last).includes(c.culprit) });
+      record({
+        scenario: c.name,
+        mode: c.mode,
+        latencyMs: ms,
+        blockMs: measured(result),
+        durationMs: last.durationMs,
+        stackTiming: `${first.stackTiming}/${last.stackTiming}`,
+        culprit: last.stack[0]?.function,
+        culpritRight: functions(last).includes(c.culprit),
+      });
       alertedDuringBlock(result, ms);
       expect(ms, describeRun(result)).toBeLessThan(THRESHOLD + 150);
       // Never a confident stack that does not contain the culprit.
@@ -134,7 +161,10 @@ describe('blocks inside one long native call are detected on time and their stac
       // Without a stack, the alert says what the thread is doing in the kernel (Linux).
       if (first.stackTiming === 'none' && process.platform === 'linux') {
         if (c.file === 'exec-sync.cjs') {
-          expect(first.threadState, describeRun(result)).toMatchObject({ state: 'sleeping', children: [expect.stringContaining('sleep 0.7')] });
+          expect(first.threadState, describeRun(result)).toMatchObject({
+            state: 'sleeping',
+            children: [expect.stringContaining('sleep 0.7')],
+          });
         } else {
           // Mostly `running`; a garbage collection (or V8's helpers) may have it waiting on a futex.
           expect(first.threadState?.state, describeRun(result)).toMatch(/^(running|sleeping)$/);
@@ -155,7 +185,16 @@ describe('startup', () => {
       const result = await run(fixture(file), { mode, env });
       checkEvents(result);
       const { first, last, latencyMs: ms } = target(result);
-      record({ scenario: `startup ${file}`, mode, latencyMs: ms, blockMs: measured(result), durationMs: last.durationMs, stackTiming: first.stackTiming, culprit: first.stack[0]?.function, culpritRight: functions(first).includes(culprit) });
+      record({
+        scenario: `startup ${file}`,
+        mode,
+        latencyMs: ms,
+        blockMs: measured(result),
+        durationMs: last.durationMs,
+        stackTiming: first.stackTiming,
+        culprit: first.stack[0]?.function,
+        culpritRight: functions(first).includes(culprit),
+      });
       expect(first.phase).toBe('startup');
       expect(last.phase).toBe('startup');
       expect(functions(first)).toContain(culprit);
@@ -195,7 +234,10 @@ describe('bounded capture', () => {
     // A 300 ms threshold leaves several 20 ms windows before the capture to compare with.
     const result = await run(fixture('not-slower.cjs'), { mode: 'require', env: { LOOPWATCH_THRESHOLD_MS: '300' } });
     expect(result.code, describeRun(result)).toBe(0);
-    expect(result.events.some((e) => e.stackTiming === 'during'), describeRun(result)).toBe(true);
+    expect(
+      result.events.some((e) => e.stackTiming === 'during'),
+      describeRun(result),
+    ).toBe(true);
     const line = result.stdout.find((l) => l.text.startsWith('RATES '));
     const rates = (line?.text.slice(6) ?? '').split(',').map(Number);
     expect(rates.length, describeRun(result)).toBeGreaterThan(30);

@@ -26,7 +26,12 @@ describe('block context', () => {
       const done = run(fixture('traced-server.cjs'), {
         mode: 'require',
         timeoutMs: 30_000,
-        env: { LOOPWATCH_THRESHOLD_MS: '100', TRACES_URL: `${endpoint}/v1/traces`, OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: `${endpoint}/v1/logs`, OTEL_LOGS_EXPORTER: 'otlp' },
+        env: {
+          LOOPWATCH_THRESHOLD_MS: '100',
+          TRACES_URL: `${endpoint}/v1/traces`,
+          OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: `${endpoint}/v1/logs`,
+          OTEL_LOGS_EXPORTER: 'otlp',
+        },
         onLine: ({ text }) => {
           if (text.startsWith('APP ')) {
             app = text.slice(4);
@@ -47,8 +52,11 @@ describe('block context', () => {
       const result: RunResult = await done;
       expect(result.code, describeRun(result)).toBe(0);
 
-      const ongoing = (test: (e: BlockEvent) => boolean): BlockEvent | undefined => result.events.find((e) => e.state === 'ongoing' && test(e));
-      const spanLine = (requestId: string): string[] => result.stdout.find((l) => l.text.startsWith('SPAN ') && l.text.endsWith(` ${requestId}`))?.text.split(' ') ?? [];
+      const ongoing = (test: (e: BlockEvent) => boolean): BlockEvent | undefined =>
+        result.events.find((e) => e.state === 'ongoing' && test(e));
+      const spanLine = (requestId: string): string[] =>
+        result.stdout.find((l) => l.text.startsWith('SPAN ') && l.text.endsWith(` ${requestId}`))?.text.split(' ') ??
+        [];
       const [, traceId, spanId] = spanLine('req-1');
 
       // /checkout: the exported server span's trace, the route, the store's attributes.
@@ -59,15 +67,26 @@ describe('block context', () => {
         spanId,
         traceFlags: 1,
         spanName: 'GET /checkout',
-        attributes: { 'http.route': '/checkout', 'http.request.method': 'GET', 'url.path': '/checkout', 'request.id': 'req-1', 'tenant.id': 'acme' },
+        attributes: {
+          'http.route': '/checkout',
+          'http.request.method': 'GET',
+          'url.path': '/checkout',
+          'request.id': 'req-1',
+          'tenant.id': 'acme',
+        },
       });
-      const exported = receiver.arrivals.flatMap((a) => a.spans.map((s) => ({ ...s, contentType: a.contentType }))).find((s) => s.name === 'GET /checkout');
-      expect(hexId(exported?.traceId, exported?.contentType ?? ''), 'the span as exported').toBe(checkout?.context?.traceId);
+      const exported = receiver.arrivals
+        .flatMap((a) => a.spans.map((s) => ({ ...s, contentType: a.contentType })))
+        .find((s) => s.name === 'GET /checkout');
+      expect(hexId(exported?.traceId, exported?.contentType ?? ''), 'the span as exported').toBe(
+        checkout?.context?.traceId,
+      );
       expect(result.events.find((e) => e.id === checkout?.id && e.state === 'ended')?.context?.traceId).toBe(traceId);
 
       // The alert log record carries the trace context: a backend links it to the trace.
       const isAlert = (l: { attributes?: Parameters<typeof attribute>[0] }): boolean =>
-        attribute(l.attributes, 'loopwatch.block.id') === checkout?.id && attribute(l.attributes, 'loopwatch.block.state') === 'ongoing';
+        attribute(l.attributes, 'loopwatch.block.id') === checkout?.id &&
+        attribute(l.attributes, 'loopwatch.block.state') === 'ongoing';
       const alertArrival = receiver.arrivals.find((a) => a.logs.some(isAlert));
       const alert = alertArrival?.logs.find(isAlert);
       expect(hexId(alert?.traceId, alertArrival?.contentType ?? '')).toBe(traceId);

@@ -12,7 +12,9 @@ const env = { LOOPWATCH_THRESHOLD_MS: '100' };
 function clientNode(): string | undefined {
   for (const candidate of [NODE, process.env['LOOPWATCH_CLIENT_NODE'], process.execPath]) {
     if (candidate === undefined) continue;
-    const major = Number(execFileSync(candidate, ['-p', 'process.versions.node.split(".")[0]'], { encoding: 'utf8' }).trim());
+    const major = Number(
+      execFileSync(candidate, ['-p', 'process.versions.node.split(".")[0]'], { encoding: 'utf8' }).trim(),
+    );
     if (major >= 22) return candidate;
   }
   return undefined;
@@ -31,16 +33,29 @@ describe('debuggers', () => {
   it('a real block right after a debugger pause is reported, without the pause in its duration', async () => {
     const result = await run(fixture('paused-by-debugger.cjs'), { mode: 'require', env, args: ['then-block'] });
     expect(result.code, describeRun(result)).toBe(0);
-    expect(result.events.map((e) => e.state), describeRun(result)).toEqual(['ongoing', 'ended']);
-    expect(result.events[0]?.stack.map((f) => f.function), describeRun(result)).toContain('afterPause');
+    expect(
+      result.events.map((e) => e.state),
+      describeRun(result),
+    ).toEqual(['ongoing', 'ended']);
+    expect(
+      result.events[0]?.stack.map((f) => f.function),
+      describeRun(result),
+    ).toContain('afterPause');
     const measured = (result.marks.get('unblock') ?? 0) - (result.marks.get('block') ?? 0);
     expect(result.events[1]?.durationMs, describeRun(result)).toBeLessThan(measured + 150);
   });
 
   it('started with --inspect: a real block is still reported, and nothing is printed at exit', async () => {
-    const result = await run(fixture('exit-in-block.cjs'), { mode: 'require', env, nodeArgs: ['--inspect=127.0.0.1:0'] });
+    const result = await run(fixture('exit-in-block.cjs'), {
+      mode: 'require',
+      env,
+      nodeArgs: ['--inspect=127.0.0.1:0'],
+    });
     expect(result.code, describeRun(result)).toBe(0);
-    expect(result.events.map((e) => e.state), describeRun(result)).toEqual(['ongoing', 'ended']);
+    expect(
+      result.events.map((e) => e.state),
+      describeRun(result),
+    ).toEqual(['ongoing', 'ended']);
     expect(result.stderrText).not.toContain('Waiting for the debugger to disconnect');
   });
 
@@ -50,26 +65,34 @@ describe('debuggers', () => {
   });
 
   const client = clientNode();
-  it.runIf(client !== undefined)('paused at a breakpoint by a real WebSocket debugger client: no block, the debugging works', async () => {
-    let clientOutput = '';
-    let clientDone: Promise<number | null> = Promise.resolve(null);
-    const result = await run(fixture('breakpoint.cjs'), {
-      mode: 'require',
-      env,
-      nodeArgs: ['--inspect=127.0.0.1:0'],
-      onLine: (line) => {
-        const match = /Debugger listening on (ws:\/\/\S+)/.exec(line.text);
-        if (match?.[1] === undefined || client === undefined) return;
-        const child = spawn(client, [fixture('debugger-client.mjs'), match[1]], { stdio: ['ignore', 'pipe', 'pipe'] });
-        child.stdout.on('data', (chunk: Buffer) => (clientOutput += chunk.toString()));
-        child.stderr.on('data', (chunk: Buffer) => (clientOutput += chunk.toString()));
-        clientDone = new Promise((done) => child.on('close', done));
-      },
-    });
-    expect(await clientDone, clientOutput).toBe(0);
-    expect(clientOutput).toContain('CLIENT paused at hitBreakpoint');
-    expect(result.stdout.map((l) => l.text), describeRun(result)).toContain('RESUMED');
-    expect(result.code, describeRun(result)).toBe(0);
-    expect(result.events, describeRun(result)).toEqual([]);
-  });
+  it.runIf(client !== undefined)(
+    'paused at a breakpoint by a real WebSocket debugger client: no block, the debugging works',
+    async () => {
+      let clientOutput = '';
+      let clientDone: Promise<number | null> = Promise.resolve(null);
+      const result = await run(fixture('breakpoint.cjs'), {
+        mode: 'require',
+        env,
+        nodeArgs: ['--inspect=127.0.0.1:0'],
+        onLine: (line) => {
+          const match = /Debugger listening on (ws:\/\/\S+)/.exec(line.text);
+          if (match?.[1] === undefined || client === undefined) return;
+          const child = spawn(client, [fixture('debugger-client.mjs'), match[1]], {
+            stdio: ['ignore', 'pipe', 'pipe'],
+          });
+          child.stdout.on('data', (chunk: Buffer) => (clientOutput += chunk.toString()));
+          child.stderr.on('data', (chunk: Buffer) => (clientOutput += chunk.toString()));
+          clientDone = new Promise((done) => child.on('close', done));
+        },
+      });
+      expect(await clientDone, clientOutput).toBe(0);
+      expect(clientOutput).toContain('CLIENT paused at hitBreakpoint');
+      expect(
+        result.stdout.map((l) => l.text),
+        describeRun(result),
+      ).toContain('RESUMED');
+      expect(result.code, describeRun(result)).toBe(0);
+      expect(result.events, describeRun(result)).toEqual([]);
+    },
+  );
 });

@@ -32,7 +32,14 @@ describe('hang watchdog', () => {
     expect(ongoing?.state, describeRun(result)).toBe('ongoing');
     expect(ongoing && functions(ongoing)[0]).toBe('pollUntilReady');
     const [hang] = result.hangs;
-    expect(hang, describeRun(result)).toMatchObject({ type: 'hang', reason: 'block', action: 'kill', limitMs: 1000, blockId: 1, stackTiming: 'during' });
+    expect(hang, describeRun(result)).toMatchObject({
+      type: 'hang',
+      reason: 'block',
+      action: 'kill',
+      limitMs: 1000,
+      blockId: 1,
+      stackTiming: 'during',
+    });
     expect(hang?.stack[0]?.function).toBe('pollUntilReady');
     expect(hang?.blockedMs).toBeGreaterThanOrEqual(1000);
     // It was on stderr too, before the end.
@@ -40,7 +47,10 @@ describe('hang watchdog', () => {
   });
 
   it('hangAction "none" reports the hang once and the app goes on; the listener gets it', async () => {
-    const result = await run(fixture('hang-recovers.cjs'), { mode: 'require', env: { ...env, LOOPWATCH_HANG_MS: '1000' } });
+    const result = await run(fixture('hang-recovers.cjs'), {
+      mode: 'require',
+      env: { ...env, LOOPWATCH_HANG_MS: '1000' },
+    });
     expect(result.code, describeRun(result)).toBe(0);
     expect(result.hangs, describeRun(result)).toHaveLength(1);
     expect(result.hangs[0]).toMatchObject({ reason: 'block', action: 'none', blockId: 1 });
@@ -52,7 +62,10 @@ describe('hang watchdog', () => {
   });
 
   it('a hang in a native call (execSync) is reported with what the thread waits for, then killed', async () => {
-    const result = await run(fixture('hang-native.cjs'), { mode: 'require', env: { ...env, LOOPWATCH_HANG_MS: '1000', LOOPWATCH_HANG_ACTION: 'kill' } });
+    const result = await run(fixture('hang-native.cjs'), {
+      mode: 'require',
+      env: { ...env, LOOPWATCH_HANG_MS: '1000', LOOPWATCH_HANG_ACTION: 'kill' },
+    });
     expect(result.signal, describeRun(result)).toBe('SIGKILL');
     const [hang] = result.hangs;
     expect(hang, describeRun(result)).toMatchObject({ reason: 'block', action: 'kill' });
@@ -68,7 +81,9 @@ describe('hang watchdog', () => {
     });
     expect(result.signal, describeRun(result)).toBe('SIGKILL');
     expect(result.stderr.map((l) => l.text)).toEqual([
-      expect.stringMatching(/^loopwatch: \[pid \d+\] HANG: block #1 has blocked the event loop for \d+ ms \(hangMs 300 ms\) — ending the process with SIGKILL$/),
+      expect.stringMatching(
+        /^loopwatch: \[pid \d+\] HANG: block #1 has blocked the event loop for \d+ ms \(hangMs 300 ms\) — ending the process with SIGKILL$/,
+      ),
       '    at pollUntilReady (test/process/fixtures/hang.cjs:6:3)',
       expect.stringContaining('hang.cjs'),
       expect.stringMatching(/more frames?$/),
@@ -90,7 +105,10 @@ describe('hang watchdog', () => {
 });
 
 /** Runs shutdown.cjs, sends SIGTERM once it listens, and times the end from the signal. */
-async function shutdown(how: 'sync' | 'handle' | 'clean' | 'none' | 'exithang', extraEnv: Record<string, string>): Promise<{ result: RunResult; afterSignalMs: number }> {
+async function shutdown(
+  how: 'sync' | 'handle' | 'clean' | 'none' | 'exithang',
+  extraEnv: Record<string, string>,
+): Promise<{ result: RunResult; afterSignalMs: number }> {
   let signalledAt = 0;
   let endedAt = 0;
   const result = await run(fixture('shutdown.cjs'), {
@@ -118,7 +136,12 @@ describe('shutdown deadline', () => {
     expect(afterSignalMs, describeRun(result)).toBeGreaterThanOrEqual(950);
     expect(afterSignalMs, describeRun(result)).toBeLessThan(3000);
     const [hang] = result.hangs;
-    expect(hang, describeRun(result)).toMatchObject({ reason: 'exit-deadline', action: 'kill', cause: 'SIGTERM', limitMs: 1000 });
+    expect(hang, describeRun(result)).toMatchObject({
+      reason: 'exit-deadline',
+      action: 'kill',
+      cause: 'SIGTERM',
+      limitMs: 1000,
+    });
     expect(hang?.stack[0]?.function).toBe('flushAuditLog');
     expect(hang?.blockedMs).toBeGreaterThan(500);
   });
@@ -133,7 +156,12 @@ describe('shutdown deadline', () => {
     expect(result.stdout.map((l) => l.text)).toContain('EXIT 1');
     const port = /LISTENING (\d+)/.exec(result.stdout.map((l) => l.text).join('\n'))?.[1];
     const [hang] = result.hangs;
-    expect(hang, describeRun(result)).toMatchObject({ reason: 'exit-deadline', action: 'exit', blockedMs: 0, stackTiming: 'none' });
+    expect(hang, describeRun(result)).toMatchObject({
+      reason: 'exit-deadline',
+      action: 'exit',
+      blockedMs: 0,
+      stackTiming: 'none',
+    });
     expect(hang?.resources?.counts).toMatchObject({ TCPServerWrap: 1 });
     expect(hang?.resources?.handles).toContain(`Server listening on 127.0.0.1:${port}`);
   });
@@ -143,7 +171,10 @@ describe('shutdown deadline', () => {
     expect(result.signal, describeRun(result)).toBe('SIGKILL');
     expect(afterSignalMs, describeRun(result)).toBeGreaterThanOrEqual(1500);
     expect(afterSignalMs, describeRun(result)).toBeLessThan(4000);
-    expect(result.hangs.map((h) => h.action), describeRun(result)).toEqual(['exit', 'kill']);
+    expect(
+      result.hangs.map((h) => h.action),
+      describeRun(result),
+    ).toEqual(['exit', 'kill']);
     expect(result.hangs[1]).toMatchObject({ reason: 'exit-deadline', cause: 'SIGTERM, then process.exit(1)' });
     expect(result.hangs[1]?.stack[0]?.function).toBe('closeLogFile');
   });
@@ -158,7 +189,12 @@ describe('shutdown deadline', () => {
   it('monitor.exitWithin() arms the same deadline from the app', async () => {
     const { result } = await shutdown('handle', { EXIT_WITHIN: '700' });
     expect(result.code, describeRun(result)).toBe(1);
-    expect(result.hangs[0], describeRun(result)).toMatchObject({ reason: 'exit-deadline', action: 'exit', cause: 'exitWithin()', limitMs: 700 });
+    expect(result.hangs[0], describeRun(result)).toMatchObject({
+      reason: 'exit-deadline',
+      action: 'exit',
+      cause: 'exitWithin()',
+      limitMs: 700,
+    });
   });
 
   it('a SIGTERM the app does not handle keeps its default effect', async () => {

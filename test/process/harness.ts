@@ -21,7 +21,9 @@ export const FIXTURES = join(__dirname, 'fixtures');
 export const NODE = resolve(process.env['LOOPWATCH_TEST_NODE'] ?? process.execPath);
 
 /** The major version of that binary. */
-export const NODE_MAJOR = Number(execFileSync(NODE, ['-p', 'process.versions.node.split(".")[0]'], { encoding: 'utf8' }).trim());
+export const NODE_MAJOR = Number(
+  execFileSync(NODE, ['-p', 'process.versions.node.split(".")[0]'], { encoding: 'utf8' }).trim(),
+);
 
 export type Mode = 'require' | 'import' | 'plain';
 
@@ -90,7 +92,12 @@ function splitLines(sink: Line[], onLine?: (line: Line) => void): (chunk: Buffer
 export async function run(script: string, options: RunOptions): Promise<RunResult> {
   const dir = mkdtempSync(join(tmpdir(), 'loopwatch-test-'));
   const eventsFile = join(dir, 'events.ndjson');
-  const preload = options.mode === 'require' ? ['-r', 'loopwatch/register'] : options.mode === 'import' ? ['--import', 'loopwatch/register'] : [];
+  const preload =
+    options.mode === 'require'
+      ? ['-r', 'loopwatch/register']
+      : options.mode === 'import'
+        ? ['--import', 'loopwatch/register']
+        : [];
   const env: Record<string, string | undefined> = {
     ...process.env,
     LOOPWATCH_LOG: 'json',
@@ -115,8 +122,10 @@ export async function run(script: string, options: RunOptions): Promise<RunResul
     'data',
     splitLines(stderr, (line) => {
       options.onLine?.(line);
-      if (line.text.startsWith('{"type":"block"')) live.push({ at: line.at, event: JSON.parse(line.text) as BlockEvent });
-      if (line.text.startsWith('{"type":"hang"')) liveHangs.push({ at: line.at, event: JSON.parse(line.text) as HangEvent });
+      if (line.text.startsWith('{"type":"block"'))
+        live.push({ at: line.at, event: JSON.parse(line.text) as BlockEvent });
+      if (line.text.startsWith('{"type":"hang"'))
+        liveHangs.push({ at: line.at, event: JSON.parse(line.text) as HangEvent });
     }),
   );
   let timedOut = false;
@@ -168,18 +177,34 @@ export async function run(script: string, options: RunOptions): Promise<RunResul
  * first on PATH (so that `npm test` and the `node` it starts are the Node under test too).
  * Resolves with its exit status and all it printed, stdout and stderr together.
  */
-export async function runCli(args: readonly string[], cwd: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }> {
+export async function runCli(
+  args: readonly string[],
+  cwd: string,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }> {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (value !== undefined && !key.startsWith('LOOPWATCH_') && key !== 'NODE_OPTIONS' && !key.startsWith('npm_') && !key.startsWith('VITEST')) env[key] = value;
+    if (
+      value !== undefined &&
+      !key.startsWith('LOOPWATCH_') &&
+      key !== 'NODE_OPTIONS' &&
+      !key.startsWith('npm_') &&
+      !key.startsWith('VITEST')
+    )
+      env[key] = value;
   }
   env['PATH'] = `${dirname(NODE)}:${env['PATH'] ?? ''}`;
   env['NO_COLOR'] = '1';
-  const child = spawn(NODE, [join(ROOT, 'dist', 'cli', 'index.js'), ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(NODE, [join(ROOT, 'dist', 'cli', 'index.js'), ...args], {
+    cwd,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((done) => child.on('close', (c, s) => done([c, s])));
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((done) =>
+    child.on('close', (c, s) => done([c, s])),
+  );
   return { code, signal, output };
 }
 

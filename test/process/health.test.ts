@@ -13,7 +13,11 @@ interface Probe {
   readonly status: number;
   readonly ms: number;
   readonly headers: Headers;
-  readonly body: Record<string, unknown> & { status?: string; loop?: { blockedMs?: number; block?: { id: number; culprit?: { function: string; line: number } } }; lag?: { samples: number; p99Ms: number } };
+  readonly body: Record<string, unknown> & {
+    status?: string;
+    loop?: { blockedMs?: number; block?: { id: number; culprit?: { function: string; line: number } } };
+    lag?: { samples: number; p99Ms: number };
+  };
 }
 
 async function probe(url: string, init?: RequestInit): Promise<Probe> {
@@ -21,7 +25,12 @@ async function probe(url: string, init?: RequestInit): Promise<Probe> {
   const response = await fetch(url, { ...init, signal: AbortSignal.timeout(5000) });
   const text = await response.text();
   const ms = performance.now() - started;
-  return { status: response.status, ms, headers: response.headers, body: response.headers.get('content-type') === 'application/json' ? (JSON.parse(text) as Probe['body']) : { text } };
+  return {
+    status: response.status,
+    ms,
+    headers: response.headers,
+    body: response.headers.get('content-type') === 'application/json' ? (JSON.parse(text) as Probe['body']) : { text },
+  };
 }
 
 interface App {
@@ -54,7 +63,10 @@ async function startApp(env: Record<string, string>): Promise<App> {
       }
     },
   });
-  const found = await Promise.race([urls, done.then((r) => Promise.reject(new Error(`the app ended early\n${describeRun(r)}`)))]);
+  const found = await Promise.race([
+    urls,
+    done.then((r) => Promise.reject(new Error(`the app ended early\n${describeRun(r)}`))),
+  ]);
   return {
     ...found,
     blockReported: (id) => (reported.has(id) ? Promise.resolve() : new Promise((resolve) => waiters.set(id, resolve))),
@@ -109,7 +121,11 @@ describe('health endpoints served by the worker', () => {
     // Liveness failed while the block still lasted.
     expect(failedAt).toBeLessThan(blockAnsweredAt);
     const slowest = Math.max(...during.map((p) => p.ms));
-    record({ scenario: 'health probe while the main thread spins', probes: during.length, slowestMs: Math.round(slowest * 10) / 10 });
+    record({
+      scenario: 'health probe while the main thread spins',
+      probes: during.length,
+      slowestMs: Math.round(slowest * 10) / 10,
+    });
     // Milliseconds, not the 3 s the main thread is away (wide margin for a loaded machine).
     expect(slowest).toBeLessThan(500);
 
@@ -198,7 +214,10 @@ describe('the health endpoint cannot be misused', () => {
     // A 1 MB body is not read: 405 at once and the connection closed.
     const big = Buffer.alloc(1024 * 1024, 97);
     const started = performance.now();
-    const bodied = await raw(h, Buffer.concat([Buffer.from(`POST /livez HTTP/1.1\r\nhost: x\r\ncontent-length: ${big.length}\r\n\r\n`), big]));
+    const bodied = await raw(
+      h,
+      Buffer.concat([Buffer.from(`POST /livez HTTP/1.1\r\nhost: x\r\ncontent-length: ${big.length}\r\n\r\n`), big]),
+    );
     expect(bodied.text).toMatch(/^HTTP\/1\.1 405/);
     expect(bodied.closed).toBe(true);
     expect(performance.now() - started).toBeLessThan(2500);
@@ -216,18 +235,26 @@ describe('the health endpoint cannot be misused', () => {
     const closed: number[] = [];
     const floodStart = Date.now();
     await Promise.all(
-      Array.from({ length: 40 }, () => new Promise<void>((resolve) => {
-        const socket = connect(Number(port), hostname, () => resolve());
-        socket.on('error', () => resolve());
-        socket.on('close', () => closed.push(Date.now() - floodStart));
-        sockets.push(socket);
-      })),
+      Array.from(
+        { length: 40 },
+        () =>
+          new Promise<void>((resolve) => {
+            const socket = connect(Number(port), hostname, () => resolve());
+            socket.on('error', () => resolve());
+            socket.on('close', () => closed.push(Date.now() - floodStart));
+            sockets.push(socket);
+          }),
+      ),
     );
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(closed.length).toBeGreaterThanOrEqual(40 - 16);
     for (let i = 0; i < 100 && closed.length < 40; i++) await new Promise((resolve) => setTimeout(resolve, 100));
     expect(closed.length).toBe(40);
-    record({ scenario: 'health endpoint: 40 idle connections', droppedAtOnce: closed.filter((ms) => ms < 300).length, allClosedAfterMs: Math.max(...closed) });
+    record({
+      scenario: 'health endpoint: 40 idle connections',
+      droppedAtOnce: closed.filter((ms) => ms < 300).length,
+      allClosedAfterMs: Math.max(...closed),
+    });
     expect((await probe(`${h}/livez`)).status).toBe(200);
     await stopApp(app);
   });
@@ -243,7 +270,10 @@ describe('the health endpoint cannot be misused', () => {
       expect((await probe(`${app.app}/work`)).status).toBe(200);
       const result = await stopApp(app);
       const warnings = result.stderr.filter((l) => l.text.includes('health'));
-      expect(warnings.map((l) => l.text), describeRun(result)).toEqual([
+      expect(
+        warnings.map((l) => l.text),
+        describeRun(result),
+      ).toEqual([
         `loopwatch: cannot serve the health endpoints on 127.0.0.1:${port}: the port is already in use; the app runs on without them`,
       ]);
     } finally {

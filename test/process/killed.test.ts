@@ -33,7 +33,10 @@ describe('a process killed during a block', () => {
       },
     });
     expect(result.signal, describeRun(result)).toBe('SIGKILL');
-    const lines = readFileSync(eventsFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { type: string; state?: string });
+    const lines = readFileSync(eventsFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; state?: string });
     expect(lines.filter((e) => e.type === 'block').map((e) => e.state)).toEqual(['ongoing']);
     const progress = lines.filter((e): e is BlockProgress & { type: 'progress' } => e.type === 'progress');
     // At 200, 400, 800 and 1,600 ms into the block at least, then every second.
@@ -41,7 +44,9 @@ describe('a process killed during a block', () => {
     const last = progress.at(-1)?.durationMs ?? 0;
     expect(last).toBeGreaterThanOrEqual(1500);
 
-    const report = spawnSync(NODE, [join(ROOT, 'dist', 'cli', 'index.js'), 'report', '--json', eventsFile], { encoding: 'utf8' });
+    const report = spawnSync(NODE, [join(ROOT, 'dist', 'cli', 'index.js'), 'report', '--json', eventsFile], {
+      encoding: 'utf8',
+    });
     const summary = JSON.parse(report.stdout) as { blocks: number; notEnded: number; totalMs: number };
     expect(summary).toMatchObject({ blocks: 1, notEnded: 1 });
     expect(summary.totalMs).toBe(last);

@@ -47,16 +47,26 @@ describe('exit', () => {
 
 describe('configuration errors stop start-up with one clear message', () => {
   const cases: [Record<string, string>, RegExp][] = [
-    [{ LOOPWATCH_THRESHOLD_MS: 'abc' }, /^loopwatch: LOOPWATCH_THRESHOLD_MS must be a number of milliseconds from 1 to 3600000, got "abc"$/],
+    [
+      { LOOPWATCH_THRESHOLD_MS: 'abc' },
+      /^loopwatch: LOOPWATCH_THRESHOLD_MS must be a number of milliseconds from 1 to 3600000, got "abc"$/,
+    ],
     [{ LOOPWATCH_THRESHOLD_MS: '-5' }, /^loopwatch: LOOPWATCH_THRESHOLD_MS must be .*, got "-5"$/],
     [{ LOOPWATCH_THRESHOLD_MS: '0' }, /^loopwatch: LOOPWATCH_THRESHOLD_MS must be .*from 1 to 3600000.*, got "0"$/],
     [{ LOOPWATCH_LOG: 'loud' }, /^loopwatch: LOOPWATCH_LOG must be one of "pretty", "json", "off", got "loud"$/],
-    [{ LOOPWATCH_EVENTS_FILE: '/nonexistent-folder/x/events.ndjson' }, /^loopwatch: LOOPWATCH_EVENTS_FILE must be a file in an existing folder \(\/nonexistent-folder\/x does not exist\), got "\/nonexistent-folder\/x\/events.ndjson"$/],
+    [
+      { LOOPWATCH_EVENTS_FILE: '/nonexistent-folder/x/events.ndjson' },
+      /^loopwatch: LOOPWATCH_EVENTS_FILE must be a file in an existing folder \(\/nonexistent-folder\/x does not exist\), got "\/nonexistent-folder\/x\/events.ndjson"$/,
+    ],
   ];
   for (const [variables, message] of cases) {
     for (const mode of ['require', 'import'] as const) {
       it(`${JSON.stringify(variables)} (${mode})`, async () => {
-        const result = await run(fixture('exits.cjs'), { mode, env: variables, noEventsFile: !('LOOPWATCH_EVENTS_FILE' in variables) ? false : true });
+        const result = await run(fixture('exits.cjs'), {
+          mode,
+          env: variables,
+          noEventsFile: !('LOOPWATCH_EVENTS_FILE' in variables) ? false : true,
+        });
         expect(result.code, describeRun(result)).toBe(1);
         // The app never ran, and the message is one line, no stack trace.
         expect(result.stdout).toEqual([]);
@@ -81,13 +91,17 @@ describe('API', () => {
     expect(result.code, describeRun(result)).toBe(0);
     expect(out).toContain('SAME true');
     expect(out).toContain('READY {"stackCapture":true,"profiler":false}');
-    expect(out).toContain('LISTENER ongoing 1 spin < computeTotals < Timeout._onTimeout < listOnTimeout < processTimers');
+    expect(out).toContain(
+      'LISTENER ongoing 1 spin < computeTotals < Timeout._onTimeout < listOnTimeout < processTimers',
+    );
     expect(out).toContain('LISTENER ended 1 spin < computeTotals < Timeout._onTimeout < listOnTimeout < processTimers');
     expect(out).toContain('STOPPED');
     // Delivered while the loop ran, not by the exit path.
     expect(result.events[1]?.exiting).toBeUndefined();
     // The throwing listener became a warning, not a crash.
-    expect(result.stderrText).toContain("LoopwatchWarning: a 'block' listener threw: Error: a listener that throws must not break anything");
+    expect(result.stderrText).toContain(
+      "LoopwatchWarning: a 'block' listener threw: Error: a listener that throws must not break anything",
+    );
     expect(result.events.map((e) => e.state)).toEqual(['ongoing', 'ended']);
   });
 
@@ -95,22 +109,36 @@ describe('API', () => {
     const result = await run(fixture('api.cjs'), { mode: 'plain' });
     const out = result.stdout.map((l) => l.text);
     expect(result.code, describeRun(result)).toBe(0);
-    expect(out).toContain('ERROR true ERR_LOOPWATCH_INVALID_OPTION `thresholdMs` must be a finite number from 1 to 3600000 (milliseconds), got -5');
+    expect(out).toContain(
+      'ERROR true ERR_LOOPWATCH_INVALID_OPTION `thresholdMs` must be a finite number from 1 to 3600000 (milliseconds), got -5',
+    );
     // The process ends right after the block: the exit path still delivers both events.
-    expect(out).toContain('LISTENER ongoing 1 spin < computeTotals < Timeout._onTimeout < listOnTimeout < processTimers');
+    expect(out).toContain(
+      'LISTENER ongoing 1 spin < computeTotals < Timeout._onTimeout < listOnTimeout < processTimers',
+    );
     expect(out).toContain('LISTENER ended 1 spin < computeTotals < Timeout._onTimeout < listOnTimeout < processTimers');
   });
 
   it('both -r and --import loaded: one monitor, one report per block', async () => {
-    const result = await run(fixture('js-loop.mjs'), { mode: 'require', nodeArgs: ['--import', 'loopwatch/register'], env });
+    const result = await run(fixture('js-loop.mjs'), {
+      mode: 'require',
+      nodeArgs: ['--import', 'loopwatch/register'],
+      env,
+    });
     expect(result.code, describeRun(result)).toBe(0);
-    expect(result.events.filter((e) => e.state === 'ongoing'), describeRun(result)).toHaveLength(1);
+    expect(
+      result.events.filter((e) => e.state === 'ongoing'),
+      describeRun(result),
+    ).toHaveLength(1);
   });
 });
 
 describe('preloads', () => {
   it('NODE_OPTIONS=--import loopwatch/register with the app starting its own workers: no recursion', async () => {
-    const result = await run(fixture('own-workers.mjs'), { mode: 'plain', env: { ...env, NODE_OPTIONS: '--import loopwatch/register' } });
+    const result = await run(fixture('own-workers.mjs'), {
+      mode: 'plain',
+      env: { ...env, NODE_OPTIONS: '--import loopwatch/register' },
+    });
     const out = result.stdout.map((l) => l.text);
     expect(result.code, describeRun(result)).toBe(0);
     expect(out).toContain('WORKERS [{"monitor":false},{"monitor":false}]');
@@ -118,12 +146,21 @@ describe('preloads', () => {
     // The block of the main thread's work is reported (a slow start on a loaded machine may
     // add one of its own, which is not what this tests).
     const work = result.events.filter((e) => e.stack.some((f) => f.function === 'mainThreadWork'));
-    expect(work.map((e) => e.state), describeRun(result)).toEqual(['ongoing', 'ended']);
+    expect(
+      work.map((e) => e.state),
+      describeRun(result),
+    ).toEqual(['ongoing', 'ended']);
   });
 
   it('NODE_OPTIONS=-r loopwatch/register works too', async () => {
-    const result = await run(fixture('js-loop.cjs'), { mode: 'plain', env: { ...env, NODE_OPTIONS: '-r loopwatch/register' } });
+    const result = await run(fixture('js-loop.cjs'), {
+      mode: 'plain',
+      env: { ...env, NODE_OPTIONS: '-r loopwatch/register' },
+    });
     expect(result.code, describeRun(result)).toBe(0);
-    expect(result.events.map((e) => e.state), describeRun(result)).toEqual(['ongoing', 'ended']);
+    expect(
+      result.events.map((e) => e.state),
+      describeRun(result),
+    ).toEqual(['ongoing', 'ended']);
   });
 });

@@ -13,9 +13,13 @@ import { describeRun, fixture, NODE_MAJOR, run, runCli, type RunResult } from '.
 
 const PROJECT = fixture('node-test-project');
 const TEST_FILE = join('test', 'cart.test.js');
-const CULPRIT_LINE = readFileSync(join(PROJECT, TEST_FILE), 'utf8').split('\n').findIndex((line) => line.includes('CULPRIT-LINE')) + 1;
+const CULPRIT_LINE =
+  readFileSync(join(PROJECT, TEST_FILE), 'utf8')
+    .split('\n')
+    .findIndex((line) => line.includes('CULPRIT-LINE')) + 1;
 const RUNNER_LINE = /^loopwatch: \[pid \d+\] node --test's runner is not watched; its test files' processes are$/;
-const NO_STACK_LINE = /^loopwatch: \[pid \d+\] blocks are reported without their stack: the permission model denies the inspector/;
+const NO_STACK_LINE =
+  /^loopwatch: \[pid \d+\] blocks are reported without their stack: the permission model denies the inspector/;
 /** The permission model's flag: experimental on Node 20. */
 const PERMISSION = NODE_MAJOR === 20 ? '--experimental-permission' : '--permission';
 
@@ -32,7 +36,9 @@ function linesMatching(result: RunResult, pattern: RegExp): string[] {
 /** The test file's block, named at its source line from a stack taken during the block. */
 function expectCulpritNamed(result: RunResult): void {
   // (A loaded machine may add an unrelated block, a slow start-up: not what this tests.)
-  const ended = result.events.filter((event) => event.state === 'ended' && event.stack.some((frame) => frame.function === 'totalWithTax'));
+  const ended = result.events.filter(
+    (event) => event.state === 'ended' && event.stack.some((frame) => frame.function === 'totalWithTax'),
+  );
   expect(ended, describeRun(result)).toHaveLength(1);
   const [event] = ended;
   expect(event?.stackTiming).toBe('during');
@@ -42,51 +48,72 @@ function expectCulpritNamed(result: RunResult): void {
 }
 
 describe("node --test's runner has no inspector", () => {
-  it.each(['require', 'import'] as const)('with the preload as %s: the runner is left alone and says so, each test file is watched', async (mode) => {
-    const result = await run(TEST_FILE, { mode, nodeArgs: ['--test'], cwd: PROJECT });
-    expectNoAbort(result);
-    expectCulpritNamed(result);
-    // Node loads `-r` preloads in the runner's own process (`--import` ones only in the test files').
-    expect(linesMatching(result, RUNNER_LINE)).toHaveLength(mode === 'require' ? 1 : 0);
-  });
+  it.each(['require', 'import'] as const)(
+    'with the preload as %s: the runner is left alone and says so, each test file is watched',
+    async (mode) => {
+      const result = await run(TEST_FILE, { mode, nodeArgs: ['--test'], cwd: PROJECT });
+      expectNoAbort(result);
+      expectCulpritNamed(result);
+      // Node loads `-r` preloads in the runner's own process (`--import` ones only in the test files').
+      expect(linesMatching(result, RUNNER_LINE)).toHaveLength(mode === 'require' ? 1 : 0);
+    },
+  );
 
-  it.runIf(NODE_MAJOR >= 22)('with isolation none the tests run in the runner, which is watched with stacks', async () => {
-    const isolation = NODE_MAJOR === 22 ? '--experimental-test-isolation=none' : '--test-isolation=none';
-    const result = await run(TEST_FILE, { mode: 'require', nodeArgs: ['--test', isolation], cwd: PROJECT });
-    expectNoAbort(result);
-    expectCulpritNamed(result);
-    expect(linesMatching(result, RUNNER_LINE)).toHaveLength(0);
-  });
+  it.runIf(NODE_MAJOR >= 22)(
+    'with isolation none the tests run in the runner, which is watched with stacks',
+    async () => {
+      const isolation = NODE_MAJOR === 22 ? '--experimental-test-isolation=none' : '--test-isolation=none';
+      const result = await run(TEST_FILE, { mode: 'require', nodeArgs: ['--test', isolation], cwd: PROJECT });
+      expectNoAbort(result);
+      expectCulpritNamed(result);
+      expect(linesMatching(result, RUNNER_LINE)).toHaveLength(0);
+    },
+  );
 
   it('loopwatch run -- npm test on a node:test project: exit 0, the culprit at its line', async () => {
     const project = mkdtempSync(join(tmpdir(), 'loopwatch-node-test-'));
     cpSync(PROJECT, project, { recursive: true });
-    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'cart', private: true, scripts: { test: 'node --test' } }));
+    writeFileSync(
+      join(project, 'package.json'),
+      JSON.stringify({ name: 'cart', private: true, scripts: { test: 'node --test' } }),
+    );
     const { code, signal, output } = await runCli(['run', '--', 'npm', 'test'], project);
     expect(output).not.toContain('Assertion failed');
     expect([code, signal], output).toEqual([0, null]);
     expect(output).toMatch(/(pass 2|# pass 2)/);
     // (A 400 ms block can read 1,0xx ms on a loaded machine: durations may carry a thousands separator.)
-    expect(output).toMatch(new RegExp(`^ +1 +[\\d,]+ ms +[\\d,]+ ms +running +totalWithTax \\(test/cart\\.test\\.js:${CULPRIT_LINE}\\)$`, 'm'));
+    expect(output).toMatch(
+      new RegExp(
+        `^ +1 +[\\d,]+ ms +[\\d,]+ ms +running +totalWithTax \\(test/cart\\.test\\.js:${CULPRIT_LINE}\\)$`,
+        'm',
+      ),
+    );
   });
 });
 
 describe('the permission model without --allow-inspector', () => {
   const flags = [PERMISSION, '--allow-fs-read=*', '--allow-worker'];
 
-  it.each(['require', 'import'] as const)('with the preload as %s: blocks are reported without a stack, and one line says why', async (mode) => {
-    // No events file: the permission model forbids writing one; the stderr report has the events.
-    const result = await run(fixture('plain-block.cjs'), { mode, nodeArgs: flags, noEventsFile: true });
-    expectNoAbort(result);
-    expect(linesMatching(result, NO_STACK_LINE), describeRun(result)).toHaveLength(1);
-    const states = result.live.map(({ event }) => event.state);
-    expect(states, describeRun(result)).toEqual(['ongoing', 'ended']);
-    for (const { event } of result.live) expect(event).toMatchObject({ stack: [], stackTiming: 'none' });
-    expect(result.live[1]?.event.durationMs).toBeGreaterThanOrEqual(450);
-  });
+  it.each(['require', 'import'] as const)(
+    'with the preload as %s: blocks are reported without a stack, and one line says why',
+    async (mode) => {
+      // No events file: the permission model forbids writing one; the stderr report has the events.
+      const result = await run(fixture('plain-block.cjs'), { mode, nodeArgs: flags, noEventsFile: true });
+      expectNoAbort(result);
+      expect(linesMatching(result, NO_STACK_LINE), describeRun(result)).toHaveLength(1);
+      const states = result.live.map(({ event }) => event.state);
+      expect(states, describeRun(result)).toEqual(['ongoing', 'ended']);
+      for (const { event } of result.live) expect(event).toMatchObject({ stack: [], stackTiming: 'none' });
+      expect(result.live[1]?.event.durationMs).toBeGreaterThanOrEqual(450);
+    },
+  );
 
   it.runIf(NODE_MAJOR >= 24)('with --allow-inspector the stack is captured as usual', async () => {
-    const result = await run(fixture('plain-block.cjs'), { mode: 'require', nodeArgs: [...flags, '--allow-inspector'], noEventsFile: true });
+    const result = await run(fixture('plain-block.cjs'), {
+      mode: 'require',
+      nodeArgs: [...flags, '--allow-inspector'],
+      noEventsFile: true,
+    });
     expectNoAbort(result);
     expect(linesMatching(result, NO_STACK_LINE)).toHaveLength(0);
     const ongoing = result.live.find(({ event }) => event.state === 'ongoing')?.event;

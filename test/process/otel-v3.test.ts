@@ -57,12 +57,18 @@ describe.skipIf(dir === undefined)('OpenTelemetry SDK 3.x', () => {
         mode: 'plain',
         cwd: dir ?? '',
         nodeArgs: ['-r', 'loopwatch/register'],
-        env: { LOOPWATCH_THRESHOLD_MS: '100', OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_METRIC_EXPORT_INTERVAL: '500' },
+        env: {
+          LOOPWATCH_THRESHOLD_MS: '100',
+          OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+          OTEL_METRIC_EXPORT_INTERVAL: '500',
+        },
       });
       expect(result.code, describeRun(result)).toBe(0);
       const sdk = result.stdout.find((l) => l.text.startsWith('SDK '))?.text;
       expect(sdk, describeRun(result)).toMatch(/^SDK 3\.\d+\.\d+ 3\.\d+\.\d+ api 1\.10\./);
-      const alert = receiver.arrivals.find((a) => a.logs.some((l) => attribute(l.attributes, 'loopwatch.block.state') === 'ongoing'));
+      const alert = receiver.arrivals.find((a) =>
+        a.logs.some((l) => attribute(l.attributes, 'loopwatch.block.state') === 'ongoing'),
+      );
       const early = (result.marks.get('unblock') ?? 0) - (alert?.at ?? Infinity);
       record({ scenario: 'OTLP with SDK 3.x: alert arrived before the block ended', byMs: early, sdk });
       expect(early, describeRun(result)).toBeGreaterThan(500);
@@ -74,7 +80,13 @@ describe.skipIf(dir === undefined)('OpenTelemetry SDK 3.x', () => {
       expect(hexId(ongoing?.traceId, alert?.contentType ?? ''), describeRun(result)).toBe(trace);
       expect(attribute(ongoing?.attributes, 'loopwatch.span.name')).toBe('nightly export');
       const names = new Set(receiver.arrivals.flatMap((a) => a.metrics.map((m) => m.name)));
-      for (const name of ['loopwatch.blocks', 'loopwatch.block.duration', 'nodejs.eventloop.delay.p99', 'nodejs.eventloop.utilization']) expect(names, name).toContain(name);
+      for (const name of [
+        'loopwatch.blocks',
+        'loopwatch.block.duration',
+        'nodejs.eventloop.delay.p99',
+        'nodejs.eventloop.utilization',
+      ])
+        expect(names, name).toContain(name);
     } finally {
       receiver.close();
     }

@@ -28,7 +28,9 @@ const requests = {
 /** OTLP ids are bytes; protobufjs gives them base64 (JSON encoding: hex). Both to hex. */
 export function hexId(value: string | undefined, contentType: string): string | undefined {
   if (value === undefined) return undefined;
-  return contentType.includes('json') && /^[0-9a-f]+$/i.test(value) ? value.toLowerCase() : Buffer.from(value, 'base64').toString('hex');
+  return contentType.includes('json') && /^[0-9a-f]+$/i.test(value)
+    ? value.toLowerCase()
+    : Buffer.from(value, 'base64').toString('hex');
 }
 
 export interface KeyValue {
@@ -55,7 +57,15 @@ export interface Metric {
   unit?: string;
   gauge?: { dataPoints: { asDouble?: number; asInt?: string; attributes?: KeyValue[] }[] };
   sum?: { dataPoints: { asDouble?: number; asInt?: string; attributes?: KeyValue[] }[]; isMonotonic?: boolean };
-  histogram?: { dataPoints: { count?: string | number; sum?: number; bucketCounts?: (string | number)[]; explicitBounds?: number[]; attributes?: KeyValue[] }[] };
+  histogram?: {
+    dataPoints: {
+      count?: string | number;
+      sum?: number;
+      bucketCounts?: (string | number)[];
+      explicitBounds?: number[];
+      attributes?: KeyValue[];
+    }[];
+  };
 }
 
 export interface Arrival {
@@ -71,7 +81,12 @@ export interface Arrival {
 export function attribute(attributes: KeyValue[] | undefined, key: string): string | number | boolean | undefined {
   const value = attributes?.find((a) => a.key === key)?.value;
   if (value === undefined) return undefined;
-  return value.stringValue ?? (value.intValue === undefined ? undefined : Number(value.intValue)) ?? value.doubleValue ?? value.boolValue;
+  return (
+    value.stringValue ??
+    (value.intValue === undefined ? undefined : Number(value.intValue)) ??
+    value.doubleValue ??
+    value.boolValue
+  );
 }
 
 interface Decoded {
@@ -93,7 +108,10 @@ export class OtlpReceiver {
       const at = Date.now();
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
-        const path = request.url === '/v1/logs' || request.url === '/v1/metrics' || request.url === '/v1/traces' ? request.url : undefined;
+        const path =
+          request.url === '/v1/logs' || request.url === '/v1/metrics' || request.url === '/v1/traces'
+            ? request.url
+            : undefined;
         const contentType = String(request.headers['content-type'] ?? '');
         if (path === undefined) {
           response.writeHead(404).end();
@@ -101,17 +119,27 @@ export class OtlpReceiver {
         }
         const type = requests[path];
         const body = Buffer.concat(chunks);
-        const message = contentType.includes('json') ? type.fromObject(JSON.parse(body.toString('utf8')) as Record<string, unknown>) : type.decode(body);
+        const message = contentType.includes('json')
+          ? type.fromObject(JSON.parse(body.toString('utf8')) as Record<string, unknown>)
+          : type.decode(body);
         const problem = type.verify(message);
         if (problem !== null) throw new Error(`invalid OTLP ${path}: ${problem}`);
-        const decoded = type.toObject(message, { longs: String, enums: Number, bytes: String, defaults: false }) as Decoded;
+        const decoded = type.toObject(message, {
+          longs: String,
+          enums: Number,
+          bytes: String,
+          defaults: false,
+        }) as Decoded;
         const arrival: Arrival = {
           at,
           path,
           contentType,
-          resource: decoded.resourceLogs?.[0]?.resource?.attributes ?? decoded.resourceMetrics?.[0]?.resource?.attributes ?? [],
+          resource:
+            decoded.resourceLogs?.[0]?.resource?.attributes ?? decoded.resourceMetrics?.[0]?.resource?.attributes ?? [],
           logs: (decoded.resourceLogs ?? []).flatMap((r) => (r.scopeLogs ?? []).flatMap((s) => s.logRecords ?? [])),
-          metrics: (decoded.resourceMetrics ?? []).flatMap((r) => (r.scopeMetrics ?? []).flatMap((s) => s.metrics ?? [])),
+          metrics: (decoded.resourceMetrics ?? []).flatMap((r) =>
+            (r.scopeMetrics ?? []).flatMap((s) => s.metrics ?? []),
+          ),
           spans: (decoded.resourceSpans ?? []).flatMap((r) => (r.scopeSpans ?? []).flatMap((s) => s.spans ?? [])),
         };
         this.arrivals.push(arrival);
@@ -121,7 +149,9 @@ export class OtlpReceiver {
             waiter.resolve(arrival);
           }
         }
-        response.writeHead(this.status, { 'content-type': contentType.includes('json') ? 'application/json' : 'application/x-protobuf' });
+        response.writeHead(this.status, {
+          'content-type': contentType.includes('json') ? 'application/json' : 'application/x-protobuf',
+        });
         response.end(contentType.includes('json') ? '{}' : undefined);
       });
     });

@@ -21,7 +21,14 @@ describe('profiler', () => {
       const ended = result.events.find((e) => e.state === 'ended' && Date.parse(e.startedAt) >= block - 50);
       expect(ended?.profile, describeRun(result)).toBeDefined();
       const stack = ended?.profile?.stack.map((f) => f.function) ?? [];
-      record({ scenario: `profiler: ${file}`, stackTiming: ended?.stackTiming, culprit: stack.slice(0, 3).join(' < '), share: ended?.profile?.share, samples: ended?.profile?.samples, culpritRight: stack.includes(culprit) });
+      record({
+        scenario: `profiler: ${file}`,
+        stackTiming: ended?.stackTiming,
+        culprit: stack.slice(0, 3).join(' < '),
+        share: ended?.profile?.share,
+        samples: ended?.profile?.samples,
+        culpritRight: stack.includes(culprit),
+      });
       expect(stack, describeRun(result)).toContain(culprit);
       expect(ended?.profile?.share).toBeGreaterThan(0.3);
       expect(ended?.profile?.samples).toBeGreaterThan(10);

@@ -11,7 +11,10 @@ import { describeRun, fixture, run } from './harness.js';
 import { record } from './report.js';
 
 const source = fixture('ts/app.ts');
-const culpritLine = readFileSync(source, 'utf8').split('\n').findIndex((line) => line.includes('// CULPRIT')) + 1;
+const culpritLine =
+  readFileSync(source, 'utf8')
+    .split('\n')
+    .findIndex((line) => line.includes('// CULPRIT')) + 1;
 let dir = '';
 
 /** Transpiles app.ts the way tsc would (transpileModule: no type-check, fast). */
@@ -31,7 +34,14 @@ function compile(outDir: string, options: ts.CompilerOptions): string {
     return JSON.stringify(map);
   };
   const inline = /(\/\/# sourceMappingURL=data:application\/json;base64,)(\S+)/;
-  writeFileSync(js, output.outputText.replace(inline, (_, head: string, data: string) => head + Buffer.from(fix(Buffer.from(data, 'base64').toString('utf8'))).toString('base64')));
+  writeFileSync(
+    js,
+    output.outputText.replace(
+      inline,
+      (_, head: string, data: string) =>
+        head + Buffer.from(fix(Buffer.from(data, 'base64').toString('utf8'))).toString('base64'),
+    ),
+  );
   if (output.sourceMapText !== undefined) writeFileSync(`${js}.map`, fix(output.sourceMapText));
   return js;
 }
@@ -48,7 +58,11 @@ describe('TypeScript with source maps', () => {
     ['external .map file', { sourceMap: true }, []],
     ['inline map', { inlineSourceMap: true }, []],
     ['external map with --enable-source-maps', { sourceMap: true }, ['--enable-source-maps']],
-    ['inline map with inline sources and --enable-source-maps', { inlineSourceMap: true, inlineSources: true }, ['--enable-source-maps']],
+    [
+      'inline map with inline sources and --enable-source-maps',
+      { inlineSourceMap: true, inlineSources: true },
+      ['--enable-source-maps'],
+    ],
   ];
   for (const [name, options, nodeArgs] of variants) {
     it(name, async () => {
@@ -58,7 +72,11 @@ describe('TypeScript with source maps', () => {
       const first = result.events.find((e) => e.state === 'ongoing');
       expect(first, describeRun(result)).toBeDefined();
       const top = first?.stack[0];
-      record({ scenario: `TypeScript, ${name}`, culprit: `${top?.function} ${top?.file}:${top?.line}`, culpritRight: top?.file === join(dir, 'app.ts') && top.line === culpritLine });
+      record({
+        scenario: `TypeScript, ${name}`,
+        culprit: `${top?.function} ${top?.file}:${top?.line}`,
+        culpritRight: top?.file === join(dir, 'app.ts') && top.line === culpritLine,
+      });
       expect(top?.function).toBe('summarise');
       expect(top?.file, describeRun(result)).toBe(join(dir, 'app.ts'));
       expect(top?.line).toBe(culpritLine);
@@ -73,11 +91,18 @@ describe('minified code with a source map that has `names`', () => {
   it('names the functions as the source does, not as the minifier renamed them', async () => {
     // minified/app.min.js: `function e(e){…}function t(){return e(…)}` (see minified/README.md).
     const dir = fixture('minified');
-    const culprit = readFileSync(join(dir, 'app.src.js'), 'utf8').split('\n').findIndex((line) => line.includes('CULPRIT-LINE')) + 1;
+    const culprit =
+      readFileSync(join(dir, 'app.src.js'), 'utf8')
+        .split('\n')
+        .findIndex((line) => line.includes('CULPRIT-LINE')) + 1;
     const result = await run(join(dir, 'app.min.js'), { mode: 'require', env: { LOOPWATCH_THRESHOLD_MS: '100' } });
     expect(result.code, describeRun(result)).toBe(0);
     const ended = result.events.find((e) => e.state === 'ended');
-    expect(ended?.stack[0], describeRun(result)).toMatchObject({ function: 'checksumInvoiceLines', file: join(dir, 'app.src.js'), line: culprit });
+    expect(ended?.stack[0], describeRun(result)).toMatchObject({
+      function: 'checksumInvoiceLines',
+      file: join(dir, 'app.src.js'),
+      line: culprit,
+    });
     expect(ended?.stack[1]).toMatchObject({ function: 'renderInvoicePage', file: join(dir, 'app.src.js') });
   });
 });

@@ -10,7 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES, ROOT, run, type RunResult } from './harness.js';
 
 interface JsonReport {
-  testResults: Array<{ name: string; assertionResults: Array<{ title: string; fullName: string; status: string; failureMessages: string[] }> }>;
+  testResults: Array<{
+    name: string;
+    assertionResults: Array<{ title: string; fullName: string; status: string; failureMessages: string[] }>;
+  }>;
 }
 
 let project: string;
@@ -38,7 +41,10 @@ afterAll(() => {
   if (project !== undefined) rmSync(project, { recursive: true, force: true });
 });
 
-async function vitest(files: string[], env: Record<string, string> = {}): Promise<{ result: RunResult; report: JsonReport; output: string }> {
+async function vitest(
+  files: string[],
+  env: Record<string, string> = {},
+): Promise<{ result: RunResult; report: JsonReport; output: string }> {
   const cwd = join(project, 'vitest');
   const reportFile = join(cwd, `report-${Date.now()}.json`);
   const result = await run(join(project, 'node_modules', 'vitest', 'vitest.mjs'), {
@@ -80,12 +86,16 @@ describe.each(['forks', 'threads'] as const)('loopwatch/vitest, %s pool', (pool)
       'uses the table': 'passed',
     });
     // The failure message a developer reads: how long, the culprit at its TypeScript line, and a code frame.
-    expect(output).toMatch(/BlockingError: the event loop was blocked for (\d{3}|\d,\d{3}) ms during this test \(threshold 50 ms\)/);
+    expect(output).toMatch(
+      /BlockingError: the event loop was blocked for (\d{3}|\d,\d{3}) ms during this test \(threshold 50 ms\)/,
+    );
     expect(output).toContain(`culprit: renderReport (blocking.test.ts:${culpritLine}:`);
     expect(output).toMatch(new RegExp(`^ +${culpritLine}\\| .*CULPRIT-LINE\\n +\\| +\\^`, 'm'));
     // The summary: the failing test, the allowed ones with why, the block during imports.
     expect(output).toMatch(/loopwatch: \d+ blocks of 50 ms or more in \d+ places \(4 allowed\)/);
-    expect(output).toMatch(/blocking\.test\.ts > blocks the loop +1 block +worst +\d+ ms +renderReport \(blocking\.test\.ts:\d+:\d+\)\n/);
+    expect(output).toMatch(
+      /blocking\.test\.ts > blocks the loop +1 block +worst +\d+ ms +renderReport \(blocking\.test\.ts:\d+:\d+\)\n/,
+    );
     expect(output).toContain('[allow: function legacyChecksum]');
     expect(output).toContain('[allow: file /vendor/]');
     expect(output).toContain('[allowBlocking(fn)]');
@@ -93,7 +103,10 @@ describe.each(['forks', 'threads'] as const)('loopwatch/vitest, %s pool', (pool)
   });
 
   it('report-only mode fails nothing and prints the summary', async () => {
-    const { result, report, output } = await vitest(['blocking.test.ts'], { FIXTURE_POOL: pool, FIXTURE_MODE: 'report' });
+    const { result, report, output } = await vitest(['blocking.test.ts'], {
+      FIXTURE_POOL: pool,
+      FIXTURE_MODE: 'report',
+    });
     expect(result.code, output).toBe(0);
     expect(statuses(report)['blocks the loop']).toBe('passed');
     expect(output).toContain('report-only mode, no test failed for it');
@@ -105,7 +118,9 @@ describe.each(['forks', 'threads'] as const)('loopwatch/vitest, %s pool', (pool)
     const hangLine = lineOf(join(project, 'vitest', 'hang.test.ts'), 'HANG-LINE');
     expect(result.timedOut, output).toBe(false);
     expect(result.code).toBe(1);
-    expect(output).toMatch(/loopwatch: HANG in hang\.test\.ts > never ends: the event loop was blocked for 1,5\d\d ms \(hang deadline 1,500 ms\)/);
+    expect(output).toMatch(
+      /loopwatch: HANG in hang\.test\.ts > never ends: the event loop was blocked for 1,5\d\d ms \(hang deadline 1,500 ms\)/,
+    );
     expect(output).toContain(`culprit: pollUntilReady (hang.test.ts:${hangLine}:`);
     // Forks: only the hung test's process ends and the other file still passes. Threads: the run ends.
     if (pool === 'forks') expect(output).toMatch(/✓ other\.test\.ts/);
@@ -119,7 +134,7 @@ it('loopwatch/vitest: a run where nothing blocked says so in one line, with the 
   expect(output).toContain('loopwatch: 1 test watched, no block over 50 ms');
 });
 
-it('loopwatch run around vitest: the plugin\'s settings win for its tests, said in one line; the canary is no app block', async () => {
+it("loopwatch run around vitest: the plugin's settings win for its tests, said in one line; the canary is no app block", async () => {
   const cwd = join(project, 'vitest');
   const events = join(cwd, `events-${Date.now()}.ndjson`);
   const cli = join(project, 'node_modules', 'loopwatch', 'dist', 'cli', 'index.js');
@@ -127,7 +142,20 @@ it('loopwatch run around vitest: the plugin\'s settings win for its tests, said 
   const result = await run(cli, {
     mode: 'plain',
     cwd,
-    args: ['run', '--events', events, '--', process.execPath, join(project, 'node_modules', 'vitest', 'vitest.mjs'), 'run', 'between.test.ts', 'other.test.ts', '--reporter=default', '--reporter=json', `--outputFile.json=${reportFile}`],
+    args: [
+      'run',
+      '--events',
+      events,
+      '--',
+      process.execPath,
+      join(project, 'node_modules', 'vitest', 'vitest.mjs'),
+      'run',
+      'between.test.ts',
+      'other.test.ts',
+      '--reporter=default',
+      '--reporter=json',
+      `--outputFile.json=${reportFile}`,
+    ],
     env: { NO_COLOR: '1', FORCE_COLOR: '0', CI: 'true', LOOPWATCH_LOG: undefined },
     noEventsFile: true,
     timeoutMs: 45_000,
@@ -135,11 +163,18 @@ it('loopwatch run around vitest: the plugin\'s settings win for its tests, said 
   const output = plain(result);
   const report = JSON.parse(readFileSync(reportFile, 'utf8')) as JsonReport;
   // The 80 ms block fails its test at the plugin's 50 ms, not the run's 100 ms.
-  expect(statuses(report), output).toEqual({ 'blocks for 80 ms': 'failed', 'still runs after a hang elsewhere': 'passed' });
+  expect(statuses(report), output).toEqual({
+    'blocks for 80 ms': 'failed',
+    'still runs after a hang elsewhere': 'passed',
+  });
   expect(output).toMatch(/BlockingError: the event loop was blocked for \d+ ms during this test \(threshold 50 ms\)/);
-  expect(output).toContain(`culprit: formatLedger (between.test.ts:${lineOf(join(cwd, 'between.test.ts'), 'BETWEEN-LINE')}:`);
-  const said = output.split('\n').filter((line) => line.includes("settings (threshold 50 ms) apply to the tests"));
-  expect(said, output).toEqual(["loopwatch: the vitest plugin's settings (threshold 50 ms) apply to the tests; the preloaded loopwatch's (threshold 100 ms) to the rest of the run"]);
+  expect(output).toContain(
+    `culprit: formatLedger (between.test.ts:${lineOf(join(cwd, 'between.test.ts'), 'BETWEEN-LINE')}:`,
+  );
+  const said = output.split('\n').filter((line) => line.includes('settings (threshold 50 ms) apply to the tests'));
+  expect(said, output).toEqual([
+    "loopwatch: the vitest plugin's settings (threshold 50 ms) apply to the tests; the preloaded loopwatch's (threshold 100 ms) to the rest of the run",
+  ]);
   expect(output).not.toContain('LoopwatchWarning');
   // The canary's block is in neither the run's report nor its events file.
   expect(output).not.toContain('loopwatchCanary');
@@ -148,11 +183,16 @@ it('loopwatch run around vitest: the plugin\'s settings win for its tests, said 
 });
 
 it('loopwatch/vitest: the canary blocks once per run (per concurrent process), not once per file', async () => {
-  const { result, report, output } = await vitest(['quick1.test.ts', 'quick2.test.ts', 'quick3.test.ts', 'quick4.test.ts', '--maxWorkers=2'], { NODE_DEBUG: 'loopwatch' });
+  const { result, report, output } = await vitest(
+    ['quick1.test.ts', 'quick2.test.ts', 'quick3.test.ts', 'quick4.test.ts', '--maxWorkers=2'],
+    { NODE_DEBUG: 'loopwatch' },
+  );
   expect(result.code, output).toBe(0);
   expect(Object.values(statuses(report))).toEqual(['passed', 'passed', 'passed', 'passed']);
   const made = output.split('\n').filter((line) => line.includes('canary: blocking on purpose')).length;
-  const proven = output.split('\n').filter((line) => line.includes('canary: armed as proven by another test process')).length;
+  const proven = output
+    .split('\n')
+    .filter((line) => line.includes('canary: armed as proven by another test process')).length;
   // Each of the 4 files' processes is armed one way or the other; at most the 2 that start
   // together before any proof exists pay for the block.
   expect(made + proven, output).toBe(4);
@@ -164,7 +204,9 @@ it('loopwatch/vitest: the canary fails every file when loopwatch is not really a
   // A misconfiguration: a preload of the user's own started loopwatch with a 5 s threshold, so
   // the plugin's 50 ms blocks would never be seen. (loopwatch/register gives way instead: see
   // the `loopwatch run` test above.)
-  const { result, output } = await vitest(['other.test.ts'], { NODE_OPTIONS: `-r ${join(project, 'vitest', 'slow-start.cjs')}` });
+  const { result, output } = await vitest(['other.test.ts'], {
+    NODE_OPTIONS: `-r ${join(project, 'vitest', 'slow-start.cjs')}`,
+  });
   expect(result.code, output).toBe(1);
   expect(output).toContain('loopwatch is not armed');
   expect(output).toContain('already started in this process with thresholdMs 5000');
@@ -178,7 +220,12 @@ describe('loopwatch/node-test', () => {
       cwd,
       nodeArgs: [],
       args: ['--test-reporter=tap', '--import', 'loopwatch/node-test', 'blocking.test.mjs', 'hang.test.mjs'],
-      env: { LOOPWATCH_THRESHOLD_MS: '50', LOOPWATCH_HANG_MS: '1500', LOOPWATCH_TEST_ALLOW: 'legacyChecksum', LOOPWATCH_LOG: undefined },
+      env: {
+        LOOPWATCH_THRESHOLD_MS: '50',
+        LOOPWATCH_HANG_MS: '1500',
+        LOOPWATCH_TEST_ALLOW: 'legacyChecksum',
+        LOOPWATCH_LOG: undefined,
+      },
       noEventsFile: true,
       timeoutMs: 30_000,
     });
@@ -200,7 +247,10 @@ describe('loopwatch/node-test', () => {
     expect(output).toContain(`at pollUntilReady (hang.test.mjs:${hangLine}:`);
   });
 
-  async function nodeTest(args: string[], env: Record<string, string> = {}): Promise<{ result: RunResult; output: string }> {
+  async function nodeTest(
+    args: string[],
+    env: Record<string, string> = {},
+  ): Promise<{ result: RunResult; output: string }> {
     const result = await run('--test', {
       mode: 'plain',
       cwd: join(project, 'node-test'),
@@ -213,25 +263,45 @@ describe('loopwatch/node-test', () => {
     return { result, output: plain(result) };
   }
 
-  it('with --require, one summary for the whole run comes after the reporter\'s last line (spec reporter)', async () => {
-    const { result, output } = await nodeTest(['--test-reporter=spec', '--require', 'loopwatch/node-test', 'blocking.test.mjs', 'clean.test.mjs'], { LOOPWATCH_TEST_ALLOW: 'legacyChecksum' });
+  it("with --require, one summary for the whole run comes after the reporter's last line (spec reporter)", async () => {
+    const { result, output } = await nodeTest(
+      ['--test-reporter=spec', '--require', 'loopwatch/node-test', 'blocking.test.mjs', 'clean.test.mjs'],
+      { LOOPWATCH_TEST_ALLOW: 'legacyChecksum' },
+    );
     expect(result.code, output).toBe(1);
-    const head = result.stderr.findIndex((l) => l.text.startsWith('loopwatch: 4 blocks of 50 ms or more in 4 places (2 allowed)'));
+    const head = result.stderr.findIndex((l) =>
+      l.text.startsWith('loopwatch: 4 blocks of 50 ms or more in 4 places (2 allowed)'),
+    );
     expect(head, output).toBeGreaterThanOrEqual(0);
     // Nothing of the reporter's after it: every stdout line came before, and it is the last block of stderr.
-    expect(result.stdout.some((l) => l.text.includes('duration_ms')), output).toBe(true);
+    expect(
+      result.stdout.some((l) => l.text.includes('duration_ms')),
+      output,
+    ).toBe(true);
     expect(result.stderr[head]!.at).toBeGreaterThanOrEqual(result.stdout.at(-1)!.at);
     const tail = result.stderr.slice(head).map((l) => l.text);
-    expect(tail.every((line) => line.startsWith('loopwatch:') || line.startsWith('  ')), output).toBe(true);
+    expect(
+      tail.every((line) => line.startsWith('loopwatch:') || line.startsWith('  ')),
+      output,
+    ).toBe(true);
     // Rows name their file, as the run covers several.
-    expect(tail.join('\n')).toMatch(/^ {2}blocking\.test\.mjs > blocks the loop +1 block +worst +\d+ ms +renderReport \(blocking\.test\.mjs:\d+:\d+\)$/m);
-    expect(tail.join('\n')).toMatch(/blocking\.test\.mjs > allowed by a function rule .*\[allow: function legacyChecksum\]/);
+    expect(tail.join('\n')).toMatch(
+      /^ {2}blocking\.test\.mjs > blocks the loop +1 block +worst +\d+ ms +renderReport \(blocking\.test\.mjs:\d+:\d+\)$/m,
+    );
+    expect(tail.join('\n')).toMatch(
+      /blocking\.test\.mjs > allowed by a function rule .*\[allow: function legacyChecksum\]/,
+    );
   });
 
   it('a run where nothing blocked says so in one line, with the tests it watched (default reporter)', async () => {
     const { result, output } = await nodeTest(['--require', 'loopwatch/node-test', 'clean.test.mjs']);
     expect(result.code, output).toBe(0);
-    expect(result.stderr.map((l) => l.text).filter((l) => l !== '').at(-1), output).toBe('loopwatch: 3 tests watched, no block over 50 ms');
+    expect(
+      result.stderr
+        .map((l) => l.text)
+        .filter((l) => l !== '')
+        .at(-1),
+      output,
+    ).toBe('loopwatch: 3 tests watched, no block over 50 ms');
   });
 });
-

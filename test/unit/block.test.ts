@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { F64, I32, LAG_RING_SIZE, SHARED_BYTES, viewsOf } from '../../src/protocol/shared.js';
 import type { BlockEvent, BlockProgress, LoopwatchEvent, StackFrame } from '../../src/types.js';
 import { BlockLifecycle, type BlockDeps } from '../../src/worker/block.js';
-import type { CaptureResult, RemapAnswer, RemapRequest, PauseState, RawFrame, StackSource } from '../../src/worker/capture.js';
+import type {
+  CaptureResult,
+  RemapAnswer,
+  RemapRequest,
+  PauseState,
+  RawFrame,
+  StackSource,
+} from '../../src/worker/capture.js';
 import type { Clock } from '../../src/worker/time.js';
 
 /** Time that moves only when the test says so; timers fire in order, promises settle between them. */
@@ -98,8 +105,18 @@ let clock: FakeClock;
 /** Frames as index.ts resolves them, with those in `transformedFile` taken for code transformed in memory. */
 function resolveWith(transformedFile: string | undefined): BlockDeps['resolve'] {
   return (raw) => {
-    const frames = raw.map((f): StackFrame => ({ function: f.function, file: f.file ?? '<anonymous>', line: f.line, column: f.column, ...(f.file === transformedFile ? { mapped: false as const } : {}) }));
-    const transformed = raw.flatMap((f, index) => (f.file === transformedFile && f.file !== undefined ? [{ index, request: [f.file, f.line, f.column] as const }] : []));
+    const frames = raw.map((f): StackFrame => ({
+      function: f.function,
+      file: f.file ?? '<anonymous>',
+      line: f.line,
+      column: f.column,
+      ...(f.file === transformedFile ? { mapped: false as const } : {}),
+    }));
+    const transformed = raw.flatMap((f, index) =>
+      f.file === transformedFile && f.file !== undefined
+        ? [{ index, request: [f.file, f.line, f.column] as const }]
+        : [],
+    );
     return { frames, transformed };
   };
 }
@@ -224,7 +241,9 @@ describe('block lifecycle', () => {
     source.next = undefined;
     lifecycle.start();
     await clock.advance(THRESHOLD + 50);
-    expect(blocks()).toMatchObject([{ state: 'ongoing', stack: [], stackTiming: 'none', threadState: { state: 'running' } }]);
+    expect(blocks()).toMatchObject([
+      { state: 'ongoing', stack: [], stackTiming: 'none', threadState: { state: 'running' } },
+    ]);
     beat(0);
     const turnedAt = clock.now();
     await clock.advance(10);
@@ -271,13 +290,23 @@ describe('block lifecycle', () => {
     lifecycle.start();
     await clock.advance(THRESHOLD);
     expect(source.remapRequests).toEqual([[['/app/spin.js', 3, 5]]]);
-    expect(blocks()[0]?.stack).toEqual([{ function: 'spin', file: '/app/spin.ts', line: 9, column: 7, generated: { file: '/app/spin.js', line: 3, column: 5 } }]);
+    expect(blocks()[0]?.stack).toEqual([
+      {
+        function: 'spin',
+        file: '/app/spin.ts',
+        line: 9,
+        column: 7,
+        generated: { file: '/app/spin.js', line: 3, column: 5 },
+      },
+    ]);
 
     const unmapped = setup({}, '/app/spin.js');
     unmapped.source.remapped = [null];
     unmapped.lifecycle.start();
     await clock.advance(THRESHOLD);
-    expect(unmapped.blocks()[0]?.stack).toEqual([{ function: 'spin', file: '/app/spin.js', line: 3, column: 5, mapped: false }]);
+    expect(unmapped.blocks()[0]?.stack).toEqual([
+      { function: 'spin', file: '/app/spin.js', line: 3, column: 5, mapped: false },
+    ]);
   });
 
   it('records how long a block has lasted so far: at each doubling of its detection time, then every second', async () => {
@@ -344,11 +373,18 @@ describe('block lifecycle', () => {
     await clock.advance(400);
     lifecycle.start();
     await clock.advance(1);
-    expect(blocks()).toMatchObject([{ id: 1, state: 'ongoing', durationMs: 400, startedAt: new Date(lastBeat).toISOString(), stackTiming: 'during' }]);
+    expect(blocks()).toMatchObject([
+      { id: 1, state: 'ongoing', durationMs: 400, startedAt: new Date(lastBeat).toISOString(), stackTiming: 'during' },
+    ]);
     await clock.advance(99);
     beat(BEAT_MS - 1);
     await clock.advance(10);
-    expect(blocks()[1]).toMatchObject({ id: 1, state: 'ended', durationMs: 500, startedAt: new Date(lastBeat).toISOString() });
+    expect(blocks()[1]).toMatchObject({
+      id: 1,
+      state: 'ended',
+      durationMs: 500,
+      startedAt: new Date(lastBeat).toISOString(),
+    });
     expect(blocks()[1]?.beforeArmed).toBeUndefined();
     lifecycle.stop();
   });

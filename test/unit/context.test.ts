@@ -12,7 +12,10 @@ const SPAN = '00f067aa0ba902b7';
 describe('decodeContext', () => {
   it('keeps a valid span and the app attributes, bounded', () => {
     const many = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`k${i}`, i]));
-    const context = decodeContext({ s: [TRACE, SPAN, 1, 'GET /a', '/a', 'GET', '/a?x'], u: { 'request.id': 'x'.repeat(1000), obj: { a: 1 }, ...many } });
+    const context = decodeContext({
+      s: [TRACE, SPAN, 1, 'GET /a', '/a', 'GET', '/a?x'],
+      u: { 'request.id': 'x'.repeat(1000), obj: { a: 1 }, ...many },
+    });
     expect(context?.traceId).toBe(TRACE);
     expect(context?.spanName).toBe('GET /a');
     expect(Object.keys(context?.attributes ?? {})).toHaveLength(16);
@@ -25,7 +28,9 @@ describe('decodeContext', () => {
     expect(decodeContext({ s: ['0'.repeat(32), SPAN] })).toBeUndefined();
     expect(decodeContext({ s: ['xyz', SPAN] })).toBeUndefined();
     expect(decodeContext(undefined)).toBeUndefined();
-    expect(decodeContext({ e: 'a trackContext() callback threw: x' })).toEqual({ error: 'a trackContext() callback threw: x' });
+    expect(decodeContext({ e: 'a trackContext() callback threw: x' })).toEqual({
+      error: 'a trackContext() callback threw: x',
+    });
   });
 });
 
@@ -39,7 +44,9 @@ describe('trackContext (main thread)', () => {
     const hook = (globalThis as Record<symbol, () => unknown>)[Symbol.for(CONTEXT_HOOK)];
     expect(Object.keys(globalThis)).not.toContain(CONTEXT_HOOK);
     expect(hook?.()).toBeUndefined();
-    expect(storage.run({ id: 'r1' }, () => hook?.())).toEqual({ attributes: { 'request.id': 'r1', big: 'y'.repeat(256) } });
+    expect(storage.run({ id: 'r1' }, () => hook?.())).toEqual({
+      attributes: { 'request.id': 'r1', big: 'y'.repeat(256) },
+    });
     expect(storage.run({ id: 'bad' }, () => hook?.())).toEqual({ error: 'a trackContext() callback threw: nope' });
     stop();
     expect((globalThis as Record<symbol, unknown>)[Symbol.for(CONTEXT_HOOK)]).toBeUndefined();
@@ -50,8 +57,15 @@ describe('trackContext (main thread)', () => {
 describe('context in reports', () => {
   it('one line in the pretty report', () => {
     const lines: string[] = [];
-    contextLine(lines, { traceId: TRACE, spanId: SPAN, spanName: 'GET /checkout', attributes: { 'http.route': '/checkout', 'request.id': 'r1' } });
-    expect(lines).toEqual([`    request: span "GET /checkout" (trace ${TRACE}, span ${SPAN}) http.route=/checkout request.id=r1`]);
+    contextLine(lines, {
+      traceId: TRACE,
+      spanId: SPAN,
+      spanName: 'GET /checkout',
+      attributes: { 'http.route': '/checkout', 'request.id': 'r1' },
+    });
+    expect(lines).toEqual([
+      `    request: span "GET /checkout" (trace ${TRACE}, span ${SPAN}) http.route=/checkout request.id=r1`,
+    ]);
   });
 
   it('in the health body', () => {
@@ -60,7 +74,17 @@ describe('context in reports', () => {
         silentMs: () => 2000,
         started: () => true,
         block: () => ({ id: 1, culprit: undefined, context: { traceId: TRACE, spanId: SPAN } }),
-        lag: () => ({ windowMs: 1, samples: 0, minMs: 0, meanMs: 0, stddevMs: 0, p50Ms: 0, p90Ms: 0, p99Ms: 0, maxMs: 0 }),
+        lag: () => ({
+          windowMs: 1,
+          samples: 0,
+          minMs: 0,
+          meanMs: 0,
+          stddevMs: 0,
+          p50Ms: 0,
+          p90Ms: 0,
+          p99Ms: 0,
+          maxMs: 0,
+        }),
       },
       { thresholdMs: 100, livenessMs: 1000, readyMaxLagMs: 100 },
     );

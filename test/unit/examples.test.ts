@@ -37,12 +37,39 @@ async function collectorNames(): Promise<Set<string>> {
     loopTime: () => ({ active: 0, idle: 0 }),
     blockedForMs: () => 0,
   };
-  const telemetry = new Telemetry({ ...settings, metricsExporters: [], logsExporters: [] }, view, 1, () => undefined, undefined, [reader]);
+  const telemetry = new Telemetry(
+    { ...settings, metricsExporters: [], logsExporters: [] },
+    view,
+    1,
+    () => undefined,
+    undefined,
+    [reader],
+  );
   const stack = [{ function: 'f', file: '/a.js', line: 1, column: 1 }];
-  const base = { type: 'block', id: 1, phase: 'running', thresholdMs: 100, startedAt: '', pid: 1, thread: 'main', stack, stackTiming: 'during' } as const;
+  const base = {
+    type: 'block',
+    id: 1,
+    phase: 'running',
+    thresholdMs: 100,
+    startedAt: '',
+    pid: 1,
+    thread: 'main',
+    stack,
+    stackTiming: 'during',
+  } as const;
   telemetry.write({ ...base, state: 'ongoing', durationMs: 100 });
   telemetry.write({ ...base, state: 'ended', durationMs: 300 });
-  telemetry.write({ type: 'hang', reason: 'block', action: 'none', limitMs: 1000, at: '', pid: 1, blockedMs: 1000, stack, stackTiming: 'during' });
+  telemetry.write({
+    type: 'hang',
+    reason: 'block',
+    action: 'none',
+    limitMs: 1000,
+    at: '',
+    pid: 1,
+    blockedMs: 1000,
+    stack,
+    stackTiming: 'during',
+  });
   const { resourceMetrics } = await reader.collect();
   await telemetry.shutdown();
   const names = new Set<string>();
@@ -51,7 +78,8 @@ async function collectorNames(): Promise<Set<string>> {
     const isGauge = metric.dataPointType === DataPointType.GAUGE;
     const suffix = unit === 's' ? '_seconds' : unit === '1' && isGauge ? '_ratio' : '';
     const name = metric.descriptor.name.replace(/\./g, '_') + suffix;
-    if (metric.dataPointType === DataPointType.HISTOGRAM) for (const part of ['_bucket', '_sum', '_count']) names.add(name + part);
+    if (metric.dataPointType === DataPointType.HISTOGRAM)
+      for (const part of ['_bucket', '_sum', '_count']) names.add(name + part);
     else if (metric.dataPointType === DataPointType.SUM && metric.isMonotonic) names.add(`${name}_total`);
     else names.add(name);
   }
@@ -59,7 +87,13 @@ async function collectorNames(): Promise<Set<string>> {
 }
 
 /** Label names that look like metric names. */
-const LABELS = new Set(['loopwatch_stack_timing', 'loopwatch_block_phase', 'loopwatch_hang_reason', 'loopwatch_hang_action', 'nodejs_eventloop_state']);
+const LABELS = new Set([
+  'loopwatch_stack_timing',
+  'loopwatch_block_phase',
+  'loopwatch_hang_reason',
+  'loopwatch_hang_action',
+  'nodejs_eventloop_state',
+]);
 
 function metricNamesIn(text: string): string[] {
   return [...new Set(text.match(/\b(?:loopwatch|nodejs)_[a-z0-9_]+\b/g) ?? [])].filter((name) => !LABELS.has(name));
@@ -68,12 +102,20 @@ function metricNamesIn(text: string): string[] {
 describe('examples/otel-collector', () => {
   it('the dashboard queries only metrics loopwatch exports, and shows the main ones', async () => {
     const exported = await collectorNames();
-    const dashboard = JSON.parse(readFileSync(join(DIR, 'grafana', 'dashboard.json'), 'utf8')) as { panels: { targets?: { expr: string }[] }[] };
+    const dashboard = JSON.parse(readFileSync(join(DIR, 'grafana', 'dashboard.json'), 'utf8')) as {
+      panels: { targets?: { expr: string }[] }[];
+    };
     const queries = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr));
     expect(queries.length).toBeGreaterThan(5);
     const used = metricNamesIn(queries.join('\n'));
     for (const name of used) expect(exported, `${name} is not exported`).toContain(name);
-    for (const name of ['loopwatch_block_current_duration_seconds', 'loopwatch_blocks_total', 'loopwatch_block_duration_seconds_bucket', 'nodejs_eventloop_delay_p99_seconds', 'nodejs_eventloop_utilization_ratio']) {
+    for (const name of [
+      'loopwatch_block_current_duration_seconds',
+      'loopwatch_blocks_total',
+      'loopwatch_block_duration_seconds_bucket',
+      'nodejs_eventloop_delay_p99_seconds',
+      'nodejs_eventloop_utilization_ratio',
+    ]) {
       expect(used).toContain(name);
     }
   });
@@ -94,7 +136,9 @@ describe('examples/otel-collector', () => {
     }
   })();
   it.skipIf(promtool === undefined)('promtool accepts the Prometheus config and rules', () => {
-    const out = execFileSync(promtool ?? 'promtool', ['check', 'config', join(DIR, 'prometheus.yml')], { encoding: 'utf8' });
+    const out = execFileSync(promtool ?? 'promtool', ['check', 'config', join(DIR, 'prometheus.yml')], {
+      encoding: 'utf8',
+    });
     expect(out).toContain('SUCCESS: 3 rules found');
   });
 });

@@ -28,7 +28,17 @@ describe('LagWindow', () => {
     for (let i = 0; i < 99; i++) beat(1);
     beat(250);
     window.drain(1000);
-    expect(window.stats()).toEqual({ windowMs: 10_000, samples: 100, minMs: 1, meanMs: 3.5, stddevMs: 24.8, p50Ms: 1, p90Ms: 1, p99Ms: 1, maxMs: 250 });
+    expect(window.stats()).toEqual({
+      windowMs: 10_000,
+      samples: 100,
+      minMs: 1,
+      meanMs: 3.5,
+      stddevMs: 24.8,
+      p50Ms: 1,
+      p90Ms: 1,
+      p99Ms: 1,
+      maxMs: 250,
+    });
     beat(300);
     window.drain(2000);
     expect(window.stats().p99Ms).toBe(250);
@@ -71,12 +81,24 @@ describe('LagWindow', () => {
   });
 });
 
-function view(over: Partial<{ silent: number; started: boolean; p99: number; block: ReturnType<LoopView['block']> }>): LoopView {
+function view(
+  over: Partial<{ silent: number; started: boolean; p99: number; block: ReturnType<LoopView['block']> }>,
+): LoopView {
   return {
     silentMs: () => over.silent ?? 5,
     started: () => over.started ?? true,
     block: () => over.block,
-    lag: () => ({ windowMs: 10_000, samples: 800, minMs: 0, meanMs: 0.5, stddevMs: 0.3, p50Ms: 0.4, p90Ms: 1, p99Ms: over.p99 ?? 2, maxMs: 9 }),
+    lag: () => ({
+      windowMs: 10_000,
+      samples: 800,
+      minMs: 0,
+      meanMs: 0.5,
+      stddevMs: 0.3,
+      p50Ms: 0.4,
+      p90Ms: 1,
+      p99Ms: over.p99 ?? 2,
+      maxMs: 9,
+    }),
   };
 }
 const limits = { thresholdMs: 100, livenessMs: 1000, readyMaxLagMs: 50 };
@@ -84,16 +106,37 @@ const limits = { thresholdMs: 100, livenessMs: 1000, readyMaxLagMs: 50 };
 describe('health answers', () => {
   it('livez: 200 until the loop has been silent for livenessMs', () => {
     expect(livez(view({ silent: 999 }), limits).status).toBe(200);
-    const dead = livez(view({ silent: 1500, block: { id: 3, culprit: { function: 'parse', file: '/app/a.js', line: 7, column: 1 } } }), limits);
+    const dead = livez(
+      view({ silent: 1500, block: { id: 3, culprit: { function: 'parse', file: '/app/a.js', line: 7, column: 1 } } }),
+      limits,
+    );
     expect(dead.status).toBe(503);
-    expect(dead.body).toMatchObject({ status: 'blocked', loop: { blockedMs: 1500, block: { id: 3, culprit: { function: 'parse', file: '/app/a.js', line: 7 } } } });
+    expect(dead.body).toMatchObject({
+      status: 'blocked',
+      loop: { blockedMs: 1500, block: { id: 3, culprit: { function: 'parse', file: '/app/a.js', line: 7 } } },
+    });
   });
 
   it('readyz: starting, then blocked, lagging or ready, with Retry-After on 503', () => {
-    expect(readyz(view({ started: false }), limits)).toMatchObject({ status: 503, headers: { 'retry-after': '1' }, body: { status: 'starting' } });
-    expect(readyz(view({ silent: 150 }), limits)).toMatchObject({ status: 503, body: { status: 'blocked', loop: { blockedMs: 150 } } });
-    expect(readyz(view({ p99: 80 }), limits)).toMatchObject({ status: 503, headers: { 'retry-after': '5' }, body: { status: 'lagging' } });
-    expect(readyz(view({}), limits)).toMatchObject({ status: 200, headers: {}, body: { status: 'ready', loop: { blockedMs: 0 } } });
+    expect(readyz(view({ started: false }), limits)).toMatchObject({
+      status: 503,
+      headers: { 'retry-after': '1' },
+      body: { status: 'starting' },
+    });
+    expect(readyz(view({ silent: 150 }), limits)).toMatchObject({
+      status: 503,
+      body: { status: 'blocked', loop: { blockedMs: 150 } },
+    });
+    expect(readyz(view({ p99: 80 }), limits)).toMatchObject({
+      status: 503,
+      headers: { 'retry-after': '5' },
+      body: { status: 'lagging' },
+    });
+    expect(readyz(view({}), limits)).toMatchObject({
+      status: 200,
+      headers: {},
+      body: { status: 'ready', loop: { blockedMs: 0 } },
+    });
   });
 });
 
@@ -127,7 +170,11 @@ describe('hang reports', () => {
         blockedMs: 0,
         stack: [],
         stackTiming: 'none',
-        resources: { at: base.at, counts: { TCPServerWrap: 1, Timeout: 2 }, handles: ['Server listening on 127.0.0.1:3000'] },
+        resources: {
+          at: base.at,
+          counts: { TCPServerWrap: 1, Timeout: 2 },
+          handles: ['Server listening on 127.0.0.1:3000'],
+        },
       },
       '/app',
     );
@@ -153,7 +200,12 @@ describe('active resources', () => {
   });
 
   it('never throws for a handle that cannot describe itself', () => {
-    const hostile = { constructor: { name: 'Weird' }, address: () => { throw new Error('no'); } };
+    const hostile = {
+      constructor: { name: 'Weird' },
+      address: () => {
+        throw new Error('no');
+      },
+    };
     expect(describeHandle(hostile)).toBe('Weird');
   });
 });

@@ -28,7 +28,9 @@ describe('blocks in the heartbeat history', () => {
 
   it('a block before the first beat (top-level code after the preload): the first beat ran late', () => {
     const start = 1_000_000;
-    expect(pastBlocks(history([{ gap: 262, idle: 0 }, idle, idle], start))).toEqual([{ seq: 1, durationMs: 262, startedAt: start, turnedAt: start + 262 }]);
+    expect(pastBlocks(history([{ gap: 262, idle: 0 }, idle, idle], start))).toEqual([
+      { seq: 1, durationMs: 262, startedAt: start, turnedAt: start + 262 },
+    ]);
   });
 
   it('the busy time between two beats, not the silence: idle time before the block is not counted', () => {

@@ -3,7 +3,13 @@ import { nodeTestOptions } from '../../src/node-test/options.js';
 
 describe('loopwatch/node-test options from the environment', () => {
   it('defaults to a 30 s hang deadline (node:test has no test timeout unless asked)', () => {
-    expect(nodeTestOptions({})).toMatchObject({ thresholdMs: 100, mode: 'fail', hangMs: 30_000, canary: true, summary: true });
+    expect(nodeTestOptions({})).toMatchObject({
+      thresholdMs: 100,
+      mode: 'fail',
+      hangMs: 30_000,
+      canary: true,
+      summary: true,
+    });
   });
 
   it('reads every variable', () => {
@@ -31,10 +37,20 @@ describe('loopwatch/node-test options from the environment', () => {
   });
 
   it('names the variable and the value it cannot use', () => {
-    expect(() => nodeTestOptions({ LOOPWATCH_TEST_MODE: 'strict' })).toThrow('LOOPWATCH_TEST_MODE must be "fail" or "report", got "strict"');
-    expect(() => nodeTestOptions({ LOOPWATCH_HANG_MS: '2s' })).toThrow('LOOPWATCH_HANG_MS must be an integer number of milliseconds, or off, got "2s"');
-    expect(() => nodeTestOptions({ LOOPWATCH_TEST_CANARY: 'maybe' })).toThrow('LOOPWATCH_TEST_CANARY must be on or off, got "maybe"');
-    expect(() => nodeTestOptions({ LOOPWATCH_TEST_ALLOW: 'a,,b' })).toThrow(/LOOPWATCH_TEST_ALLOW must be comma-separated function names/);
-    expect(() => nodeTestOptions({ LOOPWATCH_THRESHOLD_MS: '0' })).toThrow(/`thresholdMs` must be a number of milliseconds from 1/);
+    expect(() => nodeTestOptions({ LOOPWATCH_TEST_MODE: 'strict' })).toThrow(
+      'LOOPWATCH_TEST_MODE must be "fail" or "report", got "strict"',
+    );
+    expect(() => nodeTestOptions({ LOOPWATCH_HANG_MS: '2s' })).toThrow(
+      'LOOPWATCH_HANG_MS must be an integer number of milliseconds, or off, got "2s"',
+    );
+    expect(() => nodeTestOptions({ LOOPWATCH_TEST_CANARY: 'maybe' })).toThrow(
+      'LOOPWATCH_TEST_CANARY must be on or off, got "maybe"',
+    );
+    expect(() => nodeTestOptions({ LOOPWATCH_TEST_ALLOW: 'a,,b' })).toThrow(
+      /LOOPWATCH_TEST_ALLOW must be comma-separated function names/,
+    );
+    expect(() => nodeTestOptions({ LOOPWATCH_THRESHOLD_MS: '0' })).toThrow(
+      /`thresholdMs` must be a number of milliseconds from 1/,
+    );
   });
 });

@@ -41,7 +41,9 @@ describe('resolveOptions', () => {
 
   it('keeps 0-like values instead of replacing them with defaults', () => {
     expect(resolveOptions({ captureStack: false }).captureStack).toBe(false);
-    expect(error(() => resolveOptions({ thresholdMs: 0 })).message).toBe('`thresholdMs` must be a finite number from 1 to 3600000 (milliseconds), got 0');
+    expect(error(() => resolveOptions({ thresholdMs: 0 })).message).toBe(
+      '`thresholdMs` must be a finite number from 1 to 3600000 (milliseconds), got 0',
+    );
   });
 
   it.each([
@@ -52,16 +54,25 @@ describe('resolveOptions', () => {
     [{ maxFrames: 2.5 }, '`maxFrames` must be an integer from 1 to 1000, got 2.5'],
     [{ captureStack: 'yes' }, '`captureStack` must be true or false, got "yes"'],
     [{ eventsFile: '' }, '`eventsFile` must be a non-empty file path, got ""'],
-    [{ eventsFile: '/no/such/folder/e.ndjson' }, '`eventsFile` must be a file in an existing folder (/no/such/folder does not exist), got "/no/such/folder/e.ndjson"'],
+    [
+      { eventsFile: '/no/such/folder/e.ndjson' },
+      '`eventsFile` must be a file in an existing folder (/no/such/folder does not exist), got "/no/such/folder/e.ndjson"',
+    ],
     [
       { thresold: 5 },
       'unknown option `thresold`; known options are thresholdMs, eventsFile, log, captureStack, maxFrames, captureTimeoutMs, profiler, hangMs, hangAction, shutdownTimeoutMs, healthPort, healthHost, livenessMs, readyMaxLagMs, warmup, otel',
     ],
     [{ hangMs: 50 }, '`hangMs` must be an integer from 100 to 86400000 (milliseconds), got 50'],
-    [{ hangAction: 'kill' }, '`hangAction` must be "none" unless `hangMs` is set (the action needs a limit), got "kill"'],
+    [
+      { hangAction: 'kill' },
+      '`hangAction` must be "none" unless `hangMs` is set (the action needs a limit), got "kill"',
+    ],
     [{ hangMs: 1000, hangAction: 'exit' }, '`hangAction` must be one of "none", "kill", "abort", got "exit"'],
     [{ healthPort: 70_000 }, '`healthPort` must be an integer from 0 to 65535, got 70000'],
-    [{ healthHost: 'http://x' }, '`healthHost` must be an IP address or a host name (such as 127.0.0.1, 0.0.0.0 or ::), got "http://x"'],
+    [
+      { healthHost: 'http://x' },
+      '`healthHost` must be an IP address or a host name (such as 127.0.0.1, 0.0.0.0 or ::), got "http://x"',
+    ],
     [{ shutdownTimeoutMs: 0 }, '`shutdownTimeoutMs` must be an integer from 1 to 86400000 (milliseconds), got 0'],
     [{ warmup: 1 }, '`warmup` must be true or false, got 1'],
   ])('%j → %s', (input, message) => {
@@ -88,7 +99,9 @@ describe('resolveOptions', () => {
 
 describe('optionsFromEnv', () => {
   it('reads the variables; unset or empty means the default', () => {
-    expect(optionsFromEnv({ LOOPWATCH_THRESHOLD_MS: '250', LOOPWATCH_LOG: 'json', LOOPWATCH_EVENTS_FILE: '' })).toMatchObject({ thresholdMs: 250, log: 'json', eventsFile: undefined });
+    expect(
+      optionsFromEnv({ LOOPWATCH_THRESHOLD_MS: '250', LOOPWATCH_LOG: 'json', LOOPWATCH_EVENTS_FILE: '' }),
+    ).toMatchObject({ thresholdMs: 250, log: 'json', eventsFile: undefined });
     expect(optionsFromEnv({}).thresholdMs).toBe(100);
   });
 
@@ -106,7 +119,9 @@ describe('optionsFromEnv', () => {
   it('reads LOOPWATCH_PROFILER as on/off', () => {
     expect(optionsFromEnv({ LOOPWATCH_PROFILER: 'on' }).profiler).toBe(true);
     expect(optionsFromEnv({ LOOPWATCH_PROFILER: 'off' }).profiler).toBe(false);
-    expect(error(() => optionsFromEnv({ LOOPWATCH_PROFILER: 'yes' })).message).toBe('LOOPWATCH_PROFILER must be "on" or "off", got "yes"');
+    expect(error(() => optionsFromEnv({ LOOPWATCH_PROFILER: 'yes' })).message).toBe(
+      'LOOPWATCH_PROFILER must be "on" or "off", got "yes"',
+    );
   });
 
   it('reads the hang, shutdown and health variables', () => {
@@ -120,14 +135,29 @@ describe('optionsFromEnv', () => {
         LOOPWATCH_READY_MAX_LAG_MS: '250',
         LOOPWATCH_WARMUP: 'on',
       }),
-    ).toMatchObject({ hangMs: 2000, hangAction: 'kill', shutdownTimeoutMs: 5000, healthPort: 9464, healthHost: '0.0.0.0', livenessMs: 2000, readyMaxLagMs: 250, warmup: true });
+    ).toMatchObject({
+      hangMs: 2000,
+      hangAction: 'kill',
+      shutdownTimeoutMs: 5000,
+      healthPort: 9464,
+      healthHost: '0.0.0.0',
+      livenessMs: 2000,
+      readyMaxLagMs: 250,
+      warmup: true,
+    });
     // Liveness follows the hang limit unless it is set itself.
     expect(optionsFromEnv({ LOOPWATCH_HANG_MS: '3000', LOOPWATCH_LIVENESS_MS: '1500' }).livenessMs).toBe(1500);
   });
 
   it.each([
-    [{ LOOPWATCH_HANG_ACTION: 'kill' }, 'LOOPWATCH_HANG_ACTION must be "none" unless LOOPWATCH_HANG_MS is set (the action needs a limit), got "kill"'],
-    [{ LOOPWATCH_HANG_MS: '1000', LOOPWATCH_HANG_ACTION: 'restart' }, 'LOOPWATCH_HANG_ACTION must be one of "none", "kill", "abort", got "restart"'],
+    [
+      { LOOPWATCH_HANG_ACTION: 'kill' },
+      'LOOPWATCH_HANG_ACTION must be "none" unless LOOPWATCH_HANG_MS is set (the action needs a limit), got "kill"',
+    ],
+    [
+      { LOOPWATCH_HANG_MS: '1000', LOOPWATCH_HANG_ACTION: 'restart' },
+      'LOOPWATCH_HANG_ACTION must be one of "none", "kill", "abort", got "restart"',
+    ],
     [{ LOOPWATCH_HANG_MS: '1s' }, 'LOOPWATCH_HANG_MS must be a whole number of milliseconds, got "1s"'],
     [{ LOOPWATCH_HANG_MS: '50' }, 'LOOPWATCH_HANG_MS must be an integer from 100 to 86400000 (milliseconds), got "50"'],
     [{ LOOPWATCH_HEALTH_PORT: 'http' }, 'LOOPWATCH_HEALTH_PORT must be a TCP port number from 0 to 65535, got "http"'],
@@ -140,7 +170,9 @@ describe('optionsFromEnv', () => {
   });
 
   it('names the variable for a bad log format', () => {
-    expect(error(() => optionsFromEnv({ LOOPWATCH_LOG: 'loud' })).message).toBe('LOOPWATCH_LOG must be one of "pretty", "json", "off", got "loud"');
+    expect(error(() => optionsFromEnv({ LOOPWATCH_LOG: 'loud' })).message).toBe(
+      'LOOPWATCH_LOG must be one of "pretty", "json", "off", got "loud"',
+    );
   });
 });
 

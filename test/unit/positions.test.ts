@@ -8,7 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runInThisContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { captureExpression, decodeFrames, decodeRemap, remapExpression, type RemapRequest } from '../../src/worker/capture.js';
+import {
+  captureExpression,
+  decodeFrames,
+  decodeRemap,
+  remapExpression,
+  type RemapRequest,
+} from '../../src/worker/capture.js';
 import { SourceMapper } from '../../src/worker/sourcemap.js';
 import { applyRemap, resolveStack } from '../../src/worker/stack.js';
 
@@ -52,9 +58,18 @@ describe('sameCode: is the code that ran the file on disk?', () => {
 
   it('yes for type stripping, which keeps every offset (TypeScript run by Node itself)', () => {
     const ts = join(dir, 'strip.ts');
-    const source = ['interface A { x: number }', 'function culprit(a: A): unknown {', '  return probe();', '}', 'culprit({ x: 1 });', ''].join('\n');
+    const source = [
+      'interface A { x: number }',
+      'function culprit(a: A): unknown {',
+      '  return probe();',
+      '}',
+      'culprit({ x: 1 });',
+      '',
+    ].join('\n');
     writeFileSync(ts, source);
-    const stripped = source.replace('interface A { x: number }', ' '.repeat(25)).replace('(a: A): unknown', '(a            )');
+    const stripped = source
+      .replace('interface A { x: number }', ' '.repeat(25))
+      .replace('(a: A): unknown', '(a            )');
     const mapper = new SourceMapper();
     const frame = captureIn(stripped, ts).find((f) => f.function === 'culprit');
     expect(mapper.sameCode(ts, frame!.line, frame!.column, frame!.position!)).toBe(true);
@@ -97,7 +112,13 @@ describe('remapExpression: mapping on the watched thread', () => {
   });
 
   it('a hook that throws or prints nonsense leaves the frame unmapped; bad answers are dropped', () => {
-    expect(decodeRemap([['/a.ts', 0, 1], ['', 1, 1], 'x', ['/b.ts', 2, 3]], 5)).toEqual([null, null, null, ['/b.ts', 2, 3], null]);
+    expect(decodeRemap([['/a.ts', 0, 1], ['', 1, 1], 'x', ['/b.ts', 2, 3]], 5)).toEqual([
+      null,
+      null,
+      null,
+      ['/b.ts', 2, 3],
+      null,
+    ]);
     expect(decodeRemap(undefined, 1)).toEqual([null]);
   });
 
@@ -111,7 +132,13 @@ describe('remapExpression: mapping on the watched thread', () => {
       { index: 1, request: requests[1]! },
     ];
     expect(applyRemap(frames, pending, [['file:///src/a.ts', 13, 3], null])).toEqual([
-      { function: 'culprit', file: '/src/a.ts', line: 13, column: 3, generated: { file: '/src/a.ts', line: 6, column: 2 } },
+      {
+        function: 'culprit',
+        file: '/src/a.ts',
+        line: 13,
+        column: 3,
+        generated: { file: '/src/a.ts', line: 6, column: 2 },
+      },
       frames[1],
     ]);
     expect(applyRemap(frames, pending, undefined)).toEqual(frames);

@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { attribute, hrtimeUs, type Profile } from '../../src/worker/profiler.js';
 
 // A profile: root → main → caller → culprit (user code), and root → (garbage collector).
-const frame = (functionName: string, url: string, lineNumber = 0) => ({ functionName, url, lineNumber, columnNumber: 4 });
+const frame = (functionName: string, url: string, lineNumber = 0) => ({
+  functionName,
+  url,
+  lineNumber,
+  columnNumber: 4,
+});
 const profile: Profile = {
   startTime: 1_000_000,
   nodes: [

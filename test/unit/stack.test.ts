@@ -45,7 +45,14 @@ describe('the capture expression', () => {
       ],
       10,
     );
-    expect(frames.map((f) => f.function)).toEqual(['Server.<anonymous>', 'Timeout._onTimeout', 'JSON.parse', 'new Foo', '<anonymous>', 'work']);
+    expect(frames.map((f) => f.function)).toEqual([
+      'Server.<anonymous>',
+      'Timeout._onTimeout',
+      'JSON.parse',
+      'new Foo',
+      '<anonymous>',
+      'work',
+    ]);
     expect(frames[2]).toMatchObject({ file: undefined, line: 0, column: 0 });
     expect(frames[5]?.async).toBe(true);
   });
@@ -63,9 +70,16 @@ describe("V8's stack string (when the capture's Error.prepareStackTrace did not 
     '    at /app/c.js:7:1',
   ].join('\n');
 
-  it('reads each frame, drops the capture script\'s own, and strips V8\'s [as alias]', () => {
+  it("reads each frame, drops the capture script's own, and strips V8's [as alias]", () => {
     const { frames, truncated, cutAt } = parseStackString(text, 50, 10);
-    expect(frames.map((f) => f.function)).toEqual(['spin', 'Timeout.tick', 'new Cart', 'Promise.all', 'JSON.parse', '<anonymous>']);
+    expect(frames.map((f) => f.function)).toEqual([
+      'spin',
+      'Timeout.tick',
+      'new Cart',
+      'Promise.all',
+      'JSON.parse',
+      '<anonymous>',
+    ]);
     expect(frames[0]).toMatchObject({ file: '/app/a.js', line: 2, column: 53, async: false });
     expect(frames[2]).toMatchObject({ file: 'file:///app/b.mjs', line: 10, column: 5 });
     expect(frames[3]).toMatchObject({ file: undefined, line: 0, async: true });
@@ -91,7 +105,10 @@ describe('resolveFrames', () => {
   it('converts file URLs, drops loopwatch frames, maps through source maps', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lw-map-'));
     const source = 'function a(): number {\n  const x: number = 1;\n  return x;\n}\n';
-    const out = ts.transpileModule(source, { fileName: join(dir, 'a.ts'), compilerOptions: { inlineSourceMap: true, target: ts.ScriptTarget.ES2022 } });
+    const out = ts.transpileModule(source, {
+      fileName: join(dir, 'a.ts'),
+      compilerOptions: { inlineSourceMap: true, target: ts.ScriptTarget.ES2022 },
+    });
     writeFileSync(join(dir, 'a.js'), out.outputText);
     const generatedLine = out.outputText.split('\n').findIndex((l) => l.includes('const x')) + 1;
     const frames = resolveFrames(
@@ -104,7 +121,12 @@ describe('resolveFrames', () => {
       '/opt/loopwatch/dist',
     );
     expect(frames).toHaveLength(2);
-    expect(frames[0]).toMatchObject({ function: 'a', file: join(dir, 'a.ts'), line: 2, generated: { file: join(dir, 'a.js'), line: generatedLine } });
+    expect(frames[0]).toMatchObject({
+      function: 'a',
+      file: join(dir, 'a.ts'),
+      line: 2,
+      generated: { file: join(dir, 'a.js'), line: generatedLine },
+    });
     expect(frames[1]).toEqual({ function: 'JSON.parse', file: '<anonymous>', line: 0, column: 0 });
   });
 
@@ -131,8 +153,16 @@ describe('phaseOf', () => {
 
 describe('formatPretty', () => {
   const event: BlockEvent = {
-    type: 'block', id: 3, state: 'ongoing', phase: 'running', thresholdMs: 100, durationMs: 101.2, startedAt: '2026-01-01T00:00:00.000Z',
-    pid: 42, thread: 'main', stackTiming: 'during',
+    type: 'block',
+    id: 3,
+    state: 'ongoing',
+    phase: 'running',
+    thresholdMs: 100,
+    durationMs: 101.2,
+    startedAt: '2026-01-01T00:00:00.000Z',
+    pid: 42,
+    thread: 'main',
+    stackTiming: 'during',
     stack: [
       { function: 'spin', file: '/app/src/a.ts', line: 10, column: 3 },
       { function: 'listOnTimeout', file: 'node:internal/timers', line: 581, column: 17 },
@@ -142,23 +172,36 @@ describe('formatPretty', () => {
     expect(formatPretty(event, '/app')).toBe(
       'loopwatch: [pid 42] block #3: event loop blocked for 101 ms so far (threshold 100 ms, running)\n    at spin (src/a.ts:10:3)\n    … 1 more frame\n',
     );
-    expect(formatPretty({ ...event, state: 'ended', durationMs: 1234.5 }, '/app')).toBe('loopwatch: [pid 42] block #3 ended after 1,235 ms — spin (src/a.ts:10)\n');
+    expect(formatPretty({ ...event, state: 'ended', durationMs: 1234.5 }, '/app')).toBe(
+      'loopwatch: [pid 42] block #3 ended after 1,235 ms — spin (src/a.ts:10)\n',
+    );
   });
-  it('names the profiler\'s culprit when the stack was not taken during the block', () => {
-    const profile = { samples: 80, share: 0.62, stack: [{ function: 'loadCatalog', file: '/app/src/c.ts', line: 3, column: 1 }] };
+  it("names the profiler's culprit when the stack was not taken during the block", () => {
+    const profile = {
+      samples: 80,
+      share: 0.62,
+      stack: [{ function: 'loadCatalog', file: '/app/src/c.ts', line: 3, column: 1 }],
+    };
     expect(formatPretty({ ...event, state: 'ended', stackTiming: 'late', profile }, '/app')).toBe(
       'loopwatch: [pid 42] block #3 ended after 101 ms — loadCatalog (src/c.ts:3) [profiler: 62% of 80 samples]\n',
     );
     // A late stack alone is not presented as the culprit.
-    expect(formatPretty({ ...event, state: 'ended', stackTiming: 'late' }, '/app')).toBe('loopwatch: [pid 42] block #3 ended after 101 ms\n');
+    expect(formatPretty({ ...event, state: 'ended', stackTiming: 'late' }, '/app')).toBe(
+      'loopwatch: [pid 42] block #3 ended after 101 ms\n',
+    );
   });
 
   it('says what a thread without a stack is doing in the kernel', () => {
     const none = { ...event, stack: [], stackTiming: 'none' } as const;
-    expect(formatPretty({ ...none, threadState: { state: 'running' } }, '/app')).toContain('inside one long native call, running on the CPU)');
-    expect(formatPretty({ ...none, threadState: { state: 'sleeping', waitingIn: 'do_epoll_wait', children: ['/bin/sh -c sleep 1'] } }, '/app')).toContain(
-      'inside one long native call, waiting in do_epoll_wait for `/bin/sh -c sleep 1`)',
+    expect(formatPretty({ ...none, threadState: { state: 'running' } }, '/app')).toContain(
+      'inside one long native call, running on the CPU)',
     );
+    expect(
+      formatPretty(
+        { ...none, threadState: { state: 'sleeping', waitingIn: 'do_epoll_wait', children: ['/bin/sh -c sleep 1'] } },
+        '/app',
+      ),
+    ).toContain('inside one long native call, waiting in do_epoll_wait for `/bin/sh -c sleep 1`)');
   });
 
   it('says when there is no stack or it is late', () => {

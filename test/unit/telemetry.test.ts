@@ -62,31 +62,69 @@ describe('resolveTelemetry (OTEL_* variables and start({ otel }))', () => {
   });
 
   it('lets start({ otel }) override the environment', () => {
-    const settings = resolveTelemetry({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318' }, { endpoint: 'http://b:4318', logsExporter: 'none', exportIntervalMs: 1000 });
-    expect(settings).toMatchObject({ metricsEndpoint: 'http://b:4318/v1/metrics', logsExporters: [], exportIntervalMs: 1000 });
+    const settings = resolveTelemetry(
+      { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318' },
+      { endpoint: 'http://b:4318', logsExporter: 'none', exportIntervalMs: 1000 },
+    );
+    expect(settings).toMatchObject({
+      metricsEndpoint: 'http://b:4318/v1/metrics',
+      logsExporters: [],
+      exportIntervalMs: 1000,
+    });
     expect(resolveTelemetry({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318' }, { disabled: true })).toBeUndefined();
-    expect(resolveTelemetry({ OTEL_SDK_DISABLED: 'true', OTEL_METRICS_EXPORTER: 'prometheus' }, undefined)).toBeUndefined();
+    expect(
+      resolveTelemetry({ OTEL_SDK_DISABLED: 'true', OTEL_METRICS_EXPORTER: 'prometheus' }, undefined),
+    ).toBeUndefined();
   });
 
   it('uses the specification default endpoint when otlp is asked for without one', () => {
-    expect(resolveTelemetry({ OTEL_METRICS_EXPORTER: 'otlp' }, undefined)?.metricsEndpoint).toBe('http://localhost:4318/v1/metrics');
+    expect(resolveTelemetry({ OTEL_METRICS_EXPORTER: 'otlp' }, undefined)?.metricsEndpoint).toBe(
+      'http://localhost:4318/v1/metrics',
+    );
   });
 
   it('warns about gRPC (valid for the app, not for loopwatch) instead of stopping the app', () => {
     const warnings: string[] = [];
-    expect(resolveTelemetry({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, undefined, warnings)).toBeUndefined();
+    expect(
+      resolveTelemetry(
+        { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' },
+        undefined,
+        warnings,
+      ),
+    ).toBeUndefined();
     expect(warnings).toHaveLength(2);
     expect(warnings[0]).toMatch(/OTLP over HTTP only/);
   });
 
   it.each([
-    [{ OTEL_METRICS_EXPORTER: 'zipkin' }, 'OTEL_METRICS_EXPORTER must be a comma-separated list of otlp, prometheus, console, none, got "zipkin"'],
-    [{ OTEL_LOGS_EXPORTER: 'prometheus' }, 'OTEL_LOGS_EXPORTER must be a comma-separated list of otlp, console, none, got "prometheus"'],
-    [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }, 'OTEL_EXPORTER_OTLP_ENDPOINT must be an http:// or https:// URL, got "collector:4318"'],
-    [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_EXPORTER_OTLP_PROTOCOL: 'thrift' }, 'OTEL_EXPORTER_OTLP_PROTOCOL must be one of "http/protobuf", "http/json", "grpc", got "thrift"'],
-    [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_METRIC_EXPORT_INTERVAL: '5s' }, 'OTEL_METRIC_EXPORT_INTERVAL must be a whole number of milliseconds, got "5s"'],
-    [{ OTEL_METRICS_EXPORTER: 'prometheus', OTEL_EXPORTER_PROMETHEUS_PORT: '99999' }, 'OTEL_EXPORTER_PROMETHEUS_PORT must be a TCP port number from 0 to 65535, got "99999"'],
-    [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_EXPORTER_OTLP_HEADERS: 'novalue' }, 'OTEL_EXPORTER_OTLP_HEADERS must be a comma-separated list of key=value pairs, got "novalue"'],
+    [
+      { OTEL_METRICS_EXPORTER: 'zipkin' },
+      'OTEL_METRICS_EXPORTER must be a comma-separated list of otlp, prometheus, console, none, got "zipkin"',
+    ],
+    [
+      { OTEL_LOGS_EXPORTER: 'prometheus' },
+      'OTEL_LOGS_EXPORTER must be a comma-separated list of otlp, console, none, got "prometheus"',
+    ],
+    [
+      { OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' },
+      'OTEL_EXPORTER_OTLP_ENDPOINT must be an http:// or https:// URL, got "collector:4318"',
+    ],
+    [
+      { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_EXPORTER_OTLP_PROTOCOL: 'thrift' },
+      'OTEL_EXPORTER_OTLP_PROTOCOL must be one of "http/protobuf", "http/json", "grpc", got "thrift"',
+    ],
+    [
+      { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_METRIC_EXPORT_INTERVAL: '5s' },
+      'OTEL_METRIC_EXPORT_INTERVAL must be a whole number of milliseconds, got "5s"',
+    ],
+    [
+      { OTEL_METRICS_EXPORTER: 'prometheus', OTEL_EXPORTER_PROMETHEUS_PORT: '99999' },
+      'OTEL_EXPORTER_PROMETHEUS_PORT must be a TCP port number from 0 to 65535, got "99999"',
+    ],
+    [
+      { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_EXPORTER_OTLP_HEADERS: 'novalue' },
+      'OTEL_EXPORTER_OTLP_HEADERS must be a comma-separated list of key=value pairs, got "novalue"',
+    ],
     [{ OTEL_SDK_DISABLED: 'yes' }, 'OTEL_SDK_DISABLED must be "true" or "false", got "yes"'],
   ])('%j', (env, message) => {
     const e = error(() => resolveTelemetry(env, undefined));
@@ -95,10 +133,16 @@ describe('resolveTelemetry (OTEL_* variables and start({ otel }))', () => {
   });
 
   it.each([
-    [{ metricsExporter: 'statsd' }, '`otel.metricsExporter` must be one of "otlp", "prometheus", "console", "none", or an array of them, got "statsd"'],
+    [
+      { metricsExporter: 'statsd' },
+      '`otel.metricsExporter` must be one of "otlp", "prometheus", "console", "none", or an array of them, got "statsd"',
+    ],
     [{ exportIntervalMs: 10 }, '`otel.exportIntervalMs` must be an integer from 100 to 3600000 (milliseconds), got 10'],
     [{ endpoint: 'ftp://x' }, '`otel.endpoint` must be an http:// or https:// URL, got "ftp://x"'],
-    [{ enpoint: 'http://x' }, 'unknown option `otel.enpoint`; known options are disabled, serviceName, resourceAttributes, metricsExporter, logsExporter, endpoint, metricsEndpoint, logsEndpoint, protocol, headers, exportIntervalMs, prometheusHost, prometheusPort'],
+    [
+      { enpoint: 'http://x' },
+      'unknown option `otel.enpoint`; known options are disabled, serviceName, resourceAttributes, metricsExporter, logsExporter, endpoint, metricsEndpoint, logsEndpoint, protocol, headers, exportIntervalMs, prometheusHost, prometheusPort',
+    ],
   ])('option %j', (otel, message) => {
     const e = error(() => resolveTelemetry({}, { metricsExporter: 'prometheus', ...otel } as never));
     expect(e.code).toBe('ERR_LOOPWATCH_INVALID_OPTION');
@@ -109,24 +153,41 @@ describe('resolveTelemetry (OTEL_* variables and start({ otel }))', () => {
 describe('sdkProblem', () => {
   const settings = resolveTelemetry({ OTEL_METRICS_EXPORTER: 'prometheus' }, undefined) as TelemetrySettings;
   const installed = (versions: Record<string, string>) => (name: string) => versions[name];
-  const line2 = { '@opentelemetry/api': '1.9.1', '@opentelemetry/resources': '2.12.0', '@opentelemetry/sdk-metrics': '2.12.0', '@opentelemetry/sdk-logs': '0.223.1', '@opentelemetry/exporter-prometheus': '0.223.0' };
+  const line2 = {
+    '@opentelemetry/api': '1.9.1',
+    '@opentelemetry/resources': '2.12.0',
+    '@opentelemetry/sdk-metrics': '2.12.0',
+    '@opentelemetry/sdk-logs': '0.223.1',
+    '@opentelemetry/exporter-prometheus': '0.223.0',
+  };
 
   it('accepts a consistent line', () => {
     expect(sdkProblem(settings, installed(line2))).toBeUndefined();
   });
 
   it('names the missing packages and the command that installs them', () => {
-    const problem = sdkProblem(settings, installed({ ...line2, '@opentelemetry/exporter-prometheus': undefined as unknown as string }));
-    expect(problem).toMatch(/^OpenTelemetry export needs @opentelemetry\/exporter-prometheus \(optional peer dependencies of loopwatch\): npm install @opentelemetry\/api@1\.\d+ /);
+    const problem = sdkProblem(
+      settings,
+      installed({ ...line2, '@opentelemetry/exporter-prometheus': undefined as unknown as string }),
+    );
+    expect(problem).toMatch(
+      /^OpenTelemetry export needs @opentelemetry\/exporter-prometheus \(optional peer dependencies of loopwatch\): npm install @opentelemetry\/api@1\.\d+ /,
+    );
   });
 
   it('refuses SDK 3.x with api 1.9 (it crashes at the first log record)', () => {
-    const problem = sdkProblem(settings, installed({ ...line2, '@opentelemetry/sdk-metrics': '3.1.1', '@opentelemetry/sdk-logs': '3.1.1' }));
+    const problem = sdkProblem(
+      settings,
+      installed({ ...line2, '@opentelemetry/sdk-metrics': '3.1.1', '@opentelemetry/sdk-logs': '3.1.1' }),
+    );
     expect(problem).toMatch(/needs (Node ≥ 22\.15|@opentelemetry\/api ≥ 1\.10)/);
   });
 
   it('refuses mixed lines', () => {
-    const problem = sdkProblem(settings, installed({ ...line2, '@opentelemetry/api': '1.10.0', '@opentelemetry/sdk-logs': '3.1.1' }));
+    const problem = sdkProblem(
+      settings,
+      installed({ ...line2, '@opentelemetry/api': '1.10.0', '@opentelemetry/sdk-logs': '3.1.1' }),
+    );
     expect(problem).toMatch(/different SDK lines|needs Node/);
   });
 });
@@ -161,9 +222,22 @@ function block(id: number, state: 'ongoing' | 'ended', fn: string, durationMs: n
 }
 
 describe('the metrics, through an in-memory reader', () => {
-  const settings = resolveTelemetry({ OTEL_LOGS_EXPORTER: 'console', OTEL_METRICS_EXPORTER: 'none' }, undefined) as TelemetrySettings;
+  const settings = resolveTelemetry(
+    { OTEL_LOGS_EXPORTER: 'console', OTEL_METRICS_EXPORTER: 'none' },
+    undefined,
+  ) as TelemetrySettings;
   const view = {
-    lag: () => ({ windowMs: 10_000, samples: 10, minMs: 0.1, meanMs: 1, stddevMs: 0.5, p50Ms: 0.8, p90Ms: 2, p99Ms: 5, maxMs: 250 }),
+    lag: () => ({
+      windowMs: 10_000,
+      samples: 10,
+      minMs: 0.1,
+      meanMs: 1,
+      stddevMs: 0.5,
+      p50Ms: 0.8,
+      p90Ms: 2,
+      p99Ms: 5,
+      maxMs: 250,
+    }),
     utilization: () => 0.25,
     loopTime: () => ({ active: 3, idle: 9 }),
     blockedForMs: () => 1500,
@@ -180,9 +254,32 @@ describe('the metrics, through an in-memory reader', () => {
     const metrics = new Map(resourceMetrics.scopeMetrics.flatMap((s) => s.metrics).map((m) => [m.descriptor.name, m]));
     const gauge = (name: string): unknown => metrics.get(name)?.dataPoints[0]?.value;
     expect([...metrics.keys()].sort()).toEqual(
-      [METRIC.delayMin, METRIC.delayMax, METRIC.delayMean, METRIC.delayStddev, METRIC.delayP50, METRIC.delayP90, METRIC.delayP99, METRIC.utilization, METRIC.time, METRIC.blocks, METRIC.blockDuration, METRIC.blockCurrent, METRIC.captures].sort(),
+      [
+        METRIC.delayMin,
+        METRIC.delayMax,
+        METRIC.delayMean,
+        METRIC.delayStddev,
+        METRIC.delayP50,
+        METRIC.delayP90,
+        METRIC.delayP99,
+        METRIC.utilization,
+        METRIC.time,
+        METRIC.blocks,
+        METRIC.blockDuration,
+        METRIC.blockCurrent,
+        METRIC.captures,
+      ].sort(),
     );
-    for (const name of [METRIC.delayMin, METRIC.delayMax, METRIC.delayMean, METRIC.delayStddev, METRIC.delayP50, METRIC.delayP90, METRIC.delayP99, METRIC.blockCurrent]) {
+    for (const name of [
+      METRIC.delayMin,
+      METRIC.delayMax,
+      METRIC.delayMean,
+      METRIC.delayStddev,
+      METRIC.delayP50,
+      METRIC.delayP90,
+      METRIC.delayP99,
+      METRIC.blockCurrent,
+    ]) {
       expect(metrics.get(name)?.descriptor.unit, name).toBe('s');
       expect(metrics.get(name)?.dataPointType, name).toBe(DataPointType.GAUGE);
     }
@@ -193,14 +290,24 @@ describe('the metrics, through an in-memory reader', () => {
     expect(gauge(METRIC.utilization)).toBe(0.25);
     const time = metrics.get(METRIC.time);
     expect(time?.dataPointType).toBe(DataPointType.SUM);
-    expect(time?.dataPoints.map((p) => [p.attributes['nodejs.eventloop.state'], p.value])).toEqual([['active', 3], ['idle', 9]]);
+    expect(time?.dataPoints.map((p) => [p.attributes['nodejs.eventloop.state'], p.value])).toEqual([
+      ['active', 3],
+      ['idle', 9],
+    ]);
     const blocks = metrics.get(METRIC.blocks);
     expect(blocks?.descriptor.unit).toBe('{block}');
-    expect(blocks?.dataPoints.map((p) => [p.attributes['code.function.name'], p.value])).toEqual([['parse', 1], ['render', 1]]);
+    expect(blocks?.dataPoints.map((p) => [p.attributes['code.function.name'], p.value])).toEqual([
+      ['parse', 1],
+      ['render', 1],
+    ]);
     const duration = metrics.get(METRIC.blockDuration);
     expect(duration?.descriptor.unit).toBe('s');
     expect(duration?.dataPointType).toBe(DataPointType.HISTOGRAM);
-    const parse = duration?.dataPoints.find((p) => p.attributes['code.function.name'] === 'parse')?.value as { buckets: { boundaries: number[]; counts: number[] }; sum: number; count: number };
+    const parse = duration?.dataPoints.find((p) => p.attributes['code.function.name'] === 'parse')?.value as {
+      buckets: { boundaries: number[]; counts: number[] };
+      sum: number;
+      count: number;
+    };
     expect(parse.buckets.boundaries).toEqual([0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]);
     expect(parse.count).toBe(1);
     expect(parse.sum).toBe(2);
@@ -215,7 +322,9 @@ describe('the metrics, through an in-memory reader', () => {
     const telemetry = new Telemetry({ ...settings, logsExporters: [] }, view, 42, () => undefined, undefined, [reader]);
     for (let i = 1; i <= MAX_CULPRITS + 20; i++) telemetry.write(block(i, 'ongoing', `fn${i}`, 101));
     const { resourceMetrics } = await reader.collect();
-    const blocks = resourceMetrics.scopeMetrics.flatMap((s) => s.metrics).find((m) => m.descriptor.name === METRIC.blocks);
+    const blocks = resourceMetrics.scopeMetrics
+      .flatMap((s) => s.metrics)
+      .find((m) => m.descriptor.name === METRIC.blocks);
     expect(blocks?.dataPoints).toHaveLength(MAX_CULPRITS + 1);
     expect(blocks?.dataPoints.find((p) => p.attributes['code.function.name'] === OTHER)?.value).toBe(20);
     await telemetry.shutdown();
@@ -224,8 +333,11 @@ describe('the metrics, through an in-memory reader', () => {
 
 describe('v8Stack', () => {
   it('writes frames the way V8 does', () => {
-    expect(v8Stack([{ function: 'a', file: '/x.js', line: 1, column: 2 }, { function: 'b', file: 'node:internal/timers', line: 0, column: 0, async: true }])).toBe(
-      '    at a (/x.js:1:2)\n    at async b (node:internal/timers)',
-    );
+    expect(
+      v8Stack([
+        { function: 'a', file: '/x.js', line: 1, column: 2 },
+        { function: 'b', file: 'node:internal/timers', line: 0, column: 0, async: true },
+      ]),
+    ).toBe('    at a (/x.js:1:2)\n    at async b (node:internal/timers)');
   });
 });

@@ -23,7 +23,10 @@ export function handleReport(ms: number): number {
   return revenue;
 }
 
-setTimeout(() => {
-  handleReport(Number(process.env['BENCH_BLOCK_MS'] ?? 600));
-  setTimeout(() => process.exit(0), 600);
-}, Number(process.env['BENCH_SETTLE_MS'] ?? 300) + 200);
+setTimeout(
+  () => {
+    handleReport(Number(process.env['BENCH_BLOCK_MS'] ?? 600));
+    setTimeout(() => process.exit(0), 600);
+  },
+  Number(process.env['BENCH_SETTLE_MS'] ?? 300) + 200,
+);

@@ -35,7 +35,8 @@ const server = http.createServer((req, res) => {
     const body = Buffer.concat(chunks);
     const ct = String(req.headers['content-type'] || '');
     const T = types[req.url];
-    let decoded = null, error = null;
+    let decoded = null,
+      error = null;
     try {
       if (!T) throw new Error('unknown path ' + req.url);
       if (ct.includes('json')) {
@@ -46,10 +47,29 @@ const server = http.createServer((req, res) => {
       } else {
         decoded = T.toObject(T.decode(body), toObj);
       }
-    } catch (e) { error = String(e && e.message || e); }
-    fs.appendFileSync(outFile, JSON.stringify({ arrived, path: req.url, ct, encoding: req.headers['content-encoding'] || null, bytes: body.length, ua: req.headers['user-agent'], error, decoded }) + '\n');
-    if (ct.includes('json')) { res.writeHead(200, { 'content-type': 'application/json' }); res.end('{}'); }
-    else { res.writeHead(200, { 'content-type': 'application/x-protobuf' }); res.end(); }
+    } catch (e) {
+      error = String((e && e.message) || e);
+    }
+    fs.appendFileSync(
+      outFile,
+      JSON.stringify({
+        arrived,
+        path: req.url,
+        ct,
+        encoding: req.headers['content-encoding'] || null,
+        bytes: body.length,
+        ua: req.headers['user-agent'],
+        error,
+        decoded,
+      }) + '\n',
+    );
+    if (ct.includes('json')) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{}');
+    } else {
+      res.writeHead(200, { 'content-type': 'application/x-protobuf' });
+      res.end();
+    }
   });
 });
 server.listen(0, '127.0.0.1', () => {

@@ -45,8 +45,12 @@ export const BLOCK_BUCKETS_S = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
 
 /** A pull-only reader: tests call collect() whenever they want. */
 export class PullReader extends MetricReader {
-  protected override onShutdown(): Promise<void> { return Promise.resolve(); }
-  protected override onForceFlush(): Promise<void> { return Promise.resolve(); }
+  protected override onShutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+  protected override onForceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
 }
 
 export type Exporters =
@@ -62,7 +66,13 @@ export interface Pipeline {
   memLogs?: InMemoryLogRecordExporter;
   prometheus?: PrometheusExporter;
   state: { blockedSince: number | null };
-  recordBlock(durationS: number, phase: string, frame: { fn: string; file: string; line: number; col: number; stack: string }, state: 'ongoing' | 'ended', id: number): void;
+  recordBlock(
+    durationS: number,
+    phase: string,
+    frame: { fn: string; file: string; line: number; col: number; stack: string },
+    state: 'ongoing' | 'ended',
+    id: number,
+  ): void;
   flush(): Promise<void>;
   shutdown(): Promise<void>;
 }
@@ -84,20 +94,33 @@ export function buildPipeline(exp: Exporters, serviceName: string): Pipeline {
   if (exp.kind === 'memory') {
     p.pull = new PullReader();
     p.memMetrics = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
-    readers.push(p.pull, new PeriodicExportingMetricReader({ exporter: p.memMetrics, exportIntervalMillis: 3_600_000 }));
+    readers.push(
+      p.pull,
+      new PeriodicExportingMetricReader({ exporter: p.memMetrics, exportIntervalMillis: 3_600_000 }),
+    );
     p.memLogs = new InMemoryLogRecordExporter();
     // Processors take ONE options object (sdk-logs >= 0.220 and 3.x).
     processors.push(new SimpleLogRecordProcessor({ exporter: p.memLogs }));
   } else if (exp.kind === 'otlp') {
     const base = exp.endpoint.replace(/\/$/, '');
-    const metricExporter: PushMetricExporter = exp.protocol === 'http/json'
-      ? new OtlpMetricsJson({ url: `${base}/v1/metrics` })
-      : new OtlpMetricsProto({ url: `${base}/v1/metrics` });
-    readers.push(new PeriodicExportingMetricReader({ exporter: metricExporter, exportIntervalMillis: exp.intervalMs, exportTimeoutMillis: Math.min(exp.intervalMs, 5_000) }));
-    const logExporter = exp.protocol === 'http/json'
-      ? new OtlpLogsJson({ url: `${base}/v1/logs` })
-      : new OtlpLogsProto({ url: `${base}/v1/logs` });
-    processors.push(new BatchLogRecordProcessor({ exporter: logExporter, scheduledDelayMillis: 200, maxQueueSize: 512 }));
+    const metricExporter: PushMetricExporter =
+      exp.protocol === 'http/json'
+        ? new OtlpMetricsJson({ url: `${base}/v1/metrics` })
+        : new OtlpMetricsProto({ url: `${base}/v1/metrics` });
+    readers.push(
+      new PeriodicExportingMetricReader({
+        exporter: metricExporter,
+        exportIntervalMillis: exp.intervalMs,
+        exportTimeoutMillis: Math.min(exp.intervalMs, 5_000),
+      }),
+    );
+    const logExporter =
+      exp.protocol === 'http/json'
+        ? new OtlpLogsJson({ url: `${base}/v1/logs` })
+        : new OtlpLogsProto({ url: `${base}/v1/logs` });
+    processors.push(
+      new BatchLogRecordProcessor({ exporter: logExporter, scheduledDelayMillis: 200, maxQueueSize: 512 }),
+    );
   } else {
     p.prometheus = new PrometheusExporter({ host: exp.host, port: exp.port });
     readers.push(p.prometheus);
@@ -115,7 +138,10 @@ export function buildPipeline(exp: Exporters, serviceName: string): Pipeline {
     description: 'Final duration of each block',
     advice: { explicitBucketBoundaries: BLOCK_BUCKETS_S },
   });
-  const blockedNow = meter.createObservableGauge(M.blockedNow, { unit: 's', description: 'How long the loop has been blocked right now' });
+  const blockedNow = meter.createObservableGauge(M.blockedNow, {
+    unit: 's',
+    description: 'How long the loop has been blocked right now',
+  });
   blockedNow.addCallback((r: ObservableResult) => {
     r.observe(state.blockedSince === null ? 0 : (Date.now() - state.blockedSince) / 1000);
   });
@@ -128,7 +154,13 @@ export function buildPipeline(exp: Exporters, serviceName: string): Pipeline {
     meterProvider,
     loggerProvider,
     state,
-    recordBlock(durationS: number, phase: string, frame: { fn: string; file: string; line: number; col: number; stack: string }, st: 'ongoing' | 'ended', id: number) {
+    recordBlock(
+      durationS: number,
+      phase: string,
+      frame: { fn: string; file: string; line: number; col: number; stack: string },
+      st: 'ongoing' | 'ended',
+      id: number,
+    ) {
       const attrs = { phase, 'code.function.name': frame.fn, 'code.file.path': frame.file };
       if (st === 'ended') {
         blockCount.add(1, attrs);

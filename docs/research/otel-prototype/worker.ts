@@ -2,9 +2,19 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as fs from 'node:fs';
 import { buildPipeline, type Exporters } from './telemetry.js';
 
-interface Data { exporters: Exporters; timingFile?: string; emitDelayMs?: number }
+interface Data {
+  exporters: Exporters;
+  timingFile?: string;
+  emitDelayMs?: number;
+}
 const data = workerData as Data;
-const frame = { fn: 'spin', file: '/app/main.js', line: 12, col: 5, stack: 'Error\n    at spin (/app/main.js:12:5)\n    at main (/app/main.js:20:3)' };
+const frame = {
+  fn: 'spin',
+  file: '/app/main.js',
+  line: 12,
+  col: 5,
+  stack: 'Error\n    at spin (/app/main.js:12:5)\n    at main (/app/main.js:20:3)',
+};
 
 function stamp(what: string): void {
   // Never console.log from here for timing: worker stdout is relayed through the main thread.
@@ -21,15 +31,27 @@ async function main(): Promise<void> {
     const pulled = await pl.pull!.collect();
     await pl.meterProvider.forceFlush();
     const pushed = pl.memMetrics!.getMetrics();
-    const metrics = pulled.resourceMetrics.scopeMetrics.flatMap((s) => s.metrics).map((m) => ({
-      name: m.descriptor.name, unit: m.descriptor.unit, valueType: m.descriptor.valueType, dataPointType: m.dataPointType,
-      points: m.dataPoints.map((d) => ({ attrs: d.attributes, value: d.value })),
-    }));
+    const metrics = pulled.resourceMetrics.scopeMetrics
+      .flatMap((s) => s.metrics)
+      .map((m) => ({
+        name: m.descriptor.name,
+        unit: m.descriptor.unit,
+        valueType: m.descriptor.valueType,
+        dataPointType: m.dataPointType,
+        points: m.dataPoints.map((d) => ({ attrs: d.attributes, value: d.value })),
+      }));
     const logs = pl.memLogs!.getFinishedLogRecords().map((r) => ({
-      eventName: r.eventName, severityNumber: r.severityNumber, severityText: r.severityText, body: r.body, attributes: r.attributes,
+      eventName: r.eventName,
+      severityNumber: r.severityNumber,
+      severityText: r.severityText,
+      body: r.body,
+      attributes: r.attributes,
     }));
     parentPort!.postMessage({
-      resource: pulled.resourceMetrics.resource.attributes, errors: pulled.errors.length, metrics, logs,
+      resource: pulled.resourceMetrics.resource.attributes,
+      errors: pulled.errors.length,
+      metrics,
+      logs,
       pushedBatches: pushed.length,
     });
     await pl.shutdown();
@@ -38,11 +60,22 @@ async function main(): Promise<void> {
   if (data.exporters.kind === 'prometheus') {
     parentPort!.postMessage({ ready: true });
     parentPort!.on('message', (m: { block?: 'start' | 'end'; stop?: boolean }) => {
-      if (m.stop) { void pl.shutdown().then(() => process.exit(0)); }
+      if (m.stop) {
+        void pl.shutdown().then(() => process.exit(0));
+      }
     });
     // Simulate the monitor noticing a block on its own clock (main thread may be frozen).
-    setTimeout(() => { pl.state.blockedSince = Date.now(); stamp('blocked-now-set'); }, data.emitDelayMs ?? 300);
-    setTimeout(() => { pl.recordBlock(1.0, 'running', frame, 'ended', 1); pl.state.blockedSince = null; }, (data.emitDelayMs ?? 300) + 2500);
+    setTimeout(() => {
+      pl.state.blockedSince = Date.now();
+      stamp('blocked-now-set');
+    }, data.emitDelayMs ?? 300);
+    setTimeout(
+      () => {
+        pl.recordBlock(1.0, 'running', frame, 'ended', 1);
+        pl.state.blockedSince = null;
+      },
+      (data.emitDelayMs ?? 300) + 2500,
+    );
     return;
   }
   // OTLP: tell main we are ready, then emit while main is (supposedly) blocked.
@@ -63,4 +96,7 @@ async function main(): Promise<void> {
   await pl.shutdown();
   stamp('shutdown');
 }
-main().catch((e: unknown) => { fs.writeSync(2, `worker error: ${String((e as Error)?.stack ?? e)}\n`); process.exit(1); });
+main().catch((e: unknown) => {
+  fs.writeSync(2, `worker error: ${String((e as Error)?.stack ?? e)}\n`);
+  process.exit(1);
+});
