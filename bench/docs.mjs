@@ -2,7 +2,7 @@
 // targets of issue 6 checked against the figures (met / missed, with what would fix a miss).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, ALERTING } from './lib/variants.mjs';
+import { ROOT } from './lib/variants.mjs';
 import { SCENARIOS } from './sections/attribution.mjs';
 import { median, quantile } from './lib/stats.mjs';
 import { overheadTables, latencyTable, attributionTable, costTables } from './lib/report.mjs';
@@ -27,7 +27,6 @@ export function targets(res) {
       ? `not resolved: the paired ratios range ${spread(xs).slice(1, -1)}, far wider than ±${tol * 100}% — the shared machine's noise`
       : '';
   if (o) {
-    const cpr = median(o.cpuPerReq.loopwatch);
     const rps = median(o.rps.loopwatch);
     const p99 = median(o.p99.loopwatch);
     const pr = median(o.promise.loopwatch);

@@ -6,7 +6,7 @@ import { execSync } from 'node:child_process';
 import { writeFileSync, readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem, release } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, VARIANTS } from './lib/variants.mjs';
+import { ROOT } from './lib/variants.mjs';
 import { startSink } from './lib/sink.mjs';
 import { overhead } from './sections/overhead.mjs';
 import { latency } from './sections/latency.mjs';

@@ -6,6 +6,7 @@ import { isIP } from 'node:net';
 import { resolveTelemetry } from './telemetry-options.js';
 import type { HangAction, LogFormat, ResolvedOptions, StartOptions } from './types.js';
 import { mustBe } from './common/text.js';
+import { isObject } from './common/guards.js';
 
 /**
  * 100 ms: the budget for a response to feel immediate (RAIL), well above ordinary
@@ -209,7 +210,7 @@ export function resolveOptions(
   warnings: string[] = [],
 ): ResolvedOptions {
   if (input === undefined) return resolveWith({ kind: 'option' }, {}, env, warnings);
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+  if (!isObject(input) || Array.isArray(input)) {
     throw new LoopwatchError('ERR_LOOPWATCH_INVALID_OPTION', mustBe('options', 'an object', describe(input)));
   }
   return resolveWith({ kind: 'option' }, input, env, warnings);

@@ -7,6 +7,7 @@
 import { LoopwatchError } from './errors.js';
 import type { MetricsExporterKind, LogsExporterKind, OtelOptions, OtlpProtocol, TelemetrySettings } from './types.js';
 import { mustBe } from './common/text.js';
+import { isObject } from './common/guards.js';
 
 const METRICS_EXPORTERS: readonly MetricsExporterKind[] = ['otlp', 'prometheus', 'console'];
 const LOGS_EXPORTERS: readonly LogsExporterKind[] = ['otlp', 'console'];
@@ -111,8 +112,7 @@ export function resolveTelemetry(
   input: OtelOptions | undefined,
   warnings: string[] = [],
 ): TelemetrySettings | undefined {
-  if (input !== undefined && (typeof input !== 'object' || input === null || Array.isArray(input)))
-    optionError('', input, 'an object');
+  if (input !== undefined && (!isObject(input) || Array.isArray(input))) optionError('', input, 'an object');
   for (const key of Object.keys(input ?? {})) {
     if (!KNOWN.has(key))
       throw new LoopwatchError(
@@ -236,7 +236,7 @@ export function resolveTelemetry(
   const prometheusHost = o.prometheusHost ?? read(env, 'OTEL_EXPORTER_PROMETHEUS_HOST') ?? DEFAULT_PROMETHEUS_HOST;
   if (typeof prometheusHost !== 'string' || !/^[A-Za-z0-9.:_-]+$/.test(prometheusHost)) {
     if (o.prometheusHost !== undefined) optionError('prometheusHost', prometheusHost, 'an IP address or a host name');
-    envError('OTEL_EXPORTER_PROMETHEUS_HOST', String(prometheusHost), 'an IP address or a host name');
+    envError('OTEL_EXPORTER_PROMETHEUS_HOST', prometheusHost, 'an IP address or a host name');
   }
 
   const resourceAttributes = {

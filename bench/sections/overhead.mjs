@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { VARIANTS, BENCH, ROOT } from '../lib/variants.mjs';
+import { VARIANTS, BENCH } from '../lib/variants.mjs';
 import { childEnv, runChild } from '../lib/child.mjs';
 import { median } from '../lib/stats.mjs';
 

@@ -27,7 +27,7 @@ const COLOUR: Style = { bold: sgr(1, 22), dim: sgr(2, 22), red: sgr(31, 39), yel
 export function styleFor(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = process.env): Style {
   const force = env['FORCE_COLOR'];
   if (force !== undefined && force !== '' && force !== '0') return COLOUR;
-  if (stream.isTTY !== true) return PLAIN;
+  if (!stream.isTTY) return PLAIN;
   return typeof stream.hasColors === 'function' && stream.hasColors(env) ? COLOUR : PLAIN;
 }
 

@@ -16,7 +16,7 @@ export const REPORT_OPTIONS = {
 
 async function readInput(name: string): Promise<EventSource> {
   if (name === '-') return readEvents('stdin', process.stdin);
-  let isFile = false;
+  let isFile: boolean;
   try {
     isFile = statSync(name).isFile();
   } catch (error) {
@@ -37,7 +37,7 @@ export async function reportCommand(args: readonly string[], helpText: string): 
   }
   let inputs = positionals;
   if (inputs.length === 0) {
-    if (process.stdin.isTTY === true)
+    if (process.stdin.isTTY)
       throw usageError('give an events file (or - to read stdin): loopwatch report events.ndjson', 'report');
     inputs = ['-'];
   }

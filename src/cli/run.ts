@@ -53,7 +53,7 @@ function preloadOption(registerPath: string): string {
 /** A path a file can be written to (its folder exists and is writable), checked before the run. */
 export function writablePath(flag: string, value: string, command: string): string {
   const file = resolve(value);
-  let folderOk = false;
+  let folderOk: boolean;
   try {
     folderOk = statSync(dirname(file)).isDirectory();
     accessSync(dirname(file), constants.W_OK);
@@ -182,7 +182,7 @@ export async function runCommand(args: readonly string[], helpText: string): Pro
   const forward = (signal: NodeJS.Signals): void => {
     // Ctrl-C in a terminal already reached the whole foreground process group, child included:
     // sending it again would count as a second Ctrl-C for apps that force-quit on one.
-    if (signal === 'SIGINT' && process.stdin.isTTY === true) return;
+    if (signal === 'SIGINT' && process.stdin.isTTY) return;
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
   };
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
@@ -210,7 +210,8 @@ export async function runCommand(args: readonly string[], helpText: string): Pro
     return notFound ? EXIT_NOT_FOUND : EXIT_NOT_EXECUTABLE;
   }
   if (outcome.signal !== null) {
-    status = 128 + (os.signals[outcome.signal] ?? 0);
+    // A signal this platform's table lacks still ends the run with a status above 128.
+    status = 128 + ((os.signals as Partial<Record<string, number>>)[outcome.signal] ?? 0);
     say(
       style.bold(`loopwatch: \`${shown}\` was killed by ${outcome.signal} after ${elapsed} (exit status ${status})\n`),
     );

@@ -7,6 +7,7 @@
 import { LoopwatchError } from '../errors.js';
 import { CONTEXT_HOOK } from '../protocol/shared.js';
 import { messageOf, mustBe } from '../common/text.js';
+import { isObject } from '../common/guards.js';
 
 const KEY = Symbol.for(CONTEXT_HOOK);
 const MAX_ATTRIBUTES = 16;
@@ -28,10 +29,10 @@ function readContext(): { attributes?: Record<string, string | number | boolean>
     try {
       const store = tracker.storage.getStore();
       if (store === undefined) continue;
-      const values = tracker.toAttributes(store);
-      if (values === null || typeof values !== 'object') continue;
-      for (const key of Object.keys(values)) {
-        const value = values[key];
+      // A user's callback: typed, but whatever it returns at run time is checked.
+      const values: unknown = tracker.toAttributes(store);
+      if (!isObject(values)) continue;
+      for (const [key, value] of Object.entries(values)) {
         const kept =
           typeof value === 'string'
             ? value.slice(0, MAX_VALUE)
@@ -57,11 +58,7 @@ export function trackContext<T>(
   storage: { getStore(): T | undefined },
   toAttributes: (store: T) => Record<string, unknown> | undefined,
 ): () => void {
-  if (
-    storage === null ||
-    typeof storage !== 'object' ||
-    typeof (storage as { getStore?: unknown }).getStore !== 'function'
-  ) {
+  if (!isObject(storage) || typeof (storage as { getStore?: unknown }).getStore !== 'function') {
     throw new LoopwatchError(
       'ERR_LOOPWATCH_INVALID_OPTION',
       'trackContext(storage, toAttributes): storage must be an AsyncLocalStorage (with getStore())',
@@ -91,5 +88,5 @@ export function trackContext<T>(
 
 export function untrackAll(): void {
   trackers.clear();
-  if ((globalThis as Record<symbol, unknown>)[KEY] === readContext) delete (globalThis as Record<symbol, unknown>)[KEY];
+  if ((globalThis as Record<symbol, unknown>)[KEY] === readContext) Reflect.deleteProperty(globalThis, KEY);
 }

@@ -16,6 +16,7 @@ import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { debuglog } from 'node:util';
 import { LoopwatchError } from '../errors.js';
+import { isObject } from '../common/guards.js';
 import { resolveOptions } from '../options.js';
 import {
   BROKER_CHANNEL,
@@ -50,8 +51,8 @@ import { inspectorUnavailable, inspectorUrl } from './inspector.js';
 const debug = debuglog('loopwatch');
 
 /** One monitor per process, even when both the CJS and the ESM build are loaded. */
-const SINGLETON = Symbol.for('loopwatch.monitor.v1');
-type Global = typeof globalThis & { [SINGLETON]?: MonitorImpl };
+const SINGLETON: unique symbol = Symbol.for('loopwatch.monitor.v1');
+type Global = typeof globalThis & { [SINGLETON]?: MonitorImpl | undefined };
 
 /** How long stop() lets the worker end by itself before terminating it. */
 const STOP_GRACE_MS = 1000;
@@ -140,12 +141,12 @@ class MonitorImpl implements Monitor {
     const beat = (): void => {
       stamp();
       const now = performance.now();
-      const idle = f64[F64.BEAT_IDLE]!;
+      const idle = f64[F64.BEAT_IDLE] ?? 0;
       const lagUs = Math.round((now - previous - beatMs) * 1000);
       const busyUs = Math.round((now - previous - (idle - previousIdle)) * 1000);
       previous = now;
       previousIdle = idle;
-      const slot = (i32[I32.SEQ]! + 1) & (LAG_RING_SIZE - 1);
+      const slot = (Atomics.load(i32, I32.SEQ) + 1) & (LAG_RING_SIZE - 1);
       lagRing[slot] = lagUs < 0 ? 0 : lagUs > MAX_LAG_US ? MAX_LAG_US : lagUs;
       busyRing[slot] = busyUs < 0 ? 0 : busyUs > MAX_LAG_US ? MAX_LAG_US : busyUs;
       if (--untilCheck === 0) {
@@ -198,7 +199,7 @@ class MonitorImpl implements Monitor {
       pid: process.pid,
       ownDir: resolve(__dirname, '..'),
       beatMs,
-      startedAt: f64[F64.BEAT_TIME]!,
+      startedAt: f64[F64.BEAT_TIME] ?? 0,
       ...(workerThread === undefined ? {} : { workerThread }),
       ...(noInspector === undefined ? {} : { noInspector }),
     };
@@ -423,11 +424,7 @@ class MonitorImpl implements Monitor {
   }
 
   useMeterProvider(provider: MeterProviderLike): () => void {
-    if (
-      provider === null ||
-      typeof provider !== 'object' ||
-      typeof (provider as { getMeter?: unknown }).getMeter !== 'function'
-    ) {
+    if (!isObject(provider) || typeof (provider as { getMeter?: unknown }).getMeter !== 'function') {
       throw new LoopwatchError(
         'ERR_LOOPWATCH_INVALID_OPTION',
         'useMeterProvider(provider): provider must be an OpenTelemetry MeterProvider (with getMeter())',
@@ -465,7 +462,7 @@ class MonitorImpl implements Monitor {
     for (const name of SHUTDOWN_SIGNALS) process.off(name, this.#onSignal);
     untrackAll();
     const global = globalThis as Global;
-    if (global[SINGLETON] === this) delete global[SINGLETON];
+    if (global[SINGLETON] === this) Reflect.deleteProperty(global, SINGLETON);
     this.#port.close();
     for (const done of [...this.#settling.values()]) done();
     // The worker closes its inspector session and ends itself; terminate() only if it does not.

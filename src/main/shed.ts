@@ -6,13 +6,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LoopwatchError } from '../errors.js';
 import type { LoadShedder, LoadShedderOptions } from '../types.js';
 import { mustBe } from '../common/text.js';
+import { isObject } from '../common/guards.js';
 
 export function loadShedder(
   lagP99: () => number,
   defaultMaxLagMs: number,
   options: LoadShedderOptions | undefined,
 ): LoadShedder {
-  if (options !== undefined && (typeof options !== 'object' || options === null)) {
+  if (options !== undefined && !isObject(options)) {
     throw new LoopwatchError('ERR_LOOPWATCH_INVALID_OPTION', 'loadShedder options must be an object');
   }
   const maxLagMs = options?.maxLagMs ?? defaultMaxLagMs;

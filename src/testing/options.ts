@@ -2,6 +2,7 @@
 import { LoopwatchError } from '../errors.js';
 import { DEFAULT_THRESHOLD_MS } from '../options.js';
 import { mustBe } from '../common/text.js';
+import { isObject } from '../common/guards.js';
 
 /** A frame matcher: a function name (exact), a file (substring of the path), or both. */
 export interface AllowRule {
@@ -97,7 +98,7 @@ function flag(value: unknown, name: string, fallback: boolean): boolean {
 }
 
 export function resolveTestingOptions(input: TestingOptions | undefined): ResolvedTestingOptions {
-  if (input !== undefined && (input === null || typeof input !== 'object')) invalid('options must be an object');
+  if (input !== undefined && !isObject(input)) invalid('options must be an object');
   const options = (input ?? {}) as Record<string, unknown>;
   for (const key of Object.keys(options)) {
     if (!KNOWN.has(key)) invalid(`unknown option \`${key}\` (expected one of ${[...KNOWN].join(', ')})`);
@@ -126,7 +127,7 @@ export function resolveTestingOptions(input: TestingOptions | undefined): Resolv
     thresholdMs,
     mode: oneOf(options['mode'], 'mode', ['fail', 'report'], 'fail'),
     allow: (allow as unknown[]).map(rule),
-    hangMs: hangMs as number | false | undefined,
+    hangMs: hangMs,
     outsideTests: oneOf(options['outsideTests'], 'outsideTests', ['report', 'fail'], 'report'),
     summary: flag(options['summary'], 'summary', true),
     canary: flag(options['canary'], 'canary', true),

@@ -87,21 +87,21 @@ const POSITION = /\(?((?:file:\/\/)?[^()]+):(\d+):(\d+)\)?$/;
 
 /** Maps each frame through the installed stack-trace hook; a frame it cannot read back stays as it was. */
 export function remapFrames(frames: readonly StackFrame[]): StackFrame[] {
-  const hook = Error.prepareStackTrace;
-  if (typeof hook !== 'function') return [...frames];
+  if (typeof Error.prepareStackTrace !== 'function') return [...frames];
   return frames.map((frame) => {
     // A frame the monitor mapped already (through the file's map or this same hook) is final.
     if (frame.file === '' || frame.line < 1 || frame.generated !== undefined) return frame;
     try {
-      const printed: unknown = hook(new Error('loopwatch'), [new FrameSite(frame)] as unknown as NodeJS.CallSite[]);
+      const printed: unknown = Error.prepareStackTrace(new Error('loopwatch'), [new FrameSite(frame)]);
       if (typeof printed !== 'string') return frame;
       const line = printed.split('\n').find((l) => l.trimStart().startsWith('at '));
       const match = line === undefined ? null : POSITION.exec(line.trim().replace(/^at\s+/, ''));
       if (match === null) return frame;
-      const file = match[1]!.startsWith('file://') ? decodeURIComponent(new URL(match[1]!).pathname) : match[1]!;
+      const [, printedFile = '', printedLine, printedColumn] = match;
+      const file = printedFile.startsWith('file://') ? decodeURIComponent(new URL(printedFile).pathname) : printedFile;
       const { mapped: _unmapped, ...rest } = frame;
-      const mappedLine = Number(match[2]);
-      const column = Number(match[3]);
+      const mappedLine = Number(printedLine);
+      const column = Number(printedColumn);
       // The hook gives a frame it knows no map for back as it was: still not mapped.
       if (file === frame.file && mappedLine === frame.line && column === frame.column) return frame;
       return {

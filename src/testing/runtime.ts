@@ -440,8 +440,8 @@ const loopwatchCanary = runInThisContext(
   { filename: 'loopwatch-canary.js' },
 ) as (ms: number) => void;
 
-const RUNTIME = Symbol.for('loopwatch.testing.v1');
-type Global = typeof globalThis & { [RUNTIME]?: TestWatch };
+const RUNTIME: unique symbol = Symbol.for('loopwatch.testing.v1');
+type Global = typeof globalThis & { [RUNTIME]?: TestWatch | undefined };
 
 /** The watch of this thread, shared by every copy of the package loaded in it. */
 function currentWatch(): TestWatch | undefined {

@@ -60,7 +60,7 @@ export function summarise(
           : relative(root, hang.file)
         : `${relative(root, hang.file ?? '')} > ${hang.test}`;
     lines.push(
-      `loopwatch: HANG in ${test}: the event loop was blocked for ${ms(hang.event.blockedMs ?? hang.event.limitMs)} (hang deadline ${ms(hang.event.limitMs)}); ${ended}`,
+      `loopwatch: HANG in ${test}: the event loop was blocked for ${ms(hang.event.blockedMs)} (hang deadline ${ms(hang.event.limitMs)}); ${ended}`,
     );
     if (culprit !== undefined) lines.push(`  culprit: ${formatFrame(culprit, root)}`);
     for (const frame of frames.filter((f) => !isInternal(f) && !f.file.includes('/node_modules/')).slice(0, 6))

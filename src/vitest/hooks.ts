@@ -5,6 +5,7 @@
  * afterAll hooks — so that each block is blamed on the window it ran in.
  */
 import { optionsFromWire } from '../testing/options.js';
+import { isObject } from '../common/guards.js';
 import { installWatch, TestWatch, type BlockRecord, type Verdict } from '../testing/runtime.js';
 import { META_KEY, PROVIDE_KEY, type VitestWire } from './shared.js';
 
@@ -48,7 +49,7 @@ export interface VitestApi {
 function fileOf(args: ArrayLike<unknown>): FileLike | undefined {
   for (let i = args.length - 1; i >= 0; i--) {
     const suite = args[i] as SuiteLike | undefined;
-    if (suite !== null && typeof suite === 'object' && 'meta' in suite) {
+    if (isObject(suite) && 'meta' in suite) {
       const file = suite.file ?? (typeof suite.filepath === 'string' ? (suite as unknown as FileLike) : undefined);
       if (file !== undefined) return file;
     }
@@ -77,7 +78,10 @@ export async function setupVitest(api: VitestApi): Promise<void> {
   const watch = installWatch(() => new TestWatch(optionsFromWire(wire.options), wire.hangMs, wire.runDir, wire.root));
   if (watch.options.canary) await watch.canary();
 
+  // vitest reads a hook's first parameter as a fixtures pattern and rejects anything but `{ … }`,
+  // so the suite it passes is read from `arguments`.
   api.beforeAll(async function () {
+    // eslint-disable-next-line prefer-rest-params -- see above: a rest parameter is rejected by vitest
     const file = fileOf(arguments) ?? { filepath: watch.currentFile, meta: {} };
     settle(file.meta, await watch.fileStart(file.filepath));
   });
@@ -89,6 +93,7 @@ export async function setupVitest(api: VitestApi): Promise<void> {
     settle(context.task.meta, await watch.testEnd(context.task.name));
   });
   api.afterAll(async function () {
+    // eslint-disable-next-line prefer-rest-params -- as in beforeAll
     const file = fileOf(arguments) ?? { filepath: watch.currentFile, meta: {} };
     settle(file.meta, await watch.fileEnd(file.filepath));
   });

@@ -122,7 +122,7 @@ export class SummaryReporter {
       project.vite.moduleGraph,
     ]);
     for (const graph of graphs) {
-      const map = graph.getModuleById(frame.file)?.transformResult?.map as { mappings?: string } | undefined;
+      const map = graph.getModuleById(frame.file)?.transformResult?.map as { mappings?: unknown } | null | undefined;
       if (map === undefined || map === null || typeof map.mappings !== 'string') continue;
       try {
         const entry = new SourceMap(map as ConstructorParameters<typeof SourceMap>[0]).findEntry(

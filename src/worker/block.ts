@@ -98,7 +98,7 @@ export interface BlockDeps {
   resolve(raw: readonly RawFrame[]): { frames: StackFrame[]; transformed: Transformed[] };
   /** What the kernel says the watched thread does, when it can say. */
   threadState(): ThreadState | undefined;
-  emit(event: LoopwatchEvent): void;
+  readonly emit: (event: LoopwatchEvent) => void;
   /** Records how long a block has lasted so far (see BlockProgress). */
   progress(record: BlockProgress): void;
   readonly warnOnce: WarnOnce;

@@ -21,12 +21,12 @@ export interface HangDeps {
   /** The block lifecycle: the block being reported, and a fresh capture. */
   readonly blocks: { readonly active: ActiveBlock | undefined; captureNow(): Promise<Stack | undefined> };
   threadState(): ThreadState | undefined;
-  emit(event: HangEvent): void;
+  readonly emit: (event: HangEvent) => void;
   /** Writes an event that ends the process (to stderr even with `log: 'off'`). */
   emitFinal(event: HangEvent): void;
   /** Lets the sinks hand over what they buffer, for at most `ms`. */
   flush(ms: number): Promise<void>;
-  warnOnce(key: string, message: string): void;
+  readonly warnOnce: (key: string, message: string) => void;
   /** A pool thread cannot be ended from here: tells the broker's process instead. */
   reportToBroker?: ((event: HangEvent) => void) | undefined;
   /** Asks the main thread to end the process itself (its exit handlers run). */

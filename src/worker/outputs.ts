@@ -116,7 +116,7 @@ export class Outputs {
 
   /** Lets the sinks hand over what they buffer, for at most `ms`. */
   async flush(clock: Clock, ms: number): Promise<void> {
-    await within(clock, Promise.allSettled(this.#sinks.map((sink) => sink.flush?.())), ms);
+    await within(clock, Promise.allSettled(this.#sinks.flatMap((sink) => sink.flush?.() ?? [])), ms);
   }
 
   close(): void {

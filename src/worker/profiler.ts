@@ -89,7 +89,7 @@ export function attribute(profile: Profile, fromUs: number, toUs: number): Attri
     // (garbage collector), (program), (idle): no stack to attribute.
     if (culprit === undefined) continue;
     const key = `${culprit.functionName} ${culprit.url}:${culprit.lineNumber}`;
-    const group = byCulprit.get(key) ?? { count: 0, stacks: new Map() };
+    const group = byCulprit.get(key) ?? { count: 0, stacks: new Map<string, { count: number; frames: CallFrame[] }>() };
     group.count++;
     const stackKey = frames.map((f) => `${f.functionName} ${f.url}:${f.lineNumber}:${f.columnNumber}`).join('<');
     const stack = group.stacks.get(stackKey) ?? { count: 0, frames };

@@ -148,7 +148,7 @@ export class SourceMapper {
   #load(file: string): LoadedMap | null {
     const cached = this.#cache.get(file);
     if (cached !== undefined) return cached;
-    let loaded: LoadedMap | null = null;
+    let loaded: LoadedMap | null;
     try {
       loaded = loadMap(file);
     } catch {
@@ -178,5 +178,7 @@ function loadMap(file: string): LoadedMap | null {
     payload = JSON.parse(readFileSync(mapFile, 'utf8')) as SourceMapPayload;
     base = dirname(mapFile);
   }
-  return { map: new SourceMap(payload), base, sourceRoot: payload.sourceRoot ?? '' };
+  // Node's type says every map has a sourceRoot; most maps written by tools leave it out.
+  const sourceRoot: unknown = (payload as Partial<SourceMapPayload>).sourceRoot;
+  return { map: new SourceMap(payload), base, sourceRoot: typeof sourceRoot === 'string' ? sourceRoot : '' };
 }

@@ -38,7 +38,11 @@ export { METRIC } from '../common/metrics.js';
 export { MAX_CULPRITS, OTHER } from '../common/block-attributes.js';
 export { BLOCK_BUCKETS_S } from '../common/metrics.js';
 
-const SEVERITY = { INFO: 9, WARN: 13, ERROR: 17 } as const;
+type Severity = NonNullable<Parameters<Logger['emit']>[0]['severityNumber']>;
+// The logs data model's numbers. The enum itself is in @opentelemetry/api-logs, which is not a
+// peer of loopwatch, so it is not loaded to read three constants.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-enum-assignment -- the numbers above, typed as that enum
+const SEVERITY: Readonly<Record<'INFO' | 'WARN' | 'ERROR', Severity>> = { INFO: 9, WARN: 13, ERROR: 17 };
 const EXPORT_TIMEOUT_MS = 5000;
 const LOG_QUEUE = 512;
 
@@ -194,7 +198,6 @@ export class Telemetry implements Sink {
   readonly #captures: Counter;
   readonly #hangs: Counter;
   readonly #attributes = new BlockAttributes();
-  readonly #warn: (key: string, message: string) => void;
   readonly #ready: Promise<void>;
   readonly #api: typeof Api;
 
@@ -210,7 +213,6 @@ export class Telemetry implements Sink {
     sdk: Sdk = load(),
     readers: SdkMetrics.IMetricReader[] = [],
   ) {
-    this.#warn = warn;
     this.#settings = settings;
     const { api, metrics, logs, resources } = sdk;
     this.#api = api;
@@ -289,11 +291,11 @@ export class Telemetry implements Sink {
                   : settings.prometheusPort;
               this.#prometheusUrl = `http://${shown}:${port}/metrics`;
             },
-            (error: NodeJS.ErrnoException) => {
+            (error: unknown) => {
               this.#prometheusUrl = undefined;
               warn(
                 'prometheus',
-                `cannot serve Prometheus metrics on ${settings.prometheusHost}:${settings.prometheusPort}: ${error.code === 'EADDRINUSE' ? 'the port is already in use' : error.message}; the app runs on without them`,
+                `cannot serve Prometheus metrics on ${settings.prometheusHost}:${settings.prometheusPort}: ${(error as NodeJS.ErrnoException).code === 'EADDRINUSE' ? 'the port is already in use' : messageOf(error)}; the app runs on without them`,
               );
             },
           ),

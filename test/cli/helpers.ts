@@ -39,10 +39,9 @@ export function cli(args: readonly string[], options: CliOptions = {}): Promise<
     if (!key.startsWith('LOOPWATCH_') && !['NODE_OPTIONS', 'FORCE_COLOR', 'NO_COLOR'].includes(key)) env[key] = value;
   }
   Object.assign(env, options.env);
-  for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key];
   const child = spawn(process.execPath, [CLI, ...args], {
     cwd: options.cwd ?? ROOT,
-    env: env as NodeJS.ProcessEnv,
+    env: Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined)),
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stdout = '';

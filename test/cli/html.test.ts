@@ -19,7 +19,7 @@ beforeAll(async () => {
   if (HAVE_CHROMIUM) browser = await launch();
 });
 afterAll(async () => {
-  await browser?.close();
+  if (HAVE_CHROMIUM) await browser.close();
 });
 
 group.skipIf(!HAVE_CHROMIUM)(

@@ -105,11 +105,10 @@ export async function run(script: string, options: RunOptions): Promise<RunResul
     NODE_OPTIONS: undefined,
     ...options.env,
   };
-  for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key];
   const started = Date.now();
   const child = spawn(NODE, [...(options.nodeArgs ?? []), ...preload, script, ...(options.args ?? [])], {
     cwd: options.cwd ?? ROOT,
-    env: env as NodeJS.ProcessEnv,
+    env: Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined)),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   options.onSpawn?.(child);

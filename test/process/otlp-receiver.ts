@@ -112,7 +112,7 @@ export class OtlpReceiver {
           request.url === '/v1/logs' || request.url === '/v1/metrics' || request.url === '/v1/traces'
             ? request.url
             : undefined;
-        const contentType = String(request.headers['content-type'] ?? '');
+        const contentType = request.headers['content-type'] ?? '';
         if (path === undefined) {
           response.writeHead(404).end();
           return;

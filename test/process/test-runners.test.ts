@@ -16,7 +16,7 @@ interface JsonReport {
   }>;
 }
 
-let project: string;
+let project = '';
 
 function lineOf(file: string, marker: string): number {
   const lines = readFileSync(file, 'utf8').split('\n');
@@ -38,7 +38,7 @@ beforeAll(() => {
 });
 
 afterAll(() => {
-  if (project !== undefined) rmSync(project, { recursive: true, force: true });
+  if (project !== '') rmSync(project, { recursive: true, force: true });
 });
 
 async function vitest(
@@ -278,7 +278,7 @@ describe('loopwatch/node-test', () => {
       result.stdout.some((l) => l.text.includes('duration_ms')),
       output,
     ).toBe(true);
-    expect(result.stderr[head]!.at).toBeGreaterThanOrEqual(result.stdout.at(-1)!.at);
+    expect(result.stderr[head]?.at).toBeGreaterThanOrEqual(result.stdout.at(-1)?.at ?? Infinity);
     const tail = result.stderr.slice(head).map((l) => l.text);
     expect(
       tail.every((line) => line.startsWith('loopwatch:') || line.startsWith('  ')),

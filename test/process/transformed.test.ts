@@ -145,6 +145,6 @@ describe('vitest on a TypeScript project, under loopwatch run (no plugin)', () =
     expect(culprit, JSON.stringify(culprits.map((c) => c.fn))).toMatchObject({ line: culpritLine });
     expect(culprit?.excerpt?.mark).toBe(culpritLine);
     const excerpt = culprit?.excerpt;
-    expect(excerpt?.lines[culpritLine - (excerpt?.first ?? 0)]).toContain('// CULPRIT-LINE');
+    expect(excerpt?.lines[culpritLine - excerpt.first]).toContain('// CULPRIT-LINE');
   });
 });

@@ -19,7 +19,9 @@ describe('package entry points', () => {
 
   it('ships the worker as a real file and the register entry points', () => {
     expect(require.resolve('loopwatch/worker')).toMatch(/dist\/worker\/index\.js$/);
-    expect(() => require('loopwatch/worker')).toThrow(/loopwatch\/worker is the monitor thread that start\(\) spawns/);
+    expect(() => {
+      require('loopwatch/worker');
+    }).toThrow(/loopwatch\/worker is the monitor thread that start\(\) spawns/);
     expect(require.resolve('loopwatch/register')).toMatch(/dist\/register\.js$/);
   });
 

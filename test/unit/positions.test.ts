@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runInThisContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
+import assert from 'node:assert/strict';
+import { saveStackHook } from './stack-hook.js';
 import {
   captureExpression,
   decodeFrames,
@@ -72,7 +74,8 @@ describe('sameCode: is the code that ran the file on disk?', () => {
       .replace('(a: A): unknown', '(a            )');
     const mapper = new SourceMapper();
     const frame = captureIn(stripped, ts).find((f) => f.function === 'culprit');
-    expect(mapper.sameCode(ts, frame!.line, frame!.column, frame!.position!)).toBe(true);
+    assert(frame?.position !== undefined, 'the culprit frame and its position are captured');
+    expect(mapper.sameCode(ts, frame.line, frame.column, frame.position)).toBe(true);
   });
 
   it('unknown when there is no file to compare with', () => {
@@ -88,26 +91,26 @@ describe('remapExpression: mapping on the watched thread', () => {
   ];
 
   it("asks the tool's stack-trace hook (vitest, ts-node) and reads back what it prints", () => {
-    const previous = Error.prepareStackTrace;
+    const restore = saveStackHook();
     Error.prepareStackTrace = (_error, sites) =>
-      `Error\n${sites.map((s) => (s.getFileName() === '/src/a.ts' ? `    at culprit (${s.getFileName()}:${s.getLineNumber()! + 7}:3)` : `    at ${s.getFileName()}:${s.getLineNumber()}:${s.getColumnNumber()}`)).join('\n')}`;
+      `Error\n${sites.map((s) => (s.getFileName() === '/src/a.ts' ? `    at culprit (${s.getFileName()}:${(s.getLineNumber() ?? 0) + 7}:3)` : `    at ${s.getFileName()}:${s.getLineNumber()}:${s.getColumnNumber()}`)).join('\n')}`;
     try {
       const answers = decodeRemap((0, eval)(remapExpression(requests)), requests.length);
       // b.ts comes back as it went: the hook knows no map for it.
       expect(answers).toEqual([['/src/a.ts', 13, 3], null]);
     } finally {
-      Error.prepareStackTrace = previous;
+      restore();
     }
   });
 
   it('answers null for every frame when there is no hook and no source-map cache', () => {
-    const previous = Error.prepareStackTrace;
-    // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- the default is the absence of the hook
+    const restore = saveStackHook();
+
     delete (Error as { prepareStackTrace?: unknown }).prepareStackTrace;
     try {
       expect(decodeRemap((0, eval)(remapExpression(requests)), 2)).toEqual([null, null]);
     } finally {
-      Error.prepareStackTrace = previous;
+      restore();
     }
   });
 
@@ -127,10 +130,7 @@ describe('remapExpression: mapping on the watched thread', () => {
       { function: 'culprit', file: '/src/a.ts', line: 6, column: 2, mapped: false as const },
       { function: 'other', file: '/src/b.ts', line: 1, column: 1, mapped: false as const },
     ];
-    const pending = [
-      { index: 0, request: requests[0]! },
-      { index: 1, request: requests[1]! },
-    ];
+    const pending = requests.map((request, index) => ({ index, request }));
     expect(applyRemap(frames, pending, [['file:///src/a.ts', 13, 3], null])).toEqual([
       {
         function: 'culprit',

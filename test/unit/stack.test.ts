@@ -11,14 +11,15 @@ import type { BlockEvent } from '../../src/types.js';
 
 describe('the capture expression', () => {
   it('returns frames of the code it interrupts, restores the globals, and leaves itself out', () => {
-    const before = { limit: Error.stackTraceLimit, prepare: Error.prepareStackTrace };
+    const prepare: unknown = Object.getOwnPropertyDescriptor(Error, 'prepareStackTrace')?.value;
+    const before = { limit: Error.stackTraceLimit, prepare };
     function culprit(): { t: number; f: unknown } {
       // Evaluating it directly is what the interrupt does on top of this frame.
       return (0, eval)(captureExpression(5)) as { t: number; f: unknown };
     }
     const value = culprit();
     expect(Error.stackTraceLimit).toBe(before.limit);
-    expect(Error.prepareStackTrace).toBe(before.prepare);
+    expect(Object.getOwnPropertyDescriptor(Error, 'prepareStackTrace')?.value).toBe(before.prepare);
     const { frames } = decodeFrames(value.f, 5);
     // Indirect eval adds its own builtin frame; the inspector's evaluation does not.
     expect(frames.map((f) => f.function).slice(0, 2)).toEqual(['eval', 'culprit']);

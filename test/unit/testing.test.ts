@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { saveStackHook } from './stack-hook.js';
 import { LoopwatchError } from '../../src/errors.js';
 import { optionsFromWire, optionsToWire, resolveTestingOptions } from '../../src/testing/options.js';
 import { remapFrames } from '../../src/testing/remap.js';
@@ -64,7 +65,7 @@ describe('test integration options', () => {
 describe('remapFrames', () => {
   it('maps frames through the installed stack-trace hook, and leaves them when there is none', () => {
     const frame = { function: 'render', file: '/app/x.ts', line: 10, column: 3 };
-    const previous = Error.prepareStackTrace;
+    const restore = saveStackHook();
     try {
       (Error as { prepareStackTrace?: unknown }).prepareStackTrace = undefined;
       expect(remapFrames([frame])).toEqual([frame]);
@@ -82,7 +83,7 @@ describe('remapFrames', () => {
       };
       expect(remapFrames([frame])).toEqual([frame]);
     } finally {
-      Error.prepareStackTrace = previous;
+      restore();
     }
   });
 });
