@@ -588,7 +588,7 @@ function refusal(error: unknown): string {
 function loadHint(error: Error): string {
   const code = (error as NodeJS.ErrnoException).code;
   if (code !== 'MODULE_NOT_FOUND' && code !== 'ERR_MODULE_NOT_FOUND') return '';
-  return ' (a bundle that left out loopwatch/worker? keep loopwatch external to the bundle, installed in node_modules)';
+  return " (a bundle that left out loopwatch's worker file, dist/worker/index.js? keep loopwatch external to the bundle, installed in node_modules)";
 }
 
 function warn(message: string, code: string): void {

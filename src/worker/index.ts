@@ -48,7 +48,7 @@ import { LoopViews } from './views.js';
 if (isMainThread || (workerData as Partial<WorkerInit> | null)?.buffer === undefined) {
   throw new LoopwatchError(
     'ERR_LOOPWATCH_UNSUPPORTED',
-    'loopwatch/worker is the monitor thread that start() spawns; it cannot be loaded on its own',
+    "loopwatch's dist/worker/index.js is the monitor thread that start() spawns; it cannot be loaded on its own",
   );
 }
 const init = workerData as WorkerInit;
