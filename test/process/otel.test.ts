@@ -6,7 +6,8 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:http';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { connect, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -199,11 +200,54 @@ function parseExposition(text: string): Exposition {
   return { types, units, samples };
 }
 
-async function freePort(): Promise<number> {
-  const probe = new OtlpReceiver();
-  const url = await probe.listen();
-  probe.close();
-  return Number(new URL(url).port);
+/**
+ * The TCP port a process listens on, read from /proc (Linux, where the real-Prometheus test
+ * runs): Prometheus binds port 0 and does not print the port it got. Undefined until it listens.
+ */
+function listeningPort(pid: number): number | undefined {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+      const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
+      if (inode !== undefined) inodes.add(inode);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  for (const line of readFileSync(`/proc/${pid}/net/tcp`, 'utf8').split('\n').slice(1)) {
+    const fields = line.trim().split(/\s+/);
+    // local_address is HEX_IP:HEX_PORT, st 0A is LISTEN, the inode is the tenth field.
+    if (fields[3] === '0A' && inodes.has(fields[9] ?? '')) return parseInt(fields[1]?.split(':')[1] ?? '', 16);
+  }
+  return undefined;
+}
+
+/**
+ * A TCP proxy on a port of its own (bound to 0, held for the whole test) that forwards to the
+ * app's exporter once the app says where it listens; until then it refuses (resets) every
+ * connection, as a port nothing listens on would. So Prometheus' configuration can name a port
+ * before the app starts, without guessing a free one.
+ */
+async function scrapeProxy(): Promise<{ port: number; forwardTo(port: number): void; close(): void }> {
+  let target: number | undefined;
+  const server = createNetServer((socket) => {
+    if (target === undefined) {
+      socket.resetAndDestroy();
+      return;
+    }
+    const upstream = connect(target, '127.0.0.1');
+    socket.on('error', () => upstream.destroy());
+    upstream.on('error', () => socket.destroy());
+    socket.pipe(upstream).pipe(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  return {
+    port: typeof address === 'object' && address !== null ? address.port : 0,
+    forwardTo: (port) => (target = port),
+    close: () => server.close(),
+  };
 }
 
 /** What loopwatch's Prometheus exporter serves: name, type, unit (in Prometheus' naming). */
@@ -297,33 +341,42 @@ describe('Prometheus exporter', () => {
     'a real Prometheus scrapes a blocking app: the block counter, a histogram_quantile and the live gauge',
     async () => {
       const dir = mkdtempSync(join(tmpdir(), 'loopwatch-prometheus-'));
-      const [appPort, webPort] = [await freePort(), await freePort()];
+      const proxy = await scrapeProxy();
       writeFileSync(
         join(dir, 'prometheus.yml'),
-        `global: { scrape_interval: 1s, scrape_timeout: 900ms }\nscrape_configs:\n  - job_name: app\n    static_configs: [ { targets: ['127.0.0.1:${appPort}'] } ]\n`,
+        `global: { scrape_interval: 1s, scrape_timeout: 900ms }\nscrape_configs:\n  - job_name: app\n    static_configs: [ { targets: ['127.0.0.1:${proxy.port}'] } ]\n`,
       );
       const server = spawn(
         prometheus ?? 'prometheus',
         [
           `--config.file=${join(dir, 'prometheus.yml')}`,
           `--storage.tsdb.path=${join(dir, 'data')}`,
-          `--web.listen-address=127.0.0.1:${webPort}`,
+          '--web.listen-address=127.0.0.1:0',
           '--log.level=warn',
         ],
         { stdio: ['ignore', 'ignore', 'pipe'] },
       );
       let serverLog = '';
       server.stderr.on('data', (chunk: Buffer) => (serverLog += chunk.toString()));
-      const api = `http://127.0.0.1:${webPort}`;
       try {
+        // Prometheus is ready when it listens and says so on /-/ready (polled: it has no
+        // other readiness signal).
+        let api = '';
         for (let i = 0; i < 100; i++) {
-          const ready = await fetch(`${api}/-/ready`).then(
-            (r) => r.ok,
-            () => false,
-          );
-          if (ready) break;
+          const webPort = server.pid === undefined ? undefined : listeningPort(server.pid);
+          if (webPort !== undefined) {
+            const ready = await fetch(`http://127.0.0.1:${webPort}/-/ready`).then(
+              (r) => r.ok,
+              () => false,
+            );
+            if (ready) {
+              api = `http://127.0.0.1:${webPort}`;
+              break;
+            }
+          }
           await new Promise((resolve) => setTimeout(resolve, 100));
         }
+        expect(api, serverLog).not.toBe('');
         const query = async (
           promql: string,
         ): Promise<{ metric: Record<string, string>; value: [number, string] }[]> => {
@@ -344,14 +397,22 @@ describe('Prometheus exporter', () => {
           env: {
             ...env,
             OTEL_METRICS_EXPORTER: 'prometheus',
-            OTEL_EXPORTER_PROMETHEUS_PORT: String(appPort),
+            OTEL_EXPORTER_PROMETHEUS_PORT: '0',
             OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
             IDLE_MS: '2500',
           },
+          onLine: ({ text }) => {
+            if (text.startsWith('TELEMETRY '))
+              proxy.forwardTo(
+                Number(new URL((JSON.parse(text.slice(10)) as { prometheusUrl: string }).prometheusUrl).port),
+              );
+          },
         });
         expect(result.code, describeRun(result)).toBe(0);
-        const blocks = await query('last_over_time(loopwatch_blocks_total[2m])');
-        expect(blocks, serverLog).toHaveLength(1);
+        // The block under test is in the running phase; a loaded machine may add a start-up
+        // block (the SDK loading), which is not what this checks.
+        const blocks = await query('last_over_time(loopwatch_blocks_total{loopwatch_block_phase="running"}[2m])');
+        expect(blocks, `${JSON.stringify(blocks)}\n${serverLog}`).toHaveLength(1);
         expect(blocks[0]?.metric).toMatchObject({ code_function_name: 'exportReport', job: 'app' });
         expect(Number(blocks[0]?.value[1])).toBe(1);
         const p99 = await query(
@@ -370,6 +431,7 @@ describe('Prometheus exporter', () => {
         });
       } finally {
         server.kill('SIGTERM');
+        proxy.close();
       }
     },
   );
