@@ -26,6 +26,8 @@ export interface CliOptions {
   /** Every line of stdout and stderr, as it arrives. */
   readonly onLine?: (line: string, child: ChildProcess) => void;
   readonly timeoutMs?: number;
+  /** Another copy of the built command to run (default: this repository's dist/cli/index.js). */
+  readonly command?: string;
 }
 
 export function tempDir(): string {
@@ -40,7 +42,7 @@ export function cli(args: readonly string[], options: CliOptions = {}): Promise<
   }
   Object.assign(env, options.env);
   for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key];
-  const child = spawn(process.execPath, [CLI, ...args], {
+  const child = spawn(process.execPath, [options.command ?? CLI, ...args], {
     cwd: options.cwd ?? ROOT,
     env: env as NodeJS.ProcessEnv,
     stdio: ['pipe', 'pipe', 'pipe'],

@@ -2,7 +2,7 @@
  * `loopwatch run`: real commands that really block, run through the built command in a child
  * process; what a user sees on the terminal, the exit status, signals, `npm start`.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe as group, expect, it } from 'vitest';
 import type { Summary } from '../../src/cli/summary.js';
@@ -129,6 +129,38 @@ group('loopwatch run', () => {
     expect(result.stderr).toMatch(/hang: \[pid \d+\] block #1 reached 400 ms in stuckForever .* — action kill/);
   });
 
+  it('forwards SIGHUP; a command it ends is reported with status 129', async () => {
+    const result = await cli(['run', '--', 'node', join(FIXTURES, 'waits.cjs')], {
+      onLine: (line, child) => {
+        if (line === 'READY') child.kill('SIGHUP');
+      },
+    });
+    expect(result.code, describe(result)).toBe(129);
+    expect(result.stderr).toMatch(/`node .*waits\.cjs` was killed by SIGHUP after .* \(exit status 129\)/);
+  });
+
+  it('--events appends: what the file held is kept, and the summary counts only this run', async () => {
+    const events = join(tempDir(), 'events.ndjson');
+    const earlier = `${JSON.stringify({ type: 'block', id: 1, state: 'ended', pid: 1, note: 'an earlier run' })}\n`;
+    writeFileSync(events, earlier);
+    const result = await cli(['run', '--threshold', '100', '--events', events, '--', 'node', blocker, '0']);
+    expect(result.code, describe(result)).toBe(0);
+    expect(result.stderr).toMatch(/loopwatch: 2 blocks, /);
+    const text = readFileSync(events, 'utf8');
+    expect(text.startsWith(earlier), text).toBe(true);
+    const appended = text
+      .slice(earlier.length)
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; state?: string });
+    expect(appended.filter((e) => e.type === 'block').map((e) => e.state)).toEqual([
+      'ongoing',
+      'ended',
+      'ongoing',
+      'ended',
+    ]);
+  });
+
   it('forwards SIGINT to a command that handles it, and its exit status 0 is loopwatch’s', async () => {
     const result = await cli(['run', '--', 'node', join(FIXTURES, 'waits.cjs'), 'handle'], {
       onLine: (line, child) => {
@@ -159,6 +191,16 @@ group('loopwatch run', () => {
     expect(result.stderr).toMatch(
       / {7}2 +[\d,]+ ms +\d{3} ms +running +renderReport \(examples\/blocking-app\.mjs:\d+\)/,
     );
+  });
+
+  it('a command that exists but cannot be executed: 126, as a shell says', async () => {
+    const script = join(tempDir(), 'not-executable.sh');
+    writeFileSync(script, '#!/bin/sh\necho never\n', { mode: 0o644 });
+    const result = await cli(['run', '--', script]);
+    expect(result.code, describe(result)).toBe(126);
+    expect(result.stderr).toContain(`loopwatch: cannot run \`${script}\`: `);
+    expect(result.stderr).toContain('EACCES');
+    expect(result.stdout).toBe('');
   });
 
   it('says so when the command does not exist (127), and refuses bad flags before running anything (2)', async () => {
