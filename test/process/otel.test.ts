@@ -38,6 +38,8 @@ describe('OTLP export', () => {
             OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
             OTEL_METRIC_EXPORT_INTERVAL: '500',
             OTEL_SERVICE_NAME: 'checkout',
+            OTEL_EXPORTER_OTLP_HEADERS: 'x-api-key=s3cr%20t,x-tenant=shop',
+            OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=staging,service.version=1.4.2',
           },
         });
         expect(result.code, describeRun(result)).toBe(0);
@@ -62,6 +64,14 @@ describe('OTLP export', () => {
         record({ scenario: `OTLP ${protocol}: alert arrived before the block ended`, byMs: earlyMs });
         expect(earlyMs, describeRun(result)).toBeGreaterThan(500);
         expect(attribute(alert?.resource, 'service.name')).toBe('checkout');
+        // OTEL_EXPORTER_OTLP_HEADERS (values percent-decoded) and OTEL_RESOURCE_ATTRIBUTES, on
+        // every request of both signals.
+        for (const arrival of receiver.arrivals) {
+          expect(arrival.headers['x-api-key'], arrival.path).toBe('s3cr t');
+          expect(arrival.headers['x-tenant'], arrival.path).toBe('shop');
+          expect(attribute(arrival.resource, 'deployment.environment.name'), arrival.path).toBe('staging');
+          expect(attribute(arrival.resource, 'service.version'), arrival.path).toBe('1.4.2');
+        }
         expect(attribute(alert?.resource, 'process.pid')).toBe(result.events[0]?.pid);
         for (const key of ['service.instance.id', 'process.runtime.name', 'process.runtime.version', 'host.name'])
           expect(attribute(alert?.resource, key), key).toBeDefined();
@@ -148,6 +158,55 @@ describe('OTLP export', () => {
       }
     });
   }
+
+  it('OTEL_SDK_DISABLED=true: nothing is exported, the block is still reported', async () => {
+    const receiver = new OtlpReceiver();
+    const endpoint = await receiver.listen();
+    try {
+      const result = await run(fixture('otel-app.cjs'), {
+        mode: 'require',
+        env: {
+          ...env,
+          OTEL_SDK_DISABLED: 'true',
+          OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+          OTEL_METRIC_EXPORT_INTERVAL: '200',
+          IDLE_MS: '400',
+        },
+      });
+      expect(result.code, describeRun(result)).toBe(0);
+      expect(telemetryStatus(result), describeRun(result)).toBeNull();
+      expect(receiver.arrivals.map((a) => a.path)).toEqual([]);
+      expect(result.events.map((e) => e.state)).toContain('ended');
+    } finally {
+      receiver.close();
+    }
+  });
+
+  it('a hang counts in loopwatch.hangs, by reason and action', async () => {
+    const receiver = new OtlpReceiver();
+    const endpoint = await receiver.listen();
+    try {
+      const result = await run(fixture('hang-recovers.cjs'), {
+        mode: 'require',
+        env: { ...env, LOOPWATCH_HANG_MS: '1000', OTEL_EXPORTER_OTLP_ENDPOINT: endpoint },
+      });
+      expect(result.code, describeRun(result)).toBe(0);
+      // The flush at exit sends the last collection.
+      const hangs = receiver.arrivals
+        .flatMap((a) => a.metrics)
+        .filter((m) => m.name === 'loopwatch.hangs')
+        .at(-1);
+      expect(hangs?.unit, describeRun(result)).toBe('{hang}');
+      expect(hangs?.sum?.isMonotonic).toBe(true);
+      const points = hangs?.sum?.dataPoints ?? [];
+      expect(points).toHaveLength(1);
+      expect(Number(points[0]?.asInt ?? points[0]?.asDouble)).toBe(1);
+      expect(attribute(points[0]?.attributes, 'loopwatch.hang.reason')).toBe('block');
+      expect(attribute(points[0]?.attributes, 'loopwatch.hang.action')).toBe('none');
+    } finally {
+      receiver.close();
+    }
+  });
 
   it('what is left at exit is flushed: a block that ends as the process ends still arrives', async () => {
     const receiver = new OtlpReceiver();
@@ -262,6 +321,32 @@ export const PROMETHEUS_METRICS: readonly (readonly [string, string, string])[] 
   ['loopwatch_block_duration', 'histogram', 's'],
   ['loopwatch_captures_total', 'counter', '{capture}'],
 ];
+
+describe('console exporter', () => {
+  it('OTEL_METRICS_EXPORTER / OTEL_LOGS_EXPORTER=console print the block records and the metrics', async () => {
+    const result = await run(fixture('otel-app.cjs'), {
+      mode: 'require',
+      env: {
+        ...env,
+        OTEL_METRICS_EXPORTER: 'console',
+        OTEL_LOGS_EXPORTER: 'console',
+        OTEL_METRIC_EXPORT_INTERVAL: '500',
+        IDLE_MS: '300',
+      },
+    });
+    expect(result.code, describeRun(result)).toBe(0);
+    expect(telemetryStatus(result)).toEqual({ metrics: ['console'], logs: ['console'] });
+    // The SDK's console exporters print with console.dir: on the worker's stdout, relayed by
+    // the main thread (so after the block, unlike OTLP).
+    const out = result.stdout.map((l) => l.text).join('\n');
+    expect(out, describeRun(result)).toContain("eventName: 'loopwatch.block'");
+    expect(out).toContain("'loopwatch.block.state': 'ongoing'");
+    expect(out).toContain("'loopwatch.block.state': 'ended'");
+    expect(out).toContain("'code.function.name': 'exportReport'");
+    expect(out).toContain("name: 'loopwatch.blocks'");
+    expect(out).toContain("name: 'nodejs.eventloop.delay.p99'");
+  });
+});
 
 describe('Prometheus exporter', () => {
   it('serves every metric with its type and unit, and the live gauge during a block', async () => {

@@ -72,6 +72,8 @@ export interface Arrival {
   readonly at: number;
   readonly path: '/v1/logs' | '/v1/metrics' | '/v1/traces';
   readonly contentType: string;
+  /** The request's HTTP headers (names in lower case). */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   readonly resource: KeyValue[];
   readonly logs: LogRecord[];
   readonly metrics: Metric[];
@@ -134,6 +136,7 @@ export class OtlpReceiver {
           at,
           path,
           contentType,
+          headers: request.headers,
           resource:
             decoded.resourceLogs?.[0]?.resource?.attributes ?? decoded.resourceMetrics?.[0]?.resource?.attributes ?? [],
           logs: (decoded.resourceLogs ?? []).flatMap((r) => (r.scopeLogs ?? []).flatMap((s) => s.logRecords ?? [])),
