@@ -142,6 +142,34 @@ describe.each(['forks', 'threads'] as const)('loopwatch/vitest, %s pool', (pool)
   });
 });
 
+it('loopwatch/vitest: expectNoBlocking(fn, { thresholdMs }) judges by its own threshold', async () => {
+  const { result, report, output } = await vitest(['threshold.test.ts']);
+  expect(result.code, output).toBe(0);
+  expect(statuses(report), output).toEqual({ 'expectNoBlocking with a threshold of its own': 'passed' });
+});
+
+it("loopwatch/vitest: outsideTests 'fail' fails the run for a block while a file loads; canary: false, summary: false", async () => {
+  // imports.test.ts alone: with outsideTests 'fail', anything outside tests over 50 ms fails a
+  // file, and on a loaded machine vitest's own start-up or hooks in another file can take that.
+  const { result, output } = await vitest(['imports.test.ts'], {
+    FIXTURE_OUTSIDE: 'fail',
+    FIXTURE_CANARY: 'off',
+    FIXTURE_SUMMARY: 'off',
+    NODE_DEBUG: 'loopwatch',
+  });
+  // The 150 ms block in imports.test.ts's top level fails it (by default it is only reported).
+  expect(result.code, output).toBe(1);
+  // Without the canary nothing waits for the monitor to arm before the file loads: the block is
+  // caught live with its culprit, or (on a slow start) from the heartbeat's history, said so.
+  expect(output).toMatch(
+    /while the file's imports and top-level code ran \(imports\.test\.ts\) \(threshold 50 ms\)(?:, \d+ blocks in all)?\n(culprit: buildLookupTable \(imports\.test\.ts:|no stack: the block was over before loopwatch was armed in this test process)/,
+  );
+  // No canary block and no end-of-run summary.
+  expect(output).not.toContain('canary:');
+  expect(output).not.toMatch(/loopwatch: \d+ blocks? of 50 ms or more/);
+  expect(output).not.toContain('tests watched');
+});
+
 it('loopwatch/vitest: a run where nothing blocked says so in one line, with the tests it watched', async () => {
   const { result, output } = await vitest(['other.test.ts']);
   expect(result.code, output).toBe(0);
