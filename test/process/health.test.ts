@@ -137,8 +137,12 @@ describe('health endpoints served by the worker', () => {
     await stopApp(app);
   });
 
-  it('say 503 "lagging" from /readyz while many short stalls add up, and the load shedder answers 503', async () => {
+  it('say 503 "lagging" from /readyz while many short stalls add up, and the load shedder answers 503 (as a check and as middleware)', async () => {
     const app = await startApp({ LOOPWATCH_READY_MAX_LAG_MS: '20' });
+    // As middleware, before any lag: it calls next().
+    const passed = await probe(`${app.app}/middleware`);
+    expect(passed.status).toBe(200);
+    expect(passed.body.text).toBe('passed on\n');
     const jank = probe(`${app.app}/jank?ms=2500`);
     let lagging: Probe | undefined;
     let shed: Probe | undefined;
@@ -157,6 +161,10 @@ describe('health endpoints served by the worker', () => {
     expect(lagging?.body.lag?.p99Ms).toBeGreaterThan(20);
     expect(shed?.body.status).toBe('overloaded');
     expect(shed?.headers.get('retry-after')).toBe('1');
+    // As middleware while the loop lags: answered 503 itself, next() not called.
+    const middleware = await probe(`${app.app}/middleware`);
+    expect(middleware.status).toBe(503);
+    expect(middleware.body.status).toBe('overloaded');
     await stopApp(app);
   });
 
