@@ -11,8 +11,9 @@ import { connect, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { BlockEvent } from '../../src/types.js';
 import { describeRun, fixture, run, type RunResult } from './harness.js';
-import { attribute, OtlpReceiver } from './otlp-receiver.js';
+import { type Arrival, attribute, OtlpReceiver } from './otlp-receiver.js';
 import { record } from './report.js';
 
 const env = { LOOPWATCH_THRESHOLD_MS: '100' };
@@ -204,6 +205,60 @@ describe('OTLP export', () => {
       expect(attribute(points[0]?.attributes, 'loopwatch.hang.reason')).toBe('block');
       expect(attribute(points[0]?.attributes, 'loopwatch.hang.action')).toBe('none');
     } finally {
+      receiver.close();
+    }
+  });
+
+  it('a stalled collector: at most 512 alerts are kept for it, the rest dropped', async () => {
+    const receiver = new OtlpReceiver();
+    const endpoint = await receiver.listen();
+    receiver.holding = true;
+    let releasedAt = Number.POSITIVE_INFINITY;
+    try {
+      const result = await run(fixture('alert-storm.cjs'), {
+        mode: 'require',
+        timeoutMs: 40_000,
+        env: { LOOPWATCH_THRESHOLD_MS: '5', LOOPWATCH_LOG: 'off', OTEL_EXPORTER_OTLP_ENDPOINT: endpoint },
+        onSpawn: (child) => {
+          child.stdout?.on('data', (chunk: Buffer) => {
+            if (!chunk.toString().includes('STORM-DONE')) return;
+            // The storm is over: the collector answers again; once what was kept for it has
+            // arrived, the app may end.
+            releasedAt = Date.now();
+            receiver.release();
+            void receiver.waitFor((a) => a.logs.length > 0 && a.at >= releasedAt).then(() => child.kill('SIGUSR2'));
+          });
+        },
+      });
+      expect(result.code, describeRun(result)).toBe(0);
+      const blockRecords = (a: Arrival): number => a.logs.filter((l) => l.eventName === 'loopwatch.block').length;
+      const sends = receiver.arrivals.filter((a) => blockRecords(a) > 0);
+      const batches = sends.map(blockRecords);
+      const emitted = result.events.length;
+      const received = batches.reduce((n, x) => n + x, 0);
+      // The alerts made while the first export hung (from its request to the next one: the
+      // release, or its abandonment after 5 s): they could only wait in the queue.
+      const madeAt = (e: BlockEvent): number => Date.parse(e.startedAt) + e.durationMs;
+      const [first, second] = sends;
+      const whileHung = result.events.filter(
+        (e) => madeAt(e) >= (first?.at ?? NaN) && madeAt(e) < (second?.at ?? NaN),
+      ).length;
+      record({
+        scenario: 'stalled collector: alerts made, made while the export hung, received, batches',
+        emitted,
+        whileHung,
+        received,
+        batches,
+      });
+      const why = `${JSON.stringify({ emitted, whileHung, received, batches })}\n${describeRun(result)}`;
+      expect(whileHung, why).toBeGreaterThan(512);
+      // Of those, one full queue (512) was kept and sent as the next batch; the rest were
+      // dropped, not kept (10 of slack: a record's time here is its event's, to the ms).
+      expect(batches[1], why).toBe(512);
+      expect(emitted - received, why).toBeGreaterThanOrEqual(whileHung - 512 - 10);
+      expect(Math.max(...batches), why).toBeLessThanOrEqual(512);
+    } finally {
+      receiver.release();
       receiver.close();
     }
   });

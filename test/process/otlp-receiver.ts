@@ -103,6 +103,15 @@ export class OtlpReceiver {
   readonly #waiters: { test: (a: Arrival) => boolean; resolve: (a: Arrival) => void }[] = [];
   /** Status to answer with (e.g. 503 to act as an unhealthy collector). */
   status = 200;
+  /** While true, requests are read and recorded but not answered (a stalled collector). */
+  holding = false;
+  readonly #held: (() => void)[] = [];
+
+  /** Answers the held requests and every later one at once. */
+  release(): void {
+    this.holding = false;
+    for (const answer of this.#held.splice(0)) answer();
+  }
 
   constructor() {
     this.#server = createServer((request, response) => {
@@ -152,10 +161,14 @@ export class OtlpReceiver {
             waiter.resolve(arrival);
           }
         }
-        response.writeHead(this.status, {
-          'content-type': contentType.includes('json') ? 'application/json' : 'application/x-protobuf',
-        });
-        response.end(contentType.includes('json') ? '{}' : undefined);
+        const answer = (): void => {
+          response.writeHead(this.status, {
+            'content-type': contentType.includes('json') ? 'application/json' : 'application/x-protobuf',
+          });
+          response.end(contentType.includes('json') ? '{}' : undefined);
+        };
+        if (this.holding) this.#held.push(answer);
+        else answer();
       });
     });
   }
