@@ -90,7 +90,9 @@ describe('capture options', () => {
   });
 });
 
-describe('healthHost', () => {
+// No timing is asserted in the groups below: their cases run concurrently, to keep the
+// suite's duration.
+describe.concurrent('healthHost', () => {
   it('127.0.0.2: the endpoint answers there and not on 127.0.0.1', async () => {
     const result = await scenario('health', { healthPort: 0, healthHost: '127.0.0.2' });
     expect(result.code, describeRun(result)).toBe(0);
@@ -119,7 +121,7 @@ describe('monitor.settle()', () => {
   });
 });
 
-describe('start()', () => {
+describe.concurrent('start()', () => {
   it('a second call returns the running monitor; with other options it warns once, with a code', async () => {
     const result = await scenario('second-start');
     expect(result.code, describeRun(result)).toBe(0);
