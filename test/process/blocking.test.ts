@@ -35,15 +35,27 @@ function alertedDuringBlock(result: RunResult, latencyMs: number): void {
   expect(block + latencyMs, describeRun(result)).toBeLessThan(unblock ?? Number.NEGATIVE_INFINITY);
 }
 
+/**
+ * A loaded machine can hold the child's main thread past the threshold while it starts, before
+ * the monitor is armed: that start-up block is reported from the heartbeat's history, as one
+ * `ended` event with no stack. It is right, and not what a scenario tests.
+ */
+function isStartupBeforeArmed(e: BlockEvent): boolean {
+  return e.beforeArmed === true && e.state === 'ended' && e.phase === 'startup' && e.stackTiming === 'none';
+}
+
 function checkEvents(result: RunResult): void {
   expect(result.code, describeRun(result)).toBe(0);
-  // Every block has exactly one ongoing and one ended event, in order.
+  // Numbered from 1, in order; every block detected live has exactly one ongoing and one
+  // ended event, in order.
   const ids = [...new Set(result.events.map((e) => e.id))];
   expect(ids, describeRun(result)).toEqual(ids.map((_, i) => i + 1));
+  const live = result.events.filter((e) => !isStartupBeforeArmed(e));
+  const liveIds = [...new Set(live.map((e) => e.id))];
   expect(
-    result.events.map((e) => `${e.id}:${e.state}`),
+    live.map((e) => `${e.id}:${e.state}`),
     describeRun(result),
-  ).toEqual(ids.flatMap((id) => [`${id}:ongoing`, `${id}:ended`]));
+  ).toEqual(liveIds.flatMap((id) => [`${id}:ongoing`, `${id}:ended`]));
   for (const event of result.events) {
     expect(event).toMatchObject({ type: 'block', thread: 'main', thresholdMs: THRESHOLD, pid: expect.any(Number) });
     expect(Number.isNaN(Date.parse(event.startedAt))).toBe(false);
@@ -240,7 +252,11 @@ describe('no false blocks', () => {
   it('an idle process with garbage collection is not reported', async () => {
     const result = await run(fixture('idle.cjs'), { mode: 'import', env: { LOOPWATCH_THRESHOLD_MS: '50' } });
     expect(result.code, describeRun(result)).toBe(0);
-    expect(result.events, describeRun(result)).toEqual([]);
+    // (A start-up block before arming, on a loaded machine, is loading, not the idle process.)
+    expect(
+      result.events.filter((e) => !isStartupBeforeArmed(e)),
+      describeRun(result),
+    ).toEqual([]);
   });
 });
 
