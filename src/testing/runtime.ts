@@ -387,6 +387,10 @@ export class TestWatch {
       lines.push(
         `culprit: ${formatFrame(culprit, this.#cwd)}${worst.stackTiming === 'late' ? ' — taken late: the thread answered only after a long native call, this may be the code that ran after it' : ''}`,
       );
+    } else if (worst.beforeArmed === true) {
+      // Found in the heartbeat's history when the monitor armed (canary: false does not wait
+      // for that): no capture was ever tried, so neither reason below applies.
+      lines.push('no stack: the block was over before loopwatch was armed in this test process');
     } else if (worst.stackTiming === 'none') {
       lines.push(
         'no stack could be taken (the thread was inside one long native call, or capture is unavailable here)',

@@ -26,6 +26,8 @@ export interface CliOptions {
   /** Every line of stdout and stderr, as it arrives. */
   readonly onLine?: (line: string, child: ChildProcess) => void;
   readonly timeoutMs?: number;
+  /** Another copy of the built command to run (default: this repository's dist/cli/index.js). */
+  readonly command?: string;
 }
 
 export function tempDir(): string {
@@ -39,7 +41,7 @@ export function cli(args: readonly string[], options: CliOptions = {}): Promise<
     if (!key.startsWith('LOOPWATCH_') && !['NODE_OPTIONS', 'FORCE_COLOR', 'NO_COLOR'].includes(key)) env[key] = value;
   }
   Object.assign(env, options.env);
-  const child = spawn(process.execPath, [CLI, ...args], {
+  const child = spawn(process.execPath, [options.command ?? CLI, ...args], {
     cwd: options.cwd ?? ROOT,
     env: Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined)),
     stdio: ['pipe', 'pipe', 'pipe'],

@@ -2,11 +2,11 @@
  * `loopwatch run`: real commands that really block, run through the built command in a child
  * process; what a user sees on the terminal, the exit status, signals, `npm start`.
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe as group, expect, it } from 'vitest';
 import type { Summary } from '../../src/cli/summary.js';
-import { FIXTURES, ROOT, cli, describe, tempDir } from './helpers.js';
+import { FIXTURES, cli, describe, tempDir } from './helpers.js';
 
 const blocker = join(FIXTURES, 'blocker.cjs');
 
@@ -16,21 +16,30 @@ group('loopwatch run', () => {
     const events = join(dir, 'events.ndjson');
     const html = join(dir, 'report.html');
     // The flag wins over the environment's threshold (which would hide both blocks).
+    let reportedAt = 0;
     const result = await cli(
       ['run', '--threshold', '100', '--events', events, '--html', html, '--', 'node', blocker, '3'],
-      { env: { LOOPWATCH_THRESHOLD_MS: '2000' } },
+      {
+        env: { LOOPWATCH_THRESHOLD_MS: '2000' },
+        onLine: (line) => {
+          if (reportedAt === 0 && line.includes('block #1: event loop blocked')) reportedAt = Date.now();
+        },
+      },
     );
     expect(result.code, describe(result)).toBe(3);
     // The app's own output passes through untouched, on its own stream.
-    expect(result.stdout).toBe('app: armed\napp: done\n');
+    expect(result.stdout).toMatch(/^app: armed\napp: unblocked \d+\napp: done\n$/);
+    // The live report of block #1 reached this process while the app was still blocked (by the
+    // app's own clock, on the same machine; arriving here can only be later than being printed).
+    const unblockedAt = Number(/app: unblocked (\d+)/.exec(result.stdout)?.[1]);
+    expect(reportedAt, describe(result)).toBeGreaterThan(0);
+    expect(reportedAt, describe(result)).toBeLessThan(unblockedAt);
     const err = result.stderr;
     expect(err).toMatch(
       /loopwatch: \[pid \d+\] block #1: event loop blocked for \d+ ms so far \(threshold 100 ms, running\)\n {4}at slowCulprit \(test\/cli\/fixtures\/blocker\.cjs:8:\d+\)/,
     );
     expect(err).toMatch(/block #1 ended after \d{3} ms — slowCulprit \(test\/cli\/fixtures\/blocker\.cjs:8\)/);
     expect(err).toMatch(/block #2 ended after/);
-    // The ongoing report comes before the end of the same block: it was printed during it.
-    expect(err.indexOf('block #1: event loop blocked')).toBeLessThan(err.indexOf('block #1 ended'));
     expect(err).toMatch(/`node .*blocker\.cjs 3` exited with code 3 after/);
     expect(err).toMatch(/loopwatch: 2 blocks, [\d,]+ ms blocked in total, worst \d{3} ms/);
     expect(err).toMatch(/ {7}2 +[\d,]+ ms +\d{3} ms +running +slowCulprit \(test\/cli\/fixtures\/blocker\.cjs:8\)/);
@@ -120,6 +129,38 @@ group('loopwatch run', () => {
     expect(result.stderr).toMatch(/hang: \[pid \d+\] block #1 reached 400 ms in stuckForever .* — action kill/);
   });
 
+  it('forwards SIGHUP; a command it ends is reported with status 129', async () => {
+    const result = await cli(['run', '--', 'node', join(FIXTURES, 'waits.cjs')], {
+      onLine: (line, child) => {
+        if (line === 'READY') child.kill('SIGHUP');
+      },
+    });
+    expect(result.code, describe(result)).toBe(129);
+    expect(result.stderr).toMatch(/`node .*waits\.cjs` was killed by SIGHUP after .* \(exit status 129\)/);
+  });
+
+  it('--events appends: what the file held is kept, and the summary counts only this run', async () => {
+    const events = join(tempDir(), 'events.ndjson');
+    const earlier = `${JSON.stringify({ type: 'block', id: 1, state: 'ended', pid: 1, note: 'an earlier run' })}\n`;
+    writeFileSync(events, earlier);
+    const result = await cli(['run', '--threshold', '100', '--events', events, '--', 'node', blocker, '0']);
+    expect(result.code, describe(result)).toBe(0);
+    expect(result.stderr).toMatch(/loopwatch: 2 blocks, /);
+    const text = readFileSync(events, 'utf8');
+    expect(text.startsWith(earlier), text).toBe(true);
+    const appended = text
+      .slice(earlier.length)
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; state?: string });
+    expect(appended.filter((e) => e.type === 'block').map((e) => e.state)).toEqual([
+      'ongoing',
+      'ended',
+      'ongoing',
+      'ended',
+    ]);
+  });
+
   it('forwards SIGINT to a command that handles it, and its exit status 0 is loopwatch’s', async () => {
     const result = await cli(['run', '--', 'node', join(FIXTURES, 'waits.cjs'), 'handle'], {
       onLine: (line, child) => {
@@ -150,7 +191,16 @@ group('loopwatch run', () => {
     expect(result.stderr).toMatch(
       / {7}2 +[\d,]+ ms +\d{3} ms +running +renderReport \(examples\/blocking-app\.mjs:\d+\)/,
     );
-    expect(existsSync(join(ROOT, 'examples', 'blocking-app.mjs'))).toBe(true);
+  });
+
+  it('a command that exists but cannot be executed: 126, as a shell says', async () => {
+    const script = join(tempDir(), 'not-executable.sh');
+    writeFileSync(script, '#!/bin/sh\necho never\n', { mode: 0o644 });
+    const result = await cli(['run', '--', script]);
+    expect(result.code, describe(result)).toBe(126);
+    expect(result.stderr).toContain(`loopwatch: cannot run \`${script}\`: `);
+    expect(result.stderr).toContain('EACCES');
+    expect(result.stdout).toBe('');
   });
 
   it('says so when the command does not exist (127), and refuses bad flags before running anything (2)', async () => {

@@ -31,18 +31,31 @@ function target(result: RunResult): { first: BlockEvent; last: BlockEvent; laten
 function alertedDuringBlock(result: RunResult, latencyMs: number): void {
   const unblock = result.marks.get('unblock');
   const block = result.marks.get('block') ?? 0;
-  if (unblock !== undefined) expect(block + latencyMs, describeRun(result)).toBeLessThan(unblock);
+  expect(unblock, describeRun(result)).toBeDefined();
+  expect(block + latencyMs, describeRun(result)).toBeLessThan(unblock ?? Number.NEGATIVE_INFINITY);
+}
+
+/**
+ * A loaded machine can hold the child's main thread past the threshold while it starts, before
+ * the monitor is armed: that start-up block is reported from the heartbeat's history, as one
+ * `ended` event with no stack. It is right, and not what a scenario tests.
+ */
+function isStartupBeforeArmed(e: BlockEvent): boolean {
+  return e.beforeArmed === true && e.state === 'ended' && e.phase === 'startup' && e.stackTiming === 'none';
 }
 
 function checkEvents(result: RunResult): void {
   expect(result.code, describeRun(result)).toBe(0);
-  // Every block has exactly one ongoing and one ended event, in order.
+  // Numbered from 1, in order; every block detected live has exactly one ongoing and one
+  // ended event, in order.
   const ids = [...new Set(result.events.map((e) => e.id))];
   expect(ids, describeRun(result)).toEqual(ids.map((_, i) => i + 1));
+  const live = result.events.filter((e) => !isStartupBeforeArmed(e));
+  const liveIds = [...new Set(live.map((e) => e.id))];
   expect(
-    result.events.map((e) => `${e.id}:${e.state}`),
+    live.map((e) => `${e.id}:${e.state}`),
     describeRun(result),
-  ).toEqual(ids.flatMap((id) => [`${id}:ongoing`, `${id}:ended`]));
+  ).toEqual(liveIds.flatMap((id) => [`${id}:ongoing`, `${id}:ended`]));
   for (const event of result.events) {
     expect(event).toMatchObject({ type: 'block', thread: 'main', thresholdMs: THRESHOLD });
     expect(event.pid).toBeGreaterThan(0);
@@ -124,15 +137,38 @@ describe('blocks inside JavaScript are reported during the block with the culpri
 
 // One long native call: the main thread serves the interrupt only when the call returns.
 // The block is still detected on time; the stack must be either the culprit's or marked.
-const nativeCases: JsCase[] = [
+// `lateHasCulprit`: the culprit's caller is still running when the call returns, so the late
+// stack names it (README: "in the late stack"); a lone JSON.parse returns into code that has
+// moved on, so its late stack shows unrelated code and must not be presented as the culprit.
+const nativeCases: (JsCase & { readonly lateHasCulprit: boolean })[] = [
   // Up to Node 24, JSON.stringify serves interrupts as it goes (and is in the list above);
   // Node 26's faster serializer does not: there it behaves like a native call.
   ...(NODE_MAJOR >= 26
-    ? [{ name: 'big JSON.stringify', file: 'json-stringify.mjs', mode: 'import', culprit: 'serialiseCatalog' } as const]
+    ? [
+        {
+          name: 'big JSON.stringify',
+          file: 'json-stringify.mjs',
+          mode: 'import',
+          culprit: 'serialiseCatalog',
+          lateHasCulprit: true,
+        } as const,
+      ]
     : []),
-  { name: 'execSync', file: 'exec-sync.cjs', mode: 'require', culprit: 'runShell' },
-  { name: 'sync crypto (pbkdf2Sync)', file: 'crypto-sync.mjs', mode: 'import', culprit: 'hashPassword' },
-  { name: 'one long JSON.parse', file: 'json-parse.cjs', mode: 'require', culprit: 'loadCatalog' },
+  { name: 'execSync', file: 'exec-sync.cjs', mode: 'require', culprit: 'runShell', lateHasCulprit: true },
+  {
+    name: 'sync crypto (pbkdf2Sync)',
+    file: 'crypto-sync.mjs',
+    mode: 'import',
+    culprit: 'hashPassword',
+    lateHasCulprit: true,
+  },
+  {
+    name: 'one long JSON.parse',
+    file: 'json-parse.cjs',
+    mode: 'require',
+    culprit: 'loadCatalog',
+    lateHasCulprit: false,
+  },
 ];
 
 describe('blocks inside one long native call are detected on time and their stacks marked', () => {
@@ -153,14 +189,16 @@ describe('blocks inside one long native call are detected on time and their stac
       });
       alertedDuringBlock(result, ms);
       expect(ms, describeRun(result)).toBeLessThan(THRESHOLD + 150);
-      // Never a confident stack that does not contain the culprit.
-      for (const event of [first, last]) {
-        if (event.stackTiming === 'during') expect(functions(event), describeRun(result)).toContain(c.culprit);
-      }
-      expect(last.stackTiming, describeRun(result)).not.toBe('during');
+      // The thread cannot answer inside the call: the alert has no stack, the end a late one
+      // (README, "How it works"); never a confident stack.
+      expect(first.stackTiming, describeRun(result)).toBe('none');
+      expect(first.stack, describeRun(result)).toEqual([]);
+      expect(last.stackTiming, describeRun(result)).toBe('late');
+      if (c.lateHasCulprit) expect(functions(last), describeRun(result)).toContain(c.culprit);
+      else expect(functions(last), describeRun(result)).not.toContain(c.culprit);
       expect(last.durationMs).toBeGreaterThan(measured(result) * 0.8);
       // Without a stack, the alert says what the thread is doing in the kernel (Linux).
-      if (first.stackTiming === 'none' && process.platform === 'linux') {
+      if (process.platform === 'linux') {
         if (c.file === 'exec-sync.cjs') {
           expect(first.threadState, describeRun(result)).toMatchObject({
             state: 'sleeping',
@@ -215,7 +253,11 @@ describe('no false blocks', () => {
   it('an idle process with garbage collection is not reported', async () => {
     const result = await run(fixture('idle.cjs'), { mode: 'import', env: { LOOPWATCH_THRESHOLD_MS: '50' } });
     expect(result.code, describeRun(result)).toBe(0);
-    expect(result.events, describeRun(result)).toEqual([]);
+    // (A start-up block before arming, on a loaded machine, is loading, not the idle process.)
+    expect(
+      result.events.filter((e) => !isStartupBeforeArmed(e)),
+      describeRun(result),
+    ).toEqual([]);
   });
 });
 

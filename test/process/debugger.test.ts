@@ -4,14 +4,23 @@
  */
 import { spawn, execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { describeRun, fixture, NODE, run } from './harness.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describeRun, fixture, NODE, ROOT, run } from './harness.js';
 
 const env = { LOOPWATCH_THRESHOLD_MS: '100' };
 
-/** A Node binary with a WebSocket client (≥ 22) to play the debugger, if there is one. */
+/**
+ * A Node binary with a WebSocket client (≥ 22) to play the debugger, if there is one: the Node
+ * under test, LOOPWATCH_CLIENT_NODE, this one, or one that test:matrix installed (.ci/run
+ * installs them before `npm test`, so that under CI this test never skips).
+ */
 function clientNode(): string | undefined {
-  for (const candidate of [NODE, process.env['LOOPWATCH_CLIENT_NODE'], process.execPath]) {
-    if (candidate === undefined) continue;
+  const installed = ['22', '24', '26'].map((major) =>
+    join(ROOT, '.cache', `node-${major}`, 'node_modules', 'node', 'bin', 'node'),
+  );
+  for (const candidate of [NODE, process.env['LOOPWATCH_CLIENT_NODE'], process.execPath, ...installed]) {
+    if (candidate === undefined || !existsSync(candidate)) continue;
     const major = Number(
       execFileSync(candidate, ['-p', 'process.versions.node.split(".")[0]'], { encoding: 'utf8' }).trim(),
     );
@@ -92,7 +101,14 @@ describe('debuggers', () => {
         describeRun(result),
       ).toContain('RESUMED');
       expect(result.code, describeRun(result)).toBe(0);
-      expect(result.events, describeRun(result)).toEqual([]);
+      // The pause comes after the monitor is armed. Before that, a client attaching under
+      // --inspect may really hold the main thread past the threshold on a loaded machine (its
+      // Debugger.enable runs there): reported from the heartbeat history as a start-up block,
+      // which is right, and not what this test is about.
+      expect(
+        result.events.filter((e) => e.beforeArmed !== true),
+        describeRun(result),
+      ).toEqual([]);
     },
   );
 });

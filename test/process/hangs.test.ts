@@ -12,6 +12,16 @@ import { record } from './report.js';
 
 const env = { LOOPWATCH_THRESHOLD_MS: '100' };
 
+/**
+ * The README states that a process killed at a 1,000 ms deadline ends 1,008–1,020 ms after it
+ * started blocking or was signalled. The bounds below allow 300 ms over the deadline: on a
+ * loaded 2-core CI machine the child's main thread spins one core, and the worker's deadline
+ * timer, the signal's delivery and this process's 'exit' callback each compete with other
+ * suites for the other one (tens of ms each, seen up to ~150 ms in all). A deadline missed by
+ * more than that is a bug, not load.
+ */
+const HEADROOM_MS = 300;
+
 describe('hang watchdog', () => {
   it('LOOPWATCH_HANG_ACTION=kill ends an endless loop at hangMs, the events file naming the culprit', async () => {
     let endedAt = 0;
@@ -27,7 +37,7 @@ describe('hang watchdog', () => {
     // (threshold/8) before the fixture's mark — so the end is 1000 ms after that, not after the mark.
     const [ongoing] = result.events;
     expect(endedAt - Date.parse(ongoing?.startedAt ?? ''), describeRun(result)).toBeGreaterThanOrEqual(1000);
-    expect(took, describeRun(result)).toBeLessThan(2500);
+    expect(took, describeRun(result)).toBeLessThan(1000 + HEADROOM_MS);
     // The ongoing event (with its stack) and the hang report are both in the file.
     expect(ongoing?.state, describeRun(result)).toBe('ongoing');
     expect(ongoing && functions(ongoing)[0]).toBe('pollUntilReady');
@@ -70,7 +80,9 @@ describe('hang watchdog', () => {
     const [hang] = result.hangs;
     expect(hang, describeRun(result)).toMatchObject({ reason: 'block', action: 'kill' });
     // The thread cannot answer inside execSync: no stack, but the kernel says what it waits for.
-    if (hang?.stackTiming === 'none') expect(hang.threadState?.children?.join(' ')).toContain('sleep 5');
+    expect(hang?.stackTiming, describeRun(result)).toBe('none');
+    if (process.platform === 'linux')
+      expect(hang?.threadState?.children?.join(' '), describeRun(result)).toContain('sleep 5');
   });
 
   it('with LOOPWATCH_LOG=off, a process that loopwatch ends still says why on stderr', async () => {
@@ -134,7 +146,7 @@ describe('shutdown deadline', () => {
     record({ scenario: 'shutdown deadline, sync loop (1000 ms)', endedAfterMs: afterSignalMs });
     expect(result.signal, describeRun(result)).toBe('SIGKILL');
     expect(afterSignalMs, describeRun(result)).toBeGreaterThanOrEqual(950);
-    expect(afterSignalMs, describeRun(result)).toBeLessThan(3000);
+    expect(afterSignalMs, describeRun(result)).toBeLessThan(1000 + HEADROOM_MS);
     const [hang] = result.hangs;
     expect(hang, describeRun(result)).toMatchObject({
       reason: 'exit-deadline',
@@ -151,7 +163,7 @@ describe('shutdown deadline', () => {
     record({ scenario: 'shutdown deadline, open server (1000 ms)', endedAfterMs: afterSignalMs });
     expect(result.code, describeRun(result)).toBe(1);
     expect(afterSignalMs, describeRun(result)).toBeGreaterThanOrEqual(950);
-    expect(afterSignalMs, describeRun(result)).toBeLessThan(3000);
+    expect(afterSignalMs, describeRun(result)).toBeLessThan(1000 + HEADROOM_MS);
     // process.exit() on the main thread: the app's own exit handlers ran.
     expect(result.stdout.map((l) => l.text)).toContain('EXIT 1');
     const port = /LISTENING (\d+)/.exec(result.stdout.map((l) => l.text).join('\n'))?.[1];
@@ -170,7 +182,8 @@ describe('shutdown deadline', () => {
     const { result, afterSignalMs } = await shutdown('exithang', { LOOPWATCH_SHUTDOWN_TIMEOUT_MS: '700' });
     expect(result.signal, describeRun(result)).toBe('SIGKILL');
     expect(afterSignalMs, describeRun(result)).toBeGreaterThanOrEqual(1500);
-    expect(afterSignalMs, describeRun(result)).toBeLessThan(4000);
+    // The deadline (700 ms), then the exit handler's second (1,000 ms).
+    expect(afterSignalMs, describeRun(result)).toBeLessThan(1700 + HEADROOM_MS);
     expect(
       result.hangs.map((h) => h.action),
       describeRun(result),

@@ -126,16 +126,23 @@ describe('health endpoints served by the worker', () => {
       probes: during.length,
       slowestMs: Math.round(slowest * 10) / 10,
     });
-    // Milliseconds, not the 3 s the main thread is away (wide margin for a loaded machine).
-    expect(slowest).toBeLessThan(500);
+    // The README states 5.5–12.6 ms for the slowest probe. 100 ms leaves room for a loaded
+    // 2-core machine (the child spins one core; each probe is a new connection from this
+    // process, which shares the other core with the monitor worker and other suites) and is
+    // still 30× shorter than the block: served by the worker, never by the frozen loop.
+    expect(slowest, JSON.stringify(during.map((p) => Math.round(p.ms)))).toBeLessThan(100);
 
     const after = await probe(`${app.health}/livez`);
     expect(after.status).toBe(200);
     await stopApp(app);
   });
 
-  it('say 503 "lagging" from /readyz while many short stalls add up, and the load shedder answers 503', async () => {
+  it('say 503 "lagging" from /readyz while many short stalls add up, and the load shedder answers 503 (as a check and as middleware)', async () => {
     const app = await startApp({ LOOPWATCH_READY_MAX_LAG_MS: '20' });
+    // As middleware, before any lag: it calls next().
+    const passed = await probe(`${app.app}/middleware`);
+    expect(passed.status).toBe(200);
+    expect(passed.body.text).toBe('passed on\n');
     const jank = probe(`${app.app}/jank?ms=2500`);
     let lagging: Probe | undefined;
     let shed: Probe | undefined;
@@ -154,6 +161,10 @@ describe('health endpoints served by the worker', () => {
     expect(lagging?.body.lag?.p99Ms).toBeGreaterThan(20);
     expect(shed?.body.status).toBe('overloaded');
     expect(shed?.headers.get('retry-after')).toBe('1');
+    // As middleware while the loop lags: answered 503 itself, next() not called.
+    const middleware = await probe(`${app.app}/middleware`);
+    expect(middleware.status).toBe(503);
+    expect(middleware.body.status).toBe('overloaded');
     await stopApp(app);
   });
 
@@ -233,6 +244,8 @@ describe('the health endpoint cannot be misused', () => {
     const { hostname, port } = new URL(h);
     const sockets: Socket[] = [];
     const closed: number[] = [];
+    let allClosed: () => void = () => undefined;
+    const everyOneClosed = new Promise<void>((resolve) => (allClosed = resolve));
     const floodStart = Date.now();
     await Promise.all(
       Array.from(
@@ -241,18 +254,29 @@ describe('the health endpoint cannot be misused', () => {
           new Promise<void>((resolve) => {
             const socket = connect(Number(port), hostname, () => resolve());
             socket.on('error', () => resolve());
-            socket.on('close', () => closed.push(Date.now() - floodStart));
+            socket.on('close', () => {
+              closed.push(Date.now() - floodStart);
+              if (closed.length === 40) allClosed();
+            });
             sockets.push(socket);
           }),
       ),
     );
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(closed.length).toBeGreaterThanOrEqual(40 - 16);
-    for (let i = 0; i < 100 && closed.length < 40; i++) await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(closed.length).toBe(40);
+    // Waits for the server to close every one of them (the test's timeout bounds the wait).
+    await everyOneClosed;
+    // The README: 25 of 40 dropped at once, the rest after the 2 s idle timeout. "At once" is
+    // under 1 s (a loaded machine may take a few hundred ms to run the accepts); "after the
+    // timeout" is not before 1.5 s.
+    const atOnce = closed.filter((ms) => ms < 1000);
+    expect(atOnce.length, JSON.stringify(closed)).toBeGreaterThanOrEqual(40 - 16);
+    expect(
+      closed.filter((ms) => ms >= 1000).every((ms) => ms >= 1500),
+      JSON.stringify(closed),
+    ).toBe(true);
+    expect(closed.length - atOnce.length, JSON.stringify(closed)).toBeGreaterThan(0);
     record({
       scenario: 'health endpoint: 40 idle connections',
-      droppedAtOnce: closed.filter((ms) => ms < 300).length,
+      droppedAtOnce: atOnce.length,
       allClosedAfterMs: Math.max(...closed),
     });
     expect((await probe(`${h}/livez`)).status).toBe(200);

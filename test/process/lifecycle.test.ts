@@ -6,20 +6,40 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { describeRun, fixture, run } from './harness.js';
+import type { ChildProcess } from 'node:child_process';
+import { describeRun, fixture, run, type RunResult } from './harness.js';
 import { record } from './report.js';
 
 const env = { LOOPWATCH_THRESHOLD_MS: '100' };
 
 describe('exit', () => {
   it('a script that ends on its own ends promptly with loopwatch loaded (-r and --import)', async () => {
-    const bare = await run(fixture('exits.cjs'), { mode: 'plain', env });
+    // From the script's last line to the process's end: what loopwatch could add by keeping
+    // the process alive (the worker's start, before, is the cost of loading it, not a wait).
+    let endedAt = 0;
+    const onSpawn = (child: ChildProcess): void => void child.on('exit', () => (endedAt = Date.now()));
+    const afterDone = (result: RunResult): number =>
+      endedAt - (result.stdout.find((l) => l.text === 'done')?.at ?? Number.NaN);
+    const bare = await run(fixture('exits.cjs'), { mode: 'plain', env, onSpawn });
+    const bareMs = afterDone(bare);
     for (const mode of ['require', 'import'] as const) {
-      const watched = await run(fixture('exits.cjs'), { mode, env });
+      const watched = await run(fixture('exits.cjs'), { mode, env, onSpawn });
       expect(watched.code, describeRun(watched)).toBe(0);
       expect(watched.stdout.map((l) => l.text)).toEqual(['done']);
-      record({ scenario: `should-exit (${mode})`, wallMs: watched.wallMs, bareWallMs: bare.wallMs });
-      // Wide margin: loopwatch adds a worker start, never a wait for anything.
+      const watchedMs = afterDone(watched);
+      record({
+        scenario: `should-exit (${mode})`,
+        wallMs: watched.wallMs,
+        bareWallMs: bare.wallMs,
+        afterDoneMs: watchedMs,
+        bareAfterDoneMs: bareMs,
+      });
+      // The README: 15-50 ms later than without loopwatch; seen 55-107 ms here with three
+      // other suites running. 250 ms of headroom for a loaded 2-core machine: the script ends
+      // while the worker is still starting, and ending it competes with other work for a core.
+      expect(watchedMs, describeRun(watched)).toBeLessThan(bareMs + 50 + 250);
+      // And the whole run: loading loopwatch and starting its worker, never a wait (wide:
+      // module loading on a loaded machine is slow, and this is not what is measured above).
       expect(watched.wallMs, describeRun(watched)).toBeLessThan(bare.wallMs + 1000);
       expect(watched.events).toEqual([]);
     }

@@ -72,6 +72,8 @@ export interface Arrival {
   readonly at: number;
   readonly path: '/v1/logs' | '/v1/metrics' | '/v1/traces';
   readonly contentType: string;
+  /** The request's HTTP headers (names in lower case). */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
   readonly resource: KeyValue[];
   readonly logs: LogRecord[];
   readonly metrics: Metric[];
@@ -101,6 +103,15 @@ export class OtlpReceiver {
   readonly #waiters: { test: (a: Arrival) => boolean; resolve: (a: Arrival) => void }[] = [];
   /** Status to answer with (e.g. 503 to act as an unhealthy collector). */
   status = 200;
+  /** While true, requests are read and recorded but not answered (a stalled collector). */
+  holding = false;
+  readonly #held: (() => void)[] = [];
+
+  /** Answers the held requests and every later one at once. */
+  release(): void {
+    this.holding = false;
+    for (const answer of this.#held.splice(0)) answer();
+  }
 
   constructor() {
     this.#server = createServer((request, response) => {
@@ -134,6 +145,7 @@ export class OtlpReceiver {
           at,
           path,
           contentType,
+          headers: request.headers,
           resource:
             decoded.resourceLogs?.[0]?.resource?.attributes ?? decoded.resourceMetrics?.[0]?.resource?.attributes ?? [],
           logs: (decoded.resourceLogs ?? []).flatMap((r) => (r.scopeLogs ?? []).flatMap((s) => s.logRecords ?? [])),
@@ -149,10 +161,14 @@ export class OtlpReceiver {
             waiter.resolve(arrival);
           }
         }
-        response.writeHead(this.status, {
-          'content-type': contentType.includes('json') ? 'application/json' : 'application/x-protobuf',
-        });
-        response.end(contentType.includes('json') ? '{}' : undefined);
+        const answer = (): void => {
+          response.writeHead(this.status, {
+            'content-type': contentType.includes('json') ? 'application/json' : 'application/x-protobuf',
+          });
+          response.end(contentType.includes('json') ? '{}' : undefined);
+        };
+        if (this.holding) this.#held.push(answer);
+        else answer();
       });
     });
   }
