@@ -5,9 +5,29 @@ import { join } from 'node:path';
 import { ROOT } from './lib/variants.mjs';
 import { SCENARIOS } from './sections/attribution.mjs';
 import { median, quantile } from './lib/stats.mjs';
-import { overheadTables, latencyTable, attributionTable, costTables } from './lib/report.mjs';
+import { overheadTables, latencyTable, attributionTable, costTables, memoryTables } from './lib/report.mjs';
 
 const load = (l) => l.map((x) => x.toFixed(2)).join(' ');
+
+/**
+ * Before issue 13's memory work (commit 224e505), measured the same way, Node 20, for the
+ * record: the generator cannot re-measure a build that is gone.
+ */
+const BEFORE = [
+  "Before the memory work of issue 13 (commit 224e505: no `resourceLimits` on the worker, its health, telemetry and profiler modules loaded whether configured or not), measured with this section's apps, quick run (3 idle rounds, 1 storm), Node 20.20, same machine, load average 10–13:",
+  '',
+  '| | RSS MB | anonymous MB | file MB |',
+  '| --- | --- | --- | --- |',
+  '| an empty worker thread | 12.1 | 8.2 | 4.1 |',
+  "| loopwatch's modules on the main thread | 7.6 | 1.9 | 5.7 |",
+  "| the monitor's modules, heap and heartbeat | 2.2 | 2.0 | 0.3 |",
+  '| stack capture | 0.7 | 0.1 | 0.6 |',
+  '| **total, defaults** | 20.0 | 11.6 | 8.5 |',
+  '| OpenTelemetry SDK and OTLP exporters | 15.0 | 14.1 | 0.8 |',
+  '| **total, with OTLP export** | 36.2 | 26.0 | 10.1 |',
+  '',
+  "Storm of 10,000 blocks of 9 ms, before: RSS grew 16.2 MB after 1,000 blocks, 40.1 MB after 5,000, 47.8 MB after 10,000 (7.7 MB over the last 5,000; 8,360 blocks reported); without a monitor 6.8, 9.4 and 9.5 MB. The monitor worker's young generation doubled under the allocation of each block's capture and report, up to 32 MB of new space, almost all of it empty.",
+].join('\n');
 
 const spread = (xs) => `(${Math.min(...xs).toFixed(3)}–${Math.max(...xs).toFixed(3)})`;
 /** When the paired ratios straddle 1, the miss is not resolved from the machine's noise. */
@@ -106,19 +126,59 @@ export function targets(res) {
         ? 'the capture is below the preemption pauses of this machine: the longest pause is no longer with loopwatch than without'
         : '',
     );
-    const r1 = median(res.cost.rssExtra.loopwatch);
-    const r2 = median(res.cost.rssExtra['loopwatch-otel']);
+  }
+  // The memory section measures the same extra RSS with more rounds; the cost section's figure
+  // is the fallback when only that section ran.
+  const extra = (name) =>
+    res.memory
+      ? median(
+          res.memory.idle[name === 'loopwatch-otel' ? 'otel' : 'loopwatch'].map(
+            (x, i) => (x.rss - (res.memory.idle.none[i]?.rss ?? NaN)) / 2 ** 20,
+          ),
+        )
+      : res.cost
+        ? median(res.cost.rssExtra[name])
+        : undefined;
+  const r1 = extra('loopwatch');
+  const r2 = extra('loopwatch-otel');
+  /** The anonymous (private) part of the same extra, when the memory section ran. */
+  const own = (part) =>
+    res.memory
+      ? `; of it, this process's own (anonymous) memory ${median(res.memory.idle[part].map((x, i) => (x.anon - (res.memory.idle.none[i]?.anon ?? NaN)) / 2 ** 20)).toFixed(1)} MB`
+      : '';
+  if (r1 !== undefined && r2 !== undefined) {
     add(
       'extra RSS < 15 MB without OpenTelemetry',
-      `${r1.toFixed(1)} MB`,
+      `${r1.toFixed(1)} MB${own('loopwatch')}`,
       r1 < 15,
-      "measured while building this: a bare worker thread (no code) costs ~10.5 MB on Node 20, requiring loopwatch ~3 MB on the main thread; the remaining ~5.5 MB is the worker's modules, heap and inspector session. Loading on the main thread only what `register` needs, and in the worker the health server, telemetry and profiler modules only when configured, could save a few MB; under 15 MB would need a worker-free design",
+      "see \"5. Memory\": an empty worker thread, spawned as the monitor is, is ~12 MB of it by itself (~8 MB of its own memory, ~4 MB of the node binary's code); the file pages — the node binary's code that loopwatch runs, shared with every Node process and reclaimable — are ~8 MB of the total, and in an app that runs code of its own many of them are in already; loopwatch's own private memory (anonymous pages) is the figure to watch. Below 15 MB of RSS would need a monitor without a thread of its own",
     );
     add(
       'extra RSS < 30 MB with OpenTelemetry',
-      `${r2.toFixed(1)} MB`,
+      `${r2.toFixed(1)} MB${own('otel')}`,
       r2 < 30,
-      'the OpenTelemetry SDK and OTLP exporters in the worker add ~16 MB over the default: load only the signals in use (metrics or logs), or export JSON without the protobuf serializer',
+      'load only the signals in use (metrics or logs), or export JSON without the protobuf serializer',
+    );
+  }
+  if (res.memory) {
+    const m = res.memory;
+    const n = m.stormBlocks;
+    const half = Math.round(n / 2);
+    /** Growth over the storm's second half, MB: of RSS, or of RSS minus the main thread's V8 heap. */
+    const tail = (name, key) => {
+      const size = (x) => x.rss - (key === 'rss' ? 0 : x.mainHeap);
+      return median(m.storm[name].map((r) => (size(r.at[n]) - size(r.at[half])) / 2 ** 20));
+    };
+    const rest = tail('loopwatch', 'rest') - tail('none', 'rest');
+    const rss = tail('loopwatch', 'rss') - tail('none', 'rss');
+    add(
+      `memory bounded under a storm of ${n.toLocaleString('en-US')} short blocks`,
+      `over the last ${(n - half).toLocaleString('en-US')} blocks, minus the same without a monitor: RSS − the main thread's V8 heap ${rest.toFixed(1)} MB, RSS ${rss.toFixed(1)} MB`,
+      rest < 3,
+      'find what the worker keeps per block',
+      rss >= 3
+        ? "judged on RSS minus the main thread's heap: the rest of the RSS growth is V8 growing the app's own young generation, under the allocation of each block's capture and delivered events on that thread; loopwatch cannot set the app's heap limits — fewer allocations on the main thread per block would slow it"
+        : '',
     );
   }
   return out;
@@ -151,6 +211,7 @@ export function writeDocs({ quick, plan, machine, versions, res, summary }) {
       `- Detection latency: an app blocks in a JS loop for threshold + 250 ms, ${plan.blocksPerProcess} blocks per process (2 at 1,000 ms) with 300 ms between, after a 1 s settle; Sentry reports once per process, so it gets one block per process and ${Math.min(3, plan.blocksPerProcess)} processes per round; ${plan.latencyRounds} round(s). Latency = time the alert was out − the time the app wrote just before blocking: loopwatch's report line (\`LOOPWATCH_LOG=json\`) or a peer's callback line arriving on the bench's pipe, or a Sentry envelope arriving at the sink. p99 of a few dozen samples is close to their maximum.`,
       '- Attribution: one process per scenario and tool, threshold 100 ms, blocks of ~600 ms. ✓ = the culprit function is in the report (for TypeScript: with the `.ts` file); "during" = the stack was taken while the block lasted (loopwatch: `stackTiming`; others: the report left the process before the block ended); "after" = reported once the block was over; "late (marked)" = loopwatch had no stack in time and the stack of its `ended` event is marked `late`. The duration is what the tool reports (Sentry reports "blocked for at least <threshold>", not a duration).',
       `- Cost: ${plan.costRounds} rounds. RSS of an idle app once the tool is armed and settled (1 s). Start-up: time from spawn to the app's first line, and the wall time of an empty script (capped at 3 s: a tool that keeps the process alive shows the cap). Capture: the app loads 2,000 generated modules, then blocks for 400 ms in a loop that reads the clock every few µs; a capture runs on the blocked thread between two reads, so the longest pause in the loop, minus the same figure without a tool in the same round, is the main-thread time the capture took (threshold 50 ms).`,
+      `- Memory: ${plan.memoryRounds ?? 0} alternating rounds of an idle app holding one part of loopwatch's cost at a time ([\`apps/memory.cjs\`](../bench/apps/memory.cjs)), each part the paired difference of two apps in the same round; RSS, and the kernel's split of it (\`/proc/self/status\`): anonymous pages are this process's own memory (heaps, stacks, malloc), file pages are mostly the node binary's code — shared with every Node process on the machine and reclaimable, yet counted in RSS, and their count depends on what else the machine runs. Storm: ${(plan.stormBlocks ?? 0).toLocaleString('en-US')} blocks of 9 ms in a JavaScript loop, yielding to the loop between them, threshold 5 ms, the stderr report on (JSON), ${plan.stormRounds ?? 0} round(s) ([\`apps/storm.cjs\`](../bench/apps/storm.cjs)).`,
     ].join('\n'),
   );
   p('## Summary');
@@ -223,6 +284,17 @@ export function writeDocs({ quick, plan, machine, versions, res, summary }) {
     p(
       "Sentry's ANR integration takes its stack with `Debugger.enable` + `Debugger.pause`: enabling the debugger replays a `scriptParsed` event for every loaded script, on the blocked thread, which is the pause it adds here. The longest pauses without a tool are the machine preempting the process (other jobs ran meanwhile).",
     );
+  }
+  if (res.memory) {
+    const m = memoryTables(res.memory);
+    p('## 5. Memory');
+    p('Extra memory of an idle app, by part, MB (median (min–max) of the paired differences):');
+    p(m.breakdown);
+    p(BEFORE);
+    p(
+      `A storm of ${res.memory.stormBlocks.toLocaleString('en-US')} blocks of 9 ms (threshold 5 ms), RSS growth from before the storm (median (min–max), MB):`,
+    );
+    p(m.storm);
   }
   p('## Targets (issue 6)');
   p(

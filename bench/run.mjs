@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run bench [-- --quick] [--only=overhead,latency,attribution,cost] [--no-docs]`
+// `npm run bench [-- --quick] [--only=overhead,latency,attribution,cost,memory] [--no-docs]`
 // Builds loopwatch, runs every section with each variant in its own child process, prints the
 // comparison table and writes docs/benchmarks.md. See bench/README.md for the method.
 import { execSync } from 'node:child_process';
@@ -12,6 +12,7 @@ import { overhead } from './sections/overhead.mjs';
 import { latency } from './sections/latency.mjs';
 import { attribution } from './sections/attribution.mjs';
 import { cost } from './sections/cost.mjs';
+import { memory } from './sections/memory.mjs';
 import { summaryTable } from './lib/report.mjs';
 import { writeDocs } from './docs.mjs';
 
@@ -37,6 +38,9 @@ const plan = quick
       sentryProcesses: 2,
       scenarios: ['js-loop', 'regexp', 'json-parse', 'child-process', 'startup', 'ts'],
       costRounds: 2,
+      memoryRounds: 3,
+      stormRounds: 1,
+      stormBlocks: 10_000,
     }
   : {
       httpRounds: 12,
@@ -50,6 +54,9 @@ const plan = quick
       sentryProcesses: 3,
       scenarios: undefined,
       costRounds: 4,
+      memoryRounds: 5,
+      stormRounds: 2,
+      stormBlocks: 10_000,
     };
 
 // --docs-from=<results.json>: re-render docs/benchmarks.md from a saved run (bench/last-run.json)
@@ -99,6 +106,14 @@ try {
   if (want('latency')) res.latency = await latency({ ...plan, rounds: plan.latencyRounds, sink, log });
   if (want('attribution')) res.attribution = await attribution({ scenarios: plan.scenarios, sink, log });
   if (want('cost')) res.cost = await cost({ rounds: plan.costRounds, sink, log });
+  if (want('memory'))
+    res.memory = await memory({
+      rounds: plan.memoryRounds,
+      stormRounds: plan.stormRounds,
+      stormBlocks: plan.stormBlocks,
+      sink,
+      log,
+    });
 } finally {
   await sink.close();
 }

@@ -179,3 +179,72 @@ export function costTables(c) {
   );
   return { cost, capture };
 }
+
+const MB = 2 ** 20;
+/** "1.2 (0.9–1.4)" in MB. */
+const mbCell = (bytes) =>
+  msCell(
+    bytes.map((b) => b / MB),
+    1,
+  );
+
+/**
+ * The memory section: where the extra RSS of an idle app goes, each part the paired difference
+ * (same round) of two of the section's apps; and the storm's growth.
+ */
+export function memoryTables(m) {
+  const diff = (a, b, key) => m.idle[a].map((x, i) => x[key] - (m.idle[b][i]?.[key] ?? NaN));
+  const parts = [
+    ['an empty worker thread, spawned as the monitor is', 'worker', 'none'],
+    ["loopwatch's modules on the main thread (required, nothing started)", 'modules', 'none'],
+    ["the monitor's modules, heap and heartbeat (no stack capture)", 'no-capture', 'modules+worker'],
+    ['stack capture: the inspector session and the capture code', 'loopwatch', 'no-capture'],
+    ['**total, defaults**', 'loopwatch', 'none'],
+    ['the OpenTelemetry SDK and OTLP exporters (metrics and logs)', 'otel', 'loopwatch'],
+    ['**total, with OTLP export**', 'otel', 'none'],
+  ];
+  const breakdown = table(
+    ['part', 'RSS MB', 'anonymous MB (this process only)', 'file MB (node binary code, shared)'],
+    parts.map(([label, a, b]) => [
+      label,
+      mbCell(diff(a, b, 'rss')),
+      mbCell(diff(a, b, 'anon')),
+      mbCell(diff(a, b, 'file')),
+    ]),
+  );
+  const n = m.stormBlocks;
+  const half = Math.round(n / 2);
+  const grow = (runs, at, key) => runs.map((r) => r.at[at][key] - r.at[0][key]);
+  const storm = table(
+    [
+      'variant',
+      'RSS before the storm, MB',
+      'RSS growth after 1,000 blocks, MB',
+      `after ${half.toLocaleString('en-US')}`,
+      `after ${n.toLocaleString('en-US')}`,
+      `growth ${half.toLocaleString('en-US')} → ${n.toLocaleString('en-US')}, MB`,
+      `anonymous growth after ${n.toLocaleString('en-US')}, MB`,
+      `of which the main thread's V8 heap, MB`,
+      `RSS − main heap, growth ${half.toLocaleString('en-US')} → ${n.toLocaleString('en-US')}, MB`,
+      'blocks reported',
+      'storm, s',
+    ],
+    Object.entries(m.storm).map(([name, runs]) => [
+      VARIANTS.find((v) => v.name === name).label,
+      mbCell(runs.map((r) => r.at[0].rss)),
+      mbCell(grow(runs, 1000, 'rss')),
+      mbCell(grow(runs, half, 'rss')),
+      mbCell(grow(runs, n, 'rss')),
+      mbCell(runs.map((r) => r.at[n].rss - r.at[half].rss)),
+      mbCell(grow(runs, n, 'anon')),
+      mbCell(grow(runs, n, 'mainHeap')),
+      mbCell(runs.map((r) => r.at[n].rss - r.at[n].mainHeap - (r.at[half].rss - r.at[half].mainHeap))),
+      runs.map((r) => (name === 'none' ? '—' : String(r.reported))).join(', '),
+      msCell(
+        runs.map((r) => r.seconds),
+        0,
+      ),
+    ]),
+  );
+  return { breakdown, storm };
+}

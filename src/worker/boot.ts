@@ -1,14 +1,18 @@
 /**
  * The monitor's optional parts, started once at boot. Each one that cannot start is one
  * warning, and the monitor runs on without it.
+ *
+ * Each part's module is required here, only when the configuration uses it: the health server
+ * brings node:http, the telemetry node:crypto and node:os, and a monitor that uses neither
+ * should not hold them in its heap (see the memory budget in docs/benchmarks.md).
  */
 import { messageOf } from '../common/text.js';
 import { I32 } from '../protocol/shared.js';
 import type { ResolvedOptions } from '../types.js';
-import { type HealthServer, type LoopView, serveHealth } from './health.js';
+import type { HealthServer, LoopView } from './health.js';
 import type { WarnOnce } from './outputs.js';
-import { SamplingProfiler } from './profiler.js';
-import { startTelemetry, type Telemetry, type TelemetryView } from './telemetry.js';
+import type { SamplingProfiler } from './profiler.js';
+import type { Telemetry, TelemetryView } from './telemetry.js';
 import { type Clock, within } from './time.js';
 
 /** How long the profiler may take to start. */
@@ -30,7 +34,8 @@ export async function startProfiler(
     return undefined;
   }
   try {
-    const candidate = new SamplingProfiler((require('node:inspector') as typeof import('node:inspector')).Session);
+    const { SamplingProfiler: Profiler } = require('./profiler.js') as typeof import('./profiler.js');
+    const candidate = new Profiler((require('node:inspector') as typeof import('node:inspector')).Session);
     const started = await within(
       clock,
       candidate.start().then(() => true),
@@ -56,6 +61,7 @@ export async function startHealth(
 ): Promise<HealthServer | undefined> {
   if (options.healthPort === undefined) return undefined;
   try {
+    const { serveHealth } = require('./health.js') as typeof import('./health.js');
     return await serveHealth(options.healthHost, options.healthPort, view, options);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
@@ -84,6 +90,7 @@ export async function startExport(
   outputs: { readonly warnOnce: WarnOnce; add(sink: Telemetry): void },
 ): Promise<Telemetry | undefined> {
   if (options.telemetry === undefined) return undefined;
+  const { startTelemetry } = require('./telemetry.js') as typeof import('./telemetry.js');
   const telemetry = await startTelemetry(options.telemetry, view, pid, outputs.warnOnce);
   if (telemetry !== undefined) outputs.add(telemetry);
   return telemetry;
