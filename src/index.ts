@@ -11,6 +11,7 @@ export { DEFAULT_THRESHOLD_MS } from './options.js';
 export type {
   ActiveResources,
   BlockContext,
+  Culprit,
   BlockEvent,
   HangAction,
   HangEvent,

@@ -251,6 +251,26 @@ export interface BlockContext {
   readonly error?: string;
 }
 
+/**
+ * The innermost frame of the app's own code (Node's internals, a test runner's glue and
+ * node_modules skipped; a library frame only when the stack holds nothing else), and where it
+ * was read:
+ * - `stack`: the stack captured during the block (`stackTiming: "during"`);
+ * - `profile`: the sampling profiler's samples inside the block (`ended` only) — how a block
+ *   inside one long native call (a huge `JSON.parse`, `pbkdf2Sync`) is named;
+ * - `late`: a stack taken after the thread answered late; it may name code that ran after the
+ *   culprit returned.
+ */
+export interface Culprit {
+  readonly function: string;
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  readonly source: 'stack' | 'profile' | 'late';
+  /** As on {@link StackFrame}: the position is one of generated code. */
+  readonly mapped?: false;
+}
+
 /** The phase of the process a block happened in. */
 export type Phase = 'startup' | 'running';
 
@@ -279,6 +299,12 @@ export interface BlockEvent {
   readonly thread: 'main' | `worker ${number}`;
   readonly stack: readonly StackFrame[];
   readonly stackTiming: StackTiming;
+  /**
+   * Who blocked the loop (see {@link Culprit}). Absent when nothing names it: no stack and no
+   * profile (an `ongoing` event of a block inside one native call, whose `ended` event gets it
+   * from the profiler; the profiler off or not running), or only Node's internals on the stack.
+   */
+  readonly culprit?: Culprit;
   /** `ended` only: the process was exiting when the block ended. */
   readonly exiting?: boolean;
   /**

@@ -5,11 +5,13 @@
  * the clock, the shared views, the outputs), so it runs in-process under a fake clock in
  * test/unit/block.test.ts, as the watchdog it drives does.
  */
+import { culpritOf } from '../common/culprit.js';
 import { stackOf } from '../common/text.js';
 import { F64, I32, LAG_RING_SIZE } from '../protocol/shared.js';
 import type {
   BlockContext,
   BlockProgress,
+  Culprit,
   LoopwatchEvent,
   ResolvedOptions,
   StackFrame,
@@ -411,6 +413,7 @@ export class BlockLifecycle {
       startedAt: new Date(since).toISOString(),
       stack: stack.frames,
       stackTiming: stack.timing,
+      ...culpritField({ stack: stack.frames, stackTiming: stack.timing }),
       ...(stack.truncated ? { truncated: true } : {}),
       ...(threadState === undefined ? {} : { threadState }),
       ...(stack.context === undefined ? {} : { context: stack.context }),
@@ -469,6 +472,10 @@ export class BlockLifecycle {
               profiler.attributeBlock(result.action.startedAt, result.action.turnedAt),
               PROFILE_TIMEOUT_MS,
             ).catch(() => undefined);
+      const sampled =
+        profile === undefined
+          ? undefined
+          : { samples: profile.samples, share: profile.share, stack: this.#deps.resolve(profile.frames).frames };
       emit({
         ...base,
         state: 'ended',
@@ -476,18 +483,11 @@ export class BlockLifecycle {
         startedAt: new Date(result.action.startedAt).toISOString(),
         stack: final.frames,
         stackTiming: final.timing,
+        ...culpritField({ stack: final.frames, stackTiming: final.timing, profile: sampled }),
         ...(final.truncated ? { truncated: true } : {}),
         ...(exiting ? { exiting: true } : {}),
         ...contextOf(final.context ?? stack.context),
-        ...(profile === undefined
-          ? {}
-          : {
-              profile: {
-                samples: profile.samples,
-                share: profile.share,
-                stack: this.#deps.resolve(profile.frames).frames,
-              },
-            }),
+        ...(sampled === undefined ? {} : { profile: sampled }),
       });
       this.#state = result.state;
       // Tearing the worker down right after its session disconnected was seen to abort the
@@ -498,6 +498,11 @@ export class BlockLifecycle {
       return;
     }
   }
+}
+
+function culpritField(event: Parameters<typeof culpritOf>[0]): { culprit?: Culprit } {
+  const culprit = culpritOf(event);
+  return culprit === undefined ? {} : { culprit };
 }
 
 function contextOf(context: BlockContext | undefined): { context?: BlockContext } {
