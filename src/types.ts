@@ -324,7 +324,35 @@ export interface BlockEvent {
    * the samples taken, the share of them in the culprit's frame, and the most frequent stack
    * there. Names the culprit even of a block inside one long native call.
    */
-  readonly profile?: { readonly samples: number; readonly share: number; readonly stack: readonly StackFrame[] };
+  readonly profile?: BlockProfile;
+}
+
+/**
+ * What the sampling profiler saw during a block (`ended` events): the samples taken, the share
+ * of them in the culprit's frame and the stack seen most there, and where the block's time
+ * went.
+ */
+export interface BlockProfile {
+  readonly samples: number;
+  readonly share: number;
+  readonly stack: readonly StackFrame[];
+  /**
+   * The block's time grouped by culprit frame (the app's innermost, as {@link Culprit}),
+   * heaviest first, at most 10: a block that spent half its time in each of two functions
+   * lists both. Source-mapped; `line` is where the function is declared.
+   */
+  readonly top?: readonly ProfileEntry[];
+  /** Time the samples spent in V8's garbage collector. */
+  readonly gc?: { readonly ms: number; readonly share: number };
+}
+
+export interface ProfileEntry {
+  readonly function: string;
+  readonly file: string;
+  readonly line: number;
+  readonly ms: number;
+  /** Of the block's sampled time, 0–1. */
+  readonly share: number;
 }
 
 /**

@@ -10,9 +10,11 @@ import { stackOf } from '../common/text.js';
 import { F64, I32, LAG_RING_SIZE } from '../protocol/shared.js';
 import type {
   BlockContext,
+  BlockProfile,
   BlockProgress,
   Culprit,
   LoopwatchEvent,
+  ProfileEntry,
   ResolvedOptions,
   StackFrame,
   StackTiming,
@@ -233,6 +235,23 @@ export class BlockLifecycle {
     if (transformed.length === 0 || source === undefined) return frames;
     const answers = await within(clock, source.remap(transformed.map((t) => t.request)), options.captureTimeoutMs);
     return applyRemap(frames, transformed, answers);
+  }
+
+  /** The profiler's view of a block, its frames resolved as the stacks' are. */
+  #profileOf(profile: Attribution): BlockProfile {
+    const top: ProfileEntry[] = [];
+    for (const entry of profile.top) {
+      const frame = this.#deps.resolve([entry.frame]).frames[0];
+      if (frame !== undefined)
+        top.push({ function: frame.function, file: frame.file, line: frame.line, ms: entry.ms, share: entry.share });
+    }
+    return {
+      samples: profile.samples,
+      share: profile.share,
+      stack: this.#deps.resolve(profile.frames).frames,
+      top,
+      gc: profile.gc,
+    };
   }
 
   /** The loop has turned since `blockSeq`, after a busy stretch of at least the threshold. */
@@ -472,10 +491,7 @@ export class BlockLifecycle {
               profiler.attributeBlock(result.action.startedAt, result.action.turnedAt),
               PROFILE_TIMEOUT_MS,
             ).catch(() => undefined);
-      const sampled =
-        profile === undefined
-          ? undefined
-          : { samples: profile.samples, share: profile.share, stack: this.#deps.resolve(profile.frames).frames };
+      const sampled = profile === undefined ? undefined : this.#profileOf(profile);
       emit({
         ...base,
         state: 'ended',

@@ -248,6 +248,21 @@ describe('formatPretty', () => {
     );
   });
 
+  it('says where the time went: mostly garbage collection, or several functions', () => {
+    const ended = { ...event, state: 'ended', durationMs: 420 } as const;
+    const gc = { samples: 41, share: 0.2, stack: event.stack, top: [], gc: { ms: 321.4, share: 0.78 } };
+    expect(formatPretty({ ...ended, profile: gc }, '/app')).toBe(
+      'loopwatch: [pid 42] block #3 ended after 420 ms — spin (src/a.ts:10); mostly garbage collection: 78% of 412 ms\n',
+    );
+    const top = [
+      { function: 'indexOrders', file: '/app/src/o.js', line: 3, ms: 410, share: 0.51 },
+      { function: 'renderInvoices', file: '/app/src/o.js', line: 9, ms: 390, share: 0.48 },
+      { function: 'tiny', file: '/app/src/o.js', line: 20, ms: 10, share: 0.01 },
+    ];
+    const two = { samples: 80, share: 0.51, stack: event.stack, top, gc: { ms: 0, share: 0 } };
+    expect(formatPretty({ ...ended, profile: two }, '/app')).toContain('; time: indexOrders 51%, renderInvoices 48%\n');
+  });
+
   it('says when there is no stack or it is late', () => {
     expect(formatPretty({ ...event, stack: [], stackTiming: 'none' }, '/app')).toContain('no stack');
     expect(formatPretty({ ...event, stackTiming: 'late' }, '/app')).toContain('stack taken late');
