@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run bench [-- --quick] [--only=overhead,latency,attribution,cost] [--no-docs]`
+// `npm run bench [-- --quick] [--only=overhead,latency,attribution,cost,callgrind] [--no-docs]`
 // Builds loopwatch, runs every section with each variant in its own child process, prints the
 // comparison table and writes docs/benchmarks.md. See bench/README.md for the method.
 import { execSync } from 'node:child_process';
@@ -12,6 +12,7 @@ import { overhead } from './sections/overhead.mjs';
 import { latency } from './sections/latency.mjs';
 import { attribution } from './sections/attribution.mjs';
 import { cost } from './sections/cost.mjs';
+import { callgrind } from './sections/callgrind.mjs';
 import { summaryTable } from './lib/report.mjs';
 import { writeDocs } from './docs.mjs';
 
@@ -99,6 +100,8 @@ try {
   if (want('latency')) res.latency = await latency({ ...plan, rounds: plan.latencyRounds, sink, log });
   if (want('attribution')) res.attribution = await attribution({ scenarios: plan.scenarios, sink, log });
   if (want('cost')) res.cost = await cost({ rounds: plan.costRounds, sink, log });
+  // Deterministic, so one run of each variant; skipped in quick runs (it takes minutes).
+  if ((!quick && want('callgrind')) || only?.includes('callgrind')) res.callgrind = await callgrind({ log });
 } finally {
   await sink.close();
 }
