@@ -53,13 +53,38 @@ export interface StartOptions {
   /**
    * Keep a V8 sampling profiler (10 ms) running on the main thread, so that a block inside one
    * long native call (a huge `JSON.parse`, `pbkdf2Sync`, `execSync`), whose stack can only be
-   * taken after the call returns, is still attributed: the `ended` event gets a `profile`
-   * field with the stack seen most during the block. Costs ~0.15% CPU, and 5–30 ms of the
-   * main thread once at start (more when started with a large heap: start it early, with
-   * `loopwatch/register`). Not started while an inspector port is open.
-   * @default false (env `LOOPWATCH_PROFILER=on|off`)
+   * taken after the call returns, is still named (`culprit.source: "profile"`), and the `ended`
+   * event says where the block's time went (`profile.top`, `profile.gc`). Measured under
+   * callgrind: ~48 M main-thread instructions once at start (5–16 ms; more with a large heap:
+   * start it early, with `loopwatch/register`), then ~400 instructions a sample (≈ 0.001 % of a
+   * core). Not started while an inspector port is open.
+   * @default true (env `LOOPWATCH_PROFILER=on|off`)
    */
   readonly profiler?: boolean | undefined;
+  /**
+   * A folder to write each block's samples to, as a Chrome DevTools `.cpuprofile`
+   * (`loopwatch-<pid>-<thread>-<id>.cpuprofile`, created with the folder if missing), named in
+   * the `ended` event's `profileFile`. Open it in Chrome DevTools (Performance panel, "Load
+   * profile") or speedscope. Needs the profiler.
+   * @default undefined — no files (env `LOOPWATCH_PROFILE_DIR`)
+   */
+  readonly profileDir?: string | undefined;
+  /**
+   * Only blocks at least this long get a file, ms.
+   * @default thresholdMs (env `LOOPWATCH_PROFILE_MIN_MS`)
+   */
+  readonly profileMinMs?: number | undefined;
+  /**
+   * At most this many files per process; the first ones are kept, later blocks get none (one
+   * warning says so). An integer 1–10000.
+   * @default 20 (env `LOOPWATCH_PROFILE_MAX_FILES`)
+   */
+  readonly profileMaxFiles?: number | undefined;
+  /**
+   * At most this many megabytes of files per process (same policy). 1–10000.
+   * @default 50 (env `LOOPWATCH_PROFILE_MAX_MB`)
+   */
+  readonly profileMaxMb?: number | undefined;
   /**
    * A block that lasts this long is a hang: the worker writes a `hang` event (with the stack)
    * and applies `hangAction`. At least `thresholdMs`.
@@ -176,6 +201,8 @@ export interface ResolvedOptions {
   readonly maxFrames: number;
   readonly captureTimeoutMs: number;
   readonly profiler: boolean;
+  /** Where blocks' `.cpuprofile` files go, and their bounds; undefined: no files. */
+  readonly profileFiles: ProfileFilesOptions | undefined;
   readonly hangMs: number | undefined;
   readonly hangAction: HangAction;
   readonly shutdownTimeoutMs: number | undefined;
@@ -185,6 +212,14 @@ export interface ResolvedOptions {
   readonly readyMaxLagMs: number;
   readonly warmup: boolean;
   readonly telemetry: TelemetrySettings | undefined;
+}
+
+export interface ProfileFilesOptions {
+  /** Absolute path of the folder. */
+  readonly dir: string;
+  readonly minMs: number;
+  readonly maxFiles: number;
+  readonly maxBytes: number;
 }
 
 /** One frame of a captured stack, innermost first. Positions are 1-based and source-mapped. */
@@ -325,6 +360,8 @@ export interface BlockEvent {
    * there. Names the culprit even of a block inside one long native call.
    */
   readonly profile?: BlockProfile;
+  /** `ended` only, with `profileDir`: the `.cpuprofile` file holding the block's samples. */
+  readonly profileFile?: string;
 }
 
 /**

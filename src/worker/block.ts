@@ -23,7 +23,7 @@ import type {
 import type { CaptureResult, RawFrame, StackSource } from './capture.js';
 import { pastBlocks, type PastBlock } from './history.js';
 import type { WarnOnce } from './outputs.js';
-import type { Attribution } from './profiler.js';
+import type { Attribution, CpuProfile } from './profiler.js';
 import { applyRemap, phaseOf, type Transformed } from './stack.js';
 import { type Clock, sleep, within } from './time.js';
 import { freshWindow, initialState, type Sample, step, type WatchdogConfig, type WatchdogState } from './watchdog.js';
@@ -106,6 +106,8 @@ export interface BlockDeps {
   /** Records how long a block has lasted so far (see BlockProgress). */
   progress(record: BlockProgress): void;
   readonly warnOnce: WarnOnce;
+  /** Writes a block's samples as a `.cpuprofile` (with `profileDir`); returns its path. */
+  readonly writeProfile?: ((id: number, durationMs: number, profile: CpuProfile) => string | undefined) | undefined;
   /** Answers a SETTLE request. */
   settled(seq: number): void;
   /**
@@ -504,6 +506,7 @@ export class BlockLifecycle {
         ...(exiting ? { exiting: true } : {}),
         ...contextOf(final.context ?? stack.context),
         ...(sampled === undefined ? {} : { profile: sampled }),
+        ...profileFileOf(this.#deps, id, result.action.durationMs, profile?.window),
       });
       this.#state = result.state;
       // Tearing the worker down right after its session disconnected was seen to abort the
@@ -514,6 +517,16 @@ export class BlockLifecycle {
       return;
     }
   }
+}
+
+function profileFileOf(
+  deps: BlockDeps,
+  id: number,
+  durationMs: number,
+  window: CpuProfile | undefined,
+): { profileFile?: string } {
+  const file = window === undefined ? undefined : deps.writeProfile?.(id, durationMs, window);
+  return file === undefined ? {} : { profileFile: file };
 }
 
 function culpritField(event: Parameters<typeof culpritOf>[0]): { culprit?: Culprit } {

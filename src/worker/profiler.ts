@@ -51,12 +51,50 @@ export interface Attribution {
   readonly top: readonly { readonly frame: RawFrame; readonly ms: number; readonly share: number }[];
   /** Time in V8's `(garbage collector)` samples. */
   readonly gc: { readonly ms: number; readonly share: number };
+  /** The block's samples as a `.cpuprofile` (set by SamplingProfiler.attributeBlock). */
+  readonly window?: CpuProfile;
 }
 
 /** Epoch ms (performance clock) → µs on the hrtime clock the profiler timestamps with. */
 export function hrtimeUs(epochMs: number): number {
   const offsetUs = Number(process.hrtime.bigint() / 1000n) - (performance.timeOrigin + performance.now()) * 1000;
   return epochMs * 1000 + offsetUs;
+}
+
+/** A profile in Chrome DevTools' `.cpuprofile` format: what `Profiler.stop` returns, cut to a window. */
+export interface CpuProfile {
+  readonly nodes: readonly ProfileNode[];
+  readonly startTime: number;
+  readonly endTime: number;
+  readonly samples: readonly number[];
+  readonly timeDeltas: readonly number[];
+}
+
+/**
+ * The samples taken in [fromUs, toUs], with only the nodes they (and their ancestors) use:
+ * what DevTools and speedscope load as a profile of the block alone. Pure.
+ */
+export function sliceProfile(profile: Profile, fromUs: number, toUs: number): CpuProfile {
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const samples: number[] = [];
+  const timeDeltas: number[] = [];
+  const used = new Set<number>();
+  const deltas = profile.timeDeltas ?? [];
+  let time = profile.startTime;
+  let last = fromUs;
+  (profile.samples ?? []).forEach((id, i) => {
+    time += deltas[i] ?? 0;
+    if (time < fromUs || time > toUs) return;
+    samples.push(id);
+    timeDeltas.push(time - last);
+    last = time;
+    for (let at: number | undefined = id; at !== undefined && !used.has(at); at = parent.get(at)) used.add(at);
+  });
+  const nodes = profile.nodes
+    .filter((node) => used.has(node.id) || parent.get(node.id) === undefined)
+    .map((node) => ({ ...node, children: (node.children ?? []).filter((child) => used.has(child)) }));
+  return { nodes, startTime: Math.round(fromUs), endTime: Math.round(toUs), samples, timeDeltas };
 }
 
 /** How many culprits `top` lists. */
@@ -229,7 +267,10 @@ export class SamplingProfiler {
       const { profile } = await this.#post<{ profile: Profile }>('Profiler.stop');
       this.#startedAt = Date.now();
       await this.#post('Profiler.start');
-      return attribute(profile, hrtimeUs(fromMs), hrtimeUs(toMs));
+      const fromUs = hrtimeUs(fromMs);
+      const toUs = hrtimeUs(toMs);
+      const attribution = attribute(profile, fromUs, toUs);
+      return attribution === undefined ? undefined : { ...attribution, window: sliceProfile(profile, fromUs, toUs) };
     } finally {
       this.#busy = false;
     }
