@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run bench [-- --quick] [--only=overhead,latency,attribution,cost,memory] [--no-docs]`
+// `npm run bench [-- --quick] [--only=overhead,latency,attribution,cost,memory,callgrind] [--no-docs]`
 // Builds loopwatch, runs every section with each variant in its own child process, prints the
 // comparison table and writes docs/benchmarks.md. See bench/README.md for the method.
 import { execSync } from 'node:child_process';
@@ -13,6 +13,7 @@ import { latency } from './sections/latency.mjs';
 import { attribution } from './sections/attribution.mjs';
 import { cost } from './sections/cost.mjs';
 import { memory } from './sections/memory.mjs';
+import { callgrind } from './sections/callgrind.mjs';
 import { summaryTable } from './lib/report.mjs';
 import { writeDocs } from './docs.mjs';
 
@@ -114,6 +115,8 @@ try {
       sink,
       log,
     });
+  // Deterministic, so one run of each variant; skipped in quick runs (it takes minutes).
+  if ((!quick && want('callgrind')) || only?.includes('callgrind')) res.callgrind = await callgrind({ log });
 } finally {
   await sink.close();
 }

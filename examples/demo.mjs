@@ -72,5 +72,8 @@ say(
   `${eventsFile} has ${events.length} events${progress === 0 ? '' : ` and ${progress} progress record${progress === 1 ? '' : 's'}`}; the last one:`,
 );
 const last = events.at(-1);
-process.stdout.write(`${JSON.stringify({ ...last, stack: last.stack.slice(0, 2) }, null, 2)}\n`);
+// Frames past the first two (of the stack and of the profiler's stack) are left out here.
+const profile =
+  last.profile === undefined ? {} : { profile: { ...last.profile, stack: last.profile.stack.slice(0, 2) } };
+process.stdout.write(`${JSON.stringify({ ...last, stack: last.stack.slice(0, 2), ...profile }, null, 2)}\n`);
 rmSync(dir, { recursive: true, force: true });

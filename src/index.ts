@@ -11,6 +11,8 @@ export { DEFAULT_THRESHOLD_MS } from './options.js';
 export type {
   ActiveResources,
   BlockContext,
+  BlockProfile,
+  Culprit,
   BlockEvent,
   HangAction,
   HangEvent,
@@ -25,6 +27,7 @@ export type {
   TelemetrySettings,
   MonitorStatus,
   Phase,
+  ProfileEntry,
   ResolvedOptions,
   StackFrame,
   StackTiming,

@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { LoopwatchError } from './errors.js';
 import { isIP } from 'node:net';
 import { resolveTelemetry } from './telemetry-options.js';
-import type { HangAction, LogFormat, ResolvedOptions, StartOptions } from './types.js';
+import type { HangAction, LogFormat, ProfileFilesOptions, ResolvedOptions, StartOptions } from './types.js';
 import { mustBe } from './common/text.js';
 import { isObject } from './common/guards.js';
 
@@ -34,6 +34,10 @@ const KNOWN_OPTIONS = new Set([
   'maxFrames',
   'captureTimeoutMs',
   'profiler',
+  'profileDir',
+  'profileMinMs',
+  'profileMaxFiles',
+  'profileMaxMb',
   'hangMs',
   'hangAction',
   'shutdownTimeoutMs',
@@ -148,7 +152,7 @@ function resolveWith(source: Source, input: StartOptions, env: NodeJS.ProcessEnv
   const captureStack = input.captureStack ?? true;
   if (typeof captureStack !== 'boolean') fail(source, 'captureStack', captureStack, 'true or false');
   const onOff = source.kind === 'env' ? '"on" or "off"' : 'true or false';
-  const profiler = input.profiler ?? false;
+  const profiler = input.profiler ?? true;
   if (typeof profiler !== 'boolean') fail(source, 'profiler', profiler, onOff);
   const warmup = input.warmup ?? false;
   if (typeof warmup !== 'boolean') fail(source, 'warmup', warmup, onOff);
@@ -182,6 +186,7 @@ function resolveWith(source: Source, input: StartOptions, env: NodeJS.ProcessEnv
       true,
     ),
     profiler,
+    profileFiles: profileFiles(source, input, thresholdMs),
     hangMs,
     hangAction,
     shutdownTimeoutMs: number(source, 'shutdownTimeoutMs', input.shutdownTimeoutMs, undefined, 1, DAY_MS, true),
@@ -192,6 +197,27 @@ function resolveWith(source: Source, input: StartOptions, env: NodeJS.ProcessEnv
     warmup,
     telemetry: resolveTelemetry(env, input.otel, warnings),
   });
+}
+
+export const DEFAULT_PROFILE_MAX_FILES = 20;
+export const DEFAULT_PROFILE_MAX_MB = 50;
+
+/** `profileDir` and its bounds; the folder is created by the worker when the first file is written. */
+function profileFiles(source: Source, input: StartOptions, thresholdMs: number): ProfileFilesOptions | undefined {
+  const dir = input.profileDir;
+  const minMs = number(source, 'profileMinMs', input.profileMinMs, thresholdMs, 1, DAY_MS, false);
+  const maxFiles = number(source, 'profileMaxFiles', input.profileMaxFiles, DEFAULT_PROFILE_MAX_FILES, 1, 10_000, true);
+  const maxMb = number(source, 'profileMaxMb', input.profileMaxMb, DEFAULT_PROFILE_MAX_MB, 1, 10_000, false);
+  if (dir === undefined) return undefined;
+  if (typeof dir !== 'string' || dir === '') fail(source, 'profileDir', dir, 'a folder path');
+  const absolute = resolve(dir);
+  try {
+    if (!statSync(absolute).isDirectory()) fail(source, 'profileDir', dir, 'a folder, not a file');
+  } catch (error) {
+    if (error instanceof LoopwatchError) throw error;
+    // Not there yet: the worker creates it.
+  }
+  return Object.freeze({ dir: absolute, minMs, maxFiles, maxBytes: Math.round(maxMb * 1024 * 1024) });
 }
 
 /** An IP address or a host name: no scheme, no port, no spaces. */
@@ -222,6 +248,10 @@ export const ENV_NAMES: Partial<Record<keyof StartOptions, string>> = {
   eventsFile: 'LOOPWATCH_EVENTS_FILE',
   log: 'LOOPWATCH_LOG',
   profiler: 'LOOPWATCH_PROFILER',
+  profileDir: 'LOOPWATCH_PROFILE_DIR',
+  profileMinMs: 'LOOPWATCH_PROFILE_MIN_MS',
+  profileMaxFiles: 'LOOPWATCH_PROFILE_MAX_FILES',
+  profileMaxMb: 'LOOPWATCH_PROFILE_MAX_MB',
   hangMs: 'LOOPWATCH_HANG_MS',
   hangAction: 'LOOPWATCH_HANG_ACTION',
   shutdownTimeoutMs: 'LOOPWATCH_SHUTDOWN_TIMEOUT_MS',
@@ -264,6 +294,10 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv, warnings: string[] = []):
     eventsFile: read('LOOPWATCH_EVENTS_FILE'),
     log: read('LOOPWATCH_LOG') as LogFormat | undefined,
     profiler: flag('profiler'),
+    profileDir: read('LOOPWATCH_PROFILE_DIR'),
+    profileMinMs: decimal('profileMinMs', ms),
+    profileMaxFiles: decimal('profileMaxFiles', 'a whole number from 1 to 10000'),
+    profileMaxMb: decimal('profileMaxMb', 'a number of megabytes from 1 to 10000'),
     hangMs: decimal('hangMs', whole),
     hangAction: read('LOOPWATCH_HANG_ACTION') as HangAction | undefined,
     shutdownTimeoutMs: decimal('shutdownTimeoutMs', whole),

@@ -53,13 +53,38 @@ export interface StartOptions {
   /**
    * Keep a V8 sampling profiler (10 ms) running on the main thread, so that a block inside one
    * long native call (a huge `JSON.parse`, `pbkdf2Sync`, `execSync`), whose stack can only be
-   * taken after the call returns, is still attributed: the `ended` event gets a `profile`
-   * field with the stack seen most during the block. Costs ~0.15% CPU, and 5–30 ms of the
-   * main thread once at start (more when started with a large heap: start it early, with
-   * `loopwatch/register`). Not started while an inspector port is open.
-   * @default false (env `LOOPWATCH_PROFILER=on|off`)
+   * taken after the call returns, is still named (`culprit.source: "profile"`), and the `ended`
+   * event says where the block's time went (`profile.top`, `profile.gc`). Measured under
+   * callgrind: ~48 M main-thread instructions once at start (5–16 ms; more with a large heap:
+   * start it early, with `loopwatch/register`), then ~400 instructions a sample (≈ 0.001 % of a
+   * core). Not started while an inspector port is open.
+   * @default true (env `LOOPWATCH_PROFILER=on|off`)
    */
   readonly profiler?: boolean | undefined;
+  /**
+   * A folder to write each block's samples to, as a Chrome DevTools `.cpuprofile`
+   * (`loopwatch-<pid>-<thread>-<id>.cpuprofile`, created with the folder if missing), named in
+   * the `ended` event's `profileFile`. Open it in Chrome DevTools (Performance panel, "Load
+   * profile") or speedscope. Needs the profiler.
+   * @default undefined — no files (env `LOOPWATCH_PROFILE_DIR`)
+   */
+  readonly profileDir?: string | undefined;
+  /**
+   * Only blocks at least this long get a file, ms.
+   * @default thresholdMs (env `LOOPWATCH_PROFILE_MIN_MS`)
+   */
+  readonly profileMinMs?: number | undefined;
+  /**
+   * At most this many files per process; the first ones are kept, later blocks get none (one
+   * warning says so). An integer 1–10000.
+   * @default 20 (env `LOOPWATCH_PROFILE_MAX_FILES`)
+   */
+  readonly profileMaxFiles?: number | undefined;
+  /**
+   * At most this many megabytes of files per process (same policy). 1–10000.
+   * @default 50 (env `LOOPWATCH_PROFILE_MAX_MB`)
+   */
+  readonly profileMaxMb?: number | undefined;
   /**
    * A block that lasts this long is a hang: the worker writes a `hang` event (with the stack)
    * and applies `hangAction`. At least `thresholdMs`.
@@ -176,6 +201,8 @@ export interface ResolvedOptions {
   readonly maxFrames: number;
   readonly captureTimeoutMs: number;
   readonly profiler: boolean;
+  /** Where blocks' `.cpuprofile` files go, and their bounds; undefined: no files. */
+  readonly profileFiles: ProfileFilesOptions | undefined;
   readonly hangMs: number | undefined;
   readonly hangAction: HangAction;
   readonly shutdownTimeoutMs: number | undefined;
@@ -185,6 +212,14 @@ export interface ResolvedOptions {
   readonly readyMaxLagMs: number;
   readonly warmup: boolean;
   readonly telemetry: TelemetrySettings | undefined;
+}
+
+export interface ProfileFilesOptions {
+  /** Absolute path of the folder. */
+  readonly dir: string;
+  readonly minMs: number;
+  readonly maxFiles: number;
+  readonly maxBytes: number;
 }
 
 /** One frame of a captured stack, innermost first. Positions are 1-based and source-mapped. */
@@ -251,6 +286,26 @@ export interface BlockContext {
   readonly error?: string;
 }
 
+/**
+ * The innermost frame of the app's own code (Node's internals, a test runner's glue and
+ * node_modules skipped; a library frame only when the stack holds nothing else), and where it
+ * was read:
+ * - `stack`: the stack captured during the block (`stackTiming: "during"`);
+ * - `profile`: the sampling profiler's samples inside the block (`ended` only) — how a block
+ *   inside one long native call (a huge `JSON.parse`, `pbkdf2Sync`) is named;
+ * - `late`: a stack taken after the thread answered late; it may name code that ran after the
+ *   culprit returned.
+ */
+export interface Culprit {
+  readonly function: string;
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  readonly source: 'stack' | 'profile' | 'late';
+  /** As on {@link StackFrame}: the position is one of generated code. */
+  readonly mapped?: false;
+}
+
 /** The phase of the process a block happened in. */
 export type Phase = 'startup' | 'running';
 
@@ -279,6 +334,12 @@ export interface BlockEvent {
   readonly thread: 'main' | `worker ${number}`;
   readonly stack: readonly StackFrame[];
   readonly stackTiming: StackTiming;
+  /**
+   * Who blocked the loop (see {@link Culprit}). Absent when nothing names it: no stack and no
+   * profile (an `ongoing` event of a block inside one native call, whose `ended` event gets it
+   * from the profiler; the profiler off or not running), or only Node's internals on the stack.
+   */
+  readonly culprit?: Culprit;
   /** `ended` only: the process was exiting when the block ended. */
   readonly exiting?: boolean;
   /**
@@ -298,7 +359,37 @@ export interface BlockEvent {
    * the samples taken, the share of them in the culprit's frame, and the most frequent stack
    * there. Names the culprit even of a block inside one long native call.
    */
-  readonly profile?: { readonly samples: number; readonly share: number; readonly stack: readonly StackFrame[] };
+  readonly profile?: BlockProfile;
+  /** `ended` only, with `profileDir`: the `.cpuprofile` file holding the block's samples. */
+  readonly profileFile?: string;
+}
+
+/**
+ * What the sampling profiler saw during a block (`ended` events): the samples taken, the share
+ * of them in the culprit's frame and the stack seen most there, and where the block's time
+ * went.
+ */
+export interface BlockProfile {
+  readonly samples: number;
+  readonly share: number;
+  readonly stack: readonly StackFrame[];
+  /**
+   * The block's time grouped by culprit frame (the app's innermost, as {@link Culprit}),
+   * heaviest first, at most 10: a block that spent half its time in each of two functions
+   * lists both. Source-mapped; `line` is where the function is declared.
+   */
+  readonly top?: readonly ProfileEntry[];
+  /** Time the samples spent in V8's garbage collector. */
+  readonly gc?: { readonly ms: number; readonly share: number };
+}
+
+export interface ProfileEntry {
+  readonly function: string;
+  readonly file: string;
+  readonly line: number;
+  readonly ms: number;
+  /** Of the block's sampled time, 0–1. */
+  readonly share: number;
 }
 
 /**

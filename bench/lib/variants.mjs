@@ -1,4 +1,5 @@
-// The variants compared: no monitor, loopwatch (default, and exporting OpenTelemetry), and
+// The variants compared: no monitor, loopwatch (default — the sampling profiler on —, with the
+// profiler off, and exporting OpenTelemetry), and
 // the tools a user would pick instead. Each is loaded the way its docs say — a preload
 // (`-r`) before the app — and configured with the same threshold, with its data going to the
 // bench's loopback sink.
@@ -27,6 +28,20 @@ export const VARIANTS = [
         ...(thresholdMs === undefined ? {} : { LOOPWATCH_THRESHOLD_MS: String(thresholdMs) }),
         // In block runs the report is read as JSON lines; in overhead runs the default holds.
         ...(forBlocks ? { LOOPWATCH_LOG: 'json' } : {}),
+        BENCH_TOOL: 'loopwatch',
+      },
+    }),
+  },
+  {
+    name: 'loopwatch-no-profiler',
+    label: 'loopwatch, profiler off',
+    kind: 'worker',
+    setup: ({ thresholdMs, forBlocks }) => ({
+      args: ['-r', join(ROOT, 'dist', 'register.js')],
+      env: {
+        ...(thresholdMs === undefined ? {} : { LOOPWATCH_THRESHOLD_MS: String(thresholdMs) }),
+        ...(forBlocks ? { LOOPWATCH_LOG: 'json' } : {}),
+        LOOPWATCH_PROFILER: 'off',
         BENCH_TOOL: 'loopwatch',
       },
     }),

@@ -50,7 +50,7 @@ const CAPABILITIES: Record<string, Capability> = {
     title: 'stack after one long native call (JSON.parse, *Sync)',
     needed: false,
     advice:
-      'stacks of native-call blocks never arrive. Turn on the sampling profiler (LOOPWATCH_PROFILER=on) to name those culprits.',
+      'stacks of native-call blocks never arrive. The sampling profiler (on by default; check LOOPWATCH_PROFILER is not off) still names those culprits.',
   },
   'stack-pool-thread': {
     title: "stack capture of a test runner's pool thread (loopwatch/vitest with pool: 'threads')",

@@ -1,5 +1,6 @@
 /** What the command writes to a terminal: the live block report and the summary table. */
 import type { LoopwatchEvent } from '../types.js';
+import { culpritOfEvent } from '../common/culprit.js';
 import { culpritFrame, displayPath, formatFrame, onlyInternals, UNMAPPED } from '../common/frames.js';
 import { formatPretty } from '../common/pretty.js';
 import type { Attribution, CulpritSummary, Summary } from './summary.js';
@@ -51,7 +52,13 @@ export function plural(count: number, word: string, words = `${word}s`): string 
 export function formatLive(event: LoopwatchEvent, cwd: string, style: Style): string {
   const text = formatPretty(event, cwd);
   if (style === PLAIN) return text;
-  const culprit = event.type === 'block' && event.stackTiming !== 'during' ? undefined : culpritFrame(event.stack);
+  const named = event.type === 'block' ? culpritOfEvent(event) : undefined;
+  const culprit =
+    event.type === 'hang'
+      ? culpritFrame(event.stack)
+      : named?.source === 'stack'
+        ? culpritFrame(event.stack)
+        : undefined;
   const culpritLine = culprit === undefined ? undefined : `    at ${formatFrame(culprit, cwd)}`;
   const lines = text.replace(/\n$/, '').split('\n');
   return `${lines

@@ -11,6 +11,7 @@ import type {
   Phase,
   StackFrame,
 } from '../types.js';
+import { culpritOfEvent } from '../common/culprit.js';
 import { culpritFrame, onlyInternals } from '../common/frames.js';
 import type { EventSource } from './events.js';
 
@@ -119,17 +120,17 @@ function attribute(event: BlockEvent): {
   attribution: Attribution;
   culprit: StackFrame | undefined;
 } {
-  if (event.stackTiming === 'during') {
-    const culprit = culpritFrame(event.stack);
-    if (culprit !== undefined) return { stack: event.stack, attribution: 'during', culprit };
-  }
-  if (event.profile !== undefined) {
-    const culprit = culpritFrame(event.profile.stack);
-    if (culprit !== undefined) return { stack: event.profile.stack, attribution: 'profiler', culprit };
-  }
-  if (event.stackTiming === 'late') {
-    const culprit = culpritFrame(event.stack);
-    if (culprit !== undefined) return { stack: event.stack, attribution: 'late', culprit };
+  // The monitor's own culprit (computed from its stacks for events written before it had one).
+  const named = culpritOfEvent(event);
+  if (named !== undefined) {
+    const stack = named.source === 'profile' ? (event.profile?.stack ?? []) : event.stack;
+    const culprit = culpritFrame(stack);
+    if (culprit !== undefined)
+      return {
+        stack,
+        attribution: named.source === 'stack' ? 'during' : named.source === 'profile' ? 'profiler' : 'late',
+        culprit,
+      };
   }
   // A stack of Node's frames only, taken during the block: Node itself was busy (the microtask
   // queue, most often). Said as it is, not as a block without a stack.

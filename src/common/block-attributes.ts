@@ -3,7 +3,7 @@
  * main thread, so both write the same series: the phase and, within a cap, the culprit.
  */
 import type { BlockEvent } from '../types.js';
-import { culpritFrame } from './frames.js';
+import { culpritOfEvent } from './culprit.js';
 
 /**
  * Distinct culprits (function, file) that keep their names as metric attributes; later ones
@@ -31,7 +31,10 @@ export class BlockAttributes {
   }
 
   #compute(event: BlockEvent): Record<string, string> {
-    const culprit = event.stackTiming === 'during' ? culpritFrame(event.stack) : undefined;
+    // Only culprits read during the block (or from its samples) name a series: a late stack may
+    // name code that ran after the culprit.
+    const named = culpritOfEvent(event);
+    const culprit = named?.source === 'late' ? undefined : named;
     if (culprit === undefined) return { 'loopwatch.block.phase': event.phase };
     const key = `${culprit.function}\0${culprit.file}`;
     if (!this.#culprits.has(key) && this.#culprits.size >= MAX_CULPRITS) {

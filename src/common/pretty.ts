@@ -2,8 +2,19 @@
  * The human report of an event, as the monitor writes it to stderr while the loop is blocked
  * (`log: 'pretty'`) and as the CLI prints it. Runs on any thread.
  */
-import type { BlockContext, HangEvent, LoopwatchEvent, StackFrame, StackTiming, ThreadState } from '../types.js';
-import { culpritFrame, displayPath, formatFrame, isInternal, ms, onlyInternals, UNMAPPED } from './frames.js';
+import { sep } from 'node:path';
+import type {
+  BlockContext,
+  BlockEvent,
+  Culprit,
+  HangEvent,
+  LoopwatchEvent,
+  StackFrame,
+  StackTiming,
+  ThreadState,
+} from '../types.js';
+import { culpritOfEvent } from './culprit.js';
+import { displayPath, formatFrame, isInternal, ms, onlyInternals, UNMAPPED } from './frames.js';
 
 /** How many frames the pretty report shows; the events file has them all. */
 const SHOWN_FRAMES = 8;
@@ -19,32 +30,53 @@ function describeThread(thread: ThreadState | undefined): string {
 export function formatPretty(event: LoopwatchEvent, cwd: string): string {
   if (event.type === 'hang') return formatHang(event, cwd);
   const head = `loopwatch: [pid ${event.pid}] block #${event.id}`;
+  // A late stack may show code that ran after the culprit: the report does not name it as one.
+  const named = culpritOfEvent(event);
+  const culprit = named?.source === 'late' ? undefined : named;
   if (event.state === 'ended') {
-    // A stack taken during the block names the culprit; otherwise the profiler's samples do.
-    const sampled =
-      event.stackTiming !== 'during' && event.profile !== undefined ? culpritFrame(event.profile.stack) : undefined;
-    const culprit = sampled ?? (event.stackTiming === 'during' ? culpritFrame(event.stack) : undefined);
-    const how =
-      sampled === undefined || event.profile === undefined
-        ? ''
-        : ` [profiler: ${Math.round(event.profile.share * 100)}% of ${event.profile.samples} samples]`;
-    const unmapped = culprit?.mapped === false ? `, ${UNMAPPED}` : '';
     const internals = culprit === undefined && event.stackTiming === 'during' ? onlyInternals(event.stack) : undefined;
     const tail =
       culprit !== undefined
-        ? ` — ${culprit.function} (${displayPath(culprit.file, cwd)}:${culprit.line}${unmapped})${how}`
+        ? ` — ${describeCulprit(culprit, event, cwd)}`
         : internals === undefined
           ? ''
           : ` — only Node internals on the stack: ${internals}`;
     const before = event.beforeArmed === true ? ' (before the monitor was armed: no stack)' : '';
-    return `${head} ended after ${ms(event.durationMs)}${before}${event.exiting === true ? ' (process exiting)' : ''}${tail}\n`;
+    return `${head} ended after ${ms(event.durationMs)}${before}${event.exiting === true ? ' (process exiting)' : ''}${tail}${whereTimeWent(event)}\n`;
   }
   const lines = [
-    `${head}: event loop blocked for ${ms(event.durationMs)} so far (threshold ${ms(event.thresholdMs)}, ${event.phase})`,
+    `${head}: event loop blocked for ${ms(event.durationMs)} so far (threshold ${ms(event.thresholdMs)}, ${event.phase})${culprit === undefined ? '' : ` — ${describeCulprit(culprit, event, cwd)}`}`,
   ];
   contextLine(lines, event.context);
-  stackLines(lines, event.stack, event.stackTiming, event.truncated === true, event.threadState, cwd);
+  stackLines(lines, event.stack, event.stackTiming, event.truncated === true, event.threadState, cwd, culprit);
   return `${lines.join('\n')}\n`;
+}
+
+/** A share of the block's time above which the report says where the time went. */
+const NOTABLE_SHARE = 0.2;
+
+/**
+ * `; mostly garbage collection: 78% of 412 ms` when the collector took most of the samples;
+ * `; time: indexOrders 51%, renderInvoices 48%` when more than one function took a notable share.
+ */
+function whereTimeWent(event: BlockEvent): string {
+  const profile = event.profile;
+  if (profile === undefined) return '';
+  if (profile.gc !== undefined && profile.gc.share >= 0.5)
+    return `; mostly garbage collection: ${Math.round(profile.gc.share * 100)}% of ${ms(profile.gc.ms / profile.gc.share)}`;
+  const notable = (profile.top ?? []).filter((e) => e.share >= NOTABLE_SHARE);
+  if (notable.length < 2) return '';
+  return `; time: ${notable.map((e) => `${e.function} ${Math.round(e.share * 100)}%`).join(', ')}`;
+}
+
+/** `loadCatalog (src/c.ts:3) [profiler: 62% of 80 samples]`: the culprit, and how it was found. */
+function describeCulprit(culprit: Culprit, event: BlockEvent, cwd: string): string {
+  const unmapped = culprit.mapped === false ? `, ${UNMAPPED}` : '';
+  const how =
+    culprit.source === 'profile' && event.profile !== undefined
+      ? ` [profiler: ${Math.round(event.profile.share * 100)}% of ${event.profile.samples} samples]`
+      : '';
+  return `${culprit.function} (${displayPath(culprit.file, cwd)}:${culprit.line}${unmapped})${how}`;
 }
 
 /** `    request: span "GET /checkout" (trace …, span …) http.route=/checkout request.id=42`. */
@@ -61,6 +93,18 @@ export function contextLine(lines: string[], context: BlockContext | undefined):
   if (context.error !== undefined) lines.push(`    (context lost: ${context.error})`);
 }
 
+/** A run of at least this many library frames (one package) is shown as one line. */
+const ELIDE_RUN = 3;
+
+/** `lodash` for a frame in …/node_modules/lodash/…, `@scope/pkg` for a scoped one; else undefined. */
+export function packageOf(file: string): string | undefined {
+  const at = file.lastIndexOf(`${sep}node_modules${sep}`);
+  if (at < 0) return undefined;
+  const parts = file.slice(at + 14).split(sep);
+  const name = parts[0]?.startsWith('@') === true ? `${parts[0]}/${parts[1] ?? ''}` : parts[0];
+  return name === undefined || name === '' ? undefined : name;
+}
+
 function stackLines(
   lines: string[],
   stack: readonly StackFrame[],
@@ -68,6 +112,7 @@ function stackLines(
   truncated: boolean,
   thread: ThreadState | undefined,
   cwd: string,
+  culprit?: Culprit,
 ): void {
   if (timing === 'none') {
     lines.push(
@@ -77,10 +122,32 @@ function stackLines(
   }
   if (timing === 'late')
     lines.push('    (stack taken late, after the thread answered: the culprit may already have returned)');
+  // The culprit's frame is always shown, however many library frames sit above it.
+  const culpritAt =
+    culprit === undefined || culprit.source === 'profile'
+      ? -1
+      : stack.findIndex((f) => f.function === culprit.function && f.file === culprit.file && f.line === culprit.line);
   let shown = 0;
   let hidden = 0;
-  for (const frame of stack) {
-    if (shown >= SHOWN_FRAMES || (isInternal(frame) && shown > 0)) {
+  for (let i = 0; i < stack.length; i++) {
+    const frame = stack[i];
+    if (frame === undefined) continue;
+    const pkg = packageOf(frame.file);
+    if (pkg !== undefined && i !== culpritAt) {
+      let end = i;
+      while (end + 1 < stack.length && end + 1 !== culpritAt && packageOf(stack[end + 1]?.file ?? '') === pkg) end++;
+      const run = end - i + 1;
+      if (run >= ELIDE_RUN) {
+        if (shown < SHOWN_FRAMES || culpritAt > end) {
+          lines.push(`    … ${run} frames in node_modules/${pkg} …`);
+          shown++;
+        } else hidden += run;
+        i = end;
+        continue;
+      }
+    }
+    const mustShow = i === culpritAt;
+    if (!mustShow && (shown >= SHOWN_FRAMES || (isInternal(frame) && shown > 0))) {
       hidden++;
       continue;
     }

@@ -334,7 +334,7 @@ export class TestWatch {
     const failing: Mapped[] = [];
     for (const event of events) {
       const frames = remapFrames(event.stack);
-      const culprit = culpritFrame(frames);
+      const culprit = culpritIn(event, frames);
       const allowed = this.#allowedBy(event, frames, where);
       records.push({
         durationMs: event.durationMs,
@@ -372,7 +372,7 @@ export class TestWatch {
   #error(blocks: readonly Mapped[], where: Where | string, thresholdMs = this.options.thresholdMs): BlockingError {
     const { event: worst, frames } = blocks.reduce((a, b) => (b.event.durationMs > a.event.durationMs ? b : a));
     const shown = frames.filter((f) => !isInternal(f) && f.line > 0).slice(0, SHOWN_FRAMES);
-    const culprit = culpritFrame(frames);
+    const culprit = culpritIn(worst, frames);
     const during =
       typeof where === 'string'
         ? `while ${where} ran`
@@ -494,4 +494,14 @@ export async function expectNoBlocking(fn: () => unknown, options?: { thresholdM
   if (typeof thresholdMs !== 'number' || !Number.isFinite(thresholdMs) || thresholdMs < 1)
     throw new TypeError(`expectNoBlocking: ${mustBe('thresholdMs', 'a positive number', String(thresholdMs))}`);
   await watch.expectNoBlocking(fn, thresholdMs);
+}
+
+/**
+ * The event's culprit (named by the monitor, see BlockEvent.culprit) at its position in the
+ * test's own sources: read from the stack it was named from, mapped like the failure's frames.
+ */
+function culpritIn(event: BlockEvent, frames: readonly StackFrame[]): StackFrame | undefined {
+  const named = event.culprit;
+  if (named?.source === 'profile' && event.profile !== undefined) return culpritFrame(remapFrames(event.profile.stack));
+  return culpritFrame(frames);
 }

@@ -5,12 +5,16 @@
  * the clock, the shared views, the outputs), so it runs in-process under a fake clock in
  * test/unit/block.test.ts, as the watchdog it drives does.
  */
+import { culpritOf } from '../common/culprit.js';
 import { stackOf } from '../common/text.js';
 import { F64, I32, LAG_RING_SIZE } from '../protocol/shared.js';
 import type {
   BlockContext,
+  BlockProfile,
   BlockProgress,
+  Culprit,
   LoopwatchEvent,
+  ProfileEntry,
   ResolvedOptions,
   StackFrame,
   StackTiming,
@@ -19,7 +23,7 @@ import type {
 import type { CaptureResult, RawFrame, StackSource } from './capture.js';
 import { pastBlocks, type PastBlock } from './history.js';
 import type { WarnOnce } from './outputs.js';
-import type { Attribution } from './profiler.js';
+import type { Attribution, CpuProfile } from './profiler.js';
 import { applyRemap, phaseOf, type Transformed } from './stack.js';
 import { type Clock, sleep, within } from './time.js';
 import { freshWindow, initialState, type Sample, step, type WatchdogConfig, type WatchdogState } from './watchdog.js';
@@ -102,6 +106,8 @@ export interface BlockDeps {
   /** Records how long a block has lasted so far (see BlockProgress). */
   progress(record: BlockProgress): void;
   readonly warnOnce: WarnOnce;
+  /** Writes a block's samples as a `.cpuprofile` (with `profileDir`); returns its path. */
+  readonly writeProfile?: ((id: number, durationMs: number, profile: CpuProfile) => string | undefined) | undefined;
   /** Answers a SETTLE request. */
   settled(seq: number): void;
   /**
@@ -231,6 +237,23 @@ export class BlockLifecycle {
     if (transformed.length === 0 || source === undefined) return frames;
     const answers = await within(clock, source.remap(transformed.map((t) => t.request)), options.captureTimeoutMs);
     return applyRemap(frames, transformed, answers);
+  }
+
+  /** The profiler's view of a block, its frames resolved as the stacks' are. */
+  #profileOf(profile: Attribution): BlockProfile {
+    const top: ProfileEntry[] = [];
+    for (const entry of profile.top) {
+      const frame = this.#deps.resolve([entry.frame]).frames[0];
+      if (frame !== undefined)
+        top.push({ function: frame.function, file: frame.file, line: frame.line, ms: entry.ms, share: entry.share });
+    }
+    return {
+      samples: profile.samples,
+      share: profile.share,
+      stack: this.#deps.resolve(profile.frames).frames,
+      top,
+      gc: profile.gc,
+    };
   }
 
   /** The loop has turned since `blockSeq`, after a busy stretch of at least the threshold. */
@@ -411,6 +434,7 @@ export class BlockLifecycle {
       startedAt: new Date(since).toISOString(),
       stack: stack.frames,
       stackTiming: stack.timing,
+      ...culpritField({ stack: stack.frames, stackTiming: stack.timing }),
       ...(stack.truncated ? { truncated: true } : {}),
       ...(threadState === undefined ? {} : { threadState }),
       ...(stack.context === undefined ? {} : { context: stack.context }),
@@ -469,6 +493,7 @@ export class BlockLifecycle {
               profiler.attributeBlock(result.action.startedAt, result.action.turnedAt),
               PROFILE_TIMEOUT_MS,
             ).catch(() => undefined);
+      const sampled = profile === undefined ? undefined : this.#profileOf(profile);
       emit({
         ...base,
         state: 'ended',
@@ -476,18 +501,12 @@ export class BlockLifecycle {
         startedAt: new Date(result.action.startedAt).toISOString(),
         stack: final.frames,
         stackTiming: final.timing,
+        ...culpritField({ stack: final.frames, stackTiming: final.timing, profile: sampled }),
         ...(final.truncated ? { truncated: true } : {}),
         ...(exiting ? { exiting: true } : {}),
         ...contextOf(final.context ?? stack.context),
-        ...(profile === undefined
-          ? {}
-          : {
-              profile: {
-                samples: profile.samples,
-                share: profile.share,
-                stack: this.#deps.resolve(profile.frames).frames,
-              },
-            }),
+        ...(sampled === undefined ? {} : { profile: sampled }),
+        ...profileFileOf(this.#deps, id, result.action.durationMs, profile?.window),
       });
       this.#state = result.state;
       // Tearing the worker down right after its session disconnected was seen to abort the
@@ -498,6 +517,21 @@ export class BlockLifecycle {
       return;
     }
   }
+}
+
+function profileFileOf(
+  deps: BlockDeps,
+  id: number,
+  durationMs: number,
+  window: CpuProfile | undefined,
+): { profileFile?: string } {
+  const file = window === undefined ? undefined : deps.writeProfile?.(id, durationMs, window);
+  return file === undefined ? {} : { profileFile: file };
+}
+
+function culpritField(event: Parameters<typeof culpritOf>[0]): { culprit?: Culprit } {
+  const culprit = culpritOf(event);
+  return culprit === undefined ? {} : { culprit };
 }
 
 function contextOf(context: BlockContext | undefined): { context?: BlockContext } {

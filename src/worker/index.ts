@@ -33,6 +33,7 @@ import {
 } from '../protocol/shared.js';
 import type { ThreadState } from '../types.js';
 import { BlockLifecycle } from './block.js';
+import { ProfileFiles } from './profile-files.js';
 import { exportReady, startExport, startHealth, startProfiler } from './boot.js';
 import { BrokeredInspector, MainThreadInspector, NoInspector, type StackSource } from './capture.js';
 import { detachAtExit, type Parts, shutdown } from './exit.js';
@@ -77,6 +78,8 @@ const mapper = new SourceMapper();
 const outputs = new Outputs(options, send, process.cwd());
 const views = new LoopViews(shared, clock, options.warmup, () => blocks.active);
 
+const profileFiles =
+  options.profileFiles === undefined ? undefined : new ProfileFiles(options.profileFiles, outputs.warnOnce);
 const blocks: BlockLifecycle = new BlockLifecycle({
   options,
   i32,
@@ -93,6 +96,15 @@ const blocks: BlockLifecycle = new BlockLifecycle({
   emit: outputs.emit,
   progress: outputs.progress,
   warnOnce: outputs.warnOnce,
+  writeProfile:
+    profileFiles === undefined
+      ? undefined
+      : (id, durationMs, profile) =>
+          profileFiles.write(
+            { pid, thread: watched === undefined ? 'main' : `worker ${watched.threadId}`, id },
+            durationMs,
+            profile,
+          ),
   settled: (seq) => send({ code: FROM_WORKER.SETTLED, seq }),
   hang: (answering) => hangs.reportHang(answering),
 });

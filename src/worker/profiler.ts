@@ -47,6 +47,12 @@ export interface Attribution {
   readonly share: number;
   /** The most frequent stack among them, innermost first (1-based positions, not mapped). */
   readonly frames: readonly RawFrame[];
+  /** The block's time by culprit frame, heaviest first (at most TOP_ENTRIES). */
+  readonly top: readonly { readonly frame: RawFrame; readonly ms: number; readonly share: number }[];
+  /** Time in V8's `(garbage collector)` samples. */
+  readonly gc: { readonly ms: number; readonly share: number };
+  /** The block's samples as a `.cpuprofile` (set by SamplingProfiler.attributeBlock). */
+  readonly window?: CpuProfile;
 }
 
 /** Epoch ms (performance clock) → µs on the hrtime clock the profiler timestamps with. */
@@ -55,13 +61,72 @@ export function hrtimeUs(epochMs: number): number {
   return epochMs * 1000 + offsetUs;
 }
 
+/** A profile in Chrome DevTools' `.cpuprofile` format: what `Profiler.stop` returns, cut to a window. */
+export interface CpuProfile {
+  readonly nodes: readonly ProfileNode[];
+  readonly startTime: number;
+  readonly endTime: number;
+  readonly samples: readonly number[];
+  readonly timeDeltas: readonly number[];
+}
+
+/**
+ * The samples taken in [fromUs, toUs], with only the nodes they (and their ancestors) use:
+ * what DevTools and speedscope load as a profile of the block alone. Pure.
+ */
+export function sliceProfile(profile: Profile, fromUs: number, toUs: number): CpuProfile {
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const samples: number[] = [];
+  const timeDeltas: number[] = [];
+  const used = new Set<number>();
+  const deltas = profile.timeDeltas ?? [];
+  let time = profile.startTime;
+  let last = fromUs;
+  (profile.samples ?? []).forEach((id, i) => {
+    time += deltas[i] ?? 0;
+    if (time < fromUs || time > toUs) return;
+    samples.push(id);
+    timeDeltas.push(time - last);
+    last = time;
+    for (let at: number | undefined = id; at !== undefined && !used.has(at); at = parent.get(at)) used.add(at);
+  });
+  const nodes = profile.nodes
+    .filter((node) => used.has(node.id) || parent.get(node.id) === undefined)
+    .map((node) => ({ ...node, children: (node.children ?? []).filter((child) => used.has(child)) }));
+  return { nodes, startTime: Math.round(fromUs), endTime: Math.round(toUs), samples, timeDeltas };
+}
+
+/** How many culprits `top` lists. */
+export const TOP_ENTRIES = 10;
+
 function isUser(frame: CallFrame): boolean {
   return frame.url !== '' && !frame.url.startsWith('node:');
 }
 
+/** The app's own innermost frame (node_modules skipped), else the innermost non-internal one. */
+function culpritCall(frames: readonly CallFrame[]): CallFrame | undefined {
+  return frames.find((f) => isUser(f) && !f.url.includes('/node_modules/')) ?? frames.find(isUser);
+}
+
+function raw(f: CallFrame): RawFrame {
+  return {
+    function: f.functionName === '' ? '<anonymous>' : f.functionName,
+    file: f.url === '' ? undefined : f.url,
+    line: f.lineNumber + 1,
+    column: f.columnNumber + 1,
+    async: false,
+  };
+}
+
+const round1 = (x: number): number => Math.round(x * 10) / 10;
+const round2 = (x: number): number => Math.round(x * 100) / 100;
+
 /**
- * Groups the samples taken in [fromUs, toUs] by their innermost user frame; returns the
- * biggest group with its most frequent full stack. Pure: unit-tested on hand-made profiles.
+ * Groups the samples taken in [fromUs, toUs] by their culprit frame (the app's innermost);
+ * returns the biggest group with its most frequent full stack, the time of every group
+ * (`top`: each sample weighs the time until the next one, as Chrome DevTools counts it) and
+ * the garbage collector's. Pure: unit-tested on hand-made profiles.
  */
 export function attribute(profile: Profile, fromUs: number, toUs: number): Attribution | undefined {
   const nodes = new Map<number, ProfileNode>();
@@ -72,46 +137,75 @@ export function attribute(profile: Profile, fromUs: number, toUs: number): Attri
   }
   const samples = profile.samples ?? [];
   const deltas = profile.timeDeltas ?? [];
-  const byCulprit = new Map<string, { count: number; stacks: Map<string, { count: number; frames: CallFrame[] }> }>();
+  interface Group {
+    count: number;
+    us: number;
+    culprit: CallFrame;
+    stacks: Map<string, { count: number; frames: CallFrame[] }>;
+  }
+  const byCulprit = new Map<string, Group>();
   let inWindow = 0;
+  let totalUs = 0;
+  let gcUs = 0;
   let time = profile.startTime;
   for (let i = 0; i < samples.length; i++) {
     time += deltas[i] ?? 0;
     if (time < fromUs || time > toUs) continue;
     inWindow++;
+    const weight = Math.max(0, Math.min(deltas[i + 1] ?? INTERVAL_US, toUs - time));
+    totalUs += weight;
     const frames: CallFrame[] = [];
     for (let id: number | undefined = samples[i]; id !== undefined; id = parent.get(id)) {
       const frame = nodes.get(id)?.callFrame;
       if (frame === undefined || frame.functionName === '(root)') break;
       frames.push(frame);
     }
-    const culprit = frames.find(isUser);
+    if (frames[0]?.functionName === '(garbage collector)') gcUs += weight;
+    const culprit = culpritCall(frames);
     // (garbage collector), (program), (idle): no stack to attribute.
     if (culprit === undefined) continue;
     const key = `${culprit.functionName} ${culprit.url}:${culprit.lineNumber}`;
-    const group = byCulprit.get(key) ?? { count: 0, stacks: new Map<string, { count: number; frames: CallFrame[] }>() };
+    const group = byCulprit.get(key) ?? {
+      count: 0,
+      us: 0,
+      culprit,
+      stacks: new Map<string, { count: number; frames: CallFrame[] }>(),
+    };
     group.count++;
+    group.us += weight;
     const stackKey = frames.map((f) => `${f.functionName} ${f.url}:${f.lineNumber}:${f.columnNumber}`).join('<');
     const stack = group.stacks.get(stackKey) ?? { count: 0, frames };
     stack.count++;
     group.stacks.set(stackKey, stack);
     byCulprit.set(key, group);
   }
-  let best: { count: number; stacks: Map<string, { count: number; frames: CallFrame[] }> } | undefined;
+  let best: Group | undefined;
   for (const group of byCulprit.values()) if (best === undefined || group.count > best.count) best = group;
-  if (best === undefined) return undefined;
+  if (best === undefined) {
+    if (inWindow === 0) return undefined;
+    return {
+      samples: inWindow,
+      share: 0,
+      frames: [],
+      top: [],
+      gc: { ms: round1(gcUs / 1000), share: totalUs > 0 ? round2(gcUs / totalUs) : 0 },
+    };
+  }
   let top: { count: number; frames: CallFrame[] } | undefined;
   for (const stack of best.stacks.values()) if (top === undefined || stack.count > top.count) top = stack;
   return {
     samples: inWindow,
-    share: Math.round((best.count / inWindow) * 100) / 100,
-    frames: (top?.frames ?? []).map((f) => ({
-      function: f.functionName === '' ? '<anonymous>' : f.functionName,
-      file: f.url === '' ? undefined : f.url,
-      line: f.lineNumber + 1,
-      column: f.columnNumber + 1,
-      async: false,
-    })),
+    share: round2(best.count / inWindow),
+    frames: (top?.frames ?? []).map(raw),
+    top: [...byCulprit.values()]
+      .sort((a, b) => b.us - a.us)
+      .slice(0, TOP_ENTRIES)
+      .map((g) => ({
+        frame: raw(g.culprit),
+        ms: round1(g.us / 1000),
+        share: totalUs > 0 ? round2(g.us / totalUs) : 0,
+      })),
+    gc: { ms: round1(gcUs / 1000), share: totalUs > 0 ? round2(gcUs / totalUs) : 0 },
   };
 }
 
@@ -178,7 +272,10 @@ export class SamplingProfiler {
       const { profile } = await this.#post<{ profile: Profile }>('Profiler.stop');
       this.#startedAt = Date.now();
       await this.#post('Profiler.start');
-      return attribute(profile, hrtimeUs(fromMs), hrtimeUs(toMs));
+      const fromUs = hrtimeUs(fromMs);
+      const toUs = hrtimeUs(toMs);
+      const attribution = attribute(profile, fromUs, toUs);
+      return attribution === undefined ? undefined : { ...attribution, window: sliceProfile(profile, fromUs, toUs) };
     } finally {
       this.#busy = false;
     }

@@ -409,8 +409,10 @@ export class Telemetry implements Sink {
 
   #alert(event: BlockEvent): void {
     const ongoing = event.state === 'ongoing';
-    const culprit = culpritFrame(event.stack);
-    const trusted = event.stackTiming === 'during' ? culprit : undefined;
+    const culprit = event.culprit;
+    // A late stack may name code that ran after the culprit: kept in the attributes (with its
+    // source), not written into the body as the culprit.
+    const trusted = culprit?.source === 'late' ? undefined : culprit;
     const where = trusted === undefined ? '' : ` in ${trusted.function} (${trusted.file}:${trusted.line})`;
     this.#logger.emit({
       ...this.#traceContext(event.context),
@@ -435,7 +437,10 @@ export class Telemetry implements Sink {
               'code.file.path': culprit.file,
               'code.line.number': culprit.line,
               'code.column.number': culprit.column,
-              'code.stacktrace': v8Stack(event.stack),
+              'code.stacktrace': v8Stack(
+                culprit.source === 'profile' && event.profile !== undefined ? event.profile.stack : event.stack,
+              ),
+              'loopwatch.culprit.source': culprit.source,
             }),
       },
     });

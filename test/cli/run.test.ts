@@ -36,7 +36,7 @@ group('loopwatch run', () => {
     expect(reportedAt, describe(result)).toBeLessThan(unblockedAt);
     const err = result.stderr;
     expect(err).toMatch(
-      /loopwatch: \[pid \d+\] block #1: event loop blocked for \d+ ms so far \(threshold 100 ms, running\)\n {4}at slowCulprit \(test\/cli\/fixtures\/blocker\.cjs:8:\d+\)/,
+      /loopwatch: \[pid \d+\] block #1: event loop blocked for \d+ ms so far \(threshold 100 ms, running\) — slowCulprit \(test\/cli\/fixtures\/blocker\.cjs:8\)\n {4}at slowCulprit \(test\/cli\/fixtures\/blocker\.cjs:8:\d+\)/,
     );
     expect(err).toMatch(/block #1 ended after \d{3} ms — slowCulprit \(test\/cli\/fixtures\/blocker\.cjs:8\)/);
     expect(err).toMatch(/block #2 ended after/);

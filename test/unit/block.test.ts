@@ -193,6 +193,7 @@ describe('block lifecycle', () => {
         startedAt: new Date(since).toISOString(),
         stack: [{ function: 'spin', file: '/app/spin.js', line: 3, column: 5 }],
         stackTiming: 'during',
+        culprit: { function: 'spin', file: '/app/spin.js', line: 3, column: 5, source: 'stack' },
       },
     ]);
     expect(Atomics.load(i32, I32.BLOCKED)).toBe(1);

@@ -26,7 +26,7 @@ describe('resolveOptions', () => {
       captureStack: true,
       maxFrames: 64,
       captureTimeoutMs: 50,
-      profiler: false,
+      profiler: true,
       hangMs: undefined,
       hangAction: 'none',
       shutdownTimeoutMs: undefined,
@@ -37,6 +37,27 @@ describe('resolveOptions', () => {
       warmup: false,
     });
     expect(Object.isFrozen(options)).toBe(true);
+  });
+
+  it('profileDir: an absolute folder with its bounds (defaults: the threshold, 20 files, 50 MB)', () => {
+    expect(resolveOptions({}).profileFiles).toBeUndefined();
+    expect(resolveOptions({ profileDir: 'profiles', thresholdMs: 200 }).profileFiles).toEqual({
+      dir: join(process.cwd(), 'profiles'),
+      minMs: 200,
+      maxFiles: 20,
+      maxBytes: 50 * 1024 * 1024,
+    });
+    expect(
+      optionsFromEnv({
+        LOOPWATCH_PROFILE_DIR: '/tmp/p',
+        LOOPWATCH_PROFILE_MAX_FILES: '3',
+        LOOPWATCH_PROFILE_MIN_MS: '500',
+      }).profileFiles,
+    ).toMatchObject({ dir: '/tmp/p', maxFiles: 3, minMs: 500 });
+    expect(error(() => resolveOptions({ profileDir: '' })).message).toBe('`profileDir` must be a folder path, got ""');
+    expect(error(() => optionsFromEnv({ LOOPWATCH_PROFILE_MAX_FILES: '0' })).message).toContain(
+      'LOOPWATCH_PROFILE_MAX_FILES must be',
+    );
   });
 
   it('keeps 0-like values instead of replacing them with defaults', () => {
@@ -60,7 +81,7 @@ describe('resolveOptions', () => {
     ],
     [
       { thresold: 5 },
-      'unknown option `thresold`; known options are thresholdMs, eventsFile, log, captureStack, maxFrames, captureTimeoutMs, profiler, hangMs, hangAction, shutdownTimeoutMs, healthPort, healthHost, livenessMs, readyMaxLagMs, warmup, otel',
+      'unknown option `thresold`; known options are thresholdMs, eventsFile, log, captureStack, maxFrames, captureTimeoutMs, profiler, profileDir, profileMinMs, profileMaxFiles, profileMaxMb, hangMs, hangAction, shutdownTimeoutMs, healthPort, healthHost, livenessMs, readyMaxLagMs, warmup, otel',
     ],
     [{ hangMs: 50 }, '`hangMs` must be an integer from 100 to 86400000 (milliseconds), got 50'],
     [

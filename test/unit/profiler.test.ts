@@ -34,6 +34,32 @@ describe('attribute', () => {
     expect(result?.frames[0]).toMatchObject({ file: '/app/main.js', line: 10, column: 5 });
   });
 
+  it('times each culprit and the garbage collector: each sample weighs the time to the next, within the window', () => {
+    const result = attribute(profile, 1_020_000, 1_060_000);
+    // culprit at 1.02, 1.03, 1.04 s (10 ms each) and 1.06 s (the window's end: 0 ms); GC at 1.05 s.
+    expect(result?.top.map((t) => [t.frame.function, t.ms, t.share])).toEqual([['culprit', 30, 0.75]]);
+    expect(result?.gc).toEqual({ ms: 10, share: 0.25 });
+    const all = attribute(profile, 1_000_000, 2_000_000);
+    expect(all?.top.map((t) => [t.frame.function, t.ms])).toEqual([
+      ['other', 50],
+      ['culprit', 40],
+    ]);
+  });
+
+  it('skips library frames for the culprit, as the events do', () => {
+    const lib: Profile = {
+      startTime: 0,
+      nodes: [
+        { id: 1, callFrame: frame('(root)', ''), children: [2] },
+        { id: 2, callFrame: frame('snapshot', '/app/state.js', 3), children: [3] },
+        { id: 3, callFrame: frame('baseClone', '/app/node_modules/lodash/lodash.js', 100) },
+      ],
+      samples: [3, 3],
+      timeDeltas: [10_000, 10_000],
+    };
+    expect(attribute(lib, 0, 30_000)?.top[0]?.frame.function).toBe('snapshot');
+  });
+
   it('says nothing about a window without samples', () => {
     expect(attribute(profile, 0, 1000)).toBeUndefined();
   });

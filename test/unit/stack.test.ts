@@ -171,7 +171,7 @@ describe('formatPretty', () => {
   };
   it('shows the culprit with paths relative to the working directory', () => {
     expect(formatPretty(event, '/app')).toBe(
-      'loopwatch: [pid 42] block #3: event loop blocked for 101 ms so far (threshold 100 ms, running)\n    at spin (src/a.ts:10:3)\n    … 1 more frame\n',
+      'loopwatch: [pid 42] block #3: event loop blocked for 101 ms so far (threshold 100 ms, running) — spin (src/a.ts:10)\n    at spin (src/a.ts:10:3)\n    … 1 more frame\n',
     );
     expect(formatPretty({ ...event, state: 'ended', durationMs: 1234.5 }, '/app')).toBe(
       'loopwatch: [pid 42] block #3 ended after 1,235 ms — spin (src/a.ts:10)\n',
@@ -203,6 +203,65 @@ describe('formatPretty', () => {
         '/app',
       ),
     ).toContain('inside one long native call, waiting in do_epoll_wait for `/bin/sh -c sleep 1`)');
+  });
+
+  it("always shows the culprit's frame, with runs of library frames above it as one line", () => {
+    const lib = (i: number) => ({
+      function: `baseClone`,
+      file: '/app/node_modules/lodash/lodash.js',
+      line: 100 + i,
+      column: 5,
+    });
+    const stack = [
+      ...Array.from({ length: 40 }, (_, i) => lib(i)),
+      { function: 'snapshotState', file: '/app/src/state.js', line: 7, column: 10 },
+      { function: 'listOnTimeout', file: 'node:internal/timers', line: 581, column: 17 },
+    ];
+    const text = formatPretty({ ...event, stack }, '/app');
+    expect(text).toBe(
+      'loopwatch: [pid 42] block #3: event loop blocked for 101 ms so far (threshold 100 ms, running) — snapshotState (src/state.js:7)\n' +
+        '    … 40 frames in node_modules/lodash …\n' +
+        '    at snapshotState (src/state.js:7:10)\n' +
+        '    … 1 more frame\n',
+    );
+    // Two library frames are shown as they are; a scoped package is named with its scope.
+    const scoped = (i: number) => ({ ...lib(i), file: '/app/node_modules/@acme/deep/index.js' });
+    const short = formatPretty({ ...event, stack: [lib(1), lib(2), ...stack.slice(40)] }, '/app');
+    expect(short).toContain('    at baseClone (node_modules/lodash/lodash.js:101:5)\n    at baseClone');
+    const mixed = formatPretty({ ...event, stack: [scoped(1), scoped(2), scoped(3), ...stack.slice(40)] }, '/app');
+    expect(mixed).toContain('… 3 frames in node_modules/@acme/deep …');
+  });
+
+  it("uses the event's own culprit, and names the profiler's", () => {
+    const named = formatPretty(
+      {
+        ...event,
+        state: 'ended',
+        stack: [],
+        stackTiming: 'none',
+        profile: { samples: 40, share: 0.9, stack: [] },
+        culprit: { function: 'loadCatalog', file: '/app/src/c.ts', line: 3, column: 1, source: 'profile' },
+      },
+      '/app',
+    );
+    expect(named).toBe(
+      'loopwatch: [pid 42] block #3 ended after 101 ms — loadCatalog (src/c.ts:3) [profiler: 90% of 40 samples]\n',
+    );
+  });
+
+  it('says where the time went: mostly garbage collection, or several functions', () => {
+    const ended = { ...event, state: 'ended', durationMs: 420 } as const;
+    const gc = { samples: 41, share: 0.2, stack: event.stack, top: [], gc: { ms: 321.4, share: 0.78 } };
+    expect(formatPretty({ ...ended, profile: gc }, '/app')).toBe(
+      'loopwatch: [pid 42] block #3 ended after 420 ms — spin (src/a.ts:10); mostly garbage collection: 78% of 412 ms\n',
+    );
+    const top = [
+      { function: 'indexOrders', file: '/app/src/o.js', line: 3, ms: 410, share: 0.51 },
+      { function: 'renderInvoices', file: '/app/src/o.js', line: 9, ms: 390, share: 0.48 },
+      { function: 'tiny', file: '/app/src/o.js', line: 20, ms: 10, share: 0.01 },
+    ];
+    const two = { samples: 80, share: 0.51, stack: event.stack, top, gc: { ms: 0, share: 0 } };
+    expect(formatPretty({ ...ended, profile: two }, '/app')).toContain('; time: indexOrders 51%, renderInvoices 48%\n');
   });
 
   it('says when there is no stack or it is late', () => {
