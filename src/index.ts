@@ -30,4 +30,5 @@ export type {
   StackTiming,
   StartOptions,
   ThreadState,
+  ThreadsOption,
 } from './types.js';

@@ -16,9 +16,20 @@ function describeThread(thread: ThreadState | undefined): string {
   return `, ${thread.state === 'disk' ? 'waiting for the disk' : 'waiting'}${where}${children}`;
 }
 
+/**
+ * `[pid 123]` for the main thread, `[pid 123 worker 4 "resize"]` for a worker thread (its name
+ * when it has one).
+ */
+export function whose(event: { pid: number; thread?: string | undefined; threadName?: string | undefined }): string {
+  if (event.thread === undefined || event.thread === 'main') return `[pid ${event.pid}]`;
+  const name = event.threadName === undefined ? '' : ` ${JSON.stringify(event.threadName)}`;
+  return `[pid ${event.pid} ${event.thread}${name}]`;
+}
+
 export function formatPretty(event: LoopwatchEvent, cwd: string): string {
   if (event.type === 'hang') return formatHang(event, cwd);
-  const head = `loopwatch: [pid ${event.pid}] block #${event.id}`;
+  const head = `loopwatch: ${whose(event)} block #${event.id}`;
+  const exiting = event.thread === 'main' ? ' (process exiting)' : ' (thread exiting)';
   if (event.state === 'ended') {
     // A stack taken during the block names the culprit; otherwise the profiler's samples do.
     const sampled =
@@ -37,7 +48,7 @@ export function formatPretty(event: LoopwatchEvent, cwd: string): string {
           ? ''
           : ` — only Node internals on the stack: ${internals}`;
     const before = event.beforeArmed === true ? ' (before the monitor was armed: no stack)' : '';
-    return `${head} ended after ${ms(event.durationMs)}${before}${event.exiting === true ? ' (process exiting)' : ''}${tail}\n`;
+    return `${head} ended after ${ms(event.durationMs)}${before}${event.exiting === true ? exiting : ''}${tail}\n`;
   }
   const lines = [
     `${head}: event loop blocked for ${ms(event.durationMs)} so far (threshold ${ms(event.thresholdMs)}, ${event.phase})`,
@@ -99,11 +110,11 @@ const ACTIONS: Record<HangEvent['action'], string> = {
 };
 
 function formatHang(event: HangEvent, cwd: string): string {
-  const head = `loopwatch: [pid ${event.pid}]`;
+  const head = `loopwatch: ${whose(event)}`;
   const lines: string[] = [];
   if (event.reason === 'block') {
     lines.push(
-      `${head} HANG: block #${event.blockId ?? '?'} has blocked the event loop for ${ms(event.blockedMs)} (hangMs ${ms(event.limitMs)}) — ${ACTIONS[event.action]}`,
+      `${head} HANG: block #${event.blockId ?? '?'} has blocked the event loop for ${ms(event.blockedMs)} (hangMs ${ms(event.limitMs)}) — ${event.thread === undefined ? ACTIONS[event.action] : "reporting only (a worker thread's hang is not acted on)"}`,
     );
   } else {
     const after = event.cause === undefined ? '' : ` of ${event.cause}`;

@@ -193,6 +193,9 @@ function captureScript(limit: number): string {
   return `${captureExpression(limit)}\n//# sourceURL=${CAPTURE_SCRIPT}`;
 }
 
+/** The capture expression as sent to any watched thread (see captureScript). */
+export const captureScriptFor = captureScript;
+
 /**
  * The start-up self-check's capture: the same expression called from a function, so that a
  * capture that works returns the script's own frame (named CAPTURE_SCRIPT) on top of whatever
