@@ -45,8 +45,8 @@ import { trackContext, untrackAll } from './context.js';
 import { loadShedder } from './shed.js';
 import { inspectorUnavailable, inspectorUrl } from './inspector.js';
 import { heartbeat } from './heartbeat.js';
-import { publishTable, watchChildren } from './thread.js';
-import { createTable } from '../protocol/threads.js';
+import { flushThreadsAtExit, publishTable, watchChildren } from './thread.js';
+import { createTable, type ThreadTable } from '../protocol/threads.js';
 
 const debug = debuglog('loopwatch');
 
@@ -103,6 +103,8 @@ class MonitorImpl implements Monitor {
   readonly #onExit: () => void;
   readonly #onBeforeExit: () => void;
   #stopped: Promise<void> | undefined;
+  /** The app's worker threads' heartbeat slots, when they are watched. */
+  #table: ThreadTable | undefined;
 
   constructor(options: ResolvedOptions, workerThread?: WorkerInit['workerThread']) {
     this.options = options;
@@ -199,6 +201,7 @@ class MonitorImpl implements Monitor {
     if (table !== undefined && threads !== undefined) {
       publishTable(threads);
       watchChildren(table);
+      this.#table = table;
     }
     if (deniedFile !== undefined) {
       const still = options.log === 'off' ? 'blocks still reach your listeners' : 'events are still written to stderr';
@@ -493,6 +496,8 @@ class MonitorImpl implements Monitor {
       Atomics.add(i32, I32.SEQ, 1);
       Atomics.wait(i32, I32.ACK, ack, EXIT_FLUSH_MS);
     }
+    // Worker threads' blocks end with the process: their `ended` events too.
+    if (this.#table !== undefined) flushThreadsAtExit(this.#table, Date.now() + EXIT_FLUSH_MS);
     // The profiler's session stays connected all along; a connected session makes
     // process.exit() print "Waiting for the debugger to disconnect...". Let the worker close it,
     // and hand its last telemetry (the block that just ended, the final counts) to the exporters.

@@ -7,8 +7,11 @@
 import { readlinkSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import * as workerThreads from 'node:worker_threads';
+import { I32 } from '../protocol/shared.js';
 import {
   claimSlot,
+  readSlot,
+  SLOT_STATE,
   endSlot,
   findSlot,
   slotViews,
@@ -79,12 +82,18 @@ export function registerWorkerThread(): boolean {
     // `threadName` is there from Node 22 (Node 24 names an unnamed worker "WorkerThread").
     const named = (workerThreads as { threadName?: unknown }).threadName;
     const name = typeof named === 'string' && named !== 'WorkerThread' ? named : '';
-    const index = claimSlot(table, threadId, osThreadId(), name);
+    const index = claimSlot(
+      table,
+      threadId,
+      osThreadId(),
+      name,
+      performance.timeOrigin + performance.now(),
+      performance.nodeTiming.idleTime,
+    );
     if (index === -1) return false;
     global[REGISTERED] = true;
     const views = slotViews(table, index);
-    const { stamp, beat } = heartbeat(views, init.beatMs);
-    stamp();
+    const { beat } = heartbeat(views, init.beatMs);
     const timer = setInterval(beat, init.beatMs);
     timer.unref();
     // A thread that ends by itself says so; one that is terminated runs no handler, and its
@@ -97,5 +106,30 @@ export function registerWorkerThread(): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/**
+ * At the process's exit, worker threads' blocks may be in progress or just ended (a worker
+ * terminated in its block, the process ending under a spinning worker): end them (the threads
+ * go with the process) and give the monitor until `deadline` (epoch ms) to write their `ended`
+ * events, as for the main thread's block.
+ */
+export function flushThreadsAtExit(table: ThreadTable, deadline: number): void {
+  const now = (): number => performance.timeOrigin + performance.now();
+  const waiting: { i32: Int32Array; ack: number }[] = [];
+  for (let index = 0; index < table.capacity; index++) {
+    const slot = readSlot(table, index);
+    if (slot.state !== SLOT_STATE.LIVE && slot.state !== SLOT_STATE.GONE) continue;
+    const { i32 } = slotViews(table, index);
+    if (Atomics.load(i32, I32.BLOCKED) !== 1) continue;
+    const ack = Atomics.load(i32, I32.ACK);
+    if (slot.state === SLOT_STATE.LIVE) endSlot(table, index, slot.threadId, now());
+    waiting.push({ i32, ack });
+  }
+  for (const { i32, ack } of waiting) {
+    const left = deadline - now();
+    if (left <= 0) return;
+    Atomics.wait(i32, I32.ACK, ack, left);
   }
 }

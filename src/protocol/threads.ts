@@ -20,7 +20,7 @@
  * bounded: a pool churning through thousands of short-lived workers reuses the same slots, and
  * a thread that finds none free runs unwatched (counted in HEADER.DROPPED).
  */
-import { SHARED_BYTES, viewsOf, type SharedViews } from './shared.js';
+import { F64, I32, SHARED_BYTES, viewsOf, type SharedViews } from './shared.js';
 
 /** `setEnvironmentData` key under which the main thread publishes the table. */
 export const THREADS_KEY = 'loopwatch.threads.v1';
@@ -122,9 +122,18 @@ function changed(table: ThreadTable): void {
 
 /**
  * Claims a free slot for the calling thread and makes it LIVE, with its heartbeat region
- * zeroed. Returns the slot's index, or -1 when every slot is taken (counted in DROPPED).
+ * zeroed but for a first stamp (`beatTime`, epoch ms, and the loop's idle time so far), so that
+ * the monitor counts a silence from the claim. Returns the slot's index, or -1 when every slot
+ * is taken (counted in DROPPED).
  */
-export function claimSlot(table: ThreadTable, threadId: number, osTid: number, name: string): number {
+export function claimSlot(
+  table: ThreadTable,
+  threadId: number,
+  osTid: number,
+  name: string,
+  beatTime = 0,
+  beatIdle = 0,
+): number {
   const { directory, header } = table;
   for (let index = 0; index < table.capacity; index++) {
     const state = index * DIR_FIELDS + DIR.STATE;
@@ -134,6 +143,8 @@ export function claimSlot(table: ThreadTable, threadId: number, osTid: number, n
     f64.fill(0);
     lagRing.fill(0);
     busyRing.fill(0);
+    f64[F64.BEAT_TIME] = beatTime;
+    f64[F64.BEAT_IDLE] = beatIdle;
     const bytes = new TextEncoder().encode(name);
     const cut = bytes.length <= NAME_BYTES ? bytes : cutUtf8(bytes, NAME_BYTES);
     const names = table.names.subarray(index * NAME_BYTES, (index + 1) * NAME_BYTES);
@@ -182,10 +193,9 @@ export function endSlot(table: ThreadTable, index: number, threadId: number, now
   if (Atomics.load(directory, index * DIR_FIELDS + DIR.THREAD_ID) !== threadId) return false;
   if (Atomics.load(directory, index * DIR_FIELDS + DIR.STATE) !== SLOT_STATE.LIVE) return false;
   const { i32, f64 } = slotViews(table, index);
-  // Same indexes as the main thread's buffer (I32.EXITING = 2, I32.SEQ = 0, F64.BEAT_TIME = 0).
-  f64[0] = now;
-  Atomics.store(i32, 2, 1);
-  Atomics.add(i32, 0, 1);
+  f64[F64.BEAT_TIME] = now;
+  Atomics.store(i32, I32.EXITING, 1);
+  Atomics.add(i32, I32.SEQ, 1);
   if (
     Atomics.compareExchange(directory, index * DIR_FIELDS + DIR.STATE, SLOT_STATE.LIVE, SLOT_STATE.GONE) !==
     SLOT_STATE.LIVE

@@ -218,7 +218,8 @@ export class BlockLifecycle {
   async #toStack(result: CaptureResult | undefined, requestedAt: number, turnedAt: number | undefined): Promise<Stack> {
     if (result === undefined || result.frames.length === 0) return NO_STACK;
     const late =
-      result.servedAt - requestedAt > LATE_AFTER_MS || (turnedAt !== undefined && result.servedAt >= turnedAt);
+      result.servedAt - (result.sentAt ?? requestedAt) > LATE_AFTER_MS ||
+      (turnedAt !== undefined && result.servedAt >= turnedAt);
     return {
       frames: await this.#mapped(result.frames),
       timing: late ? 'late' : 'during',
@@ -394,7 +395,7 @@ export class BlockLifecycle {
       answer !== undefined &&
       answer.unusable === undefined &&
       answer.frames.length === 0 &&
-      answer.servedAt - requestedAt <= LATE_AFTER_MS &&
+      answer.servedAt - (answer.sentAt ?? requestedAt) <= LATE_AFTER_MS &&
       !this.#endedBusy(blockSeq)
     ) {
       // Served at once with no JavaScript on the stack, and the probe before it too: the thread

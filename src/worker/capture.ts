@@ -36,6 +36,11 @@ export interface CaptureResult {
   /** Epoch ms at which the main thread ran the capture. */
   readonly servedAt: number;
   /**
+   * Epoch ms at which the request left for the thread, when later than it was asked for (a
+   * worker thread's capture first connects and finds the thread): lateness counts from here.
+   */
+  readonly sentAt?: number | undefined;
+  /**
    * Why the answer holds no usable stack at all (neither CallSites nor a stack string): then
    * an empty `frames` says nothing about the thread being idle.
    */

@@ -24,6 +24,7 @@ import {
   type RemapRequest,
   type StackSource,
 } from './capture.js';
+import { nowMs } from '../protocol/shared.js';
 
 /** How long to wait for the NodeWorker domain to list a thread after connecting. */
 const ATTACH_TIMEOUT_MS = 2000;
@@ -156,11 +157,15 @@ export class WorkerThreadsInspector {
     });
   }
 
-  /** Evaluates on worker thread `threadId`: its value, or undefined (no answer, an error, not listed). */
-  async evaluate(threadId: number, expression: string): Promise<{ value: unknown } | undefined> {
+  /**
+   * Evaluates on worker thread `threadId`: its value and when the request left (after
+   * connecting and finding the thread), or undefined (no answer, an error, not listed).
+   */
+  async evaluate(threadId: number, expression: string): Promise<{ value: unknown; sentAt: number } | undefined> {
     const sessionId = await this.#sessionFor(threadId);
     const session = this.#session;
     if (sessionId === undefined || session === undefined) return undefined;
+    const sentAt = nowMs();
     const id = ++this.#next;
     const reply = await new Promise<Reply | undefined>((resolveReply) => {
       const timer = setTimeout(() => done(undefined), ANSWER_TIMEOUT_MS);
@@ -191,7 +196,7 @@ export class WorkerThreadsInspector {
     });
     if (reply?.result === undefined || reply.error !== undefined || reply.result.exceptionDetails !== undefined)
       return undefined;
-    return { value: reply.result.result?.value };
+    return { value: reply.result.result?.value, sentAt };
   }
 }
 
@@ -239,7 +244,9 @@ export class WorkerThreadSource implements StackSource {
 
   async capture(): Promise<CaptureResult | undefined> {
     const evaluated = await this.#inspector.evaluate(this.#threadId, this.#expression);
-    return evaluated === undefined ? undefined : decodeCapture(evaluated.value, this.#limit);
+    return evaluated === undefined
+      ? undefined
+      : { ...decodeCapture(evaluated.value, this.#limit), sentAt: evaluated.sentAt };
   }
 
   async remap(requests: readonly RemapRequest[]): Promise<RemapAnswer[] | undefined> {

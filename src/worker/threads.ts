@@ -19,6 +19,12 @@ import type { WarnOnce } from './outputs.js';
 import type { Transformed } from './stack.js';
 import type { Clock } from './time.js';
 
+/**
+ * How long a worker thread's capture may take: two hops (the main thread's inspector agent
+ * forwards it), and the first one of a block connects and lists the workers. As the vitest
+ * pool threads' brokered capture.
+ */
+const WORKER_CAPTURE_TIMEOUT_MS = 200;
 /** How often the table is read when nothing wakes this part (a missed wake costs this much). */
 const SCAN_EVERY_MS = 1000;
 /** While an ended thread's block is being closed, how often to look again. */
@@ -173,7 +179,11 @@ export class ThreadWatch {
     };
     const blocks: BlockLifecycle = new BlockLifecycle({
       // A worker thread has no markReady(): its warm-up is not told apart.
-      options: { ...options, warmup: false },
+      options: {
+        ...options,
+        warmup: false,
+        captureTimeoutMs: Math.max(options.captureTimeoutMs, WORKER_CAPTURE_TIMEOUT_MS),
+      },
       ...views,
       beatMs: deps.beatMs,
       pid,
