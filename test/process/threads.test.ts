@@ -146,6 +146,25 @@ describe('worker threads', () => {
     // 200 worker start-ups take 30-50 s on a loaded 2-core machine, with or without loopwatch.
   }, 150_000);
 
+  it.each<[Mode]>([['import'], ['require']])(
+    'a piscina pool task that blocks its pool thread for 600 ms is reported on that thread (%s)',
+    async (mode) => {
+      const result = await run(fixture('threads/piscina-app.mjs'), { mode, env });
+      expect(result.code, describeRun(result)).toBe(0);
+      const marked = [...result.marks].find(([key]) => key.startsWith('block-'));
+      expect(marked, describeRun(result)).toBeDefined();
+      const { first, last, alertAt } = blockIn(result, 'renderPdf');
+      expect(first.thread, describeRun(result)).toBe(`worker ${marked?.[0].slice('block-'.length) ?? '?'}`);
+      expect(first.stackTiming).toBe('during');
+      expect(first.stack.find((f) => f.function === 'renderPdf')?.file).toMatch(/threads\/piscina-task\.mjs$/);
+      expect(last.durationMs).toBeGreaterThanOrEqual(590);
+      const latencyMs = alertAt - (marked?.[1] ?? 0);
+      expect(latencyMs, describeRun(result)).toBeLessThan(THRESHOLD + 400);
+      expect(result.events.filter((e) => e.thread === 'main' && functions(e).includes('renderPdf'))).toEqual([]);
+      record({ scenario: `piscina task blocking its pool thread (${mode})`, latencyMs, culprit: 'renderPdf' });
+    },
+  );
+
   it('LOOPWATCH_THREADS=main: no worker thread is watched', async () => {
     const result = await run(fixture('threads/esm-worker.mjs'), {
       mode: 'import',
