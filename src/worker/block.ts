@@ -95,6 +95,12 @@ export interface BlockDeps {
    * block's `id` is unique in the process (readers pair `ongoing` and `ended` by pid and id).
    */
   readonly ids?: { last: number } | undefined;
+  /**
+   * A capture served later than this after its request left was held up (by native code): its
+   * stack is marked late. Default LATE_AFTER_MS; a worker thread's capture crosses the main
+   * thread first, and is given longer.
+   */
+  readonly lateAfterMs?: number | undefined;
   /** Where stacks come from; undefined with `captureStack: false`. */
   readonly source: StackSource | undefined;
   readonly clock: Clock;
@@ -395,7 +401,7 @@ export class BlockLifecycle {
       answer !== undefined &&
       answer.unusable === undefined &&
       answer.frames.length === 0 &&
-      answer.servedAt - (answer.sentAt ?? requestedAt) <= LATE_AFTER_MS &&
+      answer.servedAt - (answer.sentAt ?? requestedAt) <= (this.#deps.lateAfterMs ?? LATE_AFTER_MS) &&
       !this.#endedBusy(blockSeq)
     ) {
       // Served at once with no JavaScript on the stack, and the probe before it too: the thread
