@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { BlockEvent } from '../../src/types.js';
-import { describeRun, fixture, functions, type Mode, run, type RunResult } from './harness.js';
+import { describeRun, fixture, functions, type Mode, ROOT, run, runCli, type RunResult } from './harness.js';
 import { record } from './report.js';
 
 const THRESHOLD = 100;
@@ -171,6 +171,17 @@ describe('worker threads', () => {
       record({ scenario: `piscina task blocking its pool thread (${mode})`, latencyMs, culprit: 'renderPdf' });
     },
   );
+
+  it("under `loopwatch run`, a worker's block appears live, named on its thread", async () => {
+    const { code, output } = await runCli(['run', '--', 'node', fixture('threads/esm-worker.mjs')], ROOT);
+    expect(code, output).toBe(0);
+    const thread = /^WORKER (\d+)$/m.exec(output)?.[1];
+    expect(thread, output).toBeDefined();
+    expect(output).toMatch(
+      new RegExp(`\\[pid \\d+ worker ${thread ?? '?'} "resize"\\] block #\\d+: event loop blocked`),
+    );
+    expect(output).toMatch(/at resizeImage \(.*resize-task\.mjs:7:3\)/);
+  });
 
   it('LOOPWATCH_THREADS=main: no worker thread is watched', async () => {
     const result = await run(fixture('threads/esm-worker.mjs'), {
