@@ -9,6 +9,7 @@
  * claims a slot or ends, so a worker that blocks right after it starts is watched already.
  */
 import { culpritFrame } from '../common/frames.js';
+import { stackOf } from '../common/text.js';
 import type { BlockProgress, HangEvent, LoopwatchEvent, ResolvedOptions, StackFrame, ThreadState } from '../types.js';
 import { HEADER, readSlot, releaseSlot, SLOT_STATE, slotViews, type ThreadTable } from '../protocol/threads.js';
 import { type ActiveBlock, BlockLifecycle } from './block.js';
@@ -89,7 +90,9 @@ export class ThreadWatch {
 
   /** Starts watching the threads registered so far, and those to come. */
   start(): void {
-    void this.#loop();
+    this.#loop().catch((error: unknown) => {
+      this.#deps.warnOnce('threads', `stopped watching worker threads: ${stackOf(error)}`);
+    });
   }
 
   stop(): void {
