@@ -38,7 +38,7 @@ describe('worker threads', () => {
       const { first, last, alertAt } = blockIn(result, 'resizeImage');
       expect(first.thread, describeRun(result)).toBe(thread);
       expect(first.threadName).toBe('resize');
-      expect(first.stackTiming).toBe('during');
+      expect(first.stackTiming, describeRun(result)).toBe('during');
       const culprit = first.stack.find((f) => f.function === 'resizeImage');
       expect(culprit, describeRun(result)).toMatchObject({ line: 7 });
       expect(culprit?.file).toMatch(/threads\/resize-task\.mjs$/);
@@ -162,7 +162,7 @@ describe('worker threads', () => {
       expect(marked, describeRun(result)).toBeDefined();
       const { first, last, alertAt } = blockIn(result, 'renderPdf');
       expect(first.thread, describeRun(result)).toBe(`worker ${marked?.[0].slice('block-'.length) ?? '?'}`);
-      expect(first.stackTiming).toBe('during');
+      expect(first.stackTiming, describeRun(result)).toBe('during');
       expect(first.stack.find((f) => f.function === 'renderPdf')?.file).toMatch(/threads\/piscina-task\.mjs$/);
       expect(last.durationMs).toBeGreaterThanOrEqual(590);
       const latencyMs = alertAt - (marked?.[1] ?? 0);
