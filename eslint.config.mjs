@@ -65,7 +65,13 @@ export default tseslint.config(
     // node:inspector and the optional OpenTelemetry peers load lazily and synchronously, only when
     // the configuration uses them, so that an app without them (or a Node without the inspector)
     // never pays for them or fails on them.
-    files: ['src/main/inspector.ts', 'src/worker/boot.ts', 'src/worker/capture.ts', 'src/worker/telemetry.ts'],
+    files: [
+      'src/main/inspector.ts',
+      'src/worker/boot.ts',
+      'src/worker/capture.ts',
+      'src/worker/nodeworker.ts',
+      'src/worker/telemetry.ts',
+    ],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );

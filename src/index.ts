@@ -33,4 +33,5 @@ export type {
   StackTiming,
   StartOptions,
   ThreadState,
+  ThreadsOption,
 } from './types.js';

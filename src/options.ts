@@ -4,7 +4,14 @@ import { dirname, resolve } from 'node:path';
 import { LoopwatchError } from './errors.js';
 import { isIP } from 'node:net';
 import { resolveTelemetry } from './telemetry-options.js';
-import type { HangAction, LogFormat, ProfileFilesOptions, ResolvedOptions, StartOptions } from './types.js';
+import type {
+  HangAction,
+  LogFormat,
+  ProfileFilesOptions,
+  ResolvedOptions,
+  StartOptions,
+  ThreadsOption,
+} from './types.js';
 import { mustBe } from './common/text.js';
 import { isObject } from './common/guards.js';
 
@@ -26,6 +33,7 @@ const DAY_MS = 86_400_000;
 
 const LOG_FORMATS: readonly LogFormat[] = ['pretty', 'json', 'off'];
 const HANG_ACTIONS: readonly HangAction[] = ['none', 'kill', 'abort'];
+const THREADS: readonly ThreadsOption[] = ['all', 'main'];
 const KNOWN_OPTIONS = new Set([
   'thresholdMs',
   'eventsFile',
@@ -46,6 +54,7 @@ const KNOWN_OPTIONS = new Set([
   'livenessMs',
   'readyMaxLagMs',
   'warmup',
+  'threads',
   'otel',
 ]);
 
@@ -156,6 +165,8 @@ function resolveWith(source: Source, input: StartOptions, env: NodeJS.ProcessEnv
   if (typeof profiler !== 'boolean') fail(source, 'profiler', profiler, onOff);
   const warmup = input.warmup ?? false;
   if (typeof warmup !== 'boolean') fail(source, 'warmup', warmup, onOff);
+  const threads = input.threads ?? 'all';
+  if (!THREADS.includes(threads)) fail(source, 'threads', threads, `one of ${THREADS.map((t) => `"${t}"`).join(', ')}`);
   const thresholdMs = number(source, 'thresholdMs', input.thresholdMs, DEFAULT_THRESHOLD_MS, 1, 3_600_000, false);
   // A hang is a block that lasted long: it cannot be shorter than the threshold of a block.
   const hangMs = number(source, 'hangMs', input.hangMs, undefined, Math.ceil(thresholdMs), DAY_MS, true);
@@ -195,6 +206,7 @@ function resolveWith(source: Source, input: StartOptions, env: NodeJS.ProcessEnv
     livenessMs: number(source, 'livenessMs', input.livenessMs, hangMs ?? DEFAULT_LIVENESS_MS, 1, DAY_MS, true),
     readyMaxLagMs: number(source, 'readyMaxLagMs', input.readyMaxLagMs, thresholdMs, 1, 3_600_000, false),
     warmup,
+    threads,
     telemetry: resolveTelemetry(env, input.otel, warnings),
   });
 }
@@ -260,6 +272,7 @@ export const ENV_NAMES: Partial<Record<keyof StartOptions, string>> = {
   livenessMs: 'LOOPWATCH_LIVENESS_MS',
   readyMaxLagMs: 'LOOPWATCH_READY_MAX_LAG_MS',
   warmup: 'LOOPWATCH_WARMUP',
+  threads: 'LOOPWATCH_THREADS',
 };
 
 /**
@@ -306,6 +319,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv, warnings: string[] = []):
     livenessMs: decimal('livenessMs', whole),
     readyMaxLagMs: decimal('readyMaxLagMs', ms),
     warmup: flag('warmup'),
+    threads: read('LOOPWATCH_THREADS') as ThreadsOption | undefined,
   };
   return resolveWith(source, options, env, warnings);
 }

@@ -10,6 +10,7 @@ import { LoopwatchError } from './errors.js';
 import { isTestRunnerProcess } from './main/inspector.js';
 import { startResolved } from './main/monitor.js';
 import { markPreloaded } from './main/preload.js';
+import { registerWorkerThread } from './main/thread.js';
 import { optionsFromEnv } from './options.js';
 
 /**
@@ -19,8 +20,10 @@ import { optionsFromEnv } from './options.js';
  */
 const PACKAGE_MANAGER = /^(?:npm|npx|npm-cli|npx-cli|pnpm|pnpx|yarn|yarnpkg|corepack)(?:\.c?js|\.mjs)?$/i;
 
-// Worker threads inherit NODE_OPTIONS preloads: only the main thread is monitored.
-if (isMainThread && !PACKAGE_MANAGER.test(basename(process.argv[1] ?? ''))) {
+// In a worker thread of the app (the preload runs there too), the thread registers itself with
+// the main thread's monitor, if it watches worker threads; it starts no monitor of its own.
+if (!isMainThread) registerWorkerThread();
+else if (!PACKAGE_MANAGER.test(basename(process.argv[1] ?? ''))) {
   try {
     const warnings: string[] = [];
     const options = optionsFromEnv(process.env, warnings);

@@ -134,12 +134,22 @@ export interface StartOptions {
    */
   readonly warmup?: boolean | undefined;
   /**
+   * Which threads are watched: `all` — the main thread and every worker thread the app starts
+   * (registered by `loopwatch/register` running in each of them; see the README's "Worker
+   * threads"), or `main` — the main thread only.
+   * @default 'all' (env `LOOPWATCH_THREADS=all|main`)
+   */
+  readonly threads?: ThreadsOption | undefined;
+  /**
    * OpenTelemetry export from the monitor worker (metrics and block alerts as log records).
    * Every field defaults to the standard `OTEL_*` variable (read by `start()` too), so an app
    * whose OpenTelemetry is configured through the environment needs nothing here.
    */
   readonly otel?: OtelOptions | undefined;
 }
+
+/** Which threads the monitor watches (option `threads`). */
+export type ThreadsOption = 'all' | 'main';
 
 export type MetricsExporterKind = 'otlp' | 'prometheus' | 'console';
 export type LogsExporterKind = 'otlp' | 'console';
@@ -211,6 +221,7 @@ export interface ResolvedOptions {
   readonly livenessMs: number;
   readonly readyMaxLagMs: number;
   readonly warmup: boolean;
+  readonly threads: ThreadsOption;
   readonly telemetry: TelemetrySettings | undefined;
 }
 
@@ -330,8 +341,10 @@ export interface BlockEvent {
   /** ISO-8601 time the block started (refined in the `ended` event). */
   readonly startedAt: string;
   readonly pid: number;
-  /** The watched thread: `main`, or `worker <threadId>` for a test runner's pool thread. */
+  /** The thread whose loop is blocked: `main`, or `worker <threadId>` for a worker thread. */
   readonly thread: 'main' | `worker ${number}`;
+  /** A worker thread's name (the Worker's `name` option), where it has one. */
+  readonly threadName?: string;
   readonly stack: readonly StackFrame[];
   readonly stackTiming: StackTiming;
   /**
@@ -426,6 +439,13 @@ export interface HangEvent {
   /** ISO-8601 time of the report. */
   readonly at: string;
   readonly pid: number;
+  /**
+   * A worker thread's hang (reported only, whatever `hangAction` says): `worker <threadId>`.
+   * Absent for the main thread.
+   */
+  readonly thread?: `worker ${number}`;
+  /** The worker thread's name, where it has one. */
+  readonly threadName?: string;
   /** The block in progress (the `id` of its `block` events), if the loop is blocked. */
   readonly blockId?: number;
   /** How long the loop has not turned, ms (0 when it is running). */

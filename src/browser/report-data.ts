@@ -59,7 +59,7 @@ export interface HangData {
 
 /**
  * The timeline, one entry per block in each array (sorted by start): start (ms after `t0`),
- * duration (ms), culprit index, flags (TimelineFlags) and pid index.
+ * duration (ms), culprit index, flags (TimelineFlags) and lane index (see `ReportData.lanes`).
  */
 export interface Timeline {
   readonly s: readonly number[];
@@ -101,6 +101,8 @@ export interface ReportData {
   }[];
   readonly hangs: readonly HangData[];
   readonly pids: readonly number[];
+  /** The timeline's rows: one per thread of each process (`main`, `worker 4 "resize"`). */
+  readonly lanes: readonly { readonly pid: number; readonly thread: string }[];
   readonly timeline: Timeline;
   readonly culprits: readonly CulpritData[];
   /** Names the flame nodes point at. */

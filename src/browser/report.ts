@@ -71,6 +71,12 @@ import type { CulpritData, FlameNode, ReportData, TimelineFlags } from './report
     return '+' + (v / 1000).toFixed(v < 10000 ? 3 : 1) + ' s';
   }
   /** The i-th entry of a timeline array or list the data guarantees to have it. */
+  /** `pid 123`, or `pid 123 worker 4 "resize"` for a worker thread's row. */
+  function laneName(l: number): string {
+    const row = data.lanes[l];
+    if (row === undefined) return '';
+    return 'pid ' + row.pid + (row.thread === 'main' ? '' : ' ' + row.thread);
+  }
   function at<T>(list: readonly T[], i: number): T {
     return list[i] as T;
   }
@@ -141,7 +147,9 @@ import type { CulpritData, FlameNode, ReportData, TimelineFlags } from './report
         '; the same blocks are listed in the tables below.',
     );
     const tip = add(wrap, el('div', 'tip'));
-    const lanes = data.pids.length > 12 ? 12 : data.pids.length;
+    // One row per thread of each process (just `pid N` for a process whose main thread alone blocked).
+    const rows = data.lanes;
+    const lanes = rows.length > 12 ? 12 : rows.length;
     const LABEL = 92,
       LANE = 34,
       AXIS = 24;
@@ -154,7 +162,7 @@ import type { CulpritData, FlameNode, ReportData, TimelineFlags } from './report
     end = Math.max(end * 1.01, data.span) || 1;
     let scale = 1;
     function laneOf(i: number): number {
-      return at(tl.p, i) < lanes - 1 || data.pids.length <= 12 ? at(tl.p, i) : lanes - 1;
+      return at(tl.p, i) < lanes - 1 || rows.length <= 12 ? at(tl.p, i) : lanes - 1;
     }
     function draw(): void {
       const width = wrap.clientWidth || 800;
@@ -173,7 +181,7 @@ import type { CulpritData, FlameNode, ReportData, TimelineFlags } from './report
         ctx.fillStyle = l % 2 ? '#fafbfc' : '#f3f5f8';
         ctx.fillRect(LABEL, l * LANE, width - LABEL, LANE);
         ctx.fillStyle = '#5c6577';
-        const label = data.pids.length > 12 && l === lanes - 1 ? 'other pids' : 'pid ' + data.pids[l];
+        const label = rows.length > 12 && l === lanes - 1 ? 'other threads' : laneName(l);
         ctx.fillText(label, 4, l * LANE + LANE / 2 + 4);
       }
       const logWorst = Math.log(1 + worst);
@@ -254,8 +262,8 @@ import type { CulpritData, FlameNode, ReportData, TimelineFlags } from './report
         (f & HANG ? ' — hang' : '') +
         ' · ' +
         (f & STARTUP ? 'startup' : 'running') +
-        ' · pid ' +
-        data.pids[at(tl.p, i)] +
+        ' · ' +
+        laneName(at(tl.p, i)) +
         '\nat ' +
         clock(t0 + at(tl.s, i)) +
         ' (' +
@@ -518,7 +526,7 @@ import type { CulpritData, FlameNode, ReportData, TimelineFlags } from './report
       ['when', ''],
       ['duration', 'num'],
       ['phase', ''],
-      ['pid', 'num'],
+      ['thread', ''],
       ['culprit', ''],
       ['', ''],
     ].forEach(function (h) {
@@ -535,7 +543,7 @@ import type { CulpritData, FlameNode, ReportData, TimelineFlags } from './report
       add(tr, el('td', 'where', clock(t0 + at(tl.s, i)) + ' (' + offset(at(tl.s, i)) + ')'));
       add(tr, el('td', 'num', ms(at(tl.d, i))));
       add(tr, el('td', null, f & STARTUP ? 'startup' : 'running'));
-      add(tr, el('td', 'num', data.pids[at(tl.p, i)]));
+      add(tr, el('td', null, laneName(at(tl.p, i))));
       const cell = add(tr, el('td'));
       add(cell, el('span', 'fn', name(c)));
       cell.appendChild(document.createTextNode(' '));

@@ -3,7 +3,7 @@ import type { LoopwatchEvent } from '../types.js';
 import { culpritOfEvent } from '../common/culprit.js';
 import { culpritFrame, displayPath, formatFrame, onlyInternals, UNMAPPED } from '../common/frames.js';
 import { formatPretty } from '../common/pretty.js';
-import type { Attribution, CulpritSummary, Summary } from './summary.js';
+import { type Attribution, type CulpritSummary, type Summary, threadLabel } from './summary.js';
 
 export interface Style {
   readonly bold: (text: string) => string;
@@ -146,6 +146,15 @@ export function formatSummary(summary: Summary, cwd: string, style: Style): stri
       const last = row.length - 1;
       out.push(line(row.map((cell, i) => (i === last ? style.bold(cell) : cell))));
     }
+    // With worker threads in the picture, where the blocked time went, thread by thread.
+    if (summary.threads.some((t) => t.thread !== 'main')) {
+      const several = processes > 1;
+      const parts = summary.threads.map(
+        (t) =>
+          `${several ? `pid ${t.pid} ` : ''}${threadLabel(t)}: ${plural(t.blocks, 'block')}, ${duration(t.totalMs)}`,
+      );
+      out.push(`  by thread: ${parts.join('; ')}`);
+    }
     if (summary.culprits.length > TABLE_ROWS)
       out.push(style.dim(`  … ${plural(summary.culprits.length - TABLE_ROWS, 'more culprit')} (see --json or --html)`));
     if (summary.notEnded > 0) {
@@ -161,7 +170,9 @@ export function formatSummary(summary: Summary, cwd: string, style: Style): stri
       hang.reason === 'block'
         ? `block #${hang.blockId ?? '?'} reached ${duration(hang.limitMs)}`
         : `did not exit within ${duration(hang.limitMs)}`;
-    out.push(style.red(`  hang: [pid ${hang.pid}] ${what}${where} — action ${hang.action}`));
+    const thread =
+      hang.thread === undefined ? '' : ` ${threadLabel({ thread: hang.thread, threadName: hang.threadName })}`;
+    out.push(style.red(`  hang: [pid ${hang.pid}${thread}] ${what}${where} — action ${hang.action}`));
   }
   return `${out.join('\n')}\n`;
 }

@@ -12,7 +12,7 @@ import { displayPath, isInternal } from '../common/frames.js';
 import { packageVersion } from '../common/version.js';
 import type { CulpritData, FlameNode, ReportData, StackRow, TimelineFlags } from '../browser/report-data.js';
 import { CLIENT_CSS } from './html-style.js';
-import { type Analysis, type Group, groupKey } from './summary.js';
+import { type Analysis, type Group, groupKey, threadLabel } from './summary.js';
 
 export interface HtmlOptions {
   readonly cwd: string;
@@ -151,7 +151,9 @@ function reportData(analysis: Analysis, options: HtmlOptions): ReportData {
   const strings = new Strings();
   const { summary, blocks, groups } = analysis;
   const pids = summary.processes.map((p) => p.pid);
-  const pidIndex = new Map(pids.map((p, i) => [p, i]));
+  // One timeline row per thread of each process.
+  const lanes = summary.threads.map((t) => ({ pid: t.pid, thread: threadLabel(t) }));
+  const laneIndex = new Map(summary.threads.map((t, i) => [`${t.pid}:${t.thread}`, i]));
   const first = blocks[0]?.startMs;
   const t0 = options.span === undefined ? (first ?? 0) : Math.min(options.span.startMs, first ?? Infinity);
   const s: number[] = [];
@@ -168,7 +170,7 @@ function reportData(analysis: Analysis, options: HtmlOptions): ReportData {
     f.push(
       (block.phase === 'startup' ? STARTUP : 0) | (block.ended ? 0 : NOT_ENDED) | (block.hang === undefined ? 0 : HANG),
     );
-    p.push(pidIndex.get(block.pid) ?? 0);
+    p.push(laneIndex.get(`${block.pid}:${block.thread}`) ?? 0);
   }
   const excerpts = options.excerpts ?? 100;
   const sources = new Map<string, Source | undefined>();
@@ -225,6 +227,7 @@ function reportData(analysis: Analysis, options: HtmlOptions): ReportData {
     })),
     hangs: summary.hangs.map((h) => ({ ...h, file: h.file === null ? null : displayPath(h.file, cwd) })),
     pids,
+    lanes,
     timeline: { s, d, g, f, p },
     culprits,
     strings: strings.list,

@@ -27,6 +27,9 @@ export type Attribution = 'during' | 'profiler' | 'late' | 'internals' | 'none';
 export interface BlockRecord {
   readonly pid: number;
   readonly id: number;
+  /** `main`, or `worker <threadId>`. */
+  readonly thread: string;
+  readonly threadName: string | undefined;
   phase: Phase;
   thresholdMs: number;
   /** Epoch ms. */
@@ -73,6 +76,8 @@ export interface Summary {
   readonly totalMs: number;
   readonly worstMs: number;
   readonly processes: readonly { pid: number; blocks: number; totalMs: number }[];
+  /** Blocks by thread of each process (`main`, `worker <threadId>` with its name), in order of first block. */
+  readonly threads: readonly ThreadSummary[];
   /** Heaviest (by total duration) first. */
   readonly culprits: readonly CulpritSummary[];
   readonly hangs: readonly HangSummary[];
@@ -97,8 +102,24 @@ export interface CulpritSummary {
   readonly stack: readonly StackFrame[];
 }
 
+export interface ThreadSummary {
+  readonly pid: number;
+  readonly thread: string;
+  readonly threadName?: string;
+  readonly blocks: number;
+  readonly totalMs: number;
+}
+
+/** `main`, `worker 4`, `worker 4 "resize"`. */
+export function threadLabel(thread: { thread: string; threadName?: string | undefined }): string {
+  return thread.threadName === undefined ? thread.thread : `${thread.thread} ${JSON.stringify(thread.threadName)}`;
+}
+
 export interface HangSummary {
   readonly pid: number;
+  /** A worker thread's hang: `worker <threadId>` (absent for the main thread). */
+  readonly thread?: string;
+  readonly threadName?: string;
   readonly at: string;
   readonly reason: HangEvent['reason'];
   readonly action: HangEvent['action'];
@@ -166,7 +187,9 @@ function collectBlocks(
       hangs.push(event);
       continue;
     }
-    const key = `${event.pid}:${event.id}`;
+    // Ids are unique in a process; the thread is part of the key for vitest's pool threads,
+    // each of which numbers its own blocks.
+    const key = `${event.pid}:${event.thread}:${event.id}`;
     const known = byKey.get(key);
     if (known !== undefined && known.ended && event.state === 'ongoing') continue;
     const { stack, attribution, culprit } = attribute(event);
@@ -175,6 +198,8 @@ function collectBlocks(
     const record: BlockRecord = known ?? {
       pid: event.pid,
       id: event.id,
+      thread: event.thread,
+      threadName: event.threadName,
       phase: event.phase,
       thresholdMs: event.thresholdMs,
       startMs: Date.parse(event.startedAt),
@@ -202,7 +227,7 @@ function collectBlocks(
   }
   for (const hang of hangs) {
     if (hang.reason !== 'block' || hang.blockId === undefined) continue;
-    const key = `${hang.pid}:${hang.blockId}`;
+    const key = `${hang.pid}:${hang.thread ?? 'main'}:${hang.blockId}`;
     let record = byKey.get(key);
     if (record === undefined) {
       // The block's own events are missing (a file cut at the start): the hang describes it.
@@ -210,6 +235,8 @@ function collectBlocks(
       record = {
         pid: hang.pid,
         id: hang.blockId,
+        thread: hang.thread ?? 'main',
+        threadName: hang.threadName,
         phase: 'running',
         thresholdMs: hang.limitMs,
         startMs: Date.parse(hang.at) - hang.blockedMs,
@@ -230,7 +257,7 @@ function collectBlocks(
   // A block whose process ended before its `ended` event lasted at least as long as its last
   // progress record says.
   for (const record of progress) {
-    const block = byKey.get(`${record.pid}:${record.id}`);
+    const block = byKey.get(`${record.pid}:${record.thread}:${record.id}`);
     if (block !== undefined && !block.ended) block.durationMs = Math.max(block.durationMs, record.durationMs);
   }
   // A process known to have ended (`run` saw it exit) was blocked until then.
@@ -253,6 +280,10 @@ export function analyse(sources: readonly EventSource[], exits?: ReadonlyMap<num
   );
   const groups = new Map<string, Group>();
   const processes = new Map<number, { pid: number; blocks: number; totalMs: number }>();
+  const threads = new Map<
+    string,
+    { pid: number; thread: string; threadName?: string; blocks: number; totalMs: number }
+  >();
   let totalMs = 0;
   let worstMs = 0;
   let notEnded = 0;
@@ -294,6 +325,17 @@ export function analyse(sources: readonly EventSource[], exits?: ReadonlyMap<num
     proc.blocks++;
     proc.totalMs += block.durationMs;
     processes.set(block.pid, proc);
+    const threadKey = `${block.pid}:${block.thread}`;
+    const thread = threads.get(threadKey) ?? {
+      pid: block.pid,
+      thread: block.thread,
+      ...(block.threadName === undefined ? {} : { threadName: block.threadName }),
+      blocks: 0,
+      totalMs: 0,
+    };
+    thread.blocks++;
+    thread.totalMs += block.durationMs;
+    threads.set(threadKey, thread);
     totalMs += block.durationMs;
     worstMs = Math.max(worstMs, block.durationMs);
     if (!block.ended) notEnded++;
@@ -316,6 +358,7 @@ export function analyse(sources: readonly EventSource[], exits?: ReadonlyMap<num
     totalMs: round(totalMs),
     worstMs: round(worstMs),
     processes: [...processes.values()].map((p) => ({ ...p, totalMs: round(p.totalMs) })),
+    threads: [...threads.values()].map((t) => ({ ...t, totalMs: round(t.totalMs) })),
     culprits: sorted.map(culpritSummary),
     hangs: hangs.map(hangSummary),
   };
@@ -356,6 +399,8 @@ function hangSummary(hang: HangEvent): HangSummary {
   const frame = culpritFrame(hang.stack);
   return {
     pid: hang.pid,
+    ...(hang.thread === undefined ? {} : { thread: hang.thread }),
+    ...(hang.threadName === undefined ? {} : { threadName: hang.threadName }),
     at: hang.at,
     reason: hang.reason,
     action: hang.action,

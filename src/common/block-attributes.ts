@@ -12,9 +12,29 @@ import { culpritOfEvent } from './culprit.js';
  */
 export const MAX_CULPRITS = 50;
 export const OTHER = '_other';
+/**
+ * Distinct worker-thread names that keep their name as the `thread.name` attribute; later ones
+ * count under `_other`. A pool's threads share a name, or have none (`worker`), so this is
+ * rarely reached; thread ids are never metric attributes (a churning pool has thousands).
+ */
+export const MAX_THREAD_NAMES = 16;
+
+/**
+ * `thread.id` and `thread.name` (OpenTelemetry's general attributes) of a worker thread's event,
+ * for log records; nothing for the main thread's, whose records stay as they were.
+ */
+export function threadAttributes(event: {
+  thread?: string | undefined;
+  threadName?: string | undefined;
+}): Record<string, string | number> {
+  const id = /^worker (\d+)$/.exec(event.thread ?? '')?.[1];
+  if (id === undefined) return {};
+  return { 'thread.id': Number(id), 'thread.name': event.threadName ?? 'worker' };
+}
 
 export class BlockAttributes {
   readonly #culprits = new Set<string>();
+  readonly #threadNames = new Set<string>();
   /** Attributes of each open block, by id: its `ended` event counts under the same ones. */
   readonly #open = new Map<number, Record<string, string>>();
 
@@ -31,6 +51,19 @@ export class BlockAttributes {
   }
 
   #compute(event: BlockEvent): Record<string, string> {
+    return { ...this.#code(event), ...this.#thread(event) };
+  }
+
+  /** `thread.name` of a worker thread's block (bounded, see MAX_THREAD_NAMES); none for main. */
+  #thread(event: BlockEvent): Record<string, string> {
+    if (event.thread === 'main') return {};
+    const name = event.threadName ?? 'worker';
+    if (!this.#threadNames.has(name) && this.#threadNames.size >= MAX_THREAD_NAMES) return { 'thread.name': OTHER };
+    this.#threadNames.add(name);
+    return { 'thread.name': name };
+  }
+
+  #code(event: BlockEvent): Record<string, string> {
     // Only culprits read during the block (or from its samples) name a series: a late stack may
     // name code that ran after the culprit.
     const named = culpritOfEvent(event);

@@ -27,9 +27,20 @@ function describeThread(thread: ThreadState | undefined): string {
   return `, ${thread.state === 'disk' ? 'waiting for the disk' : 'waiting'}${where}${children}`;
 }
 
+/**
+ * `[pid 123]` for the main thread, `[pid 123 worker 4 "resize"]` for a worker thread (its name
+ * when it has one).
+ */
+export function whose(event: { pid: number; thread?: string | undefined; threadName?: string | undefined }): string {
+  if (event.thread === undefined || event.thread === 'main') return `[pid ${event.pid}]`;
+  const name = event.threadName === undefined ? '' : ` ${JSON.stringify(event.threadName)}`;
+  return `[pid ${event.pid} ${event.thread}${name}]`;
+}
+
 export function formatPretty(event: LoopwatchEvent, cwd: string): string {
   if (event.type === 'hang') return formatHang(event, cwd);
-  const head = `loopwatch: [pid ${event.pid}] block #${event.id}`;
+  const head = `loopwatch: ${whose(event)} block #${event.id}`;
+  const exiting = event.thread === 'main' ? ' (process exiting)' : ' (thread exiting)';
   // A late stack may show code that ran after the culprit: the report does not name it as one.
   const named = culpritOfEvent(event);
   const culprit = named?.source === 'late' ? undefined : named;
@@ -42,7 +53,7 @@ export function formatPretty(event: LoopwatchEvent, cwd: string): string {
           ? ''
           : ` — only Node internals on the stack: ${internals}`;
     const before = event.beforeArmed === true ? ' (before the monitor was armed: no stack)' : '';
-    return `${head} ended after ${ms(event.durationMs)}${before}${event.exiting === true ? ' (process exiting)' : ''}${tail}${whereTimeWent(event)}\n`;
+    return `${head} ended after ${ms(event.durationMs)}${before}${event.exiting === true ? exiting : ''}${tail}${whereTimeWent(event)}\n`;
   }
   const lines = [
     `${head}: event loop blocked for ${ms(event.durationMs)} so far (threshold ${ms(event.thresholdMs)}, ${event.phase})${culprit === undefined ? '' : ` — ${describeCulprit(culprit, event, cwd)}`}`,
@@ -166,11 +177,11 @@ const ACTIONS: Record<HangEvent['action'], string> = {
 };
 
 function formatHang(event: HangEvent, cwd: string): string {
-  const head = `loopwatch: [pid ${event.pid}]`;
+  const head = `loopwatch: ${whose(event)}`;
   const lines: string[] = [];
   if (event.reason === 'block') {
     lines.push(
-      `${head} HANG: block #${event.blockId ?? '?'} has blocked the event loop for ${ms(event.blockedMs)} (hangMs ${ms(event.limitMs)}) — ${ACTIONS[event.action]}`,
+      `${head} HANG: block #${event.blockId ?? '?'} has blocked the event loop for ${ms(event.blockedMs)} (hangMs ${ms(event.limitMs)}) — ${event.thread === undefined ? ACTIONS[event.action] : "reporting only (a worker thread's hang is not acted on)"}`,
     );
   } else {
     const after = event.cause === undefined ? '' : ` of ${event.cause}`;

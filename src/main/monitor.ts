@@ -13,7 +13,6 @@ import {
 } from 'node:worker_threads';
 import { writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { debuglog } from 'node:util';
 import { LoopwatchError } from '../errors.js';
 import { isObject } from '../common/guards.js';
@@ -23,7 +22,6 @@ import {
   F64,
   FROM_WORKER,
   I32,
-  LAG_RING_SIZE,
   SHARED_BYTES,
   TO_WORKER,
   viewsOf,
@@ -47,6 +45,9 @@ import { mainThreadInstruments } from './meter.js';
 import { trackContext, untrackAll } from './context.js';
 import { loadShedder } from './shed.js';
 import { inspectorUnavailable, inspectorUrl } from './inspector.js';
+import { heartbeat } from './heartbeat.js';
+import { flushThreadsAtExit, publishTable, watchChildren } from './thread.js';
+import { createTable, type ThreadTable } from '../protocol/threads.js';
 
 const debug = debuglog('loopwatch');
 
@@ -56,9 +57,6 @@ type Global = typeof globalThis & { [SINGLETON]?: MonitorImpl | undefined };
 
 /** How long stop() lets the worker end by itself before terminating it. */
 const STOP_GRACE_MS = 1000;
-/** Every how many beats the main thread looks whether an inspector port has been opened. */
-const INSPECTOR_CHECK_EVERY = 64;
-
 /** How long the exiting main thread waits for the worker to write a pending `ended` event. */
 const EXIT_FLUSH_MS = 1000;
 
@@ -83,9 +81,6 @@ const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
  * (the app runs on and is told), never the process.
  */
 const WORKER_LIMITS = { maxYoungGenerationSizeMb: 3 } as const;
-
-/** Lag (or busy time) of one beat, clamped into an Int32 of microseconds (35 minutes). */
-const MAX_LAG_US = 2 ** 31 - 1;
 
 /**
  * The beat period: short enough that a block's start is known to within an eighth of the
@@ -122,6 +117,8 @@ class MonitorImpl implements Monitor {
   readonly #onExit: () => void;
   readonly #onBeforeExit: () => void;
   #stopped: Promise<void> | undefined;
+  /** The app's worker threads' heartbeat slots, when they are watched. */
+  #table: ThreadTable | undefined;
 
   constructor(options: ResolvedOptions, workerThread?: WorkerInit['workerThread']) {
     this.options = options;
@@ -131,46 +128,13 @@ class MonitorImpl implements Monitor {
     const buffer = shared
       ? new SharedArrayBuffer(SHARED_BYTES)
       : (new ArrayBuffer(SHARED_BYTES) as unknown as SharedArrayBuffer);
-    const { i32, f64, lagRing, busyRing } = viewsOf(buffer);
+    const { i32, f64 } = viewsOf(buffer);
     this.#i32 = i32;
     this.#f64 = f64;
-    const origin = performance.timeOrigin;
-    const timing = performance.nodeTiming;
-    /** The beat's payload: when, and how long the loop has been idle in all. */
-    const stamp = (): void => {
-      f64[F64.BEAT_TIME] = origin + performance.now();
-      f64[F64.BEAT_IDLE] = timing.idleTime;
-    };
-    this.#stamp = stamp;
     const beatMs = beatPeriodMs(options.thresholdMs);
-    // No allocation per beat: a few stores and an atomic add. How late the beat ran goes into
-    // the lag ring (the worker turns it into percentiles), how long the loop was busy since the
-    // beat before into the busy ring (the worker reads it when it arms: a block that was over
-    // by then is found there). The first timed beat marks the first turn of the loop; every
-    // INSPECTOR_CHECK_EVERY beats, whether a debugger may be attached (the worker then gives a
-    // paused thread longer to say so).
-    let untilCheck = 1;
-    let previous = performance.now();
-    let previousIdle = timing.idleTime;
-    const beat = (): void => {
-      stamp();
-      const now = performance.now();
-      const idle = f64[F64.BEAT_IDLE] ?? 0;
-      const lagUs = Math.round((now - previous - beatMs) * 1000);
-      const busyUs = Math.round((now - previous - (idle - previousIdle)) * 1000);
-      previous = now;
-      previousIdle = idle;
-      const slot = (Atomics.load(i32, I32.SEQ) + 1) & (LAG_RING_SIZE - 1);
-      lagRing[slot] = lagUs < 0 ? 0 : lagUs > MAX_LAG_US ? MAX_LAG_US : lagUs;
-      busyRing[slot] = busyUs < 0 ? 0 : busyUs > MAX_LAG_US ? MAX_LAG_US : busyUs;
-      if (--untilCheck === 0) {
-        untilCheck = INSPECTOR_CHECK_EVERY;
-        i32[I32.LOOP_TURNED] = 1;
-        i32[I32.INSPECTOR] = inspectorUrl() === undefined ? 0 : 1;
-      }
-      i32[I32.EXITING] = 0;
-      Atomics.add(i32, I32.SEQ, 1);
-    };
+    // The beat (see heartbeat.ts), with the check for an inspector port only this thread makes.
+    const { stamp, beat } = heartbeat(viewsOf(buffer), beatMs, inspectorUrl);
+    this.#stamp = stamp;
     this.#beat = beat;
     stamp();
     i32[I32.INSPECTOR] = inspectorUrl() === undefined ? 0 : 1;
@@ -206,6 +170,10 @@ class MonitorImpl implements Monitor {
     const needsInspector = workerThread === undefined ? options.captureStack || options.profiler : options.profiler;
     const noInspector = needsInspector ? inspectorUnavailable() : undefined;
     const deniedFile = eventsFileDenied(options.eventsFile);
+    // The app's worker threads (only the main thread's monitor watches them): a table of
+    // heartbeat slots they find in their environment data and claim for themselves.
+    const table = workerThread === undefined && shared && options.threads === 'all' ? createTable() : undefined;
+    const threads = table === undefined ? undefined : { buffer: table.buffer, beatMs };
     const init: WorkerInit = {
       buffer,
       port: port2,
@@ -216,6 +184,7 @@ class MonitorImpl implements Monitor {
       startedAt: f64[F64.BEAT_TIME] ?? 0,
       ...(workerThread === undefined ? {} : { workerThread }),
       ...(noInspector === undefined ? {} : { noInspector }),
+      ...(threads === undefined ? {} : { threads }),
     };
     let worker: Worker;
     try {
@@ -244,6 +213,11 @@ class MonitorImpl implements Monitor {
       return;
     }
     this.#worker = worker;
+    if (table !== undefined && threads !== undefined) {
+      publishTable(threads);
+      watchChildren(table);
+      this.#table = table;
+    }
     if (deniedFile !== undefined) {
       const still = options.log === 'off' ? 'blocks still reach your listeners' : 'events are still written to stderr';
       say(
@@ -533,6 +507,8 @@ class MonitorImpl implements Monitor {
       Atomics.add(i32, I32.SEQ, 1);
       Atomics.wait(i32, I32.ACK, ack, EXIT_FLUSH_MS);
     }
+    // Worker threads' blocks end with the process: their `ended` events too.
+    if (this.#table !== undefined) flushThreadsAtExit(this.#table, Date.now() + EXIT_FLUSH_MS);
     // The profiler's session stays connected all along; a connected session makes
     // process.exit() print "Waiting for the debugger to disconnect...". Let the worker close it,
     // and hand its last telemetry (the block that just ended, the final counts) to the exporters.

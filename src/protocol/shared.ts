@@ -81,12 +81,16 @@ export interface SharedViews {
   readonly busyRing: Int32Array;
 }
 
-export function viewsOf(buffer: SharedArrayBuffer): SharedViews {
+/**
+ * The views of one watched thread's heartbeat region: the main thread's buffer at offset 0, or
+ * one slot of the worker-thread table (see protocol/threads.ts), laid out the same way.
+ */
+export function viewsOf(buffer: SharedArrayBuffer, byteOffset = 0): SharedViews {
   return {
-    i32: new Int32Array(buffer, 0, I32_SLOTS),
-    f64: new Float64Array(buffer, F64_BYTE_OFFSET, F64_SLOTS),
-    lagRing: new Int32Array(buffer, RING_BYTE_OFFSET, LAG_RING_SIZE),
-    busyRing: new Int32Array(buffer, BUSY_RING_BYTE_OFFSET, LAG_RING_SIZE),
+    i32: new Int32Array(buffer, byteOffset, I32_SLOTS),
+    f64: new Float64Array(buffer, byteOffset + F64_BYTE_OFFSET, F64_SLOTS),
+    lagRing: new Int32Array(buffer, byteOffset + RING_BYTE_OFFSET, LAG_RING_SIZE),
+    busyRing: new Int32Array(buffer, byteOffset + BUSY_RING_BYTE_OFFSET, LAG_RING_SIZE),
   };
 }
 
@@ -185,6 +189,8 @@ export interface WorkerInit {
    * BroadcastChannel (see BrokeredInspector in worker/capture.ts and vitest/broker.ts).
    */
   readonly workerThread?: { readonly threadId: number; readonly channel: string };
+  /** The app's worker threads, each in its slot of this table (see protocol/threads.ts), when watched. */
+  readonly threads?: import('./threads.js').ThreadsInit;
 }
 
 /** Messages on a capture broker's BroadcastChannel. */

@@ -92,6 +92,19 @@ export interface BlockDeps {
   readonly pid: number;
   /** The watched thread, as events name it. */
   readonly thread: 'main' | `worker ${number}`;
+  /** A worker thread's name (its Worker's `name`), read when an event is written. */
+  readonly threadName?: (() => string | undefined) | undefined;
+  /**
+   * The process's block counter, shared by the lifecycles of all watched threads so that a
+   * block's `id` is unique in the process (readers pair `ongoing` and `ended` by pid and id).
+   */
+  readonly ids?: { last: number } | undefined;
+  /**
+   * A capture served later than this after its request left was held up (by native code): its
+   * stack is marked late. Default LATE_AFTER_MS; a worker thread's capture crosses the main
+   * thread first, and is given longer.
+   */
+  readonly lateAfterMs?: number | undefined;
   /** Where stacks come from; undefined with `captureStack: false`. */
   readonly source: StackSource | undefined;
   readonly clock: Clock;
@@ -121,7 +134,7 @@ export class BlockLifecycle {
   readonly #deps: BlockDeps;
   readonly #config: WatchdogConfig;
   #state: WatchdogState;
-  #blocks = 0;
+  readonly #ids: { last: number };
   #timer: unknown;
   #stopped = false;
   /** The last pause probe found the main thread paused by a debugger. */
@@ -135,6 +148,7 @@ export class BlockLifecycle {
 
   constructor(deps: BlockDeps) {
     this.#deps = deps;
+    this.#ids = deps.ids ?? { last: 0 };
     this.#config = { thresholdMs: deps.options.thresholdMs, pollMs: Math.max(1, Math.min(10, deps.beatMs)) };
     this.#state = initialState(this.#sample(), deps.clock.now());
   }
@@ -216,7 +230,8 @@ export class BlockLifecycle {
   async #toStack(result: CaptureResult | undefined, requestedAt: number, turnedAt: number | undefined): Promise<Stack> {
     if (result === undefined || result.frames.length === 0) return NO_STACK;
     const late =
-      result.servedAt - requestedAt > LATE_AFTER_MS || (turnedAt !== undefined && result.servedAt >= turnedAt);
+      result.servedAt - (result.sentAt ?? requestedAt) > LATE_AFTER_MS ||
+      (turnedAt !== undefined && result.servedAt >= turnedAt);
     return {
       frames: await this.#mapped(result.frames),
       timing: late ? 'late' : 'during',
@@ -277,10 +292,11 @@ export class BlockLifecycle {
    */
   #reportPast(block: PastBlock): void {
     const { options, pid, thread, emit } = this.#deps;
-    this.#blocks += 1;
+    this.#ids.last += 1;
     emit({
+      ...this.#named(),
       type: 'block',
-      id: this.#blocks,
+      id: this.#ids.last,
       state: 'ended',
       phase: 'startup',
       thresholdMs: options.thresholdMs,
@@ -292,6 +308,12 @@ export class BlockLifecycle {
       stackTiming: 'none',
       beforeArmed: true,
     });
+  }
+
+  /** `threadName`, for a worker thread that has one. */
+  #named(): { threadName?: string } {
+    const name = this.#deps.threadName?.();
+    return name === undefined || name === '' ? {} : { threadName: name };
   }
 
   #schedule(ms: number): void {
@@ -306,7 +328,7 @@ export class BlockLifecycle {
     const exiting = Atomics.load(i32, I32.EXITING) === 1;
     const now = clock.now();
     const current = this.#sample();
-    const result = step(this.#config, this.#state, current, now, this.#blocks, exiting);
+    const result = step(this.#config, this.#state, current, now, this.#ids.last, exiting);
     this.#state = result.state;
     if (result.action.type !== 'block-start') {
       // Rotate the profile only while the loop is healthy (it beat within two periods).
@@ -317,8 +339,8 @@ export class BlockLifecycle {
       this.#schedule(result.wakeInMs);
       return;
     }
-    const { id, lagMs, since } = result.action;
-    void this.#handle(id, lagMs, since).catch((error: unknown) => {
+    const { lagMs, since } = result.action;
+    void this.#handle(lagMs, since).catch((error: unknown) => {
       warnOnce('block', `reporting a block failed: ${stackOf(error)}`);
       this.#active = undefined;
       this.#finish();
@@ -352,7 +374,7 @@ export class BlockLifecycle {
   }
 
   /** Drives the watchdog from the moment a block is detected until the loop turns again. */
-  async #handle(id: number, lagMs: number, since: number): Promise<void> {
+  async #handle(lagMs: number, since: number): Promise<void> {
     const { i32, clock, options, source: inspector, pid, thread, emit, warnOnce } = this.#deps;
     const blockState = this.#state;
     if (blockState.kind !== 'blocked') throw new Error(`handleBlock in state ${blockState.kind}`);
@@ -402,7 +424,7 @@ export class BlockLifecycle {
       answer !== undefined &&
       answer.unusable === undefined &&
       answer.frames.length === 0 &&
-      answer.servedAt - requestedAt <= LATE_AFTER_MS &&
+      answer.servedAt - (answer.sentAt ?? requestedAt) <= (this.#deps.lateAfterMs ?? LATE_AFTER_MS) &&
       !this.#endedBusy(blockSeq)
     ) {
       // Served at once with no JavaScript on the stack, and the probe before it too: the thread
@@ -413,7 +435,8 @@ export class BlockLifecycle {
       this.#notABlock();
       return;
     }
-    this.#blocks = id;
+    // Numbered now, from the counter every watched thread's blocks share.
+    const id = ++this.#ids.last;
     Atomics.store(i32, I32.BLOCKED, 1);
     const stack = await this.#toStack(answer, requestedAt, this.#turnedSince(blockSeq));
     // With warm-up, everything before markReady() is startup.
@@ -422,7 +445,7 @@ export class BlockLifecycle {
     // detected is followed by a beat).
     const turnedBefore = blockSeq !== 0 && Atomics.load(i32, I32.LOOP_TURNED) === 1;
     const phase = warming ? 'startup' : phaseOf(answer?.frames, answer?.truncated ?? false, turnedBefore);
-    const base = { type: 'block', id, phase, thresholdMs: options.thresholdMs, pid, thread } as const;
+    const base = { type: 'block', id, phase, thresholdMs: options.thresholdMs, pid, thread, ...this.#named() } as const;
     // No stack: the thread is (or was, when held up) in native code. The kernel can still say
     // what it is doing, or what it was doing when the block was detected.
     const threadState =
@@ -446,7 +469,7 @@ export class BlockLifecycle {
     let lasted = Math.max(1, lagMs);
     let nextProgress = lasted + Math.min(lasted, PROGRESS_MAX_GAP_MS);
     for (;;) {
-      const result = step(this.#config, this.#state, this.#sample(), clock.now(), this.#blocks);
+      const result = step(this.#config, this.#state, this.#sample(), clock.now(), this.#ids.last);
       if (result.action.type !== 'block-end') {
         this.#state = result.state;
         lasted = clock.now() - since;

@@ -36,6 +36,11 @@ export interface CaptureResult {
   /** Epoch ms at which the main thread ran the capture. */
   readonly servedAt: number;
   /**
+   * Epoch ms at which the request left for the thread, when later than it was asked for (a
+   * worker thread's capture first connects and finds the thread): lateness counts from here.
+   */
+  readonly sentAt?: number | undefined;
+  /**
    * Why the answer holds no usable stack at all (neither CallSites nor a stack string): then
    * an empty `frames` says nothing about the thread being idle.
    */
@@ -192,6 +197,9 @@ export function decodeRemap(wire: unknown, count: number): RemapAnswer[] {
 function captureScript(limit: number): string {
   return `${captureExpression(limit)}\n//# sourceURL=${CAPTURE_SCRIPT}`;
 }
+
+/** The capture expression as sent to any watched thread (see captureScript). */
+export const captureScriptFor = captureScript;
 
 /**
  * The start-up self-check's capture: the same expression called from a function, so that a

@@ -11,6 +11,8 @@ import type { Outputs } from './outputs.js';
 import type { SamplingProfiler } from './profiler.js';
 import type { StackSource } from './capture.js';
 import type { Telemetry } from './telemetry.js';
+import type { ThreadWatch } from './threads.js';
+import type { WorkerThreadsInspector } from './nodeworker.js';
 import { type Clock, sleep, within } from './time.js';
 import type { LoopViews } from './views.js';
 
@@ -29,6 +31,9 @@ export interface Parts {
   profiler?: SamplingProfiler | undefined;
   telemetry?: Telemetry | undefined;
   health?: HealthServer | undefined;
+  /** The app's worker threads, when watched. */
+  readonly threads?: ThreadWatch | undefined;
+  readonly threadsInspector?: WorkerThreadsInspector | undefined;
 }
 
 /** Stops watching, closes everything, exports what is left (bounded) and ends the worker. */
@@ -36,6 +41,8 @@ export function shutdown(parts: Parts): void {
   const exporting = parts.telemetry;
   parts.telemetry = undefined;
   parts.blocks.stop();
+  parts.threads?.stop();
+  parts.threadsInspector?.close();
   parts.hangs.clear();
   parts.views.close();
   parts.health?.close();
@@ -61,6 +68,7 @@ export async function detachAtExit(parts: Parts): Promise<void> {
   if (parts.telemetry !== undefined) await within(clock, parts.telemetry.flush(), TELEMETRY_EXIT_MS);
   parts.profiler?.close();
   parts.source?.close();
+  parts.threadsInspector?.close();
   await sleep(clock, SESSION_SETTLE_MS);
   Atomics.store(i32, I32.PROFILING, 0);
   Atomics.store(i32, I32.DETACHED, 1);

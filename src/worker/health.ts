@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import type { BlockContext, HealthAddress, StackFrame } from '../types.js';
 import type { LagStats } from './lag.js';
+import type { BlockedThread } from './threads.js';
 
 /** What the endpoints need to know, read at each request. */
 export interface LoopView {
@@ -20,6 +21,8 @@ export interface LoopView {
   /** Whether the startup phase is over (loop turned; with warm-up, `markReady()` called). */
   started(): boolean;
   lag(): LagStats;
+  /** The app's worker threads blocked now (listed in the body; the status is the main loop's). */
+  blockedThreads?(): readonly BlockedThread[];
 }
 
 export interface HealthLimits {
@@ -84,7 +87,25 @@ export function livez(view: LoopView, limits: HealthLimits): HealthAnswer {
       livenessMs: limits.livenessMs,
       loop: loopBody(view, silent, limits),
       lag: lagBody(view.lag()),
+      ...threadsBody(view),
     },
+  };
+}
+
+/** `workers`: the worker threads blocked now, each with its block and culprit; absent when none. */
+function threadsBody(view: LoopView): { workers?: Record<string, unknown>[] } {
+  const blocked = view.blockedThreads?.() ?? [];
+  if (blocked.length === 0) return {};
+  return {
+    workers: blocked.map((thread) => ({
+      thread: thread.thread,
+      ...(thread.threadName === undefined ? {} : { threadName: thread.threadName }),
+      blockId: thread.id,
+      blockedMs: thread.blockedMs,
+      ...(thread.culprit === undefined
+        ? {}
+        : { culprit: { function: thread.culprit.function, file: thread.culprit.file, line: thread.culprit.line } }),
+    })),
   };
 }
 
@@ -105,7 +126,13 @@ export function readyz(view: LoopView, limits: HealthLimits): HealthAnswer {
   return {
     status: ready ? 200 : 503,
     headers: ready ? {} : { 'retry-after': String(retryAfter) },
-    body: { status, readyMaxLagMs: limits.readyMaxLagMs, loop: loopBody(view, silent, limits), lag: lagBody(lag) },
+    body: {
+      status,
+      readyMaxLagMs: limits.readyMaxLagMs,
+      loop: loopBody(view, silent, limits),
+      lag: lagBody(lag),
+      ...threadsBody(view),
+    },
   };
 }
 

@@ -45,6 +45,9 @@ import { resolveStack } from './stack.js';
 import { readThreadState } from './threadstate.js';
 import { realClock } from './time.js';
 import { LoopViews } from './views.js';
+import { WorkerThreadsInspector } from './nodeworker.js';
+import { ThreadWatch } from './threads.js';
+import { tableOf } from '../protocol/threads.js';
 
 if (isMainThread || (workerData as Partial<WorkerInit> | null)?.buffer === undefined) {
   throw new LoopwatchError(
@@ -76,11 +79,21 @@ const source: StackSource | undefined = !options.captureStack
 const threadState = (): ThreadState | undefined => (watched === undefined ? readThreadState(pid) : undefined);
 const mapper = new SourceMapper();
 const outputs = new Outputs(options, send, process.cwd());
-const views = new LoopViews(shared, clock, options.warmup, () => blocks.active);
+const views = new LoopViews(
+  shared,
+  clock,
+  options.warmup,
+  () => blocks.active,
+  () => threads?.blocked() ?? [],
+);
+
+/** One block counter for every watched thread: a block's id is unique in the process. */
+const ids = { last: 0 };
 
 const profileFiles =
   options.profileFiles === undefined ? undefined : new ProfileFiles(options.profileFiles, outputs.warnOnce);
 const blocks: BlockLifecycle = new BlockLifecycle({
+  ids,
   options,
   i32,
   f64,
@@ -125,7 +138,28 @@ const hangs: Hangs = new Hangs({
   stopped: () => blocks.stopped,
 });
 
-const parts: Parts = { i32, clock, blocks, hangs, views, outputs, source };
+/** The app's worker threads, when the main thread published a table for them. */
+const threadsInspector =
+  init.threads !== undefined && options.captureStack ? new WorkerThreadsInspector(init.noInspector) : undefined;
+const threads =
+  init.threads === undefined
+    ? undefined
+    : new ThreadWatch({
+        table: tableOf(init.threads.buffer),
+        options,
+        beatMs: init.threads.beatMs,
+        pid,
+        clock,
+        ids,
+        inspector: threadsInspector,
+        resolve: (raw) => resolveStack(raw, mapper, init.ownDir),
+        threadState: (osTid) => readThreadState(pid, osTid),
+        emit: outputs.emit,
+        progress: outputs.progress,
+        warnOnce: outputs.warnOnce,
+      });
+
+const parts: Parts = { i32, clock, blocks, hangs, views, outputs, source, threads, threadsInspector };
 
 parentPort?.on('message', (message: ToWorker) => {
   switch (message.code) {
@@ -155,6 +189,7 @@ parentPort?.on('message', (message: ToWorker) => {
  */
 async function boot(): Promise<void> {
   blocks.start();
+  threads?.start();
   debug('armed %d ms after start()', Math.round(nowMs() - init.startedAt));
   const exitWait = Atomics.waitAsync(i32, I32.EXIT_NOTIFY, 0);
   void Promise.resolve(exitWait.value).then(() => detachAtExit(parts));

@@ -27,7 +27,7 @@ import type {
   TelemetrySettings,
 } from '../types.js';
 import type { LagStats } from './lag.js';
-import { BlockAttributes } from '../common/block-attributes.js';
+import { BlockAttributes, threadAttributes } from '../common/block-attributes.js';
 import { instrumentOptions, METRICS } from '../common/metrics.js';
 import { messageOf } from '../common/text.js';
 import { packageVersion } from '../common/version.js';
@@ -424,6 +424,7 @@ export class Telemetry implements Sink {
         : `event loop block ended after ${Math.round(event.durationMs)} ms${where}`,
       attributes: {
         ...contextAttributes(event.context),
+        ...threadAttributes(event),
         'loopwatch.block.id': event.id,
         'loopwatch.block.state': event.state,
         'loopwatch.block.phase': event.phase,
@@ -462,6 +463,7 @@ export class Telemetry implements Sink {
           : `process did not exit within ${event.limitMs} ms`,
       attributes: {
         ...contextAttributes(event.context),
+        ...threadAttributes(event),
         'loopwatch.hang.reason': event.reason,
         'loopwatch.hang.action': event.action,
         'loopwatch.hang.limit': event.limitMs / 1000,

@@ -7,6 +7,7 @@ import { culpritFrame } from '../common/frames.js';
 import { F64, I32, type SharedViews } from '../protocol/shared.js';
 import type { ActiveBlock } from './block.js';
 import type { LoopView } from './health.js';
+import type { BlockedThread } from './threads.js';
 import { LagWindow, UtilizationWindow } from './lag.js';
 import type { TelemetryView } from './telemetry.js';
 import type { Clock } from './time.js';
@@ -30,7 +31,13 @@ export class LoopViews {
    * Starts draining the lag ring now.
    * @param block the block being reported, if any.
    */
-  constructor(views: SharedViews, clock: Clock, warmup: boolean, block: () => ActiveBlock | undefined) {
+  constructor(
+    views: SharedViews,
+    clock: Clock,
+    warmup: boolean,
+    block: () => ActiveBlock | undefined,
+    blockedThreads: () => readonly BlockedThread[] = () => [],
+  ) {
     const { i32, f64, lagRing } = views;
     this.#f64 = f64;
     this.#lag = new LagWindow(lagRing, i32);
@@ -68,6 +75,7 @@ export class LoopViews {
               context: active.stack.context,
             };
       },
+      blockedThreads,
       started: () => Atomics.load(i32, I32.LOOP_TURNED) === 1 && (!warmup || Atomics.load(i32, I32.READY) === 1),
       lag: () => {
         this.#lag.drain(clock.now());

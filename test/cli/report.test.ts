@@ -24,6 +24,44 @@ function recording(): { a: string; b: string } {
 }
 
 group('the summary table', () => {
+  it('tells threads apart: blocks by thread, and a worker thread named in the table and the hang line', () => {
+    const onWorker = (events: ReturnType<typeof block>) =>
+      events.map((e) => ({ ...e, thread: 'worker 4' as const, threadName: 'resize' }));
+    const events = [
+      ...block(300, 1, 400, STACKS.render),
+      ...onWorker(block(300, 2, 900, STACKS.parse)),
+      {
+        ...hang(300, 2, 900, STACKS.parse),
+        action: 'none' as const,
+        thread: 'worker 4' as const,
+        threadName: 'resize',
+      },
+    ];
+    const summary = analyse([
+      { name: 'x', events, malformedLines: [], otherLines: 0, lines: 3, truncatedLastLine: false },
+    ]).summary;
+    expect(summary.blocks).toBe(2);
+    expect(summary.threads).toEqual([
+      { pid: 300, thread: 'main', blocks: 1, totalMs: 400 },
+      { pid: 300, thread: 'worker 4', threadName: 'resize', blocks: 1, totalMs: 900 },
+    ]);
+    const text = formatSummary(summary, '/srv/app', styleFor(process.stdout, { NO_COLOR: '1' }));
+    expect(text).toContain('by thread: main: 1 block, 400 ms; worker 4 "resize": 1 block, 900 ms');
+    expect(text).toContain('hang: [pid 300 worker 4 "resize"] block #2 reached 900 ms');
+    // A main-thread-only recording reads as before.
+    const plain = analyse([
+      {
+        name: 'y',
+        events: block(301, 1, 400, STACKS.render),
+        malformedLines: [],
+        otherLines: 0,
+        lines: 2,
+        truncatedLastLine: false,
+      },
+    ]).summary;
+    expect(formatSummary(plain, '/srv/app', styleFor(process.stdout, { NO_COLOR: '1' }))).not.toContain('by thread');
+  });
+
   it('never shows a node_modules frame as the top frame of your code: a stack of library code only says so', () => {
     const events = [
       ...block(300, 1, 400, [

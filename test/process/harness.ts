@@ -67,6 +67,8 @@ export interface RunResult {
   /** `MARK name epochMs` lines of the fixture. */
   readonly marks: Map<string, number>;
   readonly wallMs: number;
+  /** Epoch ms at which the child's streams closed (it had exited). */
+  readonly closedAt: number;
   readonly timedOut: boolean;
 }
 
@@ -166,6 +168,7 @@ export async function run(script: string, options: RunOptions): Promise<RunResul
     liveHangs,
     marks,
     wallMs: Date.now() - started,
+    closedAt: Date.now(),
     timedOut,
   };
 }

@@ -35,6 +35,7 @@ describe('resolveOptions', () => {
       livenessMs: 10_000,
       readyMaxLagMs: 100,
       warmup: false,
+      threads: 'all',
     });
     expect(Object.isFrozen(options)).toBe(true);
   });
@@ -81,7 +82,7 @@ describe('resolveOptions', () => {
     ],
     [
       { thresold: 5 },
-      'unknown option `thresold`; known options are thresholdMs, eventsFile, log, captureStack, maxFrames, captureTimeoutMs, profiler, profileDir, profileMinMs, profileMaxFiles, profileMaxMb, hangMs, hangAction, shutdownTimeoutMs, healthPort, healthHost, livenessMs, readyMaxLagMs, warmup, otel',
+      'unknown option `thresold`; known options are thresholdMs, eventsFile, log, captureStack, maxFrames, captureTimeoutMs, profiler, profileDir, profileMinMs, profileMaxFiles, profileMaxMb, hangMs, hangAction, shutdownTimeoutMs, healthPort, healthHost, livenessMs, readyMaxLagMs, warmup, threads, otel',
     ],
     [{ hangMs: 50 }, '`hangMs` must be an integer from 100 to 86400000 (milliseconds), got 50'],
     [
@@ -96,6 +97,7 @@ describe('resolveOptions', () => {
     ],
     [{ shutdownTimeoutMs: 0 }, '`shutdownTimeoutMs` must be an integer from 1 to 86400000 (milliseconds), got 0'],
     [{ warmup: 1 }, '`warmup` must be true or false, got 1'],
+    [{ threads: 'workers' }, '`threads` must be one of "all", "main", got "workers"'],
   ])('%j → %s', (input, message) => {
     const e = error(() => resolveOptions(input as never));
     expect(e.code).toBe('ERR_LOOPWATCH_INVALID_OPTION');
@@ -155,6 +157,7 @@ describe('optionsFromEnv', () => {
         LOOPWATCH_HEALTH_HOST: '0.0.0.0',
         LOOPWATCH_READY_MAX_LAG_MS: '250',
         LOOPWATCH_WARMUP: 'on',
+        LOOPWATCH_THREADS: 'main',
       }),
     ).toMatchObject({
       hangMs: 2000,
@@ -165,6 +168,7 @@ describe('optionsFromEnv', () => {
       livenessMs: 2000,
       readyMaxLagMs: 250,
       warmup: true,
+      threads: 'main',
     });
     // Liveness follows the hang limit unless it is set itself.
     expect(optionsFromEnv({ LOOPWATCH_HANG_MS: '3000', LOOPWATCH_LIVENESS_MS: '1500' }).livenessMs).toBe(1500);
@@ -184,6 +188,7 @@ describe('optionsFromEnv', () => {
     [{ LOOPWATCH_HEALTH_PORT: 'http' }, 'LOOPWATCH_HEALTH_PORT must be a TCP port number from 0 to 65535, got "http"'],
     [{ LOOPWATCH_HEALTH_PORT: '65536' }, 'LOOPWATCH_HEALTH_PORT must be an integer from 0 to 65535, got "65536"'],
     [{ LOOPWATCH_WARMUP: 'true' }, 'LOOPWATCH_WARMUP must be "on" or "off", got "true"'],
+    [{ LOOPWATCH_THREADS: 'none' }, 'LOOPWATCH_THREADS must be one of "all", "main", got "none"'],
   ])('%j', (variables, message) => {
     const e = error(() => optionsFromEnv(variables));
     expect(e.code).toBe('ERR_LOOPWATCH_INVALID_ENV');

@@ -1,0 +1,135 @@
+/**
+ * The app's worker threads: the main thread publishes the thread table (protocol/threads.ts)
+ * for the workers it will start, each worker thread whose preload runs `loopwatch/register`
+ * claims a slot and beats into it, and whichever thread sees a worker end marks its slot GONE.
+ * Runs on the app's threads; the monitor worker reads the table (worker/threads.ts).
+ */
+import { readlinkSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import * as workerThreads from 'node:worker_threads';
+import { I32 } from '../protocol/shared.js';
+import {
+  claimSlot,
+  readSlot,
+  SLOT_STATE,
+  endSlot,
+  findSlot,
+  slotViews,
+  tableOf,
+  THREADS_KEY,
+  type ThreadsInit,
+  type ThreadTable,
+} from '../protocol/threads.js';
+import { heartbeat } from './heartbeat.js';
+
+/** One registration per thread, even when both the CJS and the ESM build run the preload. */
+const REGISTERED = Symbol.for('loopwatch.thread.v1');
+type Global = typeof globalThis & { [REGISTERED]?: true };
+
+/** Makes the table visible to every worker thread started from now on (and to theirs). */
+export function publishTable(init: ThreadsInit): void {
+  workerThreads.setEnvironmentData(THREADS_KEY, init);
+}
+
+/** The table this thread inherited, if the main thread published one. */
+export function inheritedTable(): ThreadsInit | undefined {
+  const value = workerThreads.getEnvironmentData(THREADS_KEY) as Partial<ThreadsInit> | undefined;
+  if (value === undefined || !(value.buffer instanceof SharedArrayBuffer) || typeof value.beatMs !== 'number')
+    return undefined;
+  return { buffer: value.buffer, beatMs: value.beatMs };
+}
+
+/**
+ * A worker thread that ends without running its 'exit' handlers (`worker.terminate()`) leaves
+ * its slot LIVE and silent; the thread that started it learns of the end from the Worker's
+ * 'exit' event, and ends the slot for it. The listener keeps nothing alive.
+ */
+export function watchChildren(table: ThreadTable): void {
+  process.on('worker', (worker: workerThreads.Worker) => {
+    // threadId reads -1 once the worker has exited: keep it now.
+    const id = worker.threadId;
+    worker.once('exit', () => {
+      const index = findSlot(table, id);
+      if (index !== -1) endSlot(table, index, id, performance.timeOrigin + performance.now());
+    });
+  });
+}
+
+/** The kernel's id of this thread (Linux), so that the monitor can read its state in /proc. */
+function osThreadId(): number {
+  if (process.platform !== 'linux') return 0;
+  try {
+    // "<pid>/task/<tid>"
+    return Number(/task\/(\d+)$/.exec(readlinkSync('/proc/thread-self'))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Registers the calling worker thread, if the main thread published a table: claims a slot
+ * and beats into it (a timer that keeps nothing alive). Returns false when it is not watched
+ * (no table, or every slot taken). Never throws.
+ */
+export function registerWorkerThread(): boolean {
+  const global = globalThis as Global;
+  if (workerThreads.isMainThread || global[REGISTERED] === true) return false;
+  try {
+    const init = inheritedTable();
+    if (init === undefined) return false;
+    const table = tableOf(init.buffer);
+    const { threadId } = workerThreads;
+    // `threadName` is there from Node 22 (Node 24 names an unnamed worker "WorkerThread").
+    const named = (workerThreads as { threadName?: unknown }).threadName;
+    const name = typeof named === 'string' && named !== 'WorkerThread' ? named : '';
+    const index = claimSlot(
+      table,
+      threadId,
+      osThreadId(),
+      name,
+      performance.timeOrigin + performance.now(),
+      performance.nodeTiming.idleTime,
+    );
+    if (index === -1) return false;
+    global[REGISTERED] = true;
+    const views = slotViews(table, index);
+    const { beat } = heartbeat(views, init.beatMs);
+    const timer = setInterval(beat, init.beatMs);
+    timer.unref();
+    // A thread that ends by itself says so; one that is terminated runs no handler, and its
+    // parent says so instead (watchChildren, installed here too for nested workers).
+    process.once('exit', () => {
+      clearInterval(timer);
+      endSlot(table, index, threadId, performance.timeOrigin + performance.now());
+    });
+    watchChildren(table);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * At the process's exit, worker threads' blocks may be in progress or just ended (a worker
+ * terminated in its block, the process ending under a spinning worker): end them (the threads
+ * go with the process) and give the monitor until `deadline` (epoch ms) to write their `ended`
+ * events, as for the main thread's block.
+ */
+export function flushThreadsAtExit(table: ThreadTable, deadline: number): void {
+  const now = (): number => performance.timeOrigin + performance.now();
+  const waiting: { i32: Int32Array; ack: number }[] = [];
+  for (let index = 0; index < table.capacity; index++) {
+    const slot = readSlot(table, index);
+    if (slot.state !== SLOT_STATE.LIVE && slot.state !== SLOT_STATE.GONE) continue;
+    const { i32 } = slotViews(table, index);
+    if (Atomics.load(i32, I32.BLOCKED) !== 1) continue;
+    const ack = Atomics.load(i32, I32.ACK);
+    if (slot.state === SLOT_STATE.LIVE) endSlot(table, index, slot.threadId, now());
+    waiting.push({ i32, ack });
+  }
+  for (const { i32, ack } of waiting) {
+    const left = deadline - now();
+    if (left <= 0) return;
+    Atomics.wait(i32, I32.ACK, ack, left);
+  }
+}

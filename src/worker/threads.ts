@@ -1,0 +1,243 @@
+/**
+ * The app's worker threads, watched from this one monitor: each LIVE slot of the thread table
+ * (protocol/threads.ts) gets a BlockLifecycle of its own — the same detection, capture, events
+ * and hang report as the main thread's, on that slot's heartbeat — with its stacks asked
+ * through the NodeWorker domain (nodeworker.ts). A slot whose thread has ended is released once
+ * the block in progress there, if any, has been reported as ended.
+ *
+ * The table wakes this part (Atomics.waitAsync on its CHANGES counter) whenever a thread
+ * claims a slot or ends, so a worker that blocks right after it starts is watched already.
+ */
+import { culpritFrame } from '../common/frames.js';
+import { stackOf } from '../common/text.js';
+import type { BlockProgress, HangEvent, LoopwatchEvent, ResolvedOptions, StackFrame, ThreadState } from '../types.js';
+import { HEADER, readSlot, releaseSlot, SLOT_STATE, slotViews, type ThreadTable } from '../protocol/threads.js';
+import { type ActiveBlock, BlockLifecycle } from './block.js';
+import type { RawFrame } from './capture.js';
+import { Hangs } from './hangs.js';
+import { WorkerThreadSource, type WorkerThreadsInspector } from './nodeworker.js';
+import type { WarnOnce } from './outputs.js';
+import type { Transformed } from './stack.js';
+import type { Clock } from './time.js';
+
+/**
+ * How long a worker thread's capture may take: two hops (the main thread's inspector agent
+ * forwards it), and the first one of a block connects and lists the workers. As the vitest
+ * pool threads' brokered capture.
+ */
+const WORKER_CAPTURE_TIMEOUT_MS = 200;
+/**
+ * A worker thread's capture served later than this after its request left was held up by
+ * native code on that thread (or on the main thread, which forwards it): its stack is marked
+ * late. The main thread's own captures are held to 30 ms; from request to service, a worker's
+ * took a median of 8 ms, a p90 of 68 ms and at most 105 ms (50 captures, the tests of
+ * test/process/threads.test.ts on Node 22-26, on a 2-core machine at load average 11, with up
+ * to ten threads spinning at once).
+ */
+const WORKER_LATE_AFTER_MS = 150;
+/** How often the table is read when nothing wakes this part (a missed wake costs this much). */
+const SCAN_EVERY_MS = 1000;
+/** While an ended thread's block is being closed, how often to look again. */
+const RETIRE_POLL_MS = 20;
+/** The longest an ended thread's slot waits for its block's `ended` event before it is released. */
+const RETIRE_MAX_MS = 2000;
+
+export interface ThreadWatchDeps {
+  readonly table: ThreadTable;
+  readonly options: ResolvedOptions;
+  readonly beatMs: number;
+  readonly pid: number;
+  readonly clock: Clock;
+  /** The process's block counter (shared with the main thread's lifecycle). */
+  readonly ids: { last: number };
+  /** Undefined with `captureStack: false`. */
+  readonly inspector: WorkerThreadsInspector | undefined;
+  readonly resolve: (raw: readonly RawFrame[]) => { frames: StackFrame[]; transformed: Transformed[] };
+  readonly threadState: (osTid: number) => ThreadState | undefined;
+  readonly emit: (event: LoopwatchEvent) => void;
+  readonly progress: (record: BlockProgress) => void;
+  readonly warnOnce: WarnOnce;
+}
+
+interface Watched {
+  readonly generation: number;
+  readonly threadId: number;
+  readonly name: string;
+  readonly blocks: BlockLifecycle;
+  readonly source: WorkerThreadSource | undefined;
+  /** When the thread was seen ended (epoch ms). */
+  goneAt?: number;
+}
+
+/** A blocked worker thread, as the health endpoint lists it. */
+export interface BlockedThread {
+  readonly thread: `worker ${number}`;
+  readonly threadName?: string;
+  readonly id: number;
+  readonly blockedMs: number;
+  readonly culprit?: StackFrame;
+}
+
+export class ThreadWatch {
+  readonly #deps: ThreadWatchDeps;
+  readonly #watched = new Map<number, Watched>();
+  #stopped = false;
+  #timer: unknown;
+
+  constructor(deps: ThreadWatchDeps) {
+    this.#deps = deps;
+  }
+
+  /** Starts watching the threads registered so far, and those to come. */
+  start(): void {
+    this.#loop().catch((error: unknown) => {
+      this.#deps.warnOnce('threads', `stopped watching worker threads: ${stackOf(error)}`);
+    });
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    if (this.#timer !== undefined) this.#deps.clock.clearTimeout(this.#timer);
+    for (const watched of this.#watched.values()) this.#retire(watched);
+    this.#watched.clear();
+  }
+
+  /** How many worker threads are watched now. */
+  get size(): number {
+    return this.#watched.size;
+  }
+
+  /** The worker threads blocked now, with their block. */
+  blocked(): BlockedThread[] {
+    const now = this.#deps.clock.now();
+    const list: BlockedThread[] = [];
+    for (const watched of this.#watched.values()) {
+      const active: ActiveBlock | undefined = watched.blocks.active;
+      if (active === undefined) continue;
+      const name = this.#nameOf(watched);
+      const culprit = active.stack.timing === 'none' ? undefined : culpritFrame(active.stack.frames);
+      list.push({
+        thread: `worker ${watched.threadId}`,
+        ...(name === undefined ? {} : { threadName: name }),
+        id: active.id,
+        blockedMs: Math.max(0, Math.round(now - active.since)),
+        ...(culprit === undefined ? {} : { culprit }),
+      });
+    }
+    return list;
+  }
+
+  async #loop(): Promise<void> {
+    const { header } = this.#deps.table;
+    while (!this.#stopped) {
+      const seen = Atomics.load(header, HEADER.CHANGES);
+      const retiring = this.scan();
+      const wait = Atomics.waitAsync(header, HEADER.CHANGES, seen, retiring ? RETIRE_POLL_MS : SCAN_EVERY_MS);
+      if (wait.async) await wait.value;
+    }
+  }
+
+  /** Reads the table once. True while an ended thread's slot waits to be released. */
+  scan(): boolean {
+    const { table, clock } = this.#deps;
+    let retiring = false;
+    for (let index = 0; index < table.capacity; index++) {
+      const slot = readSlot(table, index);
+      let watched = this.#watched.get(index);
+      if (watched !== undefined && watched.generation !== slot.generation) {
+        // The slot was released and claimed again by a thread this part never saw end.
+        this.#retire(watched);
+        this.#watched.delete(index);
+        watched = undefined;
+      }
+      if (slot.state === SLOT_STATE.LIVE) {
+        if (watched === undefined) this.#watch(index, slot.threadId, slot.generation, slot.name, slot.osTid);
+        continue;
+      }
+      if (slot.state !== SLOT_STATE.GONE) continue;
+      // A thread that lived and ended between two reads is still read for the blocks in its
+      // history (its lifecycle reports them when it starts), then released.
+      watched ??= this.#watch(index, slot.threadId, slot.generation, slot.name, slot.osTid);
+      const now = clock.now();
+      watched.goneAt ??= now;
+      if (watched.blocks.active !== undefined && now - watched.goneAt < RETIRE_MAX_MS) {
+        retiring = true;
+        continue;
+      }
+      this.#retire(watched);
+      this.#watched.delete(index);
+      releaseSlot(table, index);
+    }
+    return retiring;
+  }
+
+  #nameOf(watched: Watched): string | undefined {
+    if (watched.name !== '') return watched.name;
+    return this.#deps.inspector?.nameOf(watched.threadId);
+  }
+
+  #watch(index: number, threadId: number, generation: number, name: string, osTid: number): Watched {
+    const deps = this.#deps;
+    const { options, clock, pid } = deps;
+    const views = slotViews(deps.table, index);
+    const thread = `worker ${threadId}` as const;
+    const source =
+      deps.inspector === undefined ? undefined : new WorkerThreadSource(deps.inspector, threadId, options.maxFrames);
+    const named = (): string | undefined => this.#nameOf(watched);
+    const threadState = (): ThreadState | undefined => (osTid === 0 ? undefined : deps.threadState(osTid));
+    const tag = <E extends HangEvent>(event: E): E => {
+      const threadName = named();
+      return { ...event, thread, ...(threadName === undefined ? {} : { threadName }) };
+    };
+    const blocks: BlockLifecycle = new BlockLifecycle({
+      // A worker thread has no markReady(): its warm-up is not told apart.
+      options: {
+        ...options,
+        warmup: false,
+        captureTimeoutMs: Math.max(options.captureTimeoutMs, WORKER_CAPTURE_TIMEOUT_MS),
+      },
+      ...views,
+      beatMs: deps.beatMs,
+      pid,
+      thread,
+      threadName: named,
+      ids: deps.ids,
+      lateAfterMs: WORKER_LATE_AFTER_MS,
+      source,
+      clock,
+      resolve: deps.resolve,
+      threadState,
+      emit: deps.emit,
+      progress: deps.progress,
+      warnOnce: deps.warnOnce,
+      // SETTLE is about the main thread's blocks.
+      settled: () => undefined,
+      hang: (answering) => hangs.reportHang(answering),
+    });
+    // Report only: ending the process for one pool thread would take the service down with it,
+    // and ending the thread alone belongs to the code that owns its Worker.
+    const hangs = new Hangs({
+      options: { ...options, hangAction: 'none' },
+      pid,
+      f64: views.f64,
+      clock,
+      blocks,
+      threadState,
+      emit: (event) => deps.emit(tag(event)),
+      emitFinal: (event) => deps.emit(tag(event)),
+      flush: () => Promise.resolve(),
+      warnOnce: deps.warnOnce,
+      askExit: () => undefined,
+      stopped: () => this.#stopped,
+    });
+    const watched: Watched = { generation, threadId, name, blocks, source };
+    this.#watched.set(index, watched);
+    blocks.start();
+    return watched;
+  }
+
+  #retire(watched: Watched): void {
+    watched.blocks.stop();
+    watched.source?.close();
+  }
+}
