@@ -218,7 +218,15 @@ describe('OTLP export', () => {
       const result = await run(fixture('alert-storm.cjs'), {
         mode: 'require',
         timeoutMs: 40_000,
-        env: { LOOPWATCH_THRESHOLD_MS: '5', LOOPWATCH_LOG: 'off', OTEL_EXPORTER_OTLP_ENDPOINT: endpoint },
+        // hangMs at the threshold: every block is also a hang (action none), one more alert
+        // per block, so that a loaded machine still makes more than 512 within the 5 s after
+        // which a hung export is abandoned.
+        env: {
+          LOOPWATCH_THRESHOLD_MS: '5',
+          LOOPWATCH_HANG_MS: '5',
+          LOOPWATCH_LOG: 'off',
+          OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+        },
         onSpawn: (child) => {
           child.stdout?.on('data', (chunk: Buffer) => {
             if (!chunk.toString().includes('STORM-DONE')) return;
@@ -231,18 +239,20 @@ describe('OTLP export', () => {
         },
       });
       expect(result.code, describeRun(result)).toBe(0);
-      const blockRecords = (a: Arrival): number => a.logs.filter((l) => l.eventName === 'loopwatch.block').length;
-      const sends = receiver.arrivals.filter((a) => blockRecords(a) > 0);
-      const batches = sends.map(blockRecords);
-      const emitted = result.events.length;
+      const alerts = (a: Arrival): number =>
+        a.logs.filter((l) => l.eventName === 'loopwatch.block' || l.eventName === 'loopwatch.hang').length;
+      const sends = receiver.arrivals.filter((a) => alerts(a) > 0);
+      const batches = sends.map(alerts);
+      const emitted = result.events.length + result.hangs.length;
       const received = batches.reduce((n, x) => n + x, 0);
       // The alerts made while the first export hung (from its request to the next one: the
       // release, or its abandonment after 5 s): they could only wait in the queue.
       const madeAt = (e: BlockEvent): number => Date.parse(e.startedAt) + e.durationMs;
       const [first, second] = sends;
-      const whileHung = result.events.filter(
-        (e) => madeAt(e) >= (first?.at ?? NaN) && madeAt(e) < (second?.at ?? NaN),
-      ).length;
+      const inWindow = (t: number): boolean => t >= (first?.at ?? NaN) && t < (second?.at ?? NaN);
+      const whileHung =
+        result.events.filter((e) => inWindow(madeAt(e))).length +
+        result.hangs.filter((h) => inWindow(Date.parse(h.at))).length;
       record({
         scenario: 'stalled collector: alerts made, made while the export hung, received, batches',
         emitted,
