@@ -34,7 +34,7 @@ describe('the default report on stderr (pretty)', () => {
     expect(result.code, describeRun(result)).toBe(0);
     const lines = result.stderr.filter((l) => l.text.length > 0);
     const alert = lines.findIndex((l) =>
-      /^loopwatch: \[pid \d+\] block #\d+: event loop blocked for \d+ ms so far \(threshold 100 ms, running\)$/.test(
+      /^loopwatch: \[pid \d+\] block #\d+: event loop blocked for \d+ ms so far \(threshold 100 ms, running\) — spinLoop \(test\/process\/fixtures\/js-loop\.cjs:6\)$/.test(
         l.text,
       ),
     );

@@ -110,7 +110,7 @@ describe('API', () => {
     const out = result.stdout.map((l) => l.text);
     expect(result.code, describeRun(result)).toBe(0);
     expect(out).toContain('SAME true');
-    expect(out).toContain('READY {"stackCapture":true,"profiler":false}');
+    expect(out).toContain('READY {"stackCapture":true,"profiler":true}');
     expect(out).toContain(
       'LISTENER ongoing 1 spin < computeTotals < Timeout._onTimeout < listOnTimeout < processTimers',
     );

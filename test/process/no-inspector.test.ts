@@ -19,7 +19,7 @@ const CULPRIT_LINE =
     .findIndex((line) => line.includes('CULPRIT-LINE')) + 1;
 const RUNNER_LINE = /^loopwatch: \[pid \d+\] node --test's runner is not watched; its test files' processes are$/;
 const NO_STACK_LINE =
-  /^loopwatch: \[pid \d+\] blocks are reported without their stack: the permission model denies the inspector/;
+  /^loopwatch: \[pid \d+\] blocks are reported without their stack or profile: the permission model denies the inspector/;
 /** The permission model's flag: experimental on Node 20. */
 const PERMISSION = NODE_MAJOR === 20 ? '--experimental-permission' : '--permission';
 
