@@ -16,12 +16,14 @@ import { record } from './report.js';
 const BLOCKS = 6000;
 const MB = 2 ** 20;
 /**
- * How much higher the last quarter's peak may be than the second quarter's: 3 MB, ~1 KB a
- * block. Measured on Node 20 (2 cores, loaded), 6,000 blocks of 3 ms at a 2 ms threshold:
- * 66.9 → 68.2 MB (+1.3) with the worker's young generation capped (src/main/monitor.ts); without
- * the cap, 79.9 → 93.4 MB (+13.5), in steps as V8 doubled the worker's semi-spaces.
+ * How much higher the last quarter's peak may be than the second quarter's: 5 MB, ~1.7 KB a
+ * block. Measured (2 cores, loaded), 6,000 blocks of 3 ms at a 2 ms threshold: Node 20,
+ * 66.9 → 68.2 and 66.0 → 68.5 MB (+1.3, +2.5); Node 24, 73.0 → 75.5 (+2.5) — a slow creep that
+ * the bench's 10,000-block storm also shows (RSS minus the main heap +1.9 MB over its last 5,000
+ * blocks, +0.4 without a monitor). On the build before the worker's young generation was capped
+ * (src/main/monitor.ts): 79.9 → 93.4 MB (+13.5), in steps as V8 doubled the worker's semi-spaces.
  */
-const MAX_RISE_MB = 3;
+const MAX_RISE_MB = 5;
 
 describe('memory under a storm of short blocks', () => {
   it(
