@@ -9,7 +9,7 @@
  */
 import type { Session } from 'node:inspector';
 import { BroadcastChannel } from 'node:worker_threads';
-import { CONTEXT_HOOK, nowMs, type BrokerMessage } from '../protocol/shared.js';
+import { CONTEXT_HOOK, nowMs, type BrokerMessage, type WorkerInit } from '../protocol/shared.js';
 import type { BlockContext, HangEvent } from '../types.js';
 
 /** A frame as V8's CallSite describes it, before source mapping. */
@@ -676,4 +676,23 @@ export class BrokeredInspector implements StackSource {
       // the broker is gone: no stack
     }
   }
+}
+
+/**
+ * The stack source of the thread this monitor watches: none with `captureStack: false`; a test
+ * runner's pool thread's through its broker; otherwise the main thread's inspector, or one that
+ * says why there is none.
+ */
+export function stackSourceFor(init: Pick<WorkerInit, 'options' | 'workerThread' | 'noInspector'>): {
+  readonly source: StackSource | undefined;
+  readonly brokered: BrokeredInspector | undefined;
+} {
+  const { options, workerThread, noInspector } = init;
+  if (!options.captureStack) return { source: undefined, brokered: undefined };
+  if (workerThread !== undefined) {
+    const brokered = new BrokeredInspector(options.maxFrames, workerThread.threadId, workerThread.channel);
+    return { source: brokered, brokered };
+  }
+  const source = noInspector === undefined ? new MainThreadInspector(options.maxFrames) : new NoInspector(noInspector);
+  return { source, brokered: undefined };
 }

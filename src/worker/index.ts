@@ -35,7 +35,7 @@ import type { ThreadState } from '../types.js';
 import { BlockLifecycle } from './block.js';
 import { ProfileFiles } from './profile-files.js';
 import { exportReady, startExport, startHealth, startProfiler } from './boot.js';
-import { BrokeredInspector, MainThreadInspector, NoInspector, type StackSource } from './capture.js';
+import { stackSourceFor } from './capture.js';
 import { detachAtExit, type Parts, shutdown } from './exit.js';
 import { Hangs } from './hangs.js';
 import { Outputs } from './outputs.js';
@@ -45,9 +45,7 @@ import { resolveStack } from './stack.js';
 import { readThreadState } from './threadstate.js';
 import { realClock } from './time.js';
 import { LoopViews } from './views.js';
-import { WorkerThreadsInspector } from './nodeworker.js';
-import { ThreadWatch } from './threads.js';
-import { tableOf } from '../protocol/threads.js';
+import { watchThreads } from './threads.js';
 
 if (isMainThread || (workerData as Partial<WorkerInit> | null)?.buffer === undefined) {
   throw new LoopwatchError(
@@ -67,14 +65,8 @@ function send(message: FromWorker): void {
 }
 
 const watched = init.workerThread;
-const brokered =
-  options.captureStack && watched !== undefined
-    ? new BrokeredInspector(options.maxFrames, watched.threadId, watched.channel)
-    : undefined;
-const source: StackSource | undefined = !options.captureStack
-  ? undefined
-  : (brokered ??
-    (init.noInspector === undefined ? new MainThreadInspector(options.maxFrames) : new NoInspector(init.noInspector)));
+const thread = watched === undefined ? 'main' : (`worker ${watched.threadId}` as const);
+const { source, brokered } = stackSourceFor(init);
 /** What the kernel says the watched thread does (/proc knows the process's main thread only). */
 const threadState = (): ThreadState | undefined => (watched === undefined ? readThreadState(pid) : undefined);
 const mapper = new SourceMapper();
@@ -101,7 +93,7 @@ const blocks: BlockLifecycle = new BlockLifecycle({
   busyRing,
   beatMs: init.beatMs,
   pid,
-  thread: watched === undefined ? 'main' : `worker ${watched.threadId}`,
+  thread,
   source,
   clock,
   resolve: (raw) => resolveStack(raw, mapper, init.ownDir),
@@ -112,12 +104,7 @@ const blocks: BlockLifecycle = new BlockLifecycle({
   writeProfile:
     profileFiles === undefined
       ? undefined
-      : (id, durationMs, profile) =>
-          profileFiles.write(
-            { pid, thread: watched === undefined ? 'main' : `worker ${watched.threadId}`, id },
-            durationMs,
-            profile,
-          ),
+      : (id, durationMs, profile) => profileFiles.write({ pid, thread, id }, durationMs, profile),
   settled: (seq) => send({ code: FROM_WORKER.SETTLED, seq }),
   hang: (answering) => hangs.reportHang(answering),
 });
@@ -139,25 +126,15 @@ const hangs: Hangs = new Hangs({
 });
 
 /** The app's worker threads, when the main thread published a table for them. */
-const threadsInspector =
-  init.threads !== undefined && options.captureStack ? new WorkerThreadsInspector(init.noInspector) : undefined;
-const threads =
-  init.threads === undefined
-    ? undefined
-    : new ThreadWatch({
-        table: tableOf(init.threads.buffer),
-        options,
-        beatMs: init.threads.beatMs,
-        pid,
-        clock,
-        ids,
-        inspector: threadsInspector,
-        resolve: (raw) => resolveStack(raw, mapper, init.ownDir),
-        threadState: (osTid) => readThreadState(pid, osTid),
-        emit: outputs.emit,
-        progress: outputs.progress,
-        warnOnce: outputs.warnOnce,
-      });
+const { threads, inspector: threadsInspector } = watchThreads(init, {
+  clock,
+  ids,
+  resolve: (raw) => resolveStack(raw, mapper, init.ownDir),
+  threadState: (osTid) => readThreadState(pid, osTid),
+  emit: outputs.emit,
+  progress: outputs.progress,
+  warnOnce: outputs.warnOnce,
+});
 
 const parts: Parts = { i32, clock, blocks, hangs, views, outputs, source, threads, threadsInspector };
 

@@ -11,11 +11,20 @@
 import { culpritFrame } from '../common/frames.js';
 import { stackOf } from '../common/text.js';
 import type { BlockProgress, HangEvent, LoopwatchEvent, ResolvedOptions, StackFrame, ThreadState } from '../types.js';
-import { HEADER, readSlot, releaseSlot, SLOT_STATE, slotViews, type ThreadTable } from '../protocol/threads.js';
+import {
+  HEADER,
+  readSlot,
+  releaseSlot,
+  SLOT_STATE,
+  slotViews,
+  tableOf,
+  type ThreadTable,
+} from '../protocol/threads.js';
+import type { WorkerInit } from '../protocol/shared.js';
 import { type ActiveBlock, BlockLifecycle } from './block.js';
 import type { RawFrame } from './capture.js';
 import { Hangs } from './hangs.js';
-import { WorkerThreadSource, type WorkerThreadsInspector } from './nodeworker.js';
+import { WorkerThreadSource, WorkerThreadsInspector } from './nodeworker.js';
 import type { WarnOnce } from './outputs.js';
 import type { Transformed } from './stack.js';
 import type { Clock } from './time.js';
@@ -240,4 +249,25 @@ export class ThreadWatch {
     watched.blocks.stop();
     watched.source?.close();
   }
+}
+
+/**
+ * The watch of the app's worker threads, when the main thread published a table for them, and
+ * the inspector that captures their stacks (none with `captureStack: false`).
+ */
+export function watchThreads(
+  init: Pick<WorkerInit, 'options' | 'pid' | 'threads' | 'noInspector'>,
+  deps: Omit<ThreadWatchDeps, 'table' | 'options' | 'beatMs' | 'pid' | 'inspector'>,
+): { readonly threads: ThreadWatch | undefined; readonly inspector: WorkerThreadsInspector | undefined } {
+  if (init.threads === undefined) return { threads: undefined, inspector: undefined };
+  const inspector = init.options.captureStack ? new WorkerThreadsInspector(init.noInspector) : undefined;
+  const threads = new ThreadWatch({
+    ...deps,
+    table: tableOf(init.threads.buffer),
+    options: init.options,
+    beatMs: init.threads.beatMs,
+    pid: init.pid,
+    inspector,
+  });
+  return { threads, inspector };
 }
