@@ -131,6 +131,11 @@ export class TestWatch {
     this.monitor = startInWorkerThread({
       thresholdMs: options.thresholdMs,
       log: 'off',
+      // The sampling profiler would start here, after the runner has loaded all its code: V8's
+      // profiler start logs every compiled function and holds this thread meanwhile, a block of
+      // loopwatch's own in the test file (seen: 84 ms in a vitest fork). Tests are named by
+      // their stacks; a lone native call's culprit comes late, as before the profiler default.
+      profiler: false,
       ...(this.#eventsFile === undefined ? {} : { eventsFile: this.#eventsFile }),
       ...(hangMs === undefined ? {} : { hangMs, hangAction: 'kill' as const }),
     });
