@@ -182,6 +182,7 @@ export async function run(script: string, options: RunOptions): Promise<RunResul
 export async function runCli(
   args: readonly string[],
   cwd: string,
+  extraEnv: Readonly<Record<string, string>> = {},
 ): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }> {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) {
@@ -196,6 +197,7 @@ export async function runCli(
   }
   env['PATH'] = `${dirname(NODE)}:${env['PATH'] ?? ''}`;
   env['NO_COLOR'] = '1';
+  Object.assign(env, extraEnv);
   const child = spawn(NODE, [join(ROOT, 'dist', 'cli', 'index.js'), ...args], {
     cwd,
     env,

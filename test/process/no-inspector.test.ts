@@ -22,6 +22,12 @@ const NO_STACK_LINE =
   /^loopwatch: \[pid \d+\] blocks are reported without their stack or profile: the permission model denies the inspector/;
 /** The permission model's flag: experimental on Node 20. */
 const PERMISSION = NODE_MAJOR === 20 ? '--experimental-permission' : '--permission';
+/**
+ * node --test's files block within milliseconds of their start, while the sampling profiler is
+ * still starting: on Node 22 and 24 the capture then waits behind the profiler's start and the
+ * stack comes late (README, Limits). What these cases test is the inspector, not the profiler.
+ */
+const NO_PROFILER = { LOOPWATCH_PROFILER: 'off' };
 
 function expectNoAbort(result: RunResult): void {
   expect(result.stderrText, describeRun(result)).not.toContain('Assertion failed');
@@ -51,7 +57,7 @@ describe("node --test's runner has no inspector", () => {
   it.each(['require', 'import'] as const)(
     'with the preload as %s: the runner is left alone and says so, each test file is watched',
     async (mode) => {
-      const result = await run(TEST_FILE, { mode, nodeArgs: ['--test'], cwd: PROJECT });
+      const result = await run(TEST_FILE, { mode, nodeArgs: ['--test'], cwd: PROJECT, env: NO_PROFILER });
       expectNoAbort(result);
       expectCulpritNamed(result);
       // Node loads `-r` preloads in the runner's own process (`--import` ones only in the test files').
@@ -63,7 +69,12 @@ describe("node --test's runner has no inspector", () => {
     'with isolation none the tests run in the runner, which is watched with stacks',
     async () => {
       const isolation = NODE_MAJOR === 22 ? '--experimental-test-isolation=none' : '--test-isolation=none';
-      const result = await run(TEST_FILE, { mode: 'require', nodeArgs: ['--test', isolation], cwd: PROJECT });
+      const result = await run(TEST_FILE, {
+        mode: 'require',
+        nodeArgs: ['--test', isolation],
+        cwd: PROJECT,
+        env: NO_PROFILER,
+      });
       expectNoAbort(result);
       expectCulpritNamed(result);
       expect(linesMatching(result, RUNNER_LINE)).toHaveLength(0);
@@ -77,7 +88,7 @@ describe("node --test's runner has no inspector", () => {
       join(project, 'package.json'),
       JSON.stringify({ name: 'cart', private: true, scripts: { test: 'node --test' } }),
     );
-    const { code, signal, output } = await runCli(['run', '--', 'npm', 'test'], project);
+    const { code, signal, output } = await runCli(['run', '--', 'npm', 'test'], project, NO_PROFILER);
     expect(output).not.toContain('Assertion failed');
     expect([code, signal], output).toEqual([0, null]);
     expect(output).toMatch(/(pass 2|# pass 2)/);
