@@ -312,8 +312,10 @@ describe('loopwatch/node-test', () => {
       { LOOPWATCH_TEST_ALLOW: 'legacyChecksum' },
     );
     expect(result.code, output).toBe(1);
+    // 4 blocks, or 5 where the file's own loading took over 50 ms (seen on Node 26 in half the
+    // runs: a 52 ms "(imports)" block without a stack). Where the summary goes is what is tested.
     const head = result.stderr.findIndex((l) =>
-      l.text.startsWith('loopwatch: 4 blocks of 50 ms or more in 4 places (2 allowed)'),
+      /^loopwatch: [45] blocks of 50 ms or more in [45] places \(2 allowed\)/.test(l.text),
     );
     expect(head, output).toBeGreaterThanOrEqual(0);
     // Nothing of the reporter's after it: every stdout line came before, and it is the last block of stderr.
