@@ -79,6 +79,12 @@ interface JsCase {
   readonly file: string;
   readonly mode: Mode;
   readonly culprit: string;
+  /**
+   * Half of the block is garbage collection, during which no interrupt is served: the alert may
+   * come without a stack while the thread waits on the collector (seen in CI: threadState
+   * `futex_do_wait`, gc 51 % of the block), and the stack is then taken later in the block.
+   */
+  readonly gcHeavy?: boolean;
 }
 
 // JavaScript-level blocks: the interrupt is served during the block, so the culprit must be
@@ -94,7 +100,15 @@ const jsCases: JsCase[] = [
   { name: 'HTTP handler', file: 'http-handler.cjs', mode: 'require', culprit: 'renderReport' },
   { name: 'sync zlib (gzipSync)', file: 'zlib-sync.cjs', mode: 'require', culprit: 'compressBackup' },
   ...(NODE_MAJOR < 26
-    ? [{ name: 'big JSON.stringify', file: 'json-stringify.mjs', mode: 'import', culprit: 'serialiseCatalog' } as const]
+    ? [
+        {
+          name: 'big JSON.stringify',
+          file: 'json-stringify.mjs',
+          mode: 'import',
+          culprit: 'serialiseCatalog',
+          gcHeavy: true,
+        } as const,
+      ]
     : []),
 ];
 
@@ -103,7 +117,10 @@ describe('blocks inside JavaScript are reported during the block with the culpri
     it(c.name, async () => {
       const result = await run(fixture(c.file), { mode: c.mode, env });
       checkEvents(result);
-      const { first, last, latencyMs: ms } = target(result);
+      const { first: alert, last, latencyMs: ms } = target(result);
+      const waitedOnGc = c.gcHeavy === true && alert.stackTiming === 'none' && alert.threadState?.state === 'sleeping';
+      // Where the collector held the thread at the alert, the stack taken during the block is the end's.
+      const first = waitedOnGc ? last : alert;
       const culprit = first.stack.find(
         (f) => !f.file.startsWith('node:') && f.file !== '<anonymous>' && !f.file.includes('/lib/mark.cjs'),
       );
