@@ -87,8 +87,10 @@ describe('culprit, with default settings', () => {
     expect(result.code, describeRun(result)).toBe(0);
     const ended = coveringBlock(result);
     record({ scenario: 'gc-heavy', gc: ended?.profile?.gc });
-    // Measured 0.5-0.56 on a quiet run of this fixture; the report says "mostly" from 0.5.
-    expect(ended?.profile?.gc?.share, describeRun(result)).toBeGreaterThan(0.25);
+    // Measured on quiet runs of this fixture: 0.5-0.56 on Node 20, 0.22-0.23 on Node 26 (its
+    // collector is quicker at it); the report says "mostly" from 0.5 (unit-tested).
+    expect(ended?.profile?.gc?.share, describeRun(result)).toBeGreaterThan(0.15);
+    expect(ended?.profile?.gc?.ms, describeRun(result)).toBeGreaterThan(50);
     expect(ended?.culprit?.function).toBe('churnCache');
   });
 
