@@ -28,6 +28,7 @@ export type {
   MonitorStatus,
   Phase,
   ProfileEntry,
+  ProfileFlame,
   ResolvedOptions,
   StackFrame,
   StackTiming,

@@ -394,6 +394,22 @@ export interface BlockProfile {
   readonly top?: readonly ProfileEntry[];
   /** Time the samples spent in V8's garbage collector. */
   readonly gc?: { readonly ms: number; readonly share: number };
+  /**
+   * Where the block's sampled time went, as a call tree: the root is V8's `(root)`, each node's
+   * `ms` includes its callees', children heaviest first. Calls under 1 % of the block are left
+   * out (their time stays in the caller's), at most 100 nodes; loopwatch's own frames are
+   * skipped. `(garbage collector)` and `(program)` have no file. What the HTML report draws.
+   */
+  readonly flame?: ProfileFlame;
+}
+
+/** A node of {@link BlockProfile.flame}. Source-mapped like every frame; `line` is where the function is declared. */
+export interface ProfileFlame {
+  readonly function: string;
+  readonly file?: string;
+  readonly line?: number;
+  readonly ms: number;
+  readonly children?: readonly ProfileFlame[];
 }
 
 export interface ProfileEntry {

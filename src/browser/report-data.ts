@@ -43,6 +43,10 @@ export interface CulpritData {
     readonly changed: boolean;
   } | null;
   readonly flame: FlameNode;
+  /** Some of the flame comes from the profiler's samples (the rest from one stack per block). */
+  readonly sampled: boolean;
+  /** The `.cpuprofile` files of the longest blocks, absolute paths. */
+  readonly profileFiles: readonly { readonly file: string; readonly ms: number }[];
 }
 
 export interface HangData {

@@ -459,13 +459,40 @@ import type { CulpritData, FlameNode, ReportData, TimelineFlags } from './report
         );
       });
     }
-    add(box, el('h4', null, 'Flame view — outermost call at the top, width = blocked time, heaviest first'));
+    add(
+      box,
+      el(
+        'h4',
+        null,
+        'Flame view — outermost call at the top, width = blocked time, heaviest first' +
+          (c.sampled ? " (from the profiler's samples: where the time went)" : ''),
+      ),
+    );
     flame(add(box, el('div', 'flame')), c);
+    if (c.profileFiles.length > 0) {
+      add(
+        box,
+        el(
+          'p',
+          'note',
+          'Each block\'s samples as a .cpuprofile (Chrome DevTools\' Performance panel, "Load profile", or speedscope):',
+        ),
+      );
+      const list = add(box, el('ul', 'profiles'));
+      c.profileFiles.forEach(function (p) {
+        const a = add(add(list, el('li')), el('a', null, p.file));
+        a.href = 'file://' + encodeURI(p.file);
+        add(list.lastChild as Node, document.createTextNode(' (' + ms(p.ms) + ')'));
+      });
+    }
   }
 
   function flame(box: HTMLDivElement, c: CulpritData): void {
     const strings = data.strings;
     const culpritName = c.fn === null ? null : c.fn + ' ' + c.file + ':' + c.line;
+    // A sampled node is named by the line its function is declared on, a stack's frame by the
+    // line it was at: the culprit's function and file find both.
+    const culpritPrefix = c.fn === null ? null : c.fn + ' ' + c.file + ':';
     const rootTotal = c.flame[1] || 1;
     let depth = 0;
     const ROW = 20;
@@ -480,7 +507,10 @@ import type { CulpritData, FlameNode, ReportData, TimelineFlags } from './report
           label,
         ),
       );
-      if (label === culpritName) div.className = 'culprit';
+      if (label === culpritName || (c.sampled && culpritPrefix !== null && label.indexOf(culpritPrefix) === 0))
+        div.className = 'culprit';
+      else if (label === '(garbage collector)') div.className = 'gc';
+      else if (label === '(program)' || label === '(idle)') div.className = 'internal';
       if (!div.className) {
         let hue = 0;
         for (let k = 0; k < label.length; k++) hue = (hue * 31 + label.charCodeAt(k)) % 360;

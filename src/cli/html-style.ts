@@ -42,6 +42,7 @@ ol.stack li.internal { color: #98a0b0; } ol.stack li.culprit { background: var(-
 .flame { position: relative; overflow: hidden; border: 1px solid var(--line); border-radius: 6px; background: #fff; }
 .flame div { position: absolute; height: 19px; line-height: 19px; font-size: 11.5px; padding: 0 4px; overflow: hidden; white-space: nowrap; text-overflow: ellipsis; border-right: 1px solid #fff; border-bottom: 1px solid #fff; font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; color: #2b1d05; }
 .flame div.internal { background: #dfe2e8; color: #5c6577; } .flame div.root { background: #cfd5df; }
+.flame div.gc { background: #9cc7e8; color: #0d2b45; }
 .flame div.culprit { outline: 2px solid var(--bad); outline-offset: -2px; font-weight: 700; }
 .note { color: var(--muted); font-size: 13px; margin: 6px 0; }
 button { font: inherit; padding: 6px 12px; border: 1px solid var(--line); border-radius: 6px; background: #fff; cursor: pointer; margin-top: 8px; }

@@ -7,12 +7,12 @@
  */
 import { closeSync, fstatSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import type { StackFrame } from '../types.js';
+import type { ProfileFlame, StackFrame } from '../types.js';
 import { displayPath, isInternal } from '../common/frames.js';
 import { packageVersion } from '../common/version.js';
 import type { CulpritData, FlameNode, ReportData, StackRow, TimelineFlags } from '../browser/report-data.js';
 import { CLIENT_CSS } from './html-style.js';
-import { type Analysis, type Group, groupKey, threadLabel } from './summary.js';
+import { type Analysis, type BlockRecord, groupKey, threadLabel } from './summary.js';
 
 export interface HtmlOptions {
   readonly cwd: string;
@@ -30,6 +30,8 @@ const { STARTUP, NOT_ENDED, HANG }: TimelineFlags = { STARTUP: 1, NOT_ENDED: 2, 
 /** Tree nodes under this share of their culprit's time are folded into their parent. */
 const FLAME_MIN_SHARE = 0.002;
 const FLAME_MAX_DEPTH = 64;
+/** Links to the `.cpuprofile` files of a culprit's longest blocks. */
+const PROFILE_LINKS = 5;
 const EXCERPT_CONTEXT = 3;
 const MAX_SOURCE_BYTES = 2 * 1024 * 1024;
 
@@ -72,23 +74,47 @@ interface MutableNode {
   children: Map<number, MutableNode>;
 }
 
-/** Merges a culprit's stacks into one tree, outermost frame at the root, weighted by blocked time. */
-function flameOf(group: Group, strings: Strings, cwd: string): FlameNode {
+/** A sampled node's name: `(garbage collector)` and `(program)` have no file. */
+function sampledName(node: ProfileFlame, cwd: string): string {
+  if (node.file === undefined) return node.function;
+  return `${node.function} ${displayPath(node.file, cwd)}:${node.line ?? 0}`;
+}
+
+/**
+ * Merges a culprit's blocks into one tree, outermost frame at the root, weighted by blocked
+ * time. A block with the profiler's samples adds its sampled call tree (scaled to its duration,
+ * so a block that spent half its time in each of two functions shows both); a block without
+ * adds its one stack, for its whole duration.
+ */
+function flameOf(blocks: readonly BlockRecord[], strings: Strings, cwd: string): FlameNode {
   const root: MutableNode = { name: strings.id('all blocks'), total: 0, children: new Map() };
-  for (const { stack, totalMs } of group.stacks.values()) {
-    root.total += totalMs;
+  const childOf = (node: MutableNode, name: number): MutableNode => {
+    let child = node.children.get(name);
+    if (child === undefined) {
+      child = { name, total: 0, children: new Map() };
+      node.children.set(name, child);
+    }
+    return child;
+  };
+  const addSampled = (into: MutableNode, node: ProfileFlame, scale: number, depth: number): void => {
+    if (depth >= FLAME_MAX_DEPTH) return;
+    for (const child of node.children ?? []) {
+      const target = childOf(into, strings.id(sampledName(child, cwd)));
+      target.total += child.ms * scale;
+      addSampled(target, child, scale, depth + 1);
+    }
+  };
+  for (const block of blocks) {
+    root.total += block.durationMs;
+    if (block.flame !== undefined && block.flame.ms > 0) {
+      addSampled(root, block.flame, block.durationMs / block.flame.ms, 0);
+      continue;
+    }
     let node = root;
-    const frames = stack.slice(0, FLAME_MAX_DEPTH);
+    const frames = block.stack.slice(0, FLAME_MAX_DEPTH);
     for (let i = frames.length - 1; i >= 0; i--) {
-      const frame = frames[i] as StackFrame;
-      const name = strings.id(frameName(frame, cwd));
-      let child = node.children.get(name);
-      if (child === undefined) {
-        child = { name, total: 0, children: new Map() };
-        node.children.set(name, child);
-      }
-      child.total += totalMs;
-      node = child;
+      node = childOf(node, strings.id(frameName(frames[i] as StackFrame, cwd)));
+      node.total += block.durationMs;
     }
   }
   const min = root.total * FLAME_MIN_SHARE;
@@ -178,7 +204,20 @@ function reportData(analysis: Analysis, options: HtmlOptions): ReportData {
   for (const block of blocks)
     if (!firstBlockMs.has(groupKey(block.culprit, block.attribution)))
       firstBlockMs.set(groupKey(block.culprit, block.attribution), block.startMs);
+  const blocksOf = new Map<string, BlockRecord[]>();
+  for (const block of blocks) {
+    const key = groupKey(block.culprit, block.attribution);
+    const list = blocksOf.get(key) ?? [];
+    list.push(block);
+    blocksOf.set(key, list);
+  }
   const culprits = groups.map((group, i): CulpritData => {
+    const own = blocksOf.get(group.key) ?? [];
+    const profileFiles = own
+      .filter((block) => block.profileFile !== undefined)
+      .sort((a, b) => b.durationMs - a.durationMs)
+      .slice(0, PROFILE_LINKS)
+      .map((block) => ({ file: block.profileFile ?? '', ms: Math.round(block.durationMs * 10) / 10 }));
     const c = summary.culprits[i];
     return {
       fn: group.culprit?.function ?? null,
@@ -203,7 +242,9 @@ function reportData(analysis: Analysis, options: HtmlOptions): ReportData {
         isInternal(frame) ? 1 : 0,
       ]),
       excerpt: i < excerpts ? (excerptOf(group.culprit, firstBlockMs.get(group.key) ?? 0, sources) ?? null) : null,
-      flame: flameOf(group, strings, cwd),
+      flame: flameOf(own, strings, cwd),
+      sampled: own.some((block) => block.flame !== undefined),
+      profileFiles,
     };
   });
   return {

@@ -9,6 +9,7 @@ import type {
   HangEvent,
   LoopwatchEvent,
   Phase,
+  ProfileFlame,
   StackFrame,
 } from '../types.js';
 import { culpritOfEvent } from '../common/culprit.js';
@@ -45,6 +46,10 @@ export interface BlockRecord {
   /** The action of a `hang` event about this block. */
   hang: HangEvent['action'] | undefined;
   context: BlockContext | undefined;
+  /** The sampled call tree of an `ended` event (profiler on). */
+  flame?: ProfileFlame | undefined;
+  /** The block's `.cpuprofile`, when one was written. */
+  profileFile?: string | undefined;
 }
 
 /** Blocks with the same culprit. */
@@ -218,6 +223,10 @@ function collectBlocks(
     record.exiting ||= event.exiting === true;
     record.phase = event.phase;
     record.context ??= event.context;
+    if (event.state === 'ended') {
+      record.flame = event.profile?.flame;
+      record.profileFile = event.profileFile;
+    }
     if (!keepEarlier) {
       record.stack = stack;
       record.attribution = attribution;

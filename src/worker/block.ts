@@ -15,6 +15,7 @@ import type {
   Culprit,
   LoopwatchEvent,
   ProfileEntry,
+  ProfileFlame,
   ResolvedOptions,
   StackFrame,
   StackTiming,
@@ -23,7 +24,7 @@ import type {
 import type { CaptureResult, RawFrame, StackSource } from './capture.js';
 import { pastBlocks, type PastBlock } from './history.js';
 import type { WarnOnce } from './outputs.js';
-import type { Attribution, CpuProfile } from './profiler.js';
+import type { Attribution, CpuProfile, RawFlame } from './profiler.js';
 import { applyRemap, phaseOf, type Transformed } from './stack.js';
 import { type Clock, sleep, within } from './time.js';
 import { freshWindow, initialState, type Sample, step, type WatchdogConfig, type WatchdogState } from './watchdog.js';
@@ -262,13 +263,30 @@ export class BlockLifecycle {
       if (frame !== undefined)
         top.push({ function: frame.function, file: frame.file, line: frame.line, ms: entry.ms, share: entry.share });
     }
+    const flame = profile.flame === undefined ? undefined : this.#flameOf(profile.flame)[0];
     return {
       samples: profile.samples,
       share: profile.share,
       stack: this.#deps.resolve(profile.frames).frames,
       top,
       gc: profile.gc,
+      ...(flame === undefined ? {} : { flame }),
     };
+  }
+
+  /**
+   * A sampled call tree with its frames resolved. A frame of loopwatch's own gives way to its
+   * callees (so the result is a list); V8's `(garbage collector)`, `(program)` and `(root)`
+   * keep their names and have no file.
+   */
+  #flameOf(node: RawFlame): ProfileFlame[] {
+    const children = node.children.flatMap((child) => this.#flameOf(child));
+    const ms = round(node.us / 1000);
+    const rest = children.length === 0 ? {} : { children };
+    if (node.frame.file === undefined) return [{ function: node.frame.function, ms, ...rest }];
+    const frame = this.#deps.resolve([node.frame]).frames[0];
+    if (frame === undefined) return children;
+    return [{ function: frame.function, file: frame.file, line: frame.line, ms, ...rest }];
   }
 
   /** The loop has turned since `blockSeq`, after a busy stretch of at least the threshold. */

@@ -1,7 +1,7 @@
 /**
- * Opt-in (`profiler: true`): a V8 sampling profiler kept running on the main thread, so that a
- * block inside one long native call — where the capture interrupt is only served after the
- * call returns — is still attributed. The samples taken during the block name the culprit
+ * On by default (`profiler: false` or LOOPWATCH_PROFILER=off turns it off): a V8 sampling
+ * profiler kept running on the main thread, so that a block inside one long native call — where
+ * the capture interrupt is only served after the call returns — is still attributed. The samples taken during the block name the culprit
  * (`loadCatalog < readAll` inside a huge JSON.parse); they are read once the block has ended,
  * because stopping the profiler is itself served by the main thread.
  *
@@ -53,6 +53,16 @@ export interface Attribution {
   readonly gc: { readonly ms: number; readonly share: number };
   /** The block's samples as a `.cpuprofile` (set by SamplingProfiler.attributeBlock). */
   readonly window?: CpuProfile;
+  /** The block's samples as a pruned call tree (set by SamplingProfiler.attributeBlock). */
+  readonly flame?: RawFlame;
+}
+
+/** A call-tree node of a block's samples, before its frame is resolved. */
+export interface RawFlame {
+  readonly frame: RawFrame;
+  /** Sampled time in this call and its callees, µs. */
+  readonly us: number;
+  readonly children: readonly RawFlame[];
 }
 
 /** Epoch ms (performance clock) → µs on the hrtime clock the profiler timestamps with. */
@@ -95,6 +105,48 @@ export function sliceProfile(profile: Profile, fromUs: number, toUs: number): Cp
     .filter((node) => used.has(node.id) || parent.get(node.id) === undefined)
     .map((node) => ({ ...node, children: (node.children ?? []).filter((child) => used.has(child)) }));
   return { nodes, startTime: Math.round(fromUs), endTime: Math.round(toUs), samples, timeDeltas };
+}
+
+/** A flame keeps the calls that took at least this share of the block, at most FLAME_MAX_NODES. */
+const FLAME_MIN_SHARE = 0.01;
+const FLAME_MAX_NODES = 100;
+
+/**
+ * A block's samples (a `sliceProfile` window) as a call tree weighted by time, each sample
+ * weighing the time until the next one: two phases of a block are two siblings of their
+ * caller, each as wide as its phase. Small calls are pruned so that an event stays small. Pure.
+ */
+export function flameOf(window: CpuProfile): RawFlame | undefined {
+  const parent = new Map<number, number>();
+  for (const node of window.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const inclusive = new Map<number, number>();
+  let time = window.startTime;
+  window.samples.forEach((id, i) => {
+    time += window.timeDeltas[i] ?? 0;
+    const weight = Math.max(0, Math.min(window.timeDeltas[i + 1] ?? INTERVAL_US, window.endTime - time));
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at))
+      inclusive.set(at, (inclusive.get(at) ?? 0) + weight);
+  });
+  const root = window.nodes.find((node) => parent.get(node.id) === undefined && inclusive.has(node.id));
+  const total = root === undefined ? 0 : (inclusive.get(root.id) ?? 0);
+  if (root === undefined || total <= 0) return undefined;
+  // The heaviest calls first, so that the node budget keeps what matters.
+  let min = total * FLAME_MIN_SHARE;
+  const kept = [...inclusive.values()].filter((us) => us >= min).sort((a, b) => b - a);
+  if (kept.length > FLAME_MAX_NODES) min = Math.max(min, (kept[FLAME_MAX_NODES - 1] ?? 0) + 1e-9);
+  const byId = new Map(window.nodes.map((node) => [node.id, node]));
+  const build = (node: ProfileNode): RawFlame => ({
+    frame: raw(node.callFrame),
+    us: inclusive.get(node.id) ?? 0,
+    children: (node.children ?? [])
+      .filter((child) => (inclusive.get(child) ?? 0) >= min)
+      .sort((a, b) => (inclusive.get(b) ?? 0) - (inclusive.get(a) ?? 0))
+      .flatMap((child) => {
+        const next = byId.get(child);
+        return next === undefined ? [] : [build(next)];
+      }),
+  });
+  return build(root);
 }
 
 /** How many culprits `top` lists. */
@@ -275,7 +327,10 @@ export class SamplingProfiler {
       const fromUs = hrtimeUs(fromMs);
       const toUs = hrtimeUs(toMs);
       const attribution = attribute(profile, fromUs, toUs);
-      return attribution === undefined ? undefined : { ...attribution, window: sliceProfile(profile, fromUs, toUs) };
+      if (attribution === undefined) return undefined;
+      const window = sliceProfile(profile, fromUs, toUs);
+      const flame = flameOf(window);
+      return { ...attribution, window, ...(flame === undefined ? {} : { flame }) };
     } finally {
       this.#busy = false;
     }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeRun, fixture, ROOT, run, type RunResult } from './harness.js';
-import type { BlockEvent } from '../../src/types.js';
+import type { BlockEvent, ProfileFlame } from '../../src/types.js';
 import { record } from './report.js';
 
 const env = { LOOPWATCH_THRESHOLD_MS: '100' };
@@ -51,6 +51,16 @@ describe('culprit, with default settings', () => {
     expect(top[0]?.file).toBe(fixture('two-phase.cjs'));
     // The stack taken at the threshold names the first half.
     expect(ended?.culprit).toMatchObject({ function: 'indexOrders', source: 'stack' });
+    // The sampled call tree has both halves as siblings under their caller, each ~400 ms.
+    const found = new Map<string, ProfileFlame>();
+    const visit = (node: ProfileFlame): void => {
+      found.set(node.function, node);
+      node.children?.forEach(visit);
+    };
+    if (ended?.profile?.flame !== undefined) visit(ended.profile.flame);
+    expect(found.get('indexOrders')?.ms, describeRun(result)).toBeGreaterThan(250);
+    expect(found.get('renderInvoices')?.ms, describeRun(result)).toBeGreaterThan(250);
+    expect(found.get('indexOrders')).toMatchObject({ file: fixture('two-phase.cjs'), line: 5 });
   });
 
   it('a .cpuprofile per block with LOOPWATCH_PROFILE_DIR: valid, covering the block, within its bound', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { attribute, hrtimeUs, type Profile } from '../../src/worker/profiler.js';
+import { attribute, flameOf, hrtimeUs, sliceProfile, type Profile, type RawFlame } from '../../src/worker/profiler.js';
 
 // A profile: root → main → caller → culprit (user code), and root → (garbage collector).
 const frame = (functionName: string, url: string, lineNumber = 0) => ({
@@ -66,6 +66,62 @@ describe('attribute', () => {
 
   it('takes the biggest group', () => {
     expect(attribute(profile, 1_000_000, 2_000_000)?.frames[0]?.function).toBe('other');
+  });
+});
+
+describe('flameOf', () => {
+  const shape = (node: RawFlame): unknown => [node.frame.function, node.us / 1000, node.children.map(shape)];
+
+  it("is the block's call tree weighted by time, heaviest first: two phases are two siblings", () => {
+    // The whole profile: other ×5 (50 ms), culprit ×4 under caller (one inside node:fs), GC ×1.
+    const window = sliceProfile(profile, 1_005_000, 1_105_000);
+    expect(shape(flameOf(window) as RawFlame)).toEqual([
+      '(root)',
+      95,
+      [
+        [
+          'main',
+          85,
+          [
+            [
+              'caller',
+              85,
+              [
+                ['other', 45, []],
+                ['culprit', 40, [['readFileUtf8', 10, []]]],
+              ],
+            ],
+          ],
+        ],
+        ['(garbage collector)', 10, []],
+      ],
+    ]);
+  });
+
+  it('leaves out calls under 1 % of the block, and keeps at most 100 nodes', () => {
+    const nodes = [{ id: 1, callFrame: frame('(root)', ''), children: [] as number[] }];
+    const samples: number[] = [];
+    for (let id = 2; id < 400; id++) {
+      nodes[0]?.children.push(id);
+      nodes.push({ id, callFrame: frame(`f${id}`, '/app/f.js', id), children: [] });
+      // f2 is half the block; f3… share the rest, each a sample or three.
+      samples.push(...Array<number>(id === 2 ? 600 : 1 + (id % 3)).fill(id));
+    }
+    const wide: Profile = { startTime: 0, nodes, samples, timeDeltas: samples.map(() => 1000) };
+    const flame = flameOf(sliceProfile(wide, 0, samples.length * 1000)) as RawFlame;
+    expect(flame.children[0]?.frame.function).toBe('f2');
+    let count = 0;
+    const visit = (node: RawFlame): void => {
+      count++;
+      node.children.forEach(visit);
+    };
+    visit(flame);
+    expect(count).toBeLessThanOrEqual(100);
+    expect(flame.children.every((child) => child.us >= flame.us * 0.01 || child.us === 0)).toBe(true);
+  });
+
+  it('is undefined for a window without samples', () => {
+    expect(flameOf(sliceProfile(profile, 5_000_000, 6_000_000))).toBeUndefined();
   });
 });
 
