@@ -251,6 +251,13 @@ export interface StackFrame {
    * code, not in `file` as it is on disk. Absent when the position is the file's own.
    */
   readonly mapped?: false;
+  /**
+   * Frames left out between the previous frame of the stack and this one. Set on the app's own
+   * frame when the innermost `maxFrames` were all a library's or Node's (a deep recursion in
+   * lodash's `cloneDeep`): the capture looked further out, up to 1,024 frames, so that the
+   * stack still shows the app's code that called into it.
+   */
+  readonly skipped?: number;
 }
 
 /**

@@ -162,11 +162,14 @@ function stackLines(
       hidden++;
       continue;
     }
+    // The capture looked past maxFrames for the app's frame (a deep recursion in a library).
+    if (frame.skipped !== undefined) lines.push(`    … ${frame.skipped} more frames …`);
     lines.push(`    at ${formatFrame(frame, cwd)}`);
     shown++;
   }
-  if (hidden > 0 || truncated)
+  if (hidden > 0)
     lines.push(`    … ${hidden}${truncated ? '+' : ''} more frame${hidden === 1 && !truncated ? '' : 's'}`);
+  else if (truncated) lines.push('    … more frames');
 }
 
 const ACTIONS: Record<HangEvent['action'], string> = {

@@ -20,6 +20,8 @@ export interface RawFrame {
   readonly line: number;
   readonly column: number;
   readonly async: boolean;
+  /** Frames left out between the previous frame and this one (see StackFrame.skipped). */
+  readonly skipped?: number;
   /**
    * 0-based offset of the position in the script's source as V8 ran it (`CallSite.getPosition()`):
    * compared with the file on disk, it tells whether the code that ran is that file.
@@ -52,6 +54,12 @@ export interface CaptureResult {
   readonly cutAt?: number | undefined;
 }
 
+/**
+ * How far out a capture looks for the app's own frame when the innermost `maxFrames` are all
+ * a library's: V8 walks at most this many frames, by file name only past `maxFrames`.
+ */
+export const DEEP_SCAN_FRAMES = 1024;
+
 /** The expression evaluated on the main thread. Built once; `limit` bounds its cost. */
 export function captureExpression(limit: number): string {
   // Frames come back as arrays (cheaper to serialise than objects). The named function is
@@ -83,16 +91,36 @@ export function captureExpression(limit: number): string {
     } catch (e) {}
     return c;
   }
+  // The app's own code: not Node's, not a package's. When the kept frames hold none (a deep
+  // recursion inside a library, lodash's cloneDeep), the frames beyond are scanned, by file
+  // name only, for the first that is, which comes back with how many frames were skipped.
+  function own(f) {
+    return typeof f === 'string' && f !== '' && f.indexOf('node:') !== 0 && f.indexOf('/node_modules/') < 0 && f.indexOf('\\\\node_modules\\\\') < 0;
+  }
+  function row(s) {
+    return [s.getFunctionName(), s.getTypeName(), s.getMethodName(), s.getScriptNameOrSourceURL() || s.getFileName(),
+      s.getLineNumber(), s.getColumnNumber(), s.isAsync ? s.isAsync() : false, s.isConstructor(), s.isEval() ? s.getEvalOrigin() : null, s.isToplevel(),
+      s.getPosition ? s.getPosition() : null];
+  }
   var E = Error, limit = E.stackTraceLimit, prepare = E.prepareStackTrace, holder = {};
   try {
-    E.stackTraceLimit = ${limit + 2};
+    E.stackTraceLimit = ${Math.max(limit + 2, DEEP_SCAN_FRAMES)};
     E.prepareStackTrace = function (_, sites) {
-      var out = [];
-      for (var i = 1; i < sites.length; i++) {
-        var s = sites[i];
-        out.push([s.getFunctionName(), s.getTypeName(), s.getMethodName(), s.getScriptNameOrSourceURL() || s.getFileName(),
-          s.getLineNumber(), s.getColumnNumber(), s.isAsync ? s.isAsync() : false, s.isConstructor(), s.isEval() ? s.getEvalOrigin() : null, s.isToplevel(),
-          s.getPosition ? s.getPosition() : null]);
+      var out = [], app = false, kept = Math.min(sites.length, ${limit + 2});
+      for (var i = 1; i < kept; i++) {
+        var r = row(sites[i]);
+        out.push(r);
+        if (i <= ${limit} && own(r[3])) app = true;
+      }
+      if (!app) {
+        for (var j = ${limit + 1}; j < sites.length; j++) {
+          if (own(sites[j].getScriptNameOrSourceURL() || sites[j].getFileName())) {
+            var deep = row(sites[j]);
+            deep.push(j - ${limit + 1});
+            out.push(deep);
+            break;
+          }
+        }
       }
       return out;
     };
@@ -284,23 +312,33 @@ type WireFrame = [
   string | null,
   boolean,
   number | null | undefined,
+  (number | undefined)?,
 ];
 
 export function decodeFrames(wire: unknown, limit: number): { frames: RawFrame[]; truncated: boolean } {
   if (!Array.isArray(wire)) return { frames: [], truncated: false };
-  const frames: RawFrame[] = [];
-  for (const item of (wire as WireFrame[]).slice(0, limit)) {
-    const [fn, type, method, file, line, column, isAsync, isConstructor, evalOrigin, topLevel, position] = item;
-    frames.push({
-      function: functionName(fn, type, method, isConstructor, topLevel, file === null || file === undefined),
-      file: file ?? (evalOrigin === null ? undefined : `eval at ${evalOrigin}`),
-      line: line ?? 0,
-      column: column ?? 0,
-      async: isAsync,
-      ...(typeof position === 'number' && position >= 0 ? { position } : {}),
-    });
-  }
-  return { frames, truncated: wire.length > limit };
+  const rows = wire as WireFrame[];
+  // A 12th element marks the app's frame found beyond the kept ones: how many were skipped.
+  const isDeep = (item: WireFrame): boolean => typeof item[11] === 'number';
+  const kept = rows.filter((item) => !isDeep(item));
+  const deep = rows.find(isDeep);
+  const frames = kept.slice(0, limit).map((item) => decodeFrame(item));
+  // Counted from the last frame kept here (site `limit`) to the app's (site j): j - limit - 1.
+  if (deep !== undefined && kept.length > limit)
+    frames.push({ ...decodeFrame(deep), skipped: Math.max(0, Math.round(deep[11] ?? 0)) });
+  return { frames, truncated: kept.length > limit };
+}
+
+function decodeFrame(item: WireFrame): RawFrame {
+  const [fn, type, method, file, line, column, isAsync, isConstructor, evalOrigin, topLevel, position] = item;
+  return {
+    function: functionName(fn, type, method, isConstructor, topLevel, file === null || file === undefined),
+    file: file ?? (evalOrigin === null ? undefined : `eval at ${evalOrigin}`),
+    line: line ?? 0,
+    column: column ?? 0,
+    async: isAsync,
+    ...(typeof position === 'number' && position >= 0 ? { position } : {}),
+  };
 }
 
 /**

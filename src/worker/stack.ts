@@ -35,7 +35,14 @@ export function resolveStack(
       mapper.sameCode(file, frame.line, frame.column, frame.position) === false
     ) {
       transformed.push({ index: frames.length, request: [frame.file, frame.line, frame.column] });
-      const base = { function: frame.function, file, line: frame.line, column: frame.column, mapped: false as const };
+      const base = {
+        function: frame.function,
+        file,
+        line: frame.line,
+        column: frame.column,
+        mapped: false as const,
+        ...(frame.skipped === undefined ? {} : { skipped: frame.skipped }),
+      };
       frames.push(frame.async ? { ...base, async: true } : base);
       continue;
     }
@@ -48,7 +55,8 @@ export function resolveStack(
             ...mapped,
             generated: { file, line: frame.line, column: frame.column },
           };
-    frames.push(frame.async ? { ...base, async: true } : base);
+    const marked = frame.skipped === undefined ? base : { ...base, skipped: frame.skipped };
+    frames.push(frame.async ? { ...marked, async: true } : marked);
   }
   return { frames, transformed };
 }

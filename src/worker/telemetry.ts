@@ -176,7 +176,7 @@ export function v8Stack(stack: readonly StackFrame[]): string {
   return stack
     .map(
       (f) =>
-        `    at ${f.async === true ? 'async ' : ''}${f.function} (${f.file}${f.line > 0 ? `:${f.line}:${f.column}` : ''})`,
+        `${f.skipped === undefined ? '' : `    ... ${f.skipped} frames skipped\n`}    at ${f.async === true ? 'async ' : ''}${f.function} (${f.file}${f.line > 0 ? `:${f.line}:${f.column}` : ''})`,
     )
     .join('\n');
 }

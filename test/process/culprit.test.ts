@@ -63,6 +63,31 @@ describe('culprit, with default settings', () => {
     expect(found.get('indexOrders')).toMatchObject({ file: fixture('two-phase.cjs'), line: 5 });
   });
 
+  it("a deep library recursion (lodash's cloneDeep): the stack still shows the app's function, past maxFrames", async () => {
+    const result = await run(fixture('lodash-clone.cjs'), {
+      mode: 'require',
+      env: { ...env, LOOPWATCH_LOG: 'pretty' },
+    });
+    expect(result.code, describeRun(result)).toBe(0);
+    const ongoing = result.events.find(
+      (e) => e.state === 'ongoing' && e.stackTiming === 'during' && e.culprit?.function === 'snapshotState',
+    );
+    expect(ongoing, describeRun(result)).toBeDefined();
+    const stack = ongoing?.stack ?? [];
+    // The innermost 64 frames (maxFrames) are lodash's; the app's frame comes after them,
+    // with how many frames were skipped on the way out.
+    expect(stack.slice(0, 64).every((f) => f.file.includes('/node_modules/lodash/'))).toBe(true);
+    const app = stack.at(-1);
+    expect(app).toMatchObject({ function: 'snapshotState', file: fixture('lodash-clone.cjs'), line: 19 });
+    expect(app?.skipped, describeRun(result)).toBeGreaterThan(20);
+    expect(ongoing?.culprit).toMatchObject({ function: 'snapshotState', source: 'stack' });
+    record({ scenario: 'lodash cloneDeep, 80 levels', kept: stack.length, skipped: app?.skipped });
+    // The printed stack: the library's frames as one line, then the app's function.
+    expect(result.stderrText).toMatch(
+      /… 64 frames in node_modules\/lodash …\n {4}… \d+ more frames …\n {4}at snapshotState \(test\/process\/fixtures\/lodash-clone\.cjs:19:\d+\)/,
+    );
+  });
+
   it('a .cpuprofile per block with LOOPWATCH_PROFILE_DIR: valid, covering the block, within its bound', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'loopwatch-profiles-'));
     const result = await run(fixture('two-phase.cjs'), {

@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runInThisContext } from 'node:vm';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { captureExpression, decodeCapture, decodeFrames, parseStackString } from '../../src/worker/capture.js';
@@ -25,6 +26,32 @@ describe('the capture expression', () => {
     expect(frames.map((f) => f.function).slice(0, 2)).toEqual(['eval', 'culprit']);
     expect(frames[1]?.file).toBe(__filename);
     expect(typeof value.t).toBe('number');
+  });
+
+  it("a deep recursion inside a library: the app's frame beyond the limit comes back, with how many were skipped", () => {
+    // A "library" (its script named as a file in node_modules) that recurses 300 deep, called by app code.
+    const recurse = runInThisContext(
+      '(function (expression) { return function deep(n) { return n === 0 ? (0, eval)(expression) : deep(n - 1); }; })',
+      { filename: '/srv/app/node_modules/deeplib/index.js' },
+    ) as (expression: string) => (n: number) => { f: unknown };
+    const deep = recurse(captureExpression(10));
+    function appCaller(): { f: unknown } {
+      return deep(300);
+    }
+    const value = appCaller();
+    const { frames, truncated } = decodeFrames(value.f, 10);
+    expect(truncated).toBe(true);
+    expect(frames).toHaveLength(11);
+    expect(frames.slice(1, 10).every((f) => f.file === '/srv/app/node_modules/deeplib/index.js')).toBe(true);
+    const last = frames[10];
+    expect(last).toMatchObject({ function: 'appCaller', file: __filename });
+    // 301 frames of deep(), 9 of them kept after the eval frame: 292 skipped.
+    expect(last?.skipped).toBe(292);
+    // A stack whose kept frames hold the app's: nothing more is looked for.
+    function shallow(): { f: unknown } {
+      return (0, eval)(captureExpression(10)) as { f: unknown };
+    }
+    expect(decodeFrames(shallow().f, 10).frames.some((f) => f.skipped !== undefined)).toBe(false);
   });
 
   it('reports truncation when there are more frames than the limit', () => {
