@@ -92,8 +92,9 @@ export function captureExpression(limit: number): string {
     return c;
   }
   // The app's own code: not Node's, not a package's. When the kept frames hold none (a deep
-  // recursion inside a library, lodash's cloneDeep), the frames beyond are scanned, by file
-  // name only, for the first that is, which comes back with how many frames were skipped.
+  // recursion inside a library, lodash's cloneDeep), a second capture scans further out, by
+  // file name only, for the first that is, which comes back with how many frames were skipped.
+  // Only then: an ordinary stack, deep or not, costs what it did.
   function own(f) {
     return typeof f === 'string' && f !== '' && f.indexOf('node:') !== 0 && f.indexOf('/node_modules/') < 0 && f.indexOf('\\\\node_modules\\\\') < 0;
   }
@@ -102,32 +103,39 @@ export function captureExpression(limit: number): string {
       s.getLineNumber(), s.getColumnNumber(), s.isAsync ? s.isAsync() : false, s.isConstructor(), s.isEval() ? s.getEvalOrigin() : null, s.isToplevel(),
       s.getPosition ? s.getPosition() : null];
   }
-  var E = Error, limit = E.stackTraceLimit, prepare = E.prepareStackTrace, holder = {};
+  var E = Error, limit = E.stackTraceLimit, prepare = E.prepareStackTrace, holder = {}, app = false;
   try {
-    E.stackTraceLimit = ${Math.max(limit + 2, DEEP_SCAN_FRAMES)};
+    E.stackTraceLimit = ${limit + 2};
     E.prepareStackTrace = function (_, sites) {
-      var out = [], app = false, kept = Math.min(sites.length, ${limit + 2});
-      for (var i = 1; i < kept; i++) {
+      var out = [];
+      for (var i = 1; i < sites.length; i++) {
         var r = row(sites[i]);
         out.push(r);
         if (i <= ${limit} && own(r[3])) app = true;
       }
-      if (!app) {
+      return out;
+    };
+    E.captureStackTrace(holder, loopwatchCapture);
+    var f = holder.stack;
+    if (!app && Array.isArray(f) && f.length > ${limit}) {
+      E.stackTraceLimit = ${DEEP_SCAN_FRAMES};
+      E.prepareStackTrace = function (_, sites) {
         for (var j = ${limit + 1}; j < sites.length; j++) {
           if (own(sites[j].getScriptNameOrSourceURL() || sites[j].getFileName())) {
             var deep = row(sites[j]);
             deep.push(j - ${limit + 1});
-            out.push(deep);
-            break;
+            return [deep];
           }
         }
-      }
-      return out;
-    };
-    E.captureStackTrace(holder, loopwatchCapture);
+        return [];
+      };
+      var further = {};
+      E.captureStackTrace(further, loopwatchCapture);
+      if (Array.isArray(further.stack)) f = f.concat(further.stack);
+    }
     // Frozen intrinsics (--frozen-intrinsics) ignore both assignments: the stack is then V8's
     // default string, at most the unchanged limit long; the worker parses it.
-    return { t: performance.timeOrigin + performance.now(), f: holder.stack, l: E.stackTraceLimit, c: context() };
+    return { t: performance.timeOrigin + performance.now(), f: f, l: E.stackTraceLimit, c: context() };
   } finally {
     E.stackTraceLimit = limit;
     E.prepareStackTrace = prepare;
