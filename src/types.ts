@@ -399,8 +399,11 @@ export interface BlockProfile {
    * lists both. Source-mapped; `line` is where the function is declared.
    */
   readonly top?: readonly ProfileEntry[];
-  /** Time the samples spent in V8's garbage collector. */
-  readonly gc?: { readonly ms: number; readonly share: number };
+  /**
+   * Time the samples spent in V8's garbage collector, and the main thread's V8 heap in use
+   * just after the block (MB, `Runtime.getHeapUsage`), when it could be read.
+   */
+  readonly gc?: { readonly ms: number; readonly share: number; readonly heapUsedMb?: number };
   /**
    * Where the block's sampled time went, as a call tree: the root is V8's `(root)`, each node's
    * `ms` includes its callees', children heaviest first. Calls under 1 % of the block are left

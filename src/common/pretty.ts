@@ -67,14 +67,16 @@ export function formatPretty(event: LoopwatchEvent, cwd: string): string {
 const NOTABLE_SHARE = 0.2;
 
 /**
- * `; mostly garbage collection: 78% of 412 ms` when the collector took most of the samples;
+ * `; mostly garbage collection: 78% of 412 ms, heap 312 MB in use` when the collector took most of the samples;
  * `; time: indexOrders 51%, renderInvoices 48%` when more than one function took a notable share.
  */
 function whereTimeWent(event: BlockEvent): string {
   const profile = event.profile;
   if (profile === undefined) return '';
-  if (profile.gc !== undefined && profile.gc.share >= 0.5)
-    return `; mostly garbage collection: ${Math.round(profile.gc.share * 100)}% of ${ms(profile.gc.ms / profile.gc.share)}`;
+  if (profile.gc !== undefined && profile.gc.share >= 0.5) {
+    const heap = profile.gc.heapUsedMb === undefined ? '' : `, heap ${Math.round(profile.gc.heapUsedMb)} MB in use`;
+    return `; mostly garbage collection: ${Math.round(profile.gc.share * 100)}% of ${ms(profile.gc.ms / profile.gc.share)}${heap}`;
+  }
   const notable = (profile.top ?? []).filter((e) => e.share >= NOTABLE_SHARE);
   if (notable.length < 2) return '';
   return `; time: ${notable.map((e) => `${e.function} ${Math.round(e.share * 100)}%`).join(', ')}`;

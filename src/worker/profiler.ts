@@ -49,8 +49,8 @@ export interface Attribution {
   readonly frames: readonly RawFrame[];
   /** The block's time by culprit frame, heaviest first (at most TOP_ENTRIES). */
   readonly top: readonly { readonly frame: RawFrame; readonly ms: number; readonly share: number }[];
-  /** Time in V8's `(garbage collector)` samples. */
-  readonly gc: { readonly ms: number; readonly share: number };
+  /** Time in V8's `(garbage collector)` samples; the heap in use just after the block, when read. */
+  readonly gc: { readonly ms: number; readonly share: number; readonly heapUsedMb?: number };
   /** The block's samples as a `.cpuprofile` (set by SamplingProfiler.attributeBlock). */
   readonly window?: CpuProfile;
   /** The block's samples as a pruned call tree (set by SamplingProfiler.attributeBlock). */
@@ -330,7 +330,14 @@ export class SamplingProfiler {
       if (attribution === undefined) return undefined;
       const window = sliceProfile(profile, fromUs, toUs);
       const flame = flameOf(window);
-      return { ...attribution, window, ...(flame === undefined ? {} : { flame }) };
+      // V8's own counter, read without walking the heap: a block spent collecting garbage says
+      // how big the heap was.
+      const heap = await this.#post<{ usedSize?: number }>('Runtime.getHeapUsage').catch(() => undefined);
+      const gc =
+        typeof heap?.usedSize === 'number'
+          ? { ...attribution.gc, heapUsedMb: Math.round(heap.usedSize / 1e5) / 10 }
+          : attribution.gc;
+      return { ...attribution, gc, window, ...(flame === undefined ? {} : { flame }) };
     } finally {
       this.#busy = false;
     }

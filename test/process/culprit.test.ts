@@ -126,6 +126,9 @@ describe('culprit, with default settings', () => {
     // collector is quicker at it); the report says "mostly" from 0.5 (unit-tested).
     expect(ended?.profile?.gc?.share, describeRun(result)).toBeGreaterThan(0.15);
     expect(ended?.profile?.gc?.ms, describeRun(result)).toBeGreaterThan(50);
+    // The heap in use just after the block, read from V8's counter (the fixture keeps ~10 MB).
+    expect(ended?.profile?.gc?.heapUsedMb, describeRun(result)).toBeGreaterThan(2);
+    expect(ended?.profile?.gc?.heapUsedMb, describeRun(result)).toBeLessThan(2000);
     expect(ended?.culprit?.function).toBe('churnCache');
   });
 

@@ -282,6 +282,10 @@ describe('formatPretty', () => {
     expect(formatPretty({ ...ended, profile: gc }, '/app')).toBe(
       'loopwatch: [pid 42] block #3 ended after 420 ms — spin (src/a.ts:10); mostly garbage collection: 78% of 412 ms\n',
     );
+    const withHeap = { ...gc, gc: { ...gc.gc, heapUsedMb: 311.6 } };
+    expect(formatPretty({ ...ended, profile: withHeap }, '/app')).toContain(
+      '; mostly garbage collection: 78% of 412 ms, heap 312 MB in use\n',
+    );
     const top = [
       { function: 'indexOrders', file: '/app/src/o.js', line: 3, ms: 410, share: 0.51 },
       { function: 'renderInvoices', file: '/app/src/o.js', line: 9, ms: 390, share: 0.48 },
