@@ -225,6 +225,8 @@ describe('OTLP export', () => {
           LOOPWATCH_THRESHOLD_MS: '5',
           LOOPWATCH_HANG_MS: '5',
           LOOPWATCH_LOG: 'off',
+          // The queue is what is tested here, not the alert budget that normally comes first.
+          LOOPWATCH_MAX_ALERTS_PER_MINUTE: '1000000',
           OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
         },
         onSpawn: (child) => {
