@@ -275,6 +275,93 @@ describe('OTLP export', () => {
     }
   });
 
+  it('a storm of real blocks: at most maxAlertsPerMinute alert records leave, the rest are counted and summed up once', async () => {
+    const receiver = new OtlpReceiver();
+    const endpoint = await receiver.listen();
+    const limit = 20;
+    let doneAt = Number.POSITIVE_INFINITY;
+    try {
+      const result = await run(fixture('alert-storm.cjs'), {
+        mode: 'require',
+        timeoutMs: 60_000,
+        env: {
+          BLOCKS: '150',
+          LOOPWATCH_THRESHOLD_MS: '5',
+          LOOPWATCH_MAX_ALERTS_PER_MINUTE: String(limit),
+          OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+          OTEL_METRIC_EXPORT_INTERVAL: '1000',
+        },
+        onSpawn: (child) => {
+          child.stdout?.on('data', (chunk: Buffer) => {
+            if (!chunk.toString().includes('STORM-DONE')) return;
+            doneAt = Date.now();
+            // The storm is over once nothing was held back for 10 s: its summary then arrives.
+            void receiver
+              .waitFor((a) => a.logs.some((l) => l.eventName === 'loopwatch.alerts.suppressed'))
+              .then(() => child.kill('SIGUSR2'));
+          });
+        },
+      });
+      expect(result.code, describeRun(result)).toBe(0);
+      const logs = receiver.arrivals.flatMap((a) => a.logs);
+      const exported = logs.filter((l) => l.eventName === 'loopwatch.block');
+      const made = result.events.length;
+      // The storm's length, for the budget's refill during it (limit a minute).
+      const stormS = (doneAt - Date.parse(result.events[0]?.startedAt ?? '')) / 1000;
+      const counter = receiver.arrivals
+        .flatMap((a) => a.metrics)
+        .filter((m) => m.name === 'loopwatch.alerts.suppressed')
+        .at(-1)?.sum?.dataPoints;
+      const suppressed = (counter ?? []).reduce((n, p) => n + Number(p.asInt ?? p.asDouble ?? 0), 0);
+      const summaries = logs.filter((l) => l.eventName === 'loopwatch.alerts.suppressed');
+      const why = `${JSON.stringify({ made, exported: exported.length, suppressed, stormS, summaries: summaries.length })}\n${describeRun(result)}`;
+      record({
+        scenario: `alert storm, maxAlertsPerMinute ${limit}: block events, alert records exported, suppressed`,
+        made,
+        exported: exported.length,
+        suppressed,
+        stormS,
+      });
+      // A storm indeed, and every block still an event (stderr, events file, listeners).
+      expect(made, why).toBeGreaterThan(4 * limit);
+      expect(exported.length, why).toBeLessThanOrEqual(limit + Math.ceil((stormS * limit) / 60) + 1);
+      expect(exported.length, why).toBeGreaterThanOrEqual(limit - 1);
+      // Whole blocks: each exported block has all its records.
+      const states = new Map<unknown, unknown[]>();
+      for (const l of exported) {
+        const id = attribute(l.attributes, 'loopwatch.block.id');
+        states.set(id, [...(states.get(id) ?? []), attribute(l.attributes, 'loopwatch.block.state')]);
+      }
+      // (A block found only once it ended, before the monitor was armed, has one.)
+      for (const [id, seen] of states)
+        expect(seen, `block ${String(id)}`).toEqual(result.events.filter((e) => e.id === id).map((e) => e.state));
+      // Every record is either exported or counted, and one summary says how many.
+      expect(exported.length + suppressed, why).toBe(made);
+      expect(attribute(counter?.[0]?.attributes, 'loopwatch.alert.event')).toBe('loopwatch.block');
+      expect(summaries, why).toHaveLength(1);
+      expect(attribute(summaries[0]?.attributes, 'loopwatch.alerts.suppressed')).toBe(suppressed);
+      expect(attribute(summaries[0]?.attributes, 'loopwatch.alerts.limit')).toBe(limit);
+      const lines = result.stderr.filter((l) => / alert log records were not exported /.test(l.text));
+      expect(
+        lines.map((l) => l.text),
+        why,
+      ).toEqual([
+        expect.stringMatching(
+          new RegExp(`^loopwatch: ${suppressed} alert log records .*maxAlertsPerMinute \\(${limit}\\)`),
+        ),
+      ]);
+      // The metrics are not capped: every block counted.
+      const blocks = receiver.arrivals
+        .flatMap((a) => a.metrics)
+        .filter((m) => m.name === 'loopwatch.blocks')
+        .at(-1)
+        ?.sum?.dataPoints.reduce((n, p) => n + Number(p.asInt ?? p.asDouble ?? 0), 0);
+      expect(blocks, why).toBe(result.events.filter((e) => e.state === 'ongoing' || e.beforeArmed === true).length);
+    } finally {
+      receiver.close();
+    }
+  });
+
   it('what is left at exit is flushed: a block that ends as the process ends still arrives', async () => {
     const receiver = new OtlpReceiver();
     const endpoint = await receiver.listen();
