@@ -160,6 +160,35 @@ describe('OTLP export', () => {
     });
   }
 
+  it('OTEL_LOG_LEVEL shows the SDK diagnostics as loopwatch: lines; an invalid tuning variable is one line and its default', async () => {
+    const receiver = new OtlpReceiver();
+    const endpoint = await receiver.listen();
+    try {
+      const result = await run(fixture('otel-app.cjs'), {
+        mode: 'require',
+        env: {
+          ...env,
+          OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+          OTEL_LOG_LEVEL: 'debug',
+          OTEL_BLRP_SCHEDULE_DELAY: 'soon',
+          IDLE_MS: '400',
+        },
+      });
+      expect(result.code, describeRun(result)).toBe(0);
+      const lines = result.stderr.map((l) => l.text);
+      expect(lines, describeRun(result)).toContain(
+        'loopwatch: OTEL_BLRP_SCHEDULE_DELAY must be a number greater than 0, got "soon"; using 200 ms',
+      );
+      expect(lines.filter((l) => l.startsWith('loopwatch: otel debug: ')).length, describeRun(result)).toBeGreaterThan(
+        0,
+      );
+      // Still exported, with the default delay.
+      expect(receiver.arrivals.some((a) => a.logs.length > 0)).toBe(true);
+    } finally {
+      receiver.close();
+    }
+  });
+
   it('OTEL_SDK_DISABLED=true: nothing is exported, the block is still reported', async () => {
     const receiver = new OtlpReceiver();
     const endpoint = await receiver.listen();
