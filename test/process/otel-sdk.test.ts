@@ -25,7 +25,10 @@ describe('beside @opentelemetry/sdk-node', () => {
         mode: 'plain',
         timeoutMs: 40_000,
         env: {
-          LOOPWATCH_THRESHOLD_MS: '100',
+          // Above the app's own chunks of work: on a loaded machine, the SDK's export (~100 ms,
+          // seen on Node 26) ran just before the handler, in the same turn of the loop, and the
+          // stack taken at 100 ms was the export's, outside the request.
+          LOOPWATCH_THRESHOLD_MS: '300',
           // Read by the app's SDK and by loopwatch alike.
           OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
           OTEL_METRICS_EXPORTER: 'otlp',
