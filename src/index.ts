@@ -24,6 +24,8 @@ export type {
   MeterProviderLike,
   Monitor,
   OtelOptions,
+  OtelLogLevel,
+  LogBatchSettings,
   TelemetrySettings,
   MonitorStatus,
   Phase,

@@ -5,7 +5,15 @@
  * bad value stops start-up with a message naming the variable.
  */
 import { LoopwatchError } from './errors.js';
-import type { MetricsExporterKind, LogsExporterKind, OtelOptions, OtlpProtocol, TelemetrySettings } from './types.js';
+import type {
+  LogBatchSettings,
+  MetricsExporterKind,
+  LogsExporterKind,
+  OtelLogLevel,
+  OtelOptions,
+  OtlpProtocol,
+  TelemetrySettings,
+} from './types.js';
 import { mustBe } from './common/text.js';
 import { isObject } from './common/guards.js';
 
@@ -17,6 +25,33 @@ export const DEFAULT_EXPORT_INTERVAL_MS = 60_000;
 export const DEFAULT_PROMETHEUS_PORT = 9464;
 export const DEFAULT_PROMETHEUS_HOST = 'localhost';
 export const DEFAULT_OTLP_ENDPOINT = 'http://localhost:4318';
+/**
+ * One OTLP request's timeout, and a whole export's. Shorter than the specification's 10 s and
+ * 30 s: while an export to a collector that does not answer is pending, the next alerts can only
+ * wait in the queue, and an alert is worth sending only while its block is news.
+ */
+export const DEFAULT_OTLP_TIMEOUT_MS = 5000;
+/**
+ * The batch log processor's defaults (the specification's: 5000 ms, 30000 ms, 2048, 512). The
+ * alert that a block is ongoing is flushed at once anyway; a 200 ms delay sends the rest of a
+ * burst together. 512 queued records (about 1 MB of alerts with stacks) is what a process keeps
+ * for a collector that is down; the rest are dropped, not kept.
+ */
+export const DEFAULT_LOG_BATCH: LogBatchSettings = Object.freeze({
+  scheduleDelayMs: 200,
+  exportTimeoutMs: DEFAULT_OTLP_TIMEOUT_MS,
+  maxQueueSize: 512,
+  maxExportBatchSize: 512,
+});
+/**
+ * Alert log records a process exports per minute. One block is two records (ongoing, ended):
+ * 60 lets 30 blocks a minute through, one every 2 s, which is already more than a person reads;
+ * at 1.4 KB a record (measured, bench/otlp-bytes.mjs, docs/fleet.md) a saturated process then
+ * sends ~84 KB of alerts a minute instead of ~900 KB (at 360 blocks a minute, and more the more
+ * it blocks): 0.84 GB a minute over 10,000 processes instead of 9 GB.
+ */
+export const DEFAULT_MAX_ALERTS_PER_MINUTE = 60;
+const LOG_LEVELS: readonly OtelLogLevel[] = ['NONE', 'ERROR', 'WARN', 'INFO', 'DEBUG', 'VERBOSE', 'ALL'];
 const KNOWN = new Set([
   'disabled',
   'serviceName',
@@ -31,6 +66,7 @@ const KNOWN = new Set([
   'exportIntervalMs',
   'prometheusHost',
   'prometheusPort',
+  'maxAlertsPerMinute',
 ]);
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -97,6 +133,74 @@ function url(source: string, value: string, isOption: boolean): string {
   return value;
 }
 
+/**
+ * A positive number from an `OTEL_*` variable, or undefined when unset. Anything else is, as in
+ * the OpenTelemetry SDK, a warning and the default (undefined): these tune the export, and a
+ * typo in one must not stop the app.
+ */
+function positive(env: Env, variable: string, warnings: string[], fallback: string, whole = false): number | undefined {
+  const text = read(env, variable);
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (Number.isFinite(value) && value > 0 && (!whole || Number.isInteger(value))) return value;
+  warnings.push(
+    `${mustBe(variable, whole ? 'a whole number greater than 0' : 'a number greater than 0', JSON.stringify(text))}; using ${fallback}`,
+  );
+  return undefined;
+}
+
+function logBatch(env: Env, warnings: string[]): LogBatchSettings {
+  const d = DEFAULT_LOG_BATCH;
+  const maxQueueSize = positive(env, 'OTEL_BLRP_MAX_QUEUE_SIZE', warnings, String(d.maxQueueSize), true);
+  const queue = maxQueueSize ?? d.maxQueueSize;
+  let batch =
+    positive(env, 'OTEL_BLRP_MAX_EXPORT_BATCH_SIZE', warnings, String(d.maxExportBatchSize), true) ??
+    Math.min(d.maxExportBatchSize, queue);
+  if (batch > queue) {
+    warnings.push(
+      `OTEL_BLRP_MAX_EXPORT_BATCH_SIZE (${batch}) is greater than OTEL_BLRP_MAX_QUEUE_SIZE (${queue}); using ${queue}`,
+    );
+    batch = queue;
+  }
+  return Object.freeze({
+    scheduleDelayMs:
+      positive(env, 'OTEL_BLRP_SCHEDULE_DELAY', warnings, `${d.scheduleDelayMs} ms`) ?? d.scheduleDelayMs,
+    exportTimeoutMs:
+      positive(env, 'OTEL_BLRP_EXPORT_TIMEOUT', warnings, `${d.exportTimeoutMs} ms`) ?? d.exportTimeoutMs,
+    maxQueueSize: queue,
+    maxExportBatchSize: batch,
+  });
+}
+
+/** The signal's own timeout variable first, then the shared one, as the OTLP exporters read them. */
+function requestTimeout(env: Env, signal: 'METRICS' | 'LOGS', warnings: string[]): number {
+  const fallback = `${DEFAULT_OTLP_TIMEOUT_MS} ms`;
+  return (
+    positive(env, `OTEL_EXPORTER_OTLP_${signal}_TIMEOUT`, warnings, `OTEL_EXPORTER_OTLP_TIMEOUT or ${fallback}`) ??
+    positive(env, 'OTEL_EXPORTER_OTLP_TIMEOUT', warnings, fallback) ??
+    DEFAULT_OTLP_TIMEOUT_MS
+  );
+}
+
+function logLevel(env: Env, warnings: string[]): OtelLogLevel | undefined {
+  const text = read(env, 'OTEL_LOG_LEVEL');
+  if (text === undefined) return undefined;
+  const level = text.toUpperCase() as OtelLogLevel;
+  if (LOG_LEVELS.includes(level)) return level;
+  // The SDK's own fallback for an unknown level.
+  warnings.push(`${mustBe('OTEL_LOG_LEVEL', `one of ${LOG_LEVELS.join(', ')}`, JSON.stringify(text))}; using INFO`);
+  return 'INFO';
+}
+
+function maxAlerts(env: Env, option: unknown): number {
+  const text = read(env, 'LOOPWATCH_MAX_ALERTS_PER_MINUTE');
+  if (option === undefined && text === undefined) return DEFAULT_MAX_ALERTS_PER_MINUTE;
+  const value = option ?? (/^\d+$/.test(text ?? '') ? Number(text) : NaN);
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 1_000_000) return value;
+  if (option !== undefined) optionError('maxAlertsPerMinute', option, 'an integer from 0 to 1000000');
+  envError('LOOPWATCH_MAX_ALERTS_PER_MINUTE', text ?? '', 'a whole number from 0 to 1000000');
+}
+
 function withPath(base: string, path: string): string {
   return `${base.replace(/\/+$/, '')}${path}`;
 }
@@ -121,6 +225,8 @@ export function resolveTelemetry(
       );
   }
   const o: OtelOptions = input ?? {};
+  // Checked even when nothing is exported: an invalid LOOPWATCH_* variable stops start-up.
+  const maxAlertsPerMinute = maxAlerts(env, o.maxAlertsPerMinute);
 
   const disabledText = read(env, 'OTEL_SDK_DISABLED');
   if (disabledText !== undefined && !/^(true|false)$/i.test(disabledText))
@@ -239,6 +345,22 @@ export function resolveTelemetry(
     envError('OTEL_EXPORTER_PROMETHEUS_HOST', prometheusHost, 'an IP address or a host name');
   }
 
+  // Loopwatch's own default (5 s), and never more than the interval, as sdk-node clamps it.
+  const metricExportTimeoutText = read(env, 'OTEL_METRIC_EXPORT_TIMEOUT');
+  let metricExportTimeoutMs =
+    positive(
+      env,
+      'OTEL_METRIC_EXPORT_TIMEOUT',
+      warnings,
+      `${Math.min(exportIntervalMs, DEFAULT_OTLP_TIMEOUT_MS)} ms`,
+    ) ?? Math.min(exportIntervalMs, DEFAULT_OTLP_TIMEOUT_MS);
+  if (metricExportTimeoutMs > exportIntervalMs) {
+    warnings.push(
+      `OTEL_METRIC_EXPORT_TIMEOUT (${metricExportTimeoutText ?? ''}) is greater than the export interval (${exportIntervalMs} ms); using ${exportIntervalMs} ms`,
+    );
+    metricExportTimeoutMs = exportIntervalMs;
+  }
+
   const resourceAttributes = {
     ...keyValues('OTEL_RESOURCE_ATTRIBUTES', read(env, 'OTEL_RESOURCE_ATTRIBUTES') ?? ''),
     ...checkHeaders(o.resourceAttributes, 'resourceAttributes'),
@@ -262,6 +384,12 @@ export function resolveTelemetry(
     prometheusPort,
     serviceName,
     resourceAttributes,
+    metricsTimeoutMs: requestTimeout(env, 'METRICS', warnings),
+    logsTimeoutMs: requestTimeout(env, 'LOGS', warnings),
+    metricExportTimeoutMs,
+    logBatch: logBatch(env, warnings),
+    logLevel: logLevel(env, warnings),
+    maxAlertsPerMinute,
   });
 }
 

@@ -183,6 +183,25 @@ export interface OtelOptions {
   readonly prometheusHost?: string | undefined;
   /** `OTEL_EXPORTER_PROMETHEUS_PORT`. Default 9464. */
   readonly prometheusPort?: number | undefined;
+  /**
+   * `LOOPWATCH_MAX_ALERTS_PER_MINUTE`: the most block and hang alert log records this process
+   * exports per minute (a rolling budget: it refills continuously). Over it, alerts are not
+   * exported but counted in `loopwatch.alerts.suppressed`, and one `loopwatch.alerts.suppressed`
+   * log record sums them up when the storm is over. Block events, stderr, the events file and
+   * the metrics are not capped. `0` exports no alert records. Default 60.
+   */
+  readonly maxAlertsPerMinute?: number | undefined;
+}
+
+/** `OTEL_LOG_LEVEL`: how much of the OpenTelemetry SDK's own diagnostics loopwatch writes. */
+export type OtelLogLevel = 'NONE' | 'ERROR' | 'WARN' | 'INFO' | 'DEBUG' | 'VERBOSE' | 'ALL';
+
+/** The batch log record processor's settings (`OTEL_BLRP_*`). */
+export interface LogBatchSettings {
+  readonly scheduleDelayMs: number;
+  readonly exportTimeoutMs: number;
+  readonly maxQueueSize: number;
+  readonly maxExportBatchSize: number;
 }
 
 /** The OpenTelemetry settings in force (undefined in `ResolvedOptions` when nothing is exported). */
@@ -200,6 +219,16 @@ export interface TelemetrySettings {
   readonly prometheusPort: number;
   readonly serviceName: string | undefined;
   readonly resourceAttributes: Readonly<Record<string, string>>;
+  /** One OTLP request's timeout, ms (`OTEL_EXPORTER_OTLP_[METRICS_]TIMEOUT`). */
+  readonly metricsTimeoutMs: number;
+  /** One OTLP request's timeout, ms (`OTEL_EXPORTER_OTLP_[LOGS_]TIMEOUT`). */
+  readonly logsTimeoutMs: number;
+  /** A whole metric export's timeout, ms (`OTEL_METRIC_EXPORT_TIMEOUT`), at most the interval. */
+  readonly metricExportTimeoutMs: number;
+  readonly logBatch: LogBatchSettings;
+  /** Undefined when `OTEL_LOG_LEVEL` is not set: SDK problems are summed up in one warning. */
+  readonly logLevel: OtelLogLevel | undefined;
+  readonly maxAlertsPerMinute: number;
 }
 
 /** Options after validation: every field present, frozen. */

@@ -85,6 +85,11 @@ export const METRICS = {
     unit: '{hang}',
     description: 'Hangs: blocks past hangMs, processes past an exit deadline',
   },
+  alertsSuppressed: {
+    name: 'loopwatch.alerts.suppressed',
+    unit: '{record}',
+    description: 'Alert log records not exported because the process was over maxAlertsPerMinute',
+  },
 } as const satisfies Record<string, MetricDefinition>;
 
 type Metrics = typeof METRICS;

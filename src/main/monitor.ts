@@ -179,6 +179,7 @@ class MonitorImpl implements Monitor {
       port: port2,
       options: deniedFile === undefined ? options : { ...options, eventsFile: undefined },
       pid: process.pid,
+      command: { argv: [...process.argv], execArgv: [...process.execArgv] },
       ownDir: resolve(__dirname, '..'),
       beatMs,
       startedAt: f64[F64.BEAT_TIME] ?? 0,

@@ -171,6 +171,11 @@ export interface WorkerInit {
   readonly port: import('node:worker_threads').MessagePort;
   readonly options: ResolvedOptions;
   readonly pid: number;
+  /**
+   * The app's command line: in the worker, `process.argv` is the worker's script and
+   * `execArgv` is empty (the OpenTelemetry resource's `process.command_args` is the app's).
+   */
+  readonly command?: { readonly argv: readonly string[]; readonly execArgv: readonly string[] };
   /** Absolute path of loopwatch's own `dist` folder: frames inside it are dropped. */
   readonly ownDir: string;
   /** The beat period the main thread uses, in ms. */

@@ -12,7 +12,7 @@ import type { ResolvedOptions } from '../types.js';
 import type { HealthServer, LoopView } from './health.js';
 import type { WarnOnce } from './outputs.js';
 import type { SamplingProfiler } from './profiler.js';
-import type { Telemetry, TelemetryView } from './telemetry.js';
+import type { AppProcess, Telemetry, TelemetryView } from './telemetry.js';
 import { type Clock, within } from './time.js';
 
 /** How long the profiler may take to start. */
@@ -86,12 +86,12 @@ export async function startHealth(
 export async function startExport(
   options: ResolvedOptions,
   view: TelemetryView,
-  pid: number,
+  app: AppProcess,
   outputs: { readonly warnOnce: WarnOnce; add(sink: Telemetry): void },
 ): Promise<Telemetry | undefined> {
   if (options.telemetry === undefined) return undefined;
   const { startTelemetry } = require('./telemetry.js') as typeof import('./telemetry.js');
-  const telemetry = await startTelemetry(options.telemetry, view, pid, outputs.warnOnce);
+  const telemetry = await startTelemetry(options.telemetry, view, app, outputs.warnOnce);
   if (telemetry !== undefined) outputs.add(telemetry);
   return telemetry;
 }

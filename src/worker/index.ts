@@ -176,7 +176,7 @@ async function boot(): Promise<void> {
     blocks.useProfiler(parts.profiler);
   }
   parts.health = await startHealth(options, views.health, outputs.warnOnce);
-  parts.telemetry = await startExport(options, views.telemetry, pid, outputs);
+  parts.telemetry = await startExport(options, views.telemetry, { pid, ...init.command }, outputs);
   if (parts.telemetry !== undefined) await exportReady(parts.telemetry, i32, clock);
   outputs.started();
   send({

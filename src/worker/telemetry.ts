@@ -10,8 +10,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
+import { format } from 'node:util';
 import type * as Api from '@opentelemetry/api';
 import type * as SdkLogs from '@opentelemetry/sdk-logs';
 import type * as SdkMetrics from '@opentelemetry/sdk-metrics';
@@ -32,7 +32,8 @@ import { instrumentOptions, METRICS } from '../common/metrics.js';
 import { messageOf } from '../common/text.js';
 import { packageVersion } from '../common/version.js';
 import { culpritFrame } from '../common/frames.js';
-import type { Sink } from './sinks.js';
+import { type Sink, writeFully } from './sinks.js';
+import { AlertBudget } from './alert-budget.js';
 
 export { METRIC } from '../common/metrics.js';
 export { MAX_CULPRITS, OTHER } from '../common/block-attributes.js';
@@ -43,8 +44,17 @@ type Severity = NonNullable<Parameters<Logger['emit']>[0]['severityNumber']>;
 // peer of loopwatch, so it is not loaded to read three constants.
 // eslint-disable-next-line @typescript-eslint/no-unsafe-enum-assignment -- the numbers above, typed as that enum
 const SEVERITY: Readonly<Record<'INFO' | 'WARN' | 'ERROR', Severity>> = { INFO: 9, WARN: 13, ERROR: 17 };
-const EXPORT_TIMEOUT_MS = 5000;
-const LOG_QUEUE = 512;
+
+/**
+ * The app's process as its main thread sees it. The worker's own `process.argv` is its script's
+ * and its `execArgv` is empty, so the SDK's process detector, run here, would describe the
+ * monitor instead of the app.
+ */
+export interface AppProcess {
+  readonly pid: number;
+  readonly argv?: readonly string[];
+  readonly execArgv?: readonly string[];
+}
 
 /** What the metrics read from the worker, at each collection. */
 export interface TelemetryView {
@@ -181,6 +191,84 @@ export function v8Stack(stack: readonly StackFrame[]): string {
     .join('\n');
 }
 
+/**
+ * The resource: the SDK's own detectors (env, host, process), as `sdk-node` runs them, with the
+ * process's command line from the main thread, then loopwatch's instance id and settings.
+ *
+ * `service.instance.id` is a UUID per process unless `OTEL_RESOURCE_ATTRIBUTES` (or
+ * `otel.resourceAttributes`) sets one: that is how it matches the app's own SDK, which reads the
+ * same variable. A value the app's SDK makes up in code cannot be read from here (this thread has
+ * its own module instances); pass it with `start({ otel: { resourceAttributes } })`.
+ */
+function appResource(
+  resources: typeof Resources,
+  settings: TelemetrySettings,
+  app: AppProcess,
+): ReturnType<typeof Resources.resourceFromAttributes> {
+  const { defaultResource, detectResources, envDetector, hostDetector, processDetector, resourceFromAttributes } =
+    resources;
+  const detected = defaultResource().merge(
+    detectResources({ detectors: [envDetector, hostDetector, processDetector] }),
+  );
+  const argv = app.argv ?? [];
+  const command =
+    argv.length === 0
+      ? {}
+      : {
+          'process.command_args': [argv[0] ?? '', ...(app.execArgv ?? []), ...argv.slice(1)],
+          ...(argv[1] === undefined ? {} : { 'process.command': argv[1] }),
+        };
+  return detected.merge(
+    resourceFromAttributes({
+      'service.instance.id': randomUUID(),
+      'process.pid': app.pid,
+      ...command,
+      ...settings.resourceAttributes,
+      ...(settings.serviceName === undefined ? {} : { 'service.name': settings.serviceName }),
+    }),
+  );
+}
+
+/**
+ * Where the SDK's own diagnostics go. The worker has its own copy of the api module, so this
+ * logger sees loopwatch's exporters only. Without `OTEL_LOG_LEVEL`: export failures (the only
+ * way the SDK reports them) become one warning, not one a minute. With it: every message at that
+ * level or above, one `loopwatch: otel <level>:` line each, written from this thread so that it
+ * is out while the main thread is blocked.
+ */
+function setDiagLogger(
+  api: typeof Api,
+  settings: TelemetrySettings,
+  warn: (key: string, message: string) => void,
+): void {
+  const level = settings.logLevel ?? 'WARN';
+  const targets = [
+    ...(settings.metricsExporters.includes('otlp') ? [settings.metricsEndpoint] : []),
+    ...(settings.logsExporters.includes('otlp') ? [settings.logsEndpoint] : []),
+  ];
+  const failed = (message: string, ...args: unknown[]): void =>
+    warn(
+      'otel-export',
+      `OpenTelemetry export${targets.length > 0 ? ` to ${targets.join(', ')}` : ''} failed (reported once; the app is not affected): ${format(message, ...args)}`,
+    );
+  const line =
+    (name: string) =>
+    (message: string, ...args: unknown[]): void => {
+      try {
+        writeFully(2, `loopwatch: otel ${name}: ${format(message, ...args)}\n`);
+      } catch {
+        // stderr is gone
+      }
+    };
+  const verbose = level === 'INFO' || level === 'DEBUG' || level === 'VERBOSE' || level === 'ALL';
+  api.diag.setLogger(
+    verbose
+      ? { error: line('error'), warn: line('warn'), info: line('info'), debug: line('debug'), verbose: line('verbose') }
+      : { error: failed, warn: failed, info: () => undefined, debug: () => undefined, verbose: () => undefined },
+    api.DiagLogLevel[level],
+  );
+}
+
 type Attributes = Record<string, string | number>;
 type Logger = ReturnType<SdkLogs.LoggerProvider['getLogger']>;
 type Counter = ReturnType<ReturnType<SdkMetrics.MeterProvider['getMeter']>['createCounter']>;
@@ -200,6 +288,12 @@ export class Telemetry implements Sink {
   readonly #attributes = new BlockAttributes();
   readonly #ready: Promise<void>;
   readonly #api: typeof Api;
+  readonly #warn: (key: string, message: string) => void;
+  readonly #now: () => number;
+  readonly #budget: AlertBudget;
+  readonly #suppressed: Counter;
+  /** Fires when a storm of held-back alerts may be over, to sum it up (unref'd). */
+  #stormTimer: NodeJS.Timeout | undefined;
 
   /**
    * @param readers extra metric readers (tests pass a pull reader).
@@ -208,46 +302,20 @@ export class Telemetry implements Sink {
   constructor(
     settings: TelemetrySettings,
     view: TelemetryView,
-    pid: number,
+    app: AppProcess,
     warn: (key: string, message: string) => void,
     sdk: Sdk = load(),
     readers: SdkMetrics.IMetricReader[] = [],
+    now: () => number = Date.now,
   ) {
     this.#settings = settings;
+    this.#warn = warn;
+    this.#now = now;
+    this.#budget = new AlertBudget(settings.maxAlertsPerMinute, now());
     const { api, metrics, logs, resources } = sdk;
     this.#api = api;
-    // The SDK reports export failures only through diag; the worker has its own copy of the
-    // api module, so this logger sees loopwatch's exporters only. One warning, not one a minute.
-    const targets = [
-      ...(settings.metricsExporters.includes('otlp') ? [settings.metricsEndpoint] : []),
-      ...(settings.logsExporters.includes('otlp') ? [settings.logsEndpoint] : []),
-    ];
-    const failed = (message: string): void =>
-      warn(
-        'otel-export',
-        `OpenTelemetry export${targets.length > 0 ? ` to ${targets.join(', ')}` : ''} failed (reported once; the app is not affected): ${message}`,
-      );
-    api.diag.setLogger(
-      {
-        error: failed,
-        warn: failed,
-        info: () => undefined,
-        debug: () => undefined,
-        verbose: () => undefined,
-      },
-      api.DiagLogLevel.WARN,
-    );
-    const resource = resources.resourceFromAttributes({
-      'service.name': `unknown_service:node`,
-      'service.instance.id': randomUUID(),
-      'process.pid': pid,
-      'process.runtime.name': 'nodejs',
-      'process.runtime.version': process.versions.node,
-      'process.runtime.description': 'Node.js',
-      'host.name': hostname(),
-      ...settings.resourceAttributes,
-      ...(settings.serviceName === undefined ? {} : { 'service.name': settings.serviceName }),
-    });
+    setDiagLogger(api, settings, warn);
+    const resource = appResource(resources, settings, app);
 
     const allReaders: SdkMetrics.IMetricReader[] = [...readers];
     const starting: Promise<void>[] = [];
@@ -261,13 +329,13 @@ export class Telemetry implements Sink {
         const exporter = new OTLPMetricExporter({
           url: settings.metricsEndpoint,
           headers: { ...settings.metricsHeaders },
-          timeoutMillis: EXPORT_TIMEOUT_MS,
+          timeoutMillis: settings.metricsTimeoutMs,
         });
         allReaders.push(
           new metrics.PeriodicExportingMetricReader({
             exporter,
             exportIntervalMillis: settings.exportIntervalMs,
-            exportTimeoutMillis: Math.min(settings.exportIntervalMs, EXPORT_TIMEOUT_MS),
+            exportTimeoutMillis: settings.metricExportTimeoutMs,
           }),
         );
       } else if (kind === 'prometheus') {
@@ -323,15 +391,17 @@ export class Telemetry implements Sink {
         const exporter = new OTLPLogExporter({
           url: settings.logsEndpoint,
           headers: { ...settings.logsHeaders },
-          timeoutMillis: EXPORT_TIMEOUT_MS,
+          timeoutMillis: settings.logsTimeoutMs,
         });
         // Bounded: with the collector down, records beyond the queue are dropped, not kept.
+        const batch = settings.logBatch;
         processors.push(
           new logs.BatchLogRecordProcessor({
             exporter,
-            scheduledDelayMillis: 200,
-            maxQueueSize: LOG_QUEUE,
-            exportTimeoutMillis: EXPORT_TIMEOUT_MS,
+            scheduledDelayMillis: batch.scheduleDelayMs,
+            maxQueueSize: batch.maxQueueSize,
+            maxExportBatchSize: batch.maxExportBatchSize,
+            exportTimeoutMillis: batch.exportTimeoutMs,
           }),
         );
       } else {
@@ -375,6 +445,7 @@ export class Telemetry implements Sink {
     this.#duration = meter.createHistogram(METRICS.blockDuration.name, instrumentOptions(METRICS.blockDuration));
     this.#captures = meter.createCounter(METRICS.captures.name, instrumentOptions(METRICS.captures));
     this.#hangs = meter.createCounter(METRICS.hangs.name, instrumentOptions(METRICS.hangs));
+    this.#suppressed = meter.createCounter(METRICS.alertsSuppressed.name, instrumentOptions(METRICS.alertsSuppressed));
   }
 
   /** What runs, for `monitor.ready` (after `ready()`, the Prometheus URL only if it listens). */
@@ -404,7 +475,50 @@ export class Telemetry implements Sink {
       this.#duration.record(event.durationMs / 1000, this.#attributes.of(event));
       this.#captures.add(1, { 'loopwatch.stack.timing': event.stackTiming });
     }
-    this.#alert(event);
+    const first = event.state === 'ongoing' || event.beforeArmed === true;
+    if (this.#budget.block(this.#now(), `${event.thread}:${event.id}`, event.state, first)) this.#alert(event);
+    else this.#heldBack('loopwatch.block');
+  }
+
+  /** An alert record not exported (over maxAlertsPerMinute): counted now, summed up later. */
+  #heldBack(eventName: 'loopwatch.block' | 'loopwatch.hang'): void {
+    this.#suppressed.add(1, { 'loopwatch.alert.event': eventName });
+    const at = this.#budget.stormEndsAt();
+    if (at === undefined || this.#stormTimer !== undefined) return;
+    this.#stormTimer = setTimeout(() => this.#stormCheck(), Math.max(0, at - this.#now()));
+    this.#stormTimer.unref();
+  }
+
+  /** Sums the storm up once it is over (or now, with `force`), else looks again when it may be. */
+  #stormCheck(force = false): void {
+    this.#stormTimer = undefined;
+    const storm = this.#budget.storm(this.#now(), force);
+    if (storm === undefined) {
+      const at = this.#budget.stormEndsAt();
+      if (at !== undefined && !force) {
+        this.#stormTimer = setTimeout(() => this.#stormCheck(), Math.max(0, at - this.#now()));
+        this.#stormTimer.unref();
+      }
+      return;
+    }
+    const from = new Date(storm.firstAt).toISOString();
+    const to = new Date(storm.lastAt).toISOString();
+    const limit = this.#budget.perMinute;
+    const text = `${storm.suppressed} alert log records were not exported from ${from} to ${to}: over maxAlertsPerMinute (${limit}); every block is still counted in the metrics`;
+    this.#logger.emit({
+      eventName: 'loopwatch.alerts.suppressed',
+      severityNumber: SEVERITY.WARN,
+      severityText: 'WARN',
+      body: text,
+      attributes: {
+        'loopwatch.alerts.suppressed': storm.suppressed,
+        'loopwatch.alerts.limit': limit,
+        'loopwatch.alerts.first': from,
+        'loopwatch.alerts.last': to,
+      },
+    });
+    // One stderr line too, for whoever reads the process's output rather than the backend.
+    this.#warn(`alert-storm:${storm.firstAt}`, text);
   }
 
   #alert(event: BlockEvent): void {
@@ -451,6 +565,10 @@ export class Telemetry implements Sink {
 
   #hang(event: HangEvent): void {
     this.#hangs.add(1, { 'loopwatch.hang.reason': event.reason, 'loopwatch.hang.action': event.action });
+    if (!this.#budget.other(this.#now())) {
+      this.#heldBack('loopwatch.hang');
+      return;
+    }
     const culprit = culpritFrame(event.stack);
     this.#logger.emit({
       ...this.#traceContext(event.context),
@@ -505,6 +623,11 @@ export class Telemetry implements Sink {
 
   /** Exports what is left and stops (the caller bounds the wait). */
   async shutdown(): Promise<void> {
+    // A storm still going on at exit is summed up with what it held back so far.
+    if (this.#stormTimer !== undefined) {
+      clearTimeout(this.#stormTimer);
+      this.#stormCheck(true);
+    }
     await Promise.allSettled([this.#loggerProvider.shutdown(), this.#meterProvider.shutdown()]);
   }
 
@@ -525,7 +648,7 @@ export class Telemetry implements Sink {
 export async function startTelemetry(
   settings: TelemetrySettings,
   view: TelemetryView,
-  pid: number,
+  app: AppProcess,
   warn: (key: string, message: string) => void,
 ): Promise<Telemetry | undefined> {
   const problem = sdkProblem(settings);
@@ -538,7 +661,7 @@ export async function startTelemetry(
       require(name);
       await new Promise((resolve) => setImmediate(resolve));
     }
-    return new Telemetry(settings, view, pid, warn);
+    return new Telemetry(settings, view, app, warn);
   } catch (error) {
     warn('otel', `OpenTelemetry export could not start: ${messageOf(error)}`);
     return undefined;

@@ -160,6 +160,35 @@ describe('OTLP export', () => {
     });
   }
 
+  it('OTEL_LOG_LEVEL shows the SDK diagnostics as loopwatch: lines; an invalid tuning variable is one line and its default', async () => {
+    const receiver = new OtlpReceiver();
+    const endpoint = await receiver.listen();
+    try {
+      const result = await run(fixture('otel-app.cjs'), {
+        mode: 'require',
+        env: {
+          ...env,
+          OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+          OTEL_LOG_LEVEL: 'debug',
+          OTEL_BLRP_SCHEDULE_DELAY: 'soon',
+          IDLE_MS: '400',
+        },
+      });
+      expect(result.code, describeRun(result)).toBe(0);
+      const lines = result.stderr.map((l) => l.text);
+      expect(lines, describeRun(result)).toContain(
+        'loopwatch: OTEL_BLRP_SCHEDULE_DELAY must be a number greater than 0, got "soon"; using 200 ms',
+      );
+      expect(lines.filter((l) => l.startsWith('loopwatch: otel debug: ')).length, describeRun(result)).toBeGreaterThan(
+        0,
+      );
+      // Still exported, with the default delay.
+      expect(receiver.arrivals.some((a) => a.logs.length > 0)).toBe(true);
+    } finally {
+      receiver.close();
+    }
+  });
+
   it('OTEL_SDK_DISABLED=true: nothing is exported, the block is still reported', async () => {
     const receiver = new OtlpReceiver();
     const endpoint = await receiver.listen();
@@ -225,6 +254,8 @@ describe('OTLP export', () => {
           LOOPWATCH_THRESHOLD_MS: '5',
           LOOPWATCH_HANG_MS: '5',
           LOOPWATCH_LOG: 'off',
+          // The queue is what is tested here, not the alert budget that normally comes first.
+          LOOPWATCH_MAX_ALERTS_PER_MINUTE: '1000000',
           OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
         },
         onSpawn: (child) => {
@@ -269,6 +300,97 @@ describe('OTLP export', () => {
       expect(Math.max(...batches), why).toBeLessThanOrEqual(512);
     } finally {
       receiver.release();
+      receiver.close();
+    }
+  });
+
+  it('a storm of real blocks: at most maxAlertsPerMinute alert records leave, the rest are counted and summed up once', async () => {
+    const receiver = new OtlpReceiver();
+    const endpoint = await receiver.listen();
+    const limit = 20;
+    let doneAt = Number.POSITIVE_INFINITY;
+    try {
+      const result = await run(fixture('alert-storm.cjs'), {
+        mode: 'require',
+        timeoutMs: 60_000,
+        env: {
+          BLOCKS: '150',
+          LOOPWATCH_THRESHOLD_MS: '5',
+          LOOPWATCH_MAX_ALERTS_PER_MINUTE: String(limit),
+          OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+          OTEL_METRIC_EXPORT_INTERVAL: '1000',
+        },
+        onSpawn: (child) => {
+          child.stdout?.on('data', (chunk: Buffer) => {
+            if (!chunk.toString().includes('STORM-DONE')) return;
+            doneAt = Date.now();
+            // The storm is over once nothing was held back for 10 s: its summary then arrives.
+            void receiver
+              .waitFor((a) => a.logs.some((l) => l.eventName === 'loopwatch.alerts.suppressed'))
+              .then(() => child.kill('SIGUSR2'));
+          });
+        },
+      });
+      expect(result.code, describeRun(result)).toBe(0);
+      const logs = receiver.arrivals.flatMap((a) => a.logs);
+      const exported = logs.filter((l) => l.eventName === 'loopwatch.block');
+      const made = result.events.length;
+      // The storm's length, and the run's from its first block to its end: the budget refills
+      // (limit a minute) all along, and a short block in the quiet 10 s after the storm (a
+      // loaded machine, a 5 ms threshold) may then go through whole.
+      const firstAt = Date.parse(result.events[0]?.startedAt ?? '');
+      const stormS = (doneAt - firstAt) / 1000;
+      const runS = (Date.now() - firstAt) / 1000;
+      const counter = receiver.arrivals
+        .flatMap((a) => a.metrics)
+        .filter((m) => m.name === 'loopwatch.alerts.suppressed')
+        .at(-1)?.sum?.dataPoints;
+      const suppressed = (counter ?? []).reduce((n, p) => n + Number(p.asInt ?? p.asDouble ?? 0), 0);
+      const summaries = logs.filter((l) => l.eventName === 'loopwatch.alerts.suppressed');
+      const why = `${JSON.stringify({ made, exported: exported.length, suppressed, stormS, runS, summaries: summaries.length })}\n${describeRun(result)}`;
+      record({
+        scenario: `alert storm, maxAlertsPerMinute ${limit}: block events, alert records exported, suppressed`,
+        made,
+        exported: exported.length,
+        suppressed,
+        stormS,
+      });
+      // A storm indeed, and every block still an event (stderr, events file, listeners).
+      expect(made, why).toBeGreaterThan(4 * limit);
+      expect(exported.length, why).toBeLessThanOrEqual(limit + Math.ceil((runS * limit) / 60) + 1);
+      expect(exported.length, why).toBeGreaterThanOrEqual(limit - 1);
+      // Whole blocks: each exported block has all its records.
+      const states = new Map<unknown, unknown[]>();
+      for (const l of exported) {
+        const id = attribute(l.attributes, 'loopwatch.block.id');
+        states.set(id, [...(states.get(id) ?? []), attribute(l.attributes, 'loopwatch.block.state')]);
+      }
+      // (A block found only once it ended, before the monitor was armed, has one.)
+      for (const [id, seen] of states)
+        expect(seen, `block ${String(id)}`).toEqual(result.events.filter((e) => e.id === id).map((e) => e.state));
+      // Every record is either exported or counted, and one summary says how many.
+      expect(exported.length + suppressed, why).toBe(made);
+      expect(attribute(counter?.[0]?.attributes, 'loopwatch.alert.event')).toBe('loopwatch.block');
+      expect(summaries, why).toHaveLength(1);
+      expect(attribute(summaries[0]?.attributes, 'loopwatch.alerts.suppressed')).toBe(suppressed);
+      expect(attribute(summaries[0]?.attributes, 'loopwatch.alerts.limit')).toBe(limit);
+      const lines = result.stderr.filter((l) => / alert log records were not exported /.test(l.text));
+      expect(
+        lines.map((l) => l.text),
+        why,
+      ).toEqual([
+        expect.stringMatching(
+          new RegExp(`^loopwatch: ${suppressed} alert log records .*maxAlertsPerMinute \\(${limit}\\)`),
+        ),
+      ]);
+      // The metrics are not capped: every block counted.
+      const blocks = receiver.arrivals
+        .flatMap((a) => a.metrics)
+        .filter((m) => m.name === 'loopwatch.blocks')
+        .at(-1)
+        ?.sum?.dataPoints.reduce((n, p) => n + Number(p.asInt ?? p.asDouble ?? 0), 0);
+      expect(blocks, why).toBe(result.events.filter((e) => e.state === 'ongoing' || e.beforeArmed === true).length);
+    } finally {
       receiver.close();
     }
   });

@@ -41,6 +41,8 @@ export interface Span {
   traceId?: string;
   spanId?: string;
   name?: string;
+  /** 2: SERVER. */
+  kind?: number;
   attributes?: KeyValue[];
 }
 export interface LogRecord {
@@ -54,6 +56,8 @@ export interface LogRecord {
 }
 export interface Metric {
   name: string;
+  /** The instrumentation scope (meter) that made it; set by the receiver. */
+  scope?: string;
   unit?: string;
   gauge?: { dataPoints: { asDouble?: number; asInt?: string; attributes?: KeyValue[] }[] };
   sum?: { dataPoints: { asDouble?: number; asInt?: string; attributes?: KeyValue[] }[]; isMonotonic?: boolean };
@@ -93,7 +97,10 @@ export function attribute(attributes: KeyValue[] | undefined, key: string): stri
 
 interface Decoded {
   resourceLogs?: { resource?: { attributes?: KeyValue[] }; scopeLogs?: { logRecords?: LogRecord[] }[] }[];
-  resourceMetrics?: { resource?: { attributes?: KeyValue[] }; scopeMetrics?: { metrics?: Metric[] }[] }[];
+  resourceMetrics?: {
+    resource?: { attributes?: KeyValue[] };
+    scopeMetrics?: { scope?: { name?: string }; metrics?: Metric[] }[];
+  }[];
   resourceSpans?: { resource?: { attributes?: KeyValue[] }; scopeSpans?: { spans?: Span[] }[] }[];
 }
 
@@ -147,10 +154,15 @@ export class OtlpReceiver {
           contentType,
           headers: request.headers,
           resource:
-            decoded.resourceLogs?.[0]?.resource?.attributes ?? decoded.resourceMetrics?.[0]?.resource?.attributes ?? [],
+            decoded.resourceLogs?.[0]?.resource?.attributes ??
+            decoded.resourceMetrics?.[0]?.resource?.attributes ??
+            decoded.resourceSpans?.[0]?.resource?.attributes ??
+            [],
           logs: (decoded.resourceLogs ?? []).flatMap((r) => (r.scopeLogs ?? []).flatMap((s) => s.logRecords ?? [])),
           metrics: (decoded.resourceMetrics ?? []).flatMap((r) =>
-            (r.scopeMetrics ?? []).flatMap((s) => s.metrics ?? []),
+            (r.scopeMetrics ?? []).flatMap((s) =>
+              (s.metrics ?? []).map((m) => (s.scope?.name === undefined ? m : { ...m, scope: s.scope.name })),
+            ),
           ),
           spans: (decoded.resourceSpans ?? []).flatMap((r) => (r.scopeSpans ?? []).flatMap((s) => s.spans ?? [])),
         };

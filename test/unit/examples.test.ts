@@ -40,7 +40,7 @@ async function collectorNames(): Promise<Set<string>> {
   const telemetry = new Telemetry(
     { ...settings, metricsExporters: [], logsExporters: [] },
     view,
-    1,
+    { pid: 1 },
     () => undefined,
     undefined,
     [reader],

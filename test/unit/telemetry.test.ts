@@ -61,6 +61,90 @@ describe('resolveTelemetry (OTEL_* variables and start({ otel }))', () => {
     });
   });
 
+  it('reads the export tuning variables (timeouts, OTEL_BLRP_*, OTEL_LOG_LEVEL), signal-specific ones first', () => {
+    const warnings: string[] = [];
+    const settings = resolveTelemetry(
+      {
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318',
+        OTEL_EXPORTER_OTLP_TIMEOUT: '7000',
+        OTEL_EXPORTER_OTLP_LOGS_TIMEOUT: '1500',
+        OTEL_METRIC_EXPORT_INTERVAL: '10000',
+        OTEL_METRIC_EXPORT_TIMEOUT: '8000',
+        OTEL_BLRP_SCHEDULE_DELAY: '50',
+        OTEL_BLRP_EXPORT_TIMEOUT: '2500',
+        OTEL_BLRP_MAX_QUEUE_SIZE: '100',
+        OTEL_BLRP_MAX_EXPORT_BATCH_SIZE: '20',
+        OTEL_LOG_LEVEL: 'debug',
+        LOOPWATCH_MAX_ALERTS_PER_MINUTE: '10',
+      },
+      undefined,
+      warnings,
+    );
+    expect(warnings).toEqual([]);
+    expect(settings).toMatchObject({
+      metricsTimeoutMs: 7000,
+      logsTimeoutMs: 1500,
+      metricExportTimeoutMs: 8000,
+      logBatch: { scheduleDelayMs: 50, exportTimeoutMs: 2500, maxQueueSize: 100, maxExportBatchSize: 20 },
+      logLevel: 'DEBUG',
+      maxAlertsPerMinute: 10,
+    });
+    // Unset: loopwatch's defaults, the metric export timeout never above the interval.
+    expect(
+      resolveTelemetry(
+        { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_METRIC_EXPORT_INTERVAL: '1000' },
+        undefined,
+      ),
+    ).toMatchObject({
+      metricsTimeoutMs: 5000,
+      logsTimeoutMs: 5000,
+      metricExportTimeoutMs: 1000,
+      logBatch: { scheduleDelayMs: 200, exportTimeoutMs: 5000, maxQueueSize: 512, maxExportBatchSize: 512 },
+      logLevel: undefined,
+      maxAlertsPerMinute: 60,
+    });
+    expect(resolveTelemetry({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' }, { maxAlertsPerMinute: 0 })).toMatchObject(
+      {
+        maxAlertsPerMinute: 0,
+      },
+    );
+  });
+
+  it('an invalid tuning variable is, as in the SDK, one warning and the default, never a failure', () => {
+    const warnings: string[] = [];
+    const settings = resolveTelemetry(
+      {
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318',
+        OTEL_EXPORTER_OTLP_TIMEOUT: '3000',
+        OTEL_EXPORTER_OTLP_METRICS_TIMEOUT: 'soon',
+        OTEL_EXPORTER_OTLP_LOGS_TIMEOUT: '-1',
+        OTEL_METRIC_EXPORT_INTERVAL: '2000',
+        OTEL_METRIC_EXPORT_TIMEOUT: '9000',
+        OTEL_BLRP_MAX_QUEUE_SIZE: '64',
+        OTEL_BLRP_MAX_EXPORT_BATCH_SIZE: '128',
+        OTEL_BLRP_SCHEDULE_DELAY: '0',
+        OTEL_LOG_LEVEL: 'loud',
+      },
+      undefined,
+      warnings,
+    );
+    expect(settings).toMatchObject({
+      metricsTimeoutMs: 3000,
+      logsTimeoutMs: 3000,
+      metricExportTimeoutMs: 2000,
+      logBatch: { scheduleDelayMs: 200, maxQueueSize: 64, maxExportBatchSize: 64 },
+      logLevel: 'INFO',
+    });
+    expect(warnings).toEqual([
+      'OTEL_METRIC_EXPORT_TIMEOUT (9000) is greater than the export interval (2000 ms); using 2000 ms',
+      'OTEL_EXPORTER_OTLP_METRICS_TIMEOUT must be a number greater than 0, got "soon"; using OTEL_EXPORTER_OTLP_TIMEOUT or 5000 ms',
+      'OTEL_EXPORTER_OTLP_LOGS_TIMEOUT must be a number greater than 0, got "-1"; using OTEL_EXPORTER_OTLP_TIMEOUT or 5000 ms',
+      'OTEL_BLRP_MAX_EXPORT_BATCH_SIZE (128) is greater than OTEL_BLRP_MAX_QUEUE_SIZE (64); using 64',
+      'OTEL_BLRP_SCHEDULE_DELAY must be a number greater than 0, got "0"; using 200 ms',
+      'OTEL_LOG_LEVEL must be one of NONE, ERROR, WARN, INFO, DEBUG, VERBOSE, ALL, got "loud"; using INFO',
+    ]);
+  });
+
   it('lets start({ otel }) override the environment', () => {
     const settings = resolveTelemetry(
       { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318' },
@@ -126,6 +210,11 @@ describe('resolveTelemetry (OTEL_* variables and start({ otel }))', () => {
       'OTEL_EXPORTER_OTLP_HEADERS must be a comma-separated list of key=value pairs, got "novalue"',
     ],
     [{ OTEL_SDK_DISABLED: 'yes' }, 'OTEL_SDK_DISABLED must be "true" or "false", got "yes"'],
+    // Checked even when nothing is exported, as every LOOPWATCH_* variable is.
+    [
+      { LOOPWATCH_MAX_ALERTS_PER_MINUTE: 'lots' },
+      'LOOPWATCH_MAX_ALERTS_PER_MINUTE must be a whole number from 0 to 1000000, got "lots"',
+    ],
   ])('%j', (env, message) => {
     const e = error(() => resolveTelemetry(env, undefined));
     expect(e.code).toBe('ERR_LOOPWATCH_INVALID_ENV');
@@ -141,8 +230,9 @@ describe('resolveTelemetry (OTEL_* variables and start({ otel }))', () => {
     [{ endpoint: 'ftp://x' }, '`otel.endpoint` must be an http:// or https:// URL, got "ftp://x"'],
     [
       { enpoint: 'http://x' },
-      'unknown option `otel.enpoint`; known options are disabled, serviceName, resourceAttributes, metricsExporter, logsExporter, endpoint, metricsEndpoint, logsEndpoint, protocol, headers, exportIntervalMs, prometheusHost, prometheusPort',
+      'unknown option `otel.enpoint`; known options are disabled, serviceName, resourceAttributes, metricsExporter, logsExporter, endpoint, metricsEndpoint, logsEndpoint, protocol, headers, exportIntervalMs, prometheusHost, prometheusPort, maxAlertsPerMinute',
     ],
+    [{ maxAlertsPerMinute: -1 }, '`otel.maxAlertsPerMinute` must be an integer from 0 to 1000000, got -1'],
   ])('option %j', (otel, message) => {
     const e = error(() => resolveTelemetry({}, { metricsExporter: 'prometheus', ...otel } as never));
     expect(e.code).toBe('ERR_LOOPWATCH_INVALID_OPTION');
@@ -245,7 +335,9 @@ describe('the metrics, through an in-memory reader', () => {
 
   it('have their names, units, types and values', async () => {
     const reader = new PullReader();
-    const telemetry = new Telemetry({ ...settings, logsExporters: [] }, view, 42, () => undefined, undefined, [reader]);
+    const telemetry = new Telemetry({ ...settings, logsExporters: [] }, view, { pid: 42 }, () => undefined, undefined, [
+      reader,
+    ]);
     telemetry.write(block(1, 'ongoing', 'parse', 101));
     telemetry.write(block(1, 'ended', 'parse', 2000));
     telemetry.write(block(2, 'ongoing', 'render', 101));
@@ -319,7 +411,9 @@ describe('the metrics, through an in-memory reader', () => {
 
   it('cap the culprits kept as attributes', async () => {
     const reader = new PullReader();
-    const telemetry = new Telemetry({ ...settings, logsExporters: [] }, view, 42, () => undefined, undefined, [reader]);
+    const telemetry = new Telemetry({ ...settings, logsExporters: [] }, view, { pid: 42 }, () => undefined, undefined, [
+      reader,
+    ]);
     for (let i = 1; i <= MAX_CULPRITS + 20; i++) telemetry.write(block(i, 'ongoing', `fn${i}`, 101));
     const { resourceMetrics } = await reader.collect();
     const blocks = resourceMetrics.scopeMetrics
