@@ -14,6 +14,7 @@ import {
   SLOT_STATE,
   endSlot,
   findSlot,
+  nameSlot,
   slotViews,
   tableOf,
   THREADS_KEY,
@@ -21,6 +22,7 @@ import {
   type ThreadTable,
 } from '../protocol/threads.js';
 import { heartbeat } from './heartbeat.js';
+import { parkInWaits } from './waits.js';
 
 /** One registration per thread, even when both the CJS and the ESM build run the preload. */
 const REGISTERED = Symbol.for('loopwatch.thread.v1');
@@ -67,6 +69,24 @@ function osThreadId(): number {
 }
 
 /**
+ * What names a worker thread started without a `name` (a pool seldom passes one: piscina
+ * cannot): the package its script belongs to (`…/node_modules/piscina/dist/worker.js` →
+ * `piscina`), else the script's file name without its extension; '' for an `eval` worker.
+ */
+export function entryName(entry: string | undefined): string {
+  if (entry === undefined || entry === '' || entry.startsWith('[')) return '';
+  const path = entry.startsWith('file:') ? decodeURIComponent(new URL(entry).pathname) : entry;
+  const parts = path.split(/[\\/]/);
+  const modules = parts.lastIndexOf('node_modules');
+  const first = modules === -1 ? undefined : parts[modules + 1];
+  if (first !== undefined && first !== '') {
+    const scoped = first.startsWith('@') ? parts[modules + 2] : undefined;
+    return scoped === undefined ? first : `${first}/${scoped}`;
+  }
+  return (parts.at(-1) ?? '').replace(/\.[cm]?[jt]sx?$/, '');
+}
+
+/**
  * Registers the calling worker thread, if the main thread published a table: claims a slot
  * and beats into it (a timer that keeps nothing alive). Returns false when it is not watched
  * (no table, or every slot taken). Never throws.
@@ -92,10 +112,14 @@ export function registerWorkerThread(): boolean {
     );
     if (index === -1) return false;
     global[REGISTERED] = true;
+    // An unnamed thread is named after its script, known once the preloads have run (a tick
+    // later, still before the script itself runs).
+    if (name === '') process.nextTick(() => nameSlot(table, index, entryName(process.argv[1])));
     const views = slotViews(table, index);
-    const { beat } = heartbeat(views, init.beatMs);
-    const timer = setInterval(beat, init.beatMs);
+    const beats = heartbeat(views, init.beatMs);
+    const timer = setInterval(beats.beat, init.beatMs);
     timer.unref();
+    parkInWaits(views.i32, beats);
     // A thread that ends by itself says so; one that is terminated runs no handler, and its
     // parent says so instead (watchChildren, installed here too for nested workers).
     process.once('exit', () => {
