@@ -26,7 +26,9 @@ import { parkInWaits } from './waits.js';
 
 /** One registration per thread, even when both the CJS and the ESM build run the preload. */
 const REGISTERED = Symbol.for('loopwatch.thread.v1');
-type Global = typeof globalThis & { [REGISTERED]?: true };
+/** This thread's registration, or 'left' once it has given its slot up (leaveThreadTable). */
+type Registration = { readonly leave: () => void } | 'left';
+type Global = typeof globalThis & { [REGISTERED]?: Registration };
 
 /** Makes the table visible to every worker thread started from now on (and to theirs). */
 export function publishTable(init: ThreadsInit): void {
@@ -93,7 +95,7 @@ export function entryName(entry: string | undefined): string {
  */
 export function registerWorkerThread(): boolean {
   const global = globalThis as Global;
-  if (workerThreads.isMainThread || global[REGISTERED] === true) return false;
+  if (workerThreads.isMainThread || global[REGISTERED] !== undefined) return false;
   try {
     const init = inheritedTable();
     if (init === undefined) return false;
@@ -111,7 +113,8 @@ export function registerWorkerThread(): boolean {
       performance.nodeTiming.idleTime,
     );
     if (index === -1) return false;
-    global[REGISTERED] = true;
+    const registration = { leave: (): void => undefined };
+    global[REGISTERED] = registration;
     // An unnamed thread is named after its script, known once the preloads have run (a tick
     // later, still before the script itself runs).
     if (name === '') process.nextTick(() => nameSlot(table, index, entryName(process.argv[1])));
@@ -119,17 +122,40 @@ export function registerWorkerThread(): boolean {
     const beats = heartbeat(views, init.beatMs);
     const timer = setInterval(beats.beat, init.beatMs);
     timer.unref();
-    parkInWaits(views.i32, beats);
+    const unpark = parkInWaits(views.i32, beats);
     // A thread that ends by itself says so; one that is terminated runs no handler, and its
     // parent says so instead (watchChildren, installed here too for nested workers).
-    process.once('exit', () => {
+    const end = (): void => {
       clearInterval(timer);
       endSlot(table, index, threadId, performance.timeOrigin + performance.now());
-    });
+    };
+    process.once('exit', end);
+    registration.leave = () => {
+      process.off('exit', end);
+      end();
+      unpark();
+    };
     watchChildren(table);
     return true;
   } catch {
     return false;
+  }
+}
+
+/**
+ * This worker thread is watched by a monitor of its own from now on (a vitest pool thread,
+ * watched by the test integration with its settings): its slot in the process's table is
+ * given up, so that its blocks are not reported twice. Never throws.
+ */
+export function leaveThreadTable(): void {
+  const global = globalThis as Global;
+  const registration = global[REGISTERED];
+  global[REGISTERED] = 'left';
+  if (registration === undefined || registration === 'left') return;
+  try {
+    registration.leave();
+  } catch {
+    // the slot stays; the thread is then watched twice, as before
   }
 }
 
