@@ -69,7 +69,7 @@ export default tseslint.config(
       'src/main/inspector.ts',
       'src/worker/boot.ts',
       'src/worker/capture.ts',
-      'src/worker/nodeworker.ts',
+      'src/common/nodeworker.ts',
       'src/worker/telemetry.ts',
     ],
     rules: { '@typescript-eslint/no-require-imports': 'off' },

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run bench [-- --quick] [--only=overhead,latency,attribution,cost,memory,callgrind] [--no-docs]`
+// `npm run bench [-- --quick] [--only=overhead,latency,attribution,cost,memory,pool,callgrind] [--no-docs]`
 // Builds loopwatch, runs every section with each variant in its own child process, prints the
 // comparison table and writes docs/benchmarks.md. See bench/README.md for the method.
 import { execSync } from 'node:child_process';
@@ -14,6 +14,7 @@ import { attribution } from './sections/attribution.mjs';
 import { cost } from './sections/cost.mjs';
 import { memory } from './sections/memory.mjs';
 import { callgrind } from './sections/callgrind.mjs';
+import { pool } from './sections/pool.mjs';
 import { summaryTable } from './lib/report.mjs';
 import { writeDocs } from './docs.mjs';
 
@@ -42,6 +43,7 @@ const plan = quick
       memoryRounds: 3,
       stormRounds: 1,
       stormBlocks: 10_000,
+      poolRounds: 3,
     }
   : {
       httpRounds: 12,
@@ -58,6 +60,7 @@ const plan = quick
       memoryRounds: 5,
       stormRounds: 2,
       stormBlocks: 10_000,
+      poolRounds: 6,
     };
 
 // --docs-from=<results.json>: re-render docs/benchmarks.md from a saved run (bench/last-run.json)
@@ -115,6 +118,7 @@ try {
       sink,
       log,
     });
+  if (want('pool')) res.pool = await pool({ rounds: plan.poolRounds, sink, log });
   // Deterministic, so one run of each variant; skipped in quick runs (it takes minutes).
   if ((!quick && want('callgrind')) || only?.includes('callgrind')) res.callgrind = await callgrind({ log });
 } finally {

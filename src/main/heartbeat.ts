@@ -19,6 +19,11 @@ export interface Heartbeat {
   readonly stamp: () => void;
   /** One beat: the payload, the rings, then the sequence number. */
   readonly beat: () => void;
+  /**
+   * A beat after the thread sat parked in `Atomics.wait` (see main/waits.ts): the wait was
+   * neither lag nor busy time, so the rings get zeros and the next beat counts from here.
+   */
+  readonly resume: () => void;
 }
 
 /**
@@ -55,5 +60,14 @@ export function heartbeat(views: SharedViews, beatMs: number, inspectorUrl?: () 
     i32[I32.EXITING] = 0;
     Atomics.add(i32, I32.SEQ, 1);
   };
-  return { stamp, beat };
+  const resume = (): void => {
+    stamp();
+    previous = performance.now();
+    previousIdle = f64[F64.BEAT_IDLE] ?? 0;
+    const slot = (Atomics.load(i32, I32.SEQ) + 1) & (LAG_RING_SIZE - 1);
+    lagRing[slot] = 0;
+    busyRing[slot] = 0;
+    Atomics.add(i32, I32.SEQ, 1);
+  };
+  return { stamp, beat, resume };
 }

@@ -14,6 +14,7 @@ import {
   SLOT_STATE,
   endSlot,
   findSlot,
+  nameSlot,
   slotViews,
   tableOf,
   THREADS_KEY,
@@ -21,10 +22,13 @@ import {
   type ThreadTable,
 } from '../protocol/threads.js';
 import { heartbeat } from './heartbeat.js';
+import { parkInWaits } from './waits.js';
 
 /** One registration per thread, even when both the CJS and the ESM build run the preload. */
 const REGISTERED = Symbol.for('loopwatch.thread.v1');
-type Global = typeof globalThis & { [REGISTERED]?: true };
+/** This thread's registration, or 'left' once it has given its slot up (leaveThreadTable). */
+type Registration = { readonly leave: () => void } | 'left';
+type Global = typeof globalThis & { [REGISTERED]?: Registration };
 
 /** Makes the table visible to every worker thread started from now on (and to theirs). */
 export function publishTable(init: ThreadsInit): void {
@@ -67,13 +71,31 @@ function osThreadId(): number {
 }
 
 /**
+ * What names a worker thread started without a `name` (a pool seldom passes one: piscina
+ * cannot): the package its script belongs to (`…/node_modules/piscina/dist/worker.js` →
+ * `piscina`), else the script's file name without its extension; '' for an `eval` worker.
+ */
+export function entryName(entry: string | undefined): string {
+  if (entry === undefined || entry === '' || entry.startsWith('[')) return '';
+  const path = entry.startsWith('file:') ? decodeURIComponent(new URL(entry).pathname) : entry;
+  const parts = path.split(/[\\/]/);
+  const modules = parts.lastIndexOf('node_modules');
+  const first = modules === -1 ? undefined : parts[modules + 1];
+  if (first !== undefined && first !== '') {
+    const scoped = first.startsWith('@') ? parts[modules + 2] : undefined;
+    return scoped === undefined ? first : `${first}/${scoped}`;
+  }
+  return (parts.at(-1) ?? '').replace(/\.[cm]?[jt]sx?$/, '');
+}
+
+/**
  * Registers the calling worker thread, if the main thread published a table: claims a slot
  * and beats into it (a timer that keeps nothing alive). Returns false when it is not watched
  * (no table, or every slot taken). Never throws.
  */
 export function registerWorkerThread(): boolean {
   const global = globalThis as Global;
-  if (workerThreads.isMainThread || global[REGISTERED] === true) return false;
+  if (workerThreads.isMainThread || global[REGISTERED] !== undefined) return false;
   try {
     const init = inheritedTable();
     if (init === undefined) return false;
@@ -91,21 +113,49 @@ export function registerWorkerThread(): boolean {
       performance.nodeTiming.idleTime,
     );
     if (index === -1) return false;
-    global[REGISTERED] = true;
+    const registration = { leave: (): void => undefined };
+    global[REGISTERED] = registration;
+    // An unnamed thread is named after its script, known once the preloads have run (a tick
+    // later, still before the script itself runs).
+    if (name === '') process.nextTick(() => nameSlot(table, index, entryName(process.argv[1])));
     const views = slotViews(table, index);
-    const { beat } = heartbeat(views, init.beatMs);
-    const timer = setInterval(beat, init.beatMs);
+    const beats = heartbeat(views, init.beatMs);
+    const timer = setInterval(beats.beat, init.beatMs);
     timer.unref();
+    const unpark = parkInWaits(views.i32, beats);
     // A thread that ends by itself says so; one that is terminated runs no handler, and its
     // parent says so instead (watchChildren, installed here too for nested workers).
-    process.once('exit', () => {
+    const end = (): void => {
       clearInterval(timer);
       endSlot(table, index, threadId, performance.timeOrigin + performance.now());
-    });
+    };
+    process.once('exit', end);
+    registration.leave = () => {
+      process.off('exit', end);
+      end();
+      unpark();
+    };
     watchChildren(table);
     return true;
   } catch {
     return false;
+  }
+}
+
+/**
+ * This worker thread is watched by a monitor of its own from now on (a vitest pool thread,
+ * watched by the test integration with its settings): its slot in the process's table is
+ * given up, so that its blocks are not reported twice. Never throws.
+ */
+export function leaveThreadTable(): void {
+  const global = globalThis as Global;
+  const registration = global[REGISTERED];
+  global[REGISTERED] = 'left';
+  if (registration === undefined || registration === 'left') return;
+  try {
+    registration.leave();
+  } catch {
+    // the slot stays; the thread is then watched twice, as before
   }
 }
 

@@ -37,9 +37,16 @@ export const I32 = {
   READY_SEQ: 10,
   /** Worker: 1 while telemetry exporters run (main waits at exit for their last flush). */
   TELEMETRY: 11,
+  /**
+   * Watched thread (worker threads only): 1 while the thread sits in `Atomics.wait` — parked,
+   * as an idle piscina thread is, not blocked. A silent loop is then not a block. Set after a
+   * beat and cleared after another (see main/waits.ts), so the silence counted never includes
+   * the wait.
+   */
+  PARKED: 12,
 } as const;
 /** A multiple of 2, so that the Float64 slots after them are 8-byte aligned. */
-export const I32_SLOTS = 12;
+export const I32_SLOTS = 14;
 
 /** Float64 slots (indexes into a Float64Array over the same buffer, after the Int32 slots). */
 export const F64 = {

@@ -145,11 +145,8 @@ export function claimSlot(
     busyRing.fill(0);
     f64[F64.BEAT_TIME] = beatTime;
     f64[F64.BEAT_IDLE] = beatIdle;
-    const bytes = new TextEncoder().encode(name);
-    const cut = bytes.length <= NAME_BYTES ? bytes : cutUtf8(bytes, NAME_BYTES);
-    const names = table.names.subarray(index * NAME_BYTES, (index + 1) * NAME_BYTES);
-    names.fill(0);
-    names.set(cut);
+    table.names.fill(0, index * NAME_BYTES, (index + 1) * NAME_BYTES);
+    nameSlot(table, index, name);
     Atomics.store(directory, index * DIR_FIELDS + DIR.THREAD_ID, threadId);
     Atomics.store(directory, index * DIR_FIELDS + DIR.OS_TID, osTid);
     Atomics.store(directory, index * DIR_FIELDS + DIR.GENERATION, Atomics.add(header, HEADER.CLAIMS, 1) + 1);
@@ -160,6 +157,19 @@ export function claimSlot(
   }
   Atomics.add(header, HEADER.DROPPED, 1);
   return -1;
+}
+
+/**
+ * Writes the name of slot `index` (its claimer only, into an empty name): the first byte goes
+ * last, atomically, so that a reader who sees it sees the whole name (see readSlot).
+ */
+export function nameSlot(table: ThreadTable, index: number, name: string): void {
+  const bytes = new TextEncoder().encode(name);
+  const cut = bytes.length <= NAME_BYTES ? bytes : cutUtf8(bytes, NAME_BYTES);
+  if (cut.length === 0) return;
+  const names = table.names.subarray(index * NAME_BYTES, (index + 1) * NAME_BYTES);
+  names.set(cut.subarray(1), 1);
+  Atomics.store(names, 0, cut[0] ?? 0);
 }
 
 /** Cuts UTF-8 bytes to at most `max` without splitting a character. */
@@ -225,7 +235,8 @@ export function readSlot(table: ThreadTable, index: number): SlotInfo {
   const state = Atomics.load(directory, index * DIR_FIELDS + DIR.STATE);
   const known = state === SLOT_STATE.LIVE || state === SLOT_STATE.GONE;
   const raw = table.names.subarray(index * NAME_BYTES, (index + 1) * NAME_BYTES);
-  const end = raw.indexOf(0);
+  // The first byte first, atomically: a name being written (nameSlot) reads as none.
+  const end = Atomics.load(raw, 0) === 0 ? 0 : raw.indexOf(0);
   return {
     index,
     state,

@@ -13,6 +13,7 @@ import { isMainThread, threadId } from 'node:worker_threads';
 import { CANARY_ATTRIBUTE } from '../canary.js';
 import { startInWorkerThread } from '../main/monitor.js';
 import { preloaded } from '../main/preload.js';
+import { leaveThreadTable } from '../main/thread.js';
 import { culpritFrame, displayPath, formatFrame, isInternal, ms } from '../common/frames.js';
 import type { BlockEvent, Monitor, StackFrame } from '../types.js';
 import type { ResolvedAllowRule, ResolvedTestingOptions } from './options.js';
@@ -126,6 +127,9 @@ export class TestWatch {
       void preload.monitor.stop();
       preload.monitor = undefined;
     }
+    // In a pool thread the preload, if any, registered it in the process's thread table: the
+    // monitor started below watches it instead, with the integration's settings.
+    if (!isMainThread) leaveThreadTable();
     this.#eventsFile = runDir === undefined ? undefined : resolve(runDir, `events-${process.pid}-${threadId}.ndjson`);
     // In a pool thread (vitest's `threads` pool) the watched thread is that worker thread.
     this.monitor = startInWorkerThread({

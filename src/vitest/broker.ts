@@ -1,38 +1,26 @@
 /**
- * The capture broker, on vitest's main thread, for the `threads` pool: there the watched
- * thread is a worker thread, and an inspector session opened by its nested monitor does not
- * reach it. The main thread's own session does, through the NodeWorker domain (one sub-session
- * per worker); `Runtime.evaluate` sent that way is served by an interrupt on top of the blocked
- * worker's frames, as on the main thread. Monitors ask over a BroadcastChannel.
- */
-import { Session } from 'node:inspector';
+ * The capture broker, on vitest's main thread, for the `threads` pool. The stack of a pool
+ * thread is asked through the same NodeWorker session code as the monitor's watch of the app's
+ * worker threads (common/nodeworker.ts), connected with `session.connect()` from here; each
+ * pool thread asks over a BroadcastChannel.
+ *
+ * Why a pool thread is not simply a slot of the thread table: its tests need a monitor of
+ * their own in that thread (the windows each test is judged in, settle() before a verdict, the
+ * canary, the per-test context, the hang deadline that ends the run), and the preload that
+ * registers slots does not run in vitest's pool threads unless vitest itself runs under it.
+ * And why not the nested monitor's own session (`connectToMainThread()` also lists the pool
+ * threads): in probes, a session opened from a freshly started worker had its NodeWorker.enable
+ * answered in only some runs, on Node 22-26, where this one, opened on the main thread before
+ * the pool starts, has been reliable. */
 import { BroadcastChannel } from 'node:worker_threads';
+import { NodeWorkerSessions } from '../common/nodeworker.js';
 import { BROKER_CHANNEL, type BrokerMessage } from '../protocol/shared.js';
 import type { HangEvent } from '../types.js';
-import { messageOf } from '../common/text.js';
-
-/** How long an attached worker may take to answer an evaluation (a long native call delays it). */
-const ANSWER_TIMEOUT_MS = 10_000;
-/** How long to wait for the NodeWorker domain to list a thread. */
-const ATTACH_TIMEOUT_MS = 2000;
-const TITLE = /^\[worker (\d+)\]/;
-
-interface Attached {
-  readonly workerInfo: { readonly title: string };
-  readonly sessionId: string;
-}
 
 export class CaptureBroker {
   readonly #channel: BroadcastChannel;
   readonly #onHang: (threadId: number, event: HangEvent) => void;
-  #session: Session | undefined;
-  readonly #sessions = new Map<number, string>();
-  readonly #attachWaiters = new Set<() => void>();
-  readonly #answers = new Map<
-    number,
-    (message: { result?: { result?: { value?: unknown } }; error?: { message?: string } }) => void
-  >();
-  #nextId = 0;
+  readonly #sessions = new NodeWorkerSessions('own');
 
   constructor(onHang: (threadId: number, event: HangEvent) => void) {
     this.#onHang = onHang;
@@ -44,107 +32,24 @@ export class CaptureBroker {
     };
     (this.#channel as unknown as { unref(): void }).unref();
     // Attached now, each pool thread is known before its first block: the first capture does
-    // not pay for connecting.
-    try {
-      this.#connect();
-    } catch {
-      // no inspector in this Node: captures answer with an error, blocks come without stacks
-    }
+    // not pay for connecting. Without an inspector, captures answer with an error and blocks
+    // come without stacks.
+    this.#sessions.connect();
   }
 
   close(): void {
     this.#channel.close();
-    try {
-      this.#session?.disconnect();
-    } catch {
-      // already gone
-    }
-    this.#session = undefined;
-  }
-
-  #connect(): Session {
-    if (this.#session !== undefined) return this.#session;
-    const session = new Session();
-    session.connect();
-    session.on('NodeWorker.attachedToWorker', ({ params }: { params: Attached }) => {
-      const match = TITLE.exec(params.workerInfo.title);
-      if (match !== null) this.#sessions.set(Number(match[1]), params.sessionId);
-      for (const wake of this.#attachWaiters) wake();
-    });
-    session.on('NodeWorker.detachedFromWorker', ({ params }: { params: { sessionId: string } }) => {
-      for (const [thread, id] of this.#sessions) if (id === params.sessionId) this.#sessions.delete(thread);
-    });
-    session.on('NodeWorker.receivedMessageFromWorker', ({ params }: { params: { message: string } }) => {
-      try {
-        const message = JSON.parse(params.message) as { id?: number };
-        if (typeof message.id === 'number') this.#answers.get(message.id)?.(message as never);
-      } catch {
-        // not ours
-      }
-    });
-    session.post('NodeWorker.enable', { waitForDebuggerOnStart: false });
-    this.#session = session;
-    return session;
-  }
-
-  async #sessionFor(threadId: number): Promise<string | undefined> {
-    this.#connect();
-    const known = this.#sessions.get(threadId);
-    if (known !== undefined) return known;
-    return new Promise((resolveSession) => {
-      const wake = (): void => {
-        const id = this.#sessions.get(threadId);
-        if (id === undefined) return;
-        clearTimeout(timer);
-        this.#attachWaiters.delete(wake);
-        resolveSession(id);
-      };
-      const timer = setTimeout(() => {
-        this.#attachWaiters.delete(wake);
-        resolveSession(undefined);
-      }, ATTACH_TIMEOUT_MS);
-      this.#attachWaiters.add(wake);
-    });
+    this.#sessions.close();
   }
 
   async #capture(id: string, threadId: number, expression: string): Promise<void> {
-    let reply: BrokerMessage;
-    try {
-      const sessionId = await this.#sessionFor(threadId);
-      if (sessionId === undefined) throw new Error(`thread ${threadId} is not listed by the inspector`);
-      const inner = ++this.#nextId;
-      const answer = await new Promise<
-        { result?: { result?: { value?: unknown } }; error?: { message?: string } } | undefined
-      >((resolveAnswer) => {
-        const timer = setTimeout(() => {
-          this.#answers.delete(inner);
-          resolveAnswer(undefined);
-        }, ANSWER_TIMEOUT_MS);
-        this.#answers.set(inner, (message) => {
-          clearTimeout(timer);
-          this.#answers.delete(inner);
-          resolveAnswer(message);
-        });
-        const message = JSON.stringify({
-          id: inner,
-          method: 'Runtime.evaluate',
-          params: {
-            expression,
-            returnByValue: true,
-            silent: true,
-            includeCommandLineAPI: false,
-            generatePreview: false,
-            disableBreaks: true,
-          },
-        });
-        this.#session?.post('NodeWorker.sendMessageToWorker', { sessionId, message });
-      });
-      if (answer === undefined) throw new Error('no answer');
-      if (answer.error !== undefined) throw new Error(answer.error.message ?? 'evaluation failed');
-      reply = { type: 'captured', id, value: answer.result?.result?.value };
-    } catch (error) {
-      reply = { type: 'captured', id, value: undefined, error: messageOf(error) };
-    }
+    const evaluated = this.#sessions.connect()
+      ? await this.#sessions.evaluate(threadId, expression)
+      : { error: this.#sessions.reason ?? 'no inspector session' };
+    const reply: BrokerMessage =
+      evaluated.error === undefined
+        ? { type: 'captured', id, value: evaluated.value }
+        : { type: 'captured', id, value: undefined, error: evaluated.error };
     try {
       this.#channel.postMessage(reply);
     } catch {

@@ -341,12 +341,12 @@ export class BlockLifecycle {
   #tick(): void {
     if (this.#stopped) return;
     const { i32, clock, beatMs, warnOnce } = this.#deps;
-    // While the process exits (its exit handlers may wait on a debugger client), a silent loop
-    // is not a block.
-    const exiting = Atomics.load(i32, I32.EXITING) === 1;
+    // While the process exits (its exit handlers may wait on a debugger client), or while a
+    // worker thread sits parked in Atomics.wait (main/waits.ts), a silent loop is not a block.
+    const quiet = Atomics.load(i32, I32.EXITING) === 1 || Atomics.load(i32, I32.PARKED) === 1;
     const now = clock.now();
     const current = this.#sample();
-    const result = step(this.#config, this.#state, current, now, this.#ids.last, exiting);
+    const result = step(this.#config, this.#state, current, now, this.#ids.last, quiet);
     this.#state = result.state;
     if (result.action.type !== 'block-start') {
       // Rotate the profile only while the loop is healthy (it beat within two periods).

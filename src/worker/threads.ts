@@ -69,9 +69,10 @@ export interface ThreadWatchDeps {
 }
 
 interface Watched {
+  readonly index: number;
   readonly generation: number;
   readonly threadId: number;
-  readonly name: string;
+  name: string;
   readonly blocks: BlockLifecycle;
   readonly source: WorkerThreadSource | undefined;
   /** When the thread was seen ended (epoch ms). */
@@ -180,9 +181,20 @@ export class ThreadWatch {
     return retiring;
   }
 
+  /**
+   * The Worker's `name` as the inspector lists it (on Node 20 a thread cannot read its own),
+   * else what the thread wrote in its slot: its own name, or for an unnamed one its script's
+   * (see entryName in main/thread.ts).
+   */
   #nameOf(watched: Watched): string | undefined {
-    if (watched.name !== '') return watched.name;
-    return this.#deps.inspector?.nameOf(watched.threadId);
+    const listed = this.#deps.inspector?.nameOf(watched.threadId);
+    if (listed !== undefined) return listed;
+    // An unnamed thread writes its script's name a tick after its claim: read it once there.
+    if (watched.name === '') {
+      const slot = readSlot(this.#deps.table, watched.index);
+      if (slot.generation === watched.generation) watched.name = slot.name;
+    }
+    return watched.name === '' ? undefined : watched.name;
   }
 
   #watch(index: number, threadId: number, generation: number, name: string, osTid: number): Watched {
@@ -239,7 +251,7 @@ export class ThreadWatch {
       askExit: () => undefined,
       stopped: () => this.#stopped,
     });
-    const watched: Watched = { generation, threadId, name, blocks, source };
+    const watched: Watched = { index, generation, threadId, name, blocks, source };
     this.#watched.set(index, watched);
     blocks.start();
     return watched;

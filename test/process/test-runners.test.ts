@@ -176,53 +176,62 @@ it('loopwatch/vitest: a run where nothing blocked says so in one line, with the 
   expect(output).toContain('loopwatch: 1 test watched, no block over 50 ms');
 });
 
-it("loopwatch run around vitest: the plugin's settings win for its tests, said in one line; the canary is no app block", async () => {
-  const cwd = join(project, 'vitest');
-  const events = join(cwd, `events-${Date.now()}.ndjson`);
-  const cli = join(project, 'node_modules', 'loopwatch', 'dist', 'cli', 'index.js');
-  const reportFile = join(cwd, `report-${Date.now()}.json`);
-  const result = await run(cli, {
-    mode: 'plain',
-    cwd,
-    args: [
-      'run',
-      '--events',
-      events,
-      '--',
-      process.execPath,
-      join(project, 'node_modules', 'vitest', 'vitest.mjs'),
-      'run',
-      'between.test.ts',
-      'other.test.ts',
-      '--reporter=default',
-      '--reporter=json',
-      `--outputFile.json=${reportFile}`,
-    ],
-    env: { NO_COLOR: '1', FORCE_COLOR: '0', CI: 'true', LOOPWATCH_LOG: undefined },
-    noEventsFile: true,
-    timeoutMs: 45_000,
-  });
-  const output = plain(result);
-  const report = JSON.parse(readFileSync(reportFile, 'utf8')) as JsonReport;
-  // The 80 ms block fails its test at the plugin's 50 ms, not the run's 100 ms.
-  expect(statuses(report), output).toEqual({
-    'blocks for 80 ms': 'failed',
-    'still runs after a hang elsewhere': 'passed',
-  });
-  expect(output).toMatch(/BlockingError: the event loop was blocked for \d+ ms during this test \(threshold 50 ms\)/);
-  expect(output).toContain(
-    `culprit: formatLedger (between.test.ts:${lineOf(join(cwd, 'between.test.ts'), 'BETWEEN-LINE')}:`,
-  );
-  const said = output.split('\n').filter((line) => line.includes('settings (threshold 50 ms) apply to the tests'));
-  expect(said, output).toEqual([
-    "loopwatch: the vitest plugin's settings (threshold 50 ms) apply to the tests; the preloaded loopwatch's (threshold 100 ms) to the rest of the run",
-  ]);
-  expect(output).not.toContain('LoopwatchWarning');
-  // The canary's block is in neither the run's report nor its events file.
-  expect(output).not.toContain('loopwatchCanary');
-  expect(readFileSync(events, 'utf8')).not.toContain('loopwatchCanary');
-  expect(result.code).toBe(1);
-});
+it.each(['forks', 'threads'] as const)(
+  "loopwatch run around vitest (%s pool): the plugin's settings win for its tests, said in one line; the canary is no app block",
+  async (pool) => {
+    const cwd = join(project, 'vitest');
+    const events = join(cwd, `events-${Date.now()}.ndjson`);
+    const cli = join(project, 'node_modules', 'loopwatch', 'dist', 'cli', 'index.js');
+    const reportFile = join(cwd, `report-${Date.now()}.json`);
+    const result = await run(cli, {
+      mode: 'plain',
+      cwd,
+      args: [
+        'run',
+        '--events',
+        events,
+        '--',
+        process.execPath,
+        join(project, 'node_modules', 'vitest', 'vitest.mjs'),
+        'run',
+        'between.test.ts',
+        'other.test.ts',
+        '--reporter=default',
+        '--reporter=json',
+        `--outputFile.json=${reportFile}`,
+      ],
+      env: { NO_COLOR: '1', FORCE_COLOR: '0', CI: 'true', LOOPWATCH_LOG: undefined, FIXTURE_POOL: pool },
+      noEventsFile: true,
+      timeoutMs: 45_000,
+    });
+    const output = plain(result);
+    const report = JSON.parse(readFileSync(reportFile, 'utf8')) as JsonReport;
+    // The 80 ms block fails its test at the plugin's 50 ms, not the run's 100 ms.
+    expect(statuses(report), output).toEqual({
+      'blocks for 80 ms': 'failed',
+      'still runs after a hang elsewhere': 'passed',
+    });
+    expect(output).toMatch(/BlockingError: the event loop was blocked for \d+ ms during this test \(threshold 50 ms\)/);
+    expect(output).toContain(
+      `culprit: formatLedger (between.test.ts:${lineOf(join(cwd, 'between.test.ts'), 'BETWEEN-LINE')}:`,
+    );
+    const said = output.split('\n').filter((line) => line.includes('settings (threshold 50 ms) apply to the tests'));
+    expect(said, output).toEqual([
+      "loopwatch: the vitest plugin's settings (threshold 50 ms) apply to the tests; the preloaded loopwatch's (threshold 100 ms) to the rest of the run",
+    ]);
+    expect(output).not.toContain('LoopwatchWarning');
+    // The canary's block is in neither the run's report nor its events file.
+    expect(output).not.toContain('loopwatchCanary');
+    expect(readFileSync(events, 'utf8')).not.toContain('loopwatchCanary');
+    // In the threads pool the preload registered each pool thread in the run's thread table; the
+    // plugin's monitor took it over: the test's block is the plugin's, not also the run's.
+    const runBlocks = readFileSync(events, 'utf8')
+      .split('\n')
+      .filter((line) => line.includes('formatLedger'));
+    expect(runBlocks, output).toEqual([]);
+    expect(result.code).toBe(1);
+  },
+);
 
 it('loopwatch/vitest: the canary blocks once per run (per concurrent process), not once per file', async () => {
   const { result, report, output } = await vitest(

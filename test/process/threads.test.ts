@@ -172,6 +172,59 @@ describe('worker threads', () => {
     },
   );
 
+  it.each<[string, Mode]>([
+    ['piscina', 'import'],
+    ['piscina', 'require'],
+    ['tinypool', 'import'],
+  ])(
+    '%s with its default atomics: idle pool threads parked in Atomics.wait are not blocked, a task that blocks is reported (%s)',
+    async (pool, mode) => {
+      const result = await run(fixture('threads/pool-idle.mjs'), { mode, env, args: [pool, '2500'] });
+      expect(result.code, describeRun(result)).toBe(0);
+      const idleFrom = result.marks.get('idle') ?? 0;
+      const idleTo = result.marks.get('idle-end') ?? 0;
+      expect(idleTo - idleFrom, describeRun(result)).toBeGreaterThanOrEqual(2400);
+      // Nothing on a worker thread while the pool sat idle (before the fix: one block per pool
+      // thread, the whole idle time, in atomicsWaitLoop).
+      const parked = result.events.filter((e) => e.thread !== 'main' && functions(e).includes('atomicsWaitLoop'));
+      expect(parked, describeRun(result)).toEqual([]);
+      const idle = result.events.filter(
+        (e) => e.thread !== 'main' && Date.parse(e.startedAt) > idleFrom && Date.parse(e.startedAt) < idleTo - 50,
+      );
+      expect(idle, describeRun(result)).toEqual([]);
+      const marked = [...result.marks].find(([key]) => key.startsWith('block-'));
+      expect(marked, describeRun(result)).toBeDefined();
+      const { first, last, alertAt } = blockIn(result, 'renderPdf');
+      expect(first.thread, describeRun(result)).toBe(`worker ${marked?.[0].slice('block-'.length) ?? '?'}`);
+      // The pool passes no name to its Worker: the thread is named after its script's package.
+      expect(first.threadName, describeRun(result)).toBe(pool);
+      expect(first.stackTiming, describeRun(result)).toBe('during');
+      expect(first.stack.find((f) => f.function === 'renderPdf')?.file).toMatch(/threads\/piscina-task\.mjs$/);
+      // Counted from the task's wake-up out of Atomics.wait, not from before the idle time.
+      expect(last.durationMs, describeRun(result)).toBeGreaterThanOrEqual(590);
+      expect(last.durationMs, describeRun(result)).toBeLessThan(1500);
+      const latencyMs = alertAt - (marked?.[1] ?? 0);
+      expect(latencyMs, describeRun(result)).toBeLessThan(THRESHOLD + 400);
+      record({
+        scenario: `${pool} with default atomics, idle then blocked (${mode})`,
+        latencyMs,
+        culprit: 'renderPdf',
+      });
+    },
+  );
+
+  it('Atomics.wait on the main thread is a block, named on its caller', async () => {
+    const result = await run(fixture('threads/main-wait.mjs'), { mode: 'import', env });
+    expect(result.code, describeRun(result)).toBe(0);
+    const { first, last, alertAt } = blockIn(result, 'waitForIndexer');
+    expect(first.thread).toBe('main');
+    expect(first.stackTiming, describeRun(result)).toBe('during');
+    expect(first.stack.find((f) => f.function === 'waitForIndexer')?.file).toMatch(/threads\/main-wait\.mjs$/);
+    expect(last.durationMs).toBeGreaterThanOrEqual(550);
+    const latencyMs = alertAt - (result.marks.get('wait') ?? 0);
+    expect(latencyMs, describeRun(result)).toBeLessThan(THRESHOLD + 400);
+  });
+
   it("under `loopwatch run`, a worker's block appears live, named on its thread", async () => {
     const { code, output } = await runCli(['run', '--', 'node', fixture('threads/esm-worker.mjs')], ROOT);
     expect(code, output).toBe(0);
