@@ -83,7 +83,8 @@ export class PressureGauge {
     // Int32 differences: the sequence wraps (see worker/lag.ts). Warm-up beats never count.
     const sinceReady =
       this.#warmup && Atomics.load(i32, I32.READY) === 1 ? (seq - Atomics.load(i32, I32.READY_SEQ)) | 0 : LAG_RING_SIZE;
-    const unread = Math.min((seq - drained) | 0, sinceReady, LAG_RING_SIZE);
+    // Beat 1 is left out as the worker leaves it out: its lag is the app's loading, not the loop's.
+    const unread = Math.min((seq - drained) | 0, sinceReady, (seq - 1) | 0, LAG_RING_SIZE);
     for (let i = 0; i < unread; i++) recentUs = Math.max(recentUs, lagRing[(seq - i) & (LAG_RING_SIZE - 1)] ?? 0);
     const silent = nowMs() - (f64[F64.BEAT_TIME] ?? 0);
     return {

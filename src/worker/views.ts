@@ -56,9 +56,15 @@ export class LoopViews {
       this.#utilization.sample(f64[F64.BEAT_TIME] ?? 0, this.#beatIdle());
       this.#recentUtilization.sample(f64[F64.BEAT_TIME] ?? 0, this.#beatIdle());
     };
+    // The first beat's lag is the time the app took to load, before its loop ever turned (a
+    // `startup` block when long): not a lag of the running loop, so no reason to shed.
+    const recentAfter = (): number => {
+      const after = this.#afterSeq();
+      return after === 0 ? 1 : after;
+    };
     const sample = (now: number): PressureSample => ({
       blockedMs: Math.max(0, now - (f64[F64.BEAT_TIME] ?? 0) - beatMs),
-      recentLagMs: this.#lag.maxSince(now, RECENT_WINDOW_MS, this.#afterSeq()),
+      recentLagMs: this.#lag.maxSince(now, RECENT_WINDOW_MS, recentAfter()),
       p99LagMs: this.#lag.stats(this.#afterSeq()).p99Ms,
       utilization: this.#recentUtilization.utilization(now, this.#beatIdle()),
       heapUsedBytes: f64[F64.HEAP_USED] ?? 0,
