@@ -136,8 +136,8 @@ describe('each limit sheds with its reason', () => {
   it('express: event-loop utilization (busy but turning), then the app check: false, throw, reject, timeout, healthy again', async () => {
     const app = await startApp('express', {
       SHED_PRESSURE: JSON.stringify({
-        maxLagMs: 2000,
-        maxUtilization: 0.8,
+        maxLagMs: 60_000,
+        maxUtilization: 0.7,
         healthCheckIntervalMs: 50,
         healthCheckTimeoutMs: 300,
       }),
@@ -145,10 +145,10 @@ describe('each limit sheds with its reason', () => {
     const busy = probe(`${app.app}/busy?ms=4000`);
     const shed = await until(`${app.app}/work`, (answer) => answer.status === 503);
     expect(limits(shed), shed.text).toEqual(['maxUtilization']);
-    expect(shed.body.reasons?.[0]).toMatchObject({ limit: 'maxUtilization', max: 0.8 });
-    const ready = await probe(`${app.health}/readyz`);
+    expect(shed.body.reasons?.[0]).toMatchObject({ limit: 'maxUtilization', max: 0.7 });
+    // The worker computes its own figure at each probe: near the limit, give it a few probes.
+    const ready = await until(`${app.health}/readyz`, (answer) => limits(answer).includes('maxUtilization'));
     expect(ready.body.status, ready.text).toBe('under-pressure');
-    expect(limits(ready)).toContain('maxUtilization');
     await busy;
     await until(`${app.app}/work`, (answer) => answer.status === 200);
 
@@ -161,7 +161,10 @@ describe('each limit sheds with its reason', () => {
     for (const [mode, expected] of Object.entries(outcomes)) {
       await probe(`${app.app}/check?mode=${mode}`);
       const answer = await until(`${app.app}/work`, (a) =>
-        (a.body.reasons ?? []).some((r) => r.limit === 'healthCheck' && r.value === expected.value),
+        // The message too: throw and reject are both 'threw', told apart by what was thrown.
+        (a.body.reasons ?? []).some(
+          (r) => r.limit === 'healthCheck' && r.value === expected.value && expected.message.test(r.message),
+        ),
       );
       expect(answer.status).toBe(503);
       const reason = answer.body.reasons?.find((r) => r.limit === 'healthCheck');
@@ -177,7 +180,8 @@ describe('each limit sheds with its reason', () => {
 
   it('fastify: the main thread’s heap in use, with a custom status, header and body', async () => {
     const app = await startApp('fastify', {
-      SHED_PRESSURE: JSON.stringify({ maxLagMs: 2000, heapExtraMb: 40 }),
+      // Allocating 80 MB can itself block the loop for seconds on a loaded machine: lag is not tested here.
+      SHED_PRESSURE: JSON.stringify({ maxLagMs: 60_000, heapExtraMb: 40 }),
       SHED_OPTIONS: JSON.stringify({ statusCode: 429, retryAfterS: 7, headers: { 'x-shed-by': 'loopwatch' } }),
       SHED_BODY: '',
     });
@@ -200,7 +204,7 @@ describe('each limit sheds with its reason', () => {
   }, 120_000);
 
   it('express: the process’s RSS, read by the monitor worker', async () => {
-    const app = await startApp('express', { SHED_PRESSURE: JSON.stringify({ maxLagMs: 2000, rssExtraMb: 100 }) });
+    const app = await startApp('express', { SHED_PRESSURE: JSON.stringify({ maxLagMs: 60_000, rssExtraMb: 100 }) });
     await probe(`${app.app}/rss?mb=200`);
     const shed = await until(`${app.app}/work`, (answer) => answer.status === 503);
     expect(limits(shed), shed.text).toEqual(['maxRssBytes']);
