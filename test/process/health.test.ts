@@ -102,7 +102,8 @@ describe('health endpoints served by the worker', () => {
   it('answer 200 when healthy, and within milliseconds with 503 and the culprit while the main thread spins', async () => {
     const app = await startApp({ LOOPWATCH_LIVENESS_MS: '1000', LOOPWATCH_READY_MAX_LAG_MS: '50' });
     const live = await probe(`${app.health}/livez`);
-    const ready = await probe(`${app.health}/readyz`);
+    // A loaded machine can delay a beat past 50 ms while the app starts: ready within seconds.
+    const ready = await calm(`${app.health}/readyz`);
     expect(live.status).toBe(200);
     expect(live.body.status).toBe('ok');
     expect(ready.status, JSON.stringify(ready.body)).toBe(200);

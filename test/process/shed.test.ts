@@ -142,7 +142,8 @@ describe('each limit sheds with its reason', () => {
         healthCheckTimeoutMs: 300,
       }),
     });
-    const busy = probe(`${app.app}/busy?ms=4000`);
+    // 8 s: on a loaded machine finding the first 503 can take seconds; /readyz must see the busy loop too.
+    const busy = probe(`${app.app}/busy?ms=8000`);
     const shed = await until(`${app.app}/work`, (answer) => answer.status === 503);
     expect(limits(shed), shed.text).toEqual(['maxUtilization']);
     expect(shed.body.reasons?.[0]).toMatchObject({ limit: 'maxUtilization', max: 0.7 });
