@@ -7,7 +7,9 @@ import { resolveTelemetry } from './telemetry-options.js';
 import type {
   HangAction,
   LogFormat,
+  PressureOptions,
   ProfileFilesOptions,
+  ResolvedPressure,
   ResolvedOptions,
   StartOptions,
   ThreadsOption,
@@ -55,6 +57,7 @@ const KNOWN_OPTIONS = new Set([
   'readyMaxLagMs',
   'warmup',
   'threads',
+  'pressure',
   'otel',
 ]);
 
@@ -181,6 +184,7 @@ function resolveWith(source: Source, input: StartOptions, env: NodeJS.ProcessEnv
       `"none" unless ${source.kind === 'env' ? 'LOOPWATCH_HANG_MS' : '`hangMs`'} is set (the action needs a limit)`,
     );
   }
+  const readyMaxLagMs = number(source, 'readyMaxLagMs', input.readyMaxLagMs, thresholdMs, 1, 3_600_000, false);
   return Object.freeze({
     thresholdMs,
     eventsFile: eventsFile(source, input.eventsFile),
@@ -204,10 +208,76 @@ function resolveWith(source: Source, input: StartOptions, env: NodeJS.ProcessEnv
     healthPort: number(source, 'healthPort', input.healthPort, undefined, 0, 65_535, true),
     healthHost: healthHost(source, input.healthHost),
     livenessMs: number(source, 'livenessMs', input.livenessMs, hangMs ?? DEFAULT_LIVENESS_MS, 1, DAY_MS, true),
-    readyMaxLagMs: number(source, 'readyMaxLagMs', input.readyMaxLagMs, thresholdMs, 1, 3_600_000, false),
+    readyMaxLagMs,
     warmup,
     threads,
+    pressure: resolvePressure(input.pressure, readyMaxLagMs),
     telemetry: resolveTelemetry(env, input.otel, warnings),
+  });
+}
+
+export const DEFAULT_HEALTH_CHECK_INTERVAL_MS = 1000;
+export const DEFAULT_HEALTH_CHECK_TIMEOUT_MS = 1000;
+const PRESSURE_OPTIONS = new Set([
+  'maxLagMs',
+  'maxUtilization',
+  'maxHeapUsedBytes',
+  'maxRssBytes',
+  'healthCheck',
+  'healthCheckIntervalMs',
+  'healthCheckTimeoutMs',
+]);
+
+/** `pressure`: every limit but the lag is off unless given; the lag limit defaults to `readyMaxLagMs`. */
+function resolvePressure(input: PressureOptions | undefined, readyMaxLagMs: number): ResolvedPressure {
+  const bad = (name: string, expected: string, value: unknown): never => {
+    throw new LoopwatchError('ERR_LOOPWATCH_INVALID_OPTION', mustBe(`\`pressure.${name}\``, expected, describe(value)));
+  };
+  if (input !== undefined && (!isObject(input) || Array.isArray(input))) {
+    throw new LoopwatchError('ERR_LOOPWATCH_INVALID_OPTION', mustBe('`pressure`', 'an object', describe(input)));
+  }
+  const options: PressureOptions = input ?? {};
+  for (const key of Object.keys(options)) {
+    if (!PRESSURE_OPTIONS.has(key)) {
+      throw new LoopwatchError(
+        'ERR_LOOPWATCH_INVALID_OPTION',
+        `unknown option \`pressure.${key}\`; known options are ${[...PRESSURE_OPTIONS].join(', ')}`,
+      );
+    }
+  }
+  const within = (name: keyof PressureOptions, min: number, max: number, integer: boolean): number | undefined => {
+    const value = options[name];
+    if (value === undefined) return undefined;
+    if (
+      typeof value !== 'number' ||
+      !Number.isFinite(value) ||
+      value < min ||
+      value > max ||
+      (integer && !Number.isInteger(value))
+    ) {
+      bad(name, `${integer ? 'an integer' : 'a finite number'} from ${min} to ${max}`, value);
+    }
+    return value as number;
+  };
+  const maxUtilization = options.maxUtilization;
+  if (
+    maxUtilization !== undefined &&
+    (typeof maxUtilization !== 'number' || !(maxUtilization > 0 && maxUtilization <= 1))
+  ) {
+    bad('maxUtilization', 'a number above 0 and at most 1 (0.9 is 90 % busy)', maxUtilization);
+  }
+  const healthCheck = options.healthCheck;
+  if (healthCheck !== undefined && typeof healthCheck !== 'function') {
+    bad('healthCheck', 'a function (sync or async) that returns true while the app is healthy', healthCheck);
+  }
+  return Object.freeze({
+    maxLagMs: within('maxLagMs', 1, 3_600_000, false) ?? readyMaxLagMs,
+    maxUtilization,
+    maxHeapUsedBytes: within('maxHeapUsedBytes', 1, Number.MAX_SAFE_INTEGER, true),
+    maxRssBytes: within('maxRssBytes', 1, Number.MAX_SAFE_INTEGER, true),
+    healthCheck,
+    healthCheckIntervalMs: within('healthCheckIntervalMs', 10, DAY_MS, true) ?? DEFAULT_HEALTH_CHECK_INTERVAL_MS,
+    healthCheckTimeoutMs: within('healthCheckTimeoutMs', 1, DAY_MS, true) ?? DEFAULT_HEALTH_CHECK_TIMEOUT_MS,
   });
 }
 

@@ -141,11 +141,135 @@ export interface StartOptions {
    */
   readonly threads?: ThreadsOption | undefined;
   /**
+   * When the app is under pressure: the limits `monitor.isUnderPressure()`, `/readyz`,
+   * `monitor.loadShedder()`, `loopwatch/fastify` and `loopwatch/express` all decide by. Each
+   * limit but the lag is off unless set.
+   */
+  readonly pressure?: PressureOptions | undefined;
+  /**
    * OpenTelemetry export from the monitor worker (metrics and block alerts as log records).
    * Every field defaults to the standard `OTEL_*` variable (read by `start()` too), so an app
    * whose OpenTelemetry is configured through the environment needs nothing here.
    */
   readonly otel?: OtelOptions | undefined;
+}
+
+/**
+ * Option `pressure` of `start()`. The names follow loopwatch's own (`maxLagMs`, as in
+ * `loadShedder()`); the README maps them to `@fastify/under-pressure`'s.
+ */
+export interface PressureOptions {
+  /**
+   * Under pressure while the loop lags more than this, in ms: a block in progress or just
+   * ended, the largest lag of one heartbeat over the last second, or the p99 over the last 10 s.
+   * @default `readyMaxLagMs` (which defaults to `thresholdMs`)
+   */
+  readonly maxLagMs?: number | undefined;
+  /**
+   * Under pressure while the event loop's utilization over the last second (0–1, a block in
+   * progress counted as busy) is above this. A number above 0, at most 1.
+   * @default undefined — off
+   */
+  readonly maxUtilization?: number | undefined;
+  /**
+   * Under pressure while the main thread's V8 heap in use is above this many bytes (sampled
+   * every 250 ms).
+   * @default undefined — off
+   */
+  readonly maxHeapUsedBytes?: number | undefined;
+  /**
+   * Under pressure while the process's resident set size is above this many bytes (read by the
+   * monitor worker every 250 ms, during a block too).
+   * @default undefined — off
+   */
+  readonly maxRssBytes?: number | undefined;
+  /**
+   * The app's own check (a database ping, a queue's depth), run on the main thread at start
+   * and every `healthCheckIntervalMs`. Under pressure until it first returns, and whenever it
+   * returns (or resolves to) a falsy value, throws, rejects, or takes longer than
+   * `healthCheckTimeoutMs`. Its errors never reach the app.
+   * @default undefined — none
+   */
+  readonly healthCheck?: (() => unknown) | undefined;
+  /** How often the health check runs, ms. @default 1000 */
+  readonly healthCheckIntervalMs?: number | undefined;
+  /** A health check still pending after this long counts as failed (timed out), ms. @default 1000 */
+  readonly healthCheckTimeoutMs?: number | undefined;
+}
+
+/** `pressure` after validation. */
+export interface ResolvedPressure {
+  readonly maxLagMs: number;
+  readonly maxUtilization: number | undefined;
+  readonly maxHeapUsedBytes: number | undefined;
+  readonly maxRssBytes: number | undefined;
+  /** Runs on the main thread only (never sent to the monitor worker). */
+  readonly healthCheck: (() => unknown) | undefined;
+  readonly healthCheckIntervalMs: number;
+  readonly healthCheckTimeoutMs: number;
+}
+
+/** How the lag that crossed `maxLagMs` was measured. */
+export type LagMeasure =
+  /** The loop has not turned for this long past its heartbeat period: a block in progress or just over. */
+  | 'blocked'
+  /** The largest lag of one heartbeat over the last second (a block that ended, a stall). */
+  | 'recent'
+  /** The p99 of the heartbeats' lag over the last 10 s (a loop that keeps lagging). */
+  | 'p99';
+
+/** What the health check's last run said, when it said "under pressure". */
+export type HealthCheckOutcome = 'pending' | 'failed' | 'threw' | 'timed-out';
+
+/** One limit crossed: which one, the value measured, and the limit. */
+export type PressureReason =
+  | {
+      readonly limit: 'maxLagMs';
+      /** ms */
+      readonly value: number;
+      readonly max: number;
+      readonly measure: LagMeasure;
+    }
+  | {
+      readonly limit: 'maxUtilization' | 'maxHeapUsedBytes' | 'maxRssBytes';
+      /** 0–1 for utilization, bytes for the others. */
+      readonly value: number;
+      readonly max: number;
+    }
+  | {
+      readonly limit: 'healthCheck';
+      readonly value: HealthCheckOutcome;
+      /** What it returned or threw, or how long it was given. */
+      readonly message: string;
+    };
+
+/** The answer of `monitor.isUnderPressure()`. */
+export interface PressureState {
+  readonly underPressure: boolean;
+  /** Every limit crossed, in the order lag, utilization, heap, RSS, health check. Empty when not under pressure. */
+  readonly reasons: readonly PressureReason[];
+}
+
+/**
+ * The options `loopwatch/fastify` and `loopwatch/express` share: which monitor decides, and what
+ * a request gets while the app is under pressure. The limits are the monitor's (`pressure`), so
+ * that every shed point and `/readyz` agree.
+ */
+export interface ShedOptions {
+  /** The monitor whose `isUnderPressure()` decides. @default the running monitor, or `start()`'s */
+  readonly monitor?: Monitor | undefined;
+  /** The status of the answer, 400–599. @default 503 */
+  readonly statusCode?: number | undefined;
+  /** The `Retry-After` header, in seconds (0–86400). @default 1 */
+  readonly retryAfterS?: number | undefined;
+  /** More headers (or ones that replace loopwatch's: `content-type`, `cache-control`, `retry-after`). */
+  readonly headers?: Readonly<Record<string, string>> | undefined;
+  /**
+   * The body: a string (sent as text/plain), an object (as JSON), or a function of the pressure
+   * state returning either (a throwing function gives the default body).
+   * @default `{"statusCode":503,"code":"LOOPWATCH_UNDER_PRESSURE","error":"Service Unavailable","message":"Service Unavailable"}`
+   */
+  readonly body?: string | Readonly<Record<string, unknown>> | ((state: PressureState) => unknown) | undefined;
 }
 
 /** Which threads the monitor watches (option `threads`). */
@@ -251,6 +375,7 @@ export interface ResolvedOptions {
   readonly readyMaxLagMs: number;
   readonly warmup: boolean;
   readonly threads: ThreadsOption;
+  readonly pressure: ResolvedPressure;
   readonly telemetry: TelemetrySettings | undefined;
 }
 
@@ -551,9 +676,9 @@ export interface HealthAddress {
 /** Options of {@link Monitor.loadShedder}. */
 export interface LoadShedderOptions {
   /**
-   * Answer 503 while the p99 of the loop's lag over the last 10 s (measured by the worker) is
-   * above this, in milliseconds.
-   * @default the monitor's `readyMaxLagMs`
+   * Answer 503 while the loop lags more than this, in milliseconds (see `pressure.maxLagMs`;
+   * the monitor's other `pressure` limits apply too).
+   * @default the monitor's `pressure.maxLagMs`
    */
   readonly maxLagMs?: number | undefined;
   /** The `Retry-After` header of a 503, in seconds. @default 1 */
@@ -561,8 +686,8 @@ export interface LoadShedderOptions {
 }
 
 /**
- * A `node:http`-compatible request handler: answers 503 (and returns true) while the loop
- * lags; otherwise calls `next` when given (connect / Express style) and returns false.
+ * A `node:http`-compatible request handler: answers 503 (and returns true) while the app is
+ * under pressure; otherwise calls `next` when given (connect / Express style) and returns false.
  */
 export type LoadShedder = (
   request: import('node:http').IncomingMessage,
@@ -648,6 +773,13 @@ export interface Monitor {
   settle(): Promise<void>;
   /** A request handler that sheds load while the loop lags (see {@link LoadShedder}). */
   loadShedder(options?: LoadShedderOptions): LoadShedder;
+  /**
+   * Whether the app is under pressure now, and why: the limits of the `pressure` option, read
+   * from the monitor's shared buffer (a few reads, no I/O), so the answer is right on the first
+   * request served after a block. Never throws. A monitor that is not watching (stopped, or its
+   * worker lost) answers "not under pressure": shedding fails open.
+   */
+  isUnderPressure(): PressureState;
   /** Stop watching, end the worker. Resolves when the worker is gone. */
   stop(): Promise<void>;
 }

@@ -37,6 +37,7 @@ import type {
   MeterProviderLike,
   Monitor,
   MonitorStatus,
+  PressureState,
   ResolvedOptions,
   StartOptions,
 } from '../types.js';
@@ -44,6 +45,7 @@ import { activeResources } from './resources.js';
 import { mainThreadInstruments } from './meter.js';
 import { trackContext, untrackAll } from './context.js';
 import { loadShedder } from './shed.js';
+import { PressureGauge } from './pressure.js';
 import { inspectorUnavailable, inspectorUrl } from './inspector.js';
 import { heartbeat } from './heartbeat.js';
 import { flushThreadsAtExit, publishTable, watchChildren } from './thread.js';
@@ -97,7 +99,7 @@ class MonitorImpl implements Monitor {
   #readySettled = false;
   readonly #port: MessagePort;
   readonly #listeners = { block: new Set<(event: BlockEvent) => void>(), hang: new Set<(event: HangEvent) => void>() };
-  readonly #f64: Float64Array;
+  readonly #pressure: PressureGauge;
   readonly #onSignal: (signal: NodeJS.Signals) => void;
   #resourcesTimer: NodeJS.Timeout | undefined;
   /** Undefined when the environment refused to start it (then `#lost` says why). */
@@ -130,8 +132,8 @@ class MonitorImpl implements Monitor {
       : (new ArrayBuffer(SHARED_BYTES) as unknown as SharedArrayBuffer);
     const { i32, f64 } = viewsOf(buffer);
     this.#i32 = i32;
-    this.#f64 = f64;
     const beatMs = beatPeriodMs(options.thresholdMs);
+    this.#pressure = new PressureGauge(viewsOf(buffer), beatMs, options.pressure, options.warmup);
     // The beat (see heartbeat.ts), with the check for an inspector port only this thread makes.
     const { stamp, beat } = heartbeat(viewsOf(buffer), beatMs, inspectorUrl);
     this.#stamp = stamp;
@@ -177,7 +179,12 @@ class MonitorImpl implements Monitor {
     const init: WorkerInit = {
       buffer,
       port: port2,
-      options: deniedFile === undefined ? options : { ...options, eventsFile: undefined },
+      // The app's health check runs here; a function cannot cross to the worker anyway.
+      options: {
+        ...options,
+        ...(deniedFile === undefined ? {} : { eventsFile: undefined }),
+        pressure: { ...options.pressure, healthCheck: undefined },
+      },
       pid: process.pid,
       command: { argv: [...process.argv], execArgv: [...process.execArgv] },
       ownDir: resolve(__dirname, '..'),
@@ -233,6 +240,7 @@ class MonitorImpl implements Monitor {
     }
     this.#timer = setInterval(beat, beatMs);
     this.#timer.unref();
+    this.#pressure.start();
 
     void this.#ready
       .finally(() => {
@@ -278,6 +286,7 @@ class MonitorImpl implements Monitor {
     if (this.#lost !== undefined || this.#stopped !== undefined) return;
     const error = new LoopwatchError('ERR_LOOPWATCH_NOT_WATCHING', message);
     this.#lost = error;
+    this.#pressure.stop();
     if (this.#timer !== undefined) clearInterval(this.#timer);
     if (this.#resourcesTimer !== undefined) clearInterval(this.#resourcesTimer);
     process.off('exit', this.#onExit);
@@ -439,12 +448,17 @@ class MonitorImpl implements Monitor {
   }
 
   loadShedder(options?: LoadShedderOptions): LoadShedder {
-    const f64 = this.#f64;
-    return loadShedder(() => f64[F64.LAG_P99] ?? 0, this.options.readyMaxLagMs, options);
+    const pressure = this.#pressure;
+    return loadShedder((maxLagMs) => pressure.state(maxLagMs), this.options.pressure.maxLagMs, options);
+  }
+
+  isUnderPressure(): PressureState {
+    return this.#pressure.state();
   }
 
   stop(): Promise<void> {
     if (this.#stopped !== undefined) return this.#stopped;
+    this.#pressure.stop();
     if (this.#timer !== undefined) clearInterval(this.#timer);
     if (this.#resourcesTimer !== undefined) clearInterval(this.#resourcesTimer);
     process.off('exit', this.#onExit);

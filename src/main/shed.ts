@@ -1,15 +1,16 @@
 /**
- * Load shedding fed by the worker's view of the loop: the worker keeps the p99 of the recent
- * lag in the shared buffer, so deciding costs the request one read of a float.
+ * `monitor.loadShedder()`: load shedding fed by the monitor's view of the loop (see
+ * main/pressure.ts), so deciding costs the request a few reads of the shared buffer.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LoopwatchError } from '../errors.js';
-import type { LoadShedder, LoadShedderOptions } from '../types.js';
+import type { LoadShedder, LoadShedderOptions, PressureState } from '../types.js';
 import { mustBe } from '../common/text.js';
 import { isObject } from '../common/guards.js';
 
+/** @param pressure the monitor's decision with this shedder's lag limit. */
 export function loadShedder(
-  lagP99: () => number,
+  pressure: (maxLagMs: number) => PressureState,
   defaultMaxLagMs: number,
   options: LoadShedderOptions | undefined,
 ): LoadShedder {
@@ -32,12 +33,13 @@ export function loadShedder(
   }
   const retryAfter = String(retryAfterS);
   return (request: IncomingMessage, response: ServerResponse, next?: (error?: unknown) => void): boolean => {
-    const lag = lagP99();
-    if (lag <= maxLagMs) {
+    const state = pressure(maxLagMs);
+    if (!state.underPressure) {
       next?.();
       return false;
     }
-    const body = `${JSON.stringify({ status: 'overloaded', lagP99Ms: Math.round(lag * 10) / 10, maxLagMs })}\n`;
+    const lag = state.reasons.find((reason) => reason.limit === 'maxLagMs');
+    const body = `${JSON.stringify({ status: 'overloaded', lagMs: lag?.value ?? 0, maxLagMs, reasons: state.reasons })}\n`;
     response.writeHead(503, {
       'content-type': 'application/json',
       'retry-after': retryAfter,

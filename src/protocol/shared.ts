@@ -44,9 +44,31 @@ export const I32 = {
    * the wait.
    */
   PARKED: 12,
+  /**
+   * Worker: the heartbeat sequence number up to which `F64.LAG_RECENT` counts the beats, stored
+   * after it. The main thread's pressure check reads the ring's later beats itself, so a beat
+   * the worker has not drained yet (the one right after a block) is never missed.
+   */
+  LAG_RECENT_SEQ: 13,
+  /** Main: the outcome of the app's last health check (`CHECK` codes; 0 while there is none). */
+  CHECK: 14,
 } as const;
 /** A multiple of 2, so that the Float64 slots after them are 8-byte aligned. */
-export const I32_SLOTS = 14;
+export const I32_SLOTS = 16;
+
+/** Values of `I32.CHECK`, written by the main thread's health-check runner (main/pressure.ts). */
+export const CHECK = {
+  NONE: 0,
+  /** The first check has not settled yet. */
+  PENDING: 1,
+  OK: 2,
+  /** It returned (or resolved to) a falsy value. */
+  FAILED: 3,
+  /** It threw or rejected. */
+  THREW: 4,
+  /** It did not settle within `healthCheckTimeoutMs`. */
+  TIMED_OUT: 5,
+} as const;
 
 /** Float64 slots (indexes into a Float64Array over the same buffer, after the Int32 slots). */
 export const F64 = {
@@ -59,8 +81,30 @@ export const F64 = {
    * load shedder, which must not compute anything itself).
    */
   LAG_P99: 2,
+  /**
+   * Worker: the largest lag of one beat over the last second or so (`RECENT_LAG_MS`), ms, warm-up
+   * beats left out. Written before `I32.LAG_RECENT_SEQ`.
+   */
+  LAG_RECENT: 3,
+  /** Worker: the loop's utilization (0–1) over the last second or so, a block in progress counted busy. */
+  UTILIZATION: 4,
+  /** Worker: the process's resident set size, bytes (process-wide, so the worker can read it). */
+  RSS: 5,
+  /**
+   * Main: the main thread's V8 heap in use, bytes. Only this thread can read its own isolate's
+   * heap (`process.memoryUsage()` in the worker gives the worker's), so the main thread samples
+   * it on an unref'd timer, and only when a heap limit is set.
+   */
+  HEAP_USED: 6,
 } as const;
-export const F64_SLOTS = 4;
+export const F64_SLOTS = 8;
+
+/**
+ * The window of `F64.LAG_RECENT` and `F64.UTILIZATION`, ms: the pressure decision's "recent".
+ * Long enough that the first requests after a block are shed, short enough that the app takes
+ * traffic again a second after the loop recovered (under-pressure samples every second too).
+ */
+export const RECENT_WINDOW_MS = 1000;
 
 /**
  * The lag ring: beat number `seq` writes how late it ran (µs past its period, ≥ 0) at

@@ -6,6 +6,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { decide, type PressureLimits, type PressureSample } from '../common/pressure.js';
 import type { BlockContext, HealthAddress, StackFrame } from '../types.js';
 import type { LagStats } from './lag.js';
 import type { BlockedThread } from './threads.js';
@@ -23,12 +24,15 @@ export interface LoopView {
   lag(): LagStats;
   /** The app's worker threads blocked now (listed in the body; the status is the main loop's). */
   blockedThreads?(): readonly BlockedThread[];
+  /** The figures of the pressure decision, as this thread sees them now. */
+  pressure(): PressureSample;
 }
 
 export interface HealthLimits {
   readonly thresholdMs: number;
   readonly livenessMs: number;
-  readonly readyMaxLagMs: number;
+  /** The same limits `monitor.isUnderPressure()` applies on the main thread. */
+  readonly pressure: PressureLimits;
 }
 
 export interface HealthAnswer {
@@ -109,26 +113,36 @@ function threadsBody(view: LoopView): { workers?: Record<string, unknown>[] } {
   };
 }
 
-/** The answer of `/readyz`: 503 while starting, blocked, or lagging (p99 over the window). */
+/**
+ * The answer of `/readyz`: 503 while starting, blocked, lagging (any lag measure over
+ * `pressure.maxLagMs`) or under pressure (another limit: utilization, heap, RSS, the app's
+ * check). The same decision as `monitor.isUnderPressure()` on the main thread.
+ */
 export function readyz(view: LoopView, limits: HealthLimits): HealthAnswer {
   const silent = view.silentMs();
   const lag = view.lag();
+  const pressure = decide(limits.pressure, view.pressure());
+  const lagReason = pressure.reasons.find((reason) => reason.limit === 'maxLagMs');
   const status = !view.started()
     ? 'starting'
     : silent >= limits.thresholdMs
       ? 'blocked'
-      : lag.p99Ms > limits.readyMaxLagMs
+      : lagReason !== undefined
         ? 'lagging'
-        : 'ready';
+        : pressure.underPressure
+          ? 'under-pressure'
+          : 'ready';
   const ready = status === 'ready';
-  // Lag figures cover a window: retrying before part of it has passed would see the same p99.
-  const retryAfter = status === 'lagging' ? Math.ceil(lag.windowMs / 2000) : 1;
+  // A p99 covers 10 s: retrying before part of it has passed would see the same p99. The other
+  // figures cover a second.
+  const retryAfter = lagReason?.measure === 'p99' ? Math.ceil(lag.windowMs / 2000) : 1;
   return {
     status: ready ? 200 : 503,
     headers: ready ? {} : { 'retry-after': String(retryAfter) },
     body: {
       status,
-      readyMaxLagMs: limits.readyMaxLagMs,
+      readyMaxLagMs: limits.pressure.maxLagMs,
+      ...(pressure.underPressure ? { reasons: pressure.reasons } : {}),
       loop: loopBody(view, silent, limits),
       lag: lagBody(lag),
       ...threadsBody(view),

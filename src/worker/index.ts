@@ -77,6 +77,7 @@ const views = new LoopViews(
   options.warmup,
   () => blocks.active,
   () => threads?.blocked() ?? [],
+  init.beatMs,
 );
 
 /** One block counter for every watched thread: a block's id is unique in the process. */

@@ -56,6 +56,25 @@ export class LagWindow {
     this.#cached = undefined;
   }
 
+  /** The heartbeat sequence number drained up to. */
+  get seq(): number {
+    return this.#seq;
+  }
+
+  /**
+   * The largest lag (ms) of the beats drained in the last `ms` (give or take one drain period),
+   * counting only beats after `afterSeq`.
+   */
+  maxSince(now: number, ms: number, afterSeq = 0): number {
+    let max = 0;
+    for (const batch of this.#batches) {
+      if (batch.at < now - ms) continue;
+      const skip = afterSeq === 0 ? 0 : Math.max(0, ((afterSeq - batch.firstSeq) | 0) + 1);
+      for (let i = skip; i < batch.lags.length; i++) max = Math.max(max, batch.lags[i] ?? 0);
+    }
+    return max / 1000;
+  }
+
   /** Percentiles over the window, counting only beats after `afterSeq` (the end of a warm-up). */
   stats(afterSeq = 0): LagStats {
     if (this.#cached?.fromSeq === afterSeq) return this.#cached.stats;

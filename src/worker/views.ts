@@ -1,10 +1,13 @@
 /**
  * What the metrics and the health endpoints read of the loop: its lag over the recent window
  * (drained from the shared lag ring), its utilization, its busy and idle time, and the block
- * being reported. The main thread's load shedder reads the lag's p99 from the shared buffer.
+ * being reported. Every drain also publishes the pressure figures (recent lag and its sequence,
+ * p99, utilization, RSS) into the shared buffer, where the main thread's pressure check reads
+ * them at request time; during a block too, since this thread still runs.
  */
 import { culpritFrame } from '../common/frames.js';
-import { F64, I32, type SharedViews } from '../protocol/shared.js';
+import type { PressureSample } from '../common/pressure.js';
+import { F64, I32, RECENT_WINDOW_MS, type SharedViews } from '../protocol/shared.js';
 import type { ActiveBlock } from './block.js';
 import type { LoopView } from './health.js';
 import type { BlockedThread } from './threads.js';
@@ -19,6 +22,7 @@ export class LoopViews {
   readonly #f64: Float64Array;
   readonly #lag: LagWindow;
   readonly #utilization = new UtilizationWindow();
+  readonly #recentUtilization = new UtilizationWindow(RECENT_WINDOW_MS);
   readonly #startedAt: { readonly time: number; readonly idle: number };
   readonly #lagTimer: NodeJS.Timeout;
 
@@ -31,21 +35,52 @@ export class LoopViews {
    * Starts draining the lag ring now.
    * @param block the block being reported, if any.
    */
+  /** Health and pressure figures count beats after this one (the end of the warm-up), when warming up. */
+  readonly #afterSeq: () => number;
+
   constructor(
     views: SharedViews,
     clock: Clock,
     warmup: boolean,
     block: () => ActiveBlock | undefined,
     blockedThreads: () => readonly BlockedThread[] = () => [],
+    beatMs = 0,
   ) {
     const { i32, f64, lagRing } = views;
     this.#f64 = f64;
     this.#lag = new LagWindow(lagRing, i32);
+    this.#afterSeq = () => (warmup ? Atomics.load(i32, I32.READY_SEQ) : 0);
     this.#startedAt = { time: clock.now(), idle: this.#beatIdle() };
-    this.#lagTimer = setInterval(() => {
-      this.#lag.drain(clock.now());
+    const drain = (now: number): void => {
+      this.#lag.drain(now);
       this.#utilization.sample(f64[F64.BEAT_TIME] ?? 0, this.#beatIdle());
-      f64[F64.LAG_P99] = this.#lag.stats().p99Ms;
+      this.#recentUtilization.sample(f64[F64.BEAT_TIME] ?? 0, this.#beatIdle());
+    };
+    // The first beat's lag is the time the app took to load, before its loop ever turned (a
+    // `startup` block when long): not a lag of the running loop, so no reason to shed.
+    const recentAfter = (): number => {
+      const after = this.#afterSeq();
+      return after === 0 ? 1 : after;
+    };
+    const sample = (now: number): PressureSample => ({
+      blockedMs: Math.max(0, now - (f64[F64.BEAT_TIME] ?? 0) - beatMs),
+      recentLagMs: this.#lag.maxSince(now, RECENT_WINDOW_MS, recentAfter()),
+      p99LagMs: this.#lag.stats(this.#afterSeq()).p99Ms,
+      utilization: this.#recentUtilization.utilization(now, this.#beatIdle()),
+      heapUsedBytes: f64[F64.HEAP_USED] ?? 0,
+      rssBytes: rss(),
+      check: Atomics.load(i32, I32.CHECK),
+    });
+    this.#lagTimer = setInterval(() => {
+      const now = clock.now();
+      drain(now);
+      const figures = sample(now);
+      f64[F64.LAG_P99] = figures.p99LagMs;
+      f64[F64.UTILIZATION] = figures.utilization;
+      f64[F64.RSS] = figures.rssBytes;
+      // The figure before the sequence it covers: the main thread reads them the other way round.
+      f64[F64.LAG_RECENT] = figures.recentLagMs;
+      Atomics.store(i32, I32.LAG_RECENT_SEQ, this.#lag.seq);
     }, LAG_DRAIN_MS);
 
     this.telemetry = {
@@ -80,7 +115,12 @@ export class LoopViews {
       lag: () => {
         this.#lag.drain(clock.now());
         // With warm-up, the lag of the warm-up itself does not count against readiness.
-        return this.#lag.stats(warmup ? Atomics.load(i32, I32.READY_SEQ) : 0);
+        return this.#lag.stats(this.#afterSeq());
+      },
+      pressure: () => {
+        const now = clock.now();
+        drain(now);
+        return sample(now);
       },
     };
   }
@@ -91,5 +131,14 @@ export class LoopViews {
 
   close(): void {
     clearInterval(this.#lagTimer);
+  }
+}
+
+/** The process's resident set size (the worker's view of it is the whole process's). */
+function rss(): number {
+  try {
+    return process.memoryUsage.rss();
+  } catch {
+    return 0;
   }
 }

@@ -17,6 +17,7 @@ interface Probe {
     status?: string;
     loop?: { blockedMs?: number; block?: { id: number; culprit?: { function: string; line: number } } };
     lag?: { samples: number; p99Ms: number };
+    reasons?: { limit: string; value: number; measure?: string }[];
   };
 }
 
@@ -31,6 +32,20 @@ async function probe(url: string, init?: RequestInit): Promise<Probe> {
     headers: response.headers,
     body: response.headers.get('content-type') === 'application/json' ? (JSON.parse(text) as Probe['body']) : { text },
   };
+}
+
+/**
+ * Probes until a 200 (at most about 20 s): the app's shedder (maxLagMs 20) sheds for a second
+ * after any beat more than 20 ms late, which a busy test machine causes now and then (seen with
+ * a load average of 10 on 2 cores: 503s for over 5 s).
+ */
+async function calm(url: string): Promise<Probe> {
+  let answer = await probe(url);
+  for (let i = 0; i < 400 && answer.status !== 200; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    answer = await probe(url);
+  }
+  return answer;
 }
 
 interface App {
@@ -87,7 +102,8 @@ describe('health endpoints served by the worker', () => {
   it('answer 200 when healthy, and within milliseconds with 503 and the culprit while the main thread spins', async () => {
     const app = await startApp({ LOOPWATCH_LIVENESS_MS: '1000', LOOPWATCH_READY_MAX_LAG_MS: '50' });
     const live = await probe(`${app.health}/livez`);
-    const ready = await probe(`${app.health}/readyz`);
+    // A loaded machine can delay a beat past 50 ms while the app starts: ready within seconds.
+    const ready = await calm(`${app.health}/readyz`);
     expect(live.status).toBe(200);
     expect(live.body.status).toBe('ok');
     expect(ready.status, JSON.stringify(ready.body)).toBe(200);
@@ -139,8 +155,9 @@ describe('health endpoints served by the worker', () => {
 
   it('say 503 "lagging" from /readyz while many short stalls add up, and the load shedder answers 503 (as a check and as middleware)', async () => {
     const app = await startApp({ LOOPWATCH_READY_MAX_LAG_MS: '20' });
-    // As middleware, before any lag: it calls next().
-    const passed = await probe(`${app.app}/middleware`);
+    // As middleware, before any lag: it calls next(). (A busy test machine can delay one beat by
+    // more than 20 ms, which sheds for a second: wait for a calm loop rather than assume it.)
+    const passed = await calm(`${app.app}/middleware`);
     expect(passed.status).toBe(200);
     expect(passed.body.text).toBe('passed on\n');
     const jank = probe(`${app.app}/jank?ms=2500`);
@@ -158,7 +175,9 @@ describe('health endpoints served by the worker', () => {
     await jank;
     expect(lagging?.status).toBe(503);
     expect(Number(lagging?.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-    expect(lagging?.body.lag?.p99Ms).toBeGreaterThan(20);
+    // Lagging by the 40 ms stalls: seen as a stall in progress, the latest beats' lag, or the p99.
+    expect(lagging?.body.reasons?.[0]?.limit).toBe('maxLagMs');
+    expect(lagging?.body.reasons?.[0]?.value).toBeGreaterThan(20);
     expect(shed?.body.status).toBe('overloaded');
     expect(shed?.headers.get('retry-after')).toBe('1');
     // As middleware while the loop lags: answered 503 itself, next() not called.
@@ -291,7 +310,7 @@ describe('the health endpoint cannot be misused', () => {
     try {
       const app = await startApp({ LOOPWATCH_HEALTH_PORT: String(port) });
       expect(app.health).toBe('none');
-      expect((await probe(`${app.app}/work`)).status).toBe(200);
+      expect((await calm(`${app.app}/work`)).status).toBe(200);
       const result = await stopApp(app);
       const warnings = result.stderr.filter((l) => l.text.includes('health'));
       expect(

@@ -1,8 +1,9 @@
 /**
  * The package as a user gets it: `npm pack` of the built dist/, installed from the tarball into
  * a fresh project in a temporary folder (nothing linked back into this repository), and used
- * there the documented ways: both preloads, `npx loopwatch run`, the vitest plugin, and a
- * TypeScript consumer type-checked under moduleResolution node16, bundler and node10.
+ * there the documented ways: both preloads, `npx loopwatch run`, the vitest plugin, the Fastify
+ * plugin and Express middleware, and a TypeScript consumer type-checked under moduleResolution
+ * node16, bundler and node10.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
@@ -98,6 +99,8 @@ beforeAll(async () => {
     `vitest@${versionOf('vitest')}`,
     `typescript@${versionOf('typescript')}`,
     `@types/node@${versionOf('@types/node')}`,
+    `fastify@${versionOf('fastify')}`,
+    `express@${versionOf('express')}`,
   ]);
   if (install.code !== 0) throw new Error(`npm install of the tarball failed\n${show(install)}`);
 }, 300_000);
@@ -164,6 +167,49 @@ it('totals the orders', () => totalOrders());
     expect(outcome.stdout + outcome.stderr, show(outcome)).toMatch(/totalOrders .*orders\.test\.mjs:4/);
   });
 
+  it("require('loopwatch/fastify') and import 'loopwatch/express': a blocked app sheds, then serves", async () => {
+    const app = (framework: string): string => `${BLOCKING}
+const monitor = require('loopwatch').start({ pressure: { maxLagMs: 200 } });
+const results = [];
+async function main(url) {
+  await monitor.ready;
+  // Let the app's own loading leave the figures, then block and ask at once.
+  while ((await fetch(url)).status !== 200) await new Promise((r) => setTimeout(r, 50));
+  setImmediate(() => crunchOrders());
+  const during = await fetch(url);
+  results.push(during.status, during.headers.get('retry-after'));
+  while ((await fetch(url)).status !== 200) await new Promise((r) => setTimeout(r, 50));
+  results.push(200);
+  console.log(JSON.stringify(results));
+}
+${
+  framework === 'fastify'
+    ? `const fastify = require('fastify')();
+fastify.register(require('loopwatch/fastify'));
+fastify.get('/', async () => 'ok');
+fastify.listen({ port: 0, host: '127.0.0.1' }).then((url) => main(url).finally(() => fastify.close()));`
+    : `const app = require('express')();
+import('loopwatch/express').then(({ default: shed }) => {
+  app.use(shed());
+  app.get('/', (req, res) => res.send('ok'));
+  const server = app.listen(0, '127.0.0.1', () =>
+    main('http://127.0.0.1:' + server.address().port).finally(() => server.close()));
+});`
+}
+`;
+    writeFileSync(join(project, 'fastify-app.cjs'), app('fastify'));
+    writeFileSync(join(project, 'express-app.cjs'), app('express'));
+    for (const file of ['fastify-app.cjs', 'express-app.cjs']) {
+      const outcome = await inProject(NODE, [file], { LOOPWATCH_LOG: 'off' });
+      expect(outcome.code, show(outcome)).toBe(0);
+      expect(JSON.parse(outcome.stdout.trim().split('\n').at(-1) ?? ''), `${file}\n${show(outcome)}`).toEqual([
+        503,
+        '1',
+        200,
+      ]);
+    }
+  }, 60_000);
+
   it('type-checks a TypeScript consumer under moduleResolution node16, bundler and node10', async () => {
     const consumer = `import { start, DEFAULT_THRESHOLD_MS, LoopwatchError, type BlockEvent, type Monitor } from 'loopwatch';
 import loopwatch, { expectNoBlocking, type LoopwatchVitestOptions } from 'loopwatch/vitest';
@@ -175,6 +221,17 @@ export const plugin = loopwatch(options);
 export const hang: number = DEFAULT_NODE_TEST_HANG_MS;
 export const fine = (): Promise<void> => expectNoBlocking(() => allowBlocking(() => 1));
 export const isError = (error: unknown): boolean => error instanceof LoopwatchError;
+import fastifyLoopwatch, { type PressureState } from 'loopwatch/fastify';
+import { expressLoopwatch } from 'loopwatch/express';
+import { fastify } from 'fastify';
+import { createServer } from 'node:http';
+export const app = fastify().register(fastifyLoopwatch, {
+  statusCode: 503,
+  onPressure: (request, reply, state: PressureState) => reply.code(503).send(state.reasons[0]?.limit),
+});
+const middleware = expressLoopwatch({ body: (state: PressureState) => ({ why: state.reasons }) });
+export const server = createServer((req, res) => middleware(req, res, () => res.end()));
+export const pressured: boolean = monitor.isUnderPressure().underPressure;
 `;
     writeFileSync(join(project, 'consumer.ts'), consumer);
     writeFileSync(join(project, 'consumer.mts'), consumer);
@@ -184,7 +241,8 @@ export const isError = (error: unknown): boolean => error instanceof LoopwatchEr
     const configs = {
       node16: { module: 'node16', moduleResolution: 'node16', files: ['consumer.ts', 'consumer.mts'] },
       bundler: { module: 'esnext', moduleResolution: 'bundler', files: ['consumer.ts'] },
-      node10: { module: 'commonjs', moduleResolution: 'node10', files: ['consumer.ts'] },
+      // Fastify's own types (pino's, through it) need esModuleInterop under node10.
+      node10: { module: 'commonjs', moduleResolution: 'node10', esModuleInterop: true, files: ['consumer.ts'] },
       wrong: { module: 'node16', moduleResolution: 'node16', files: ['wrong.ts'] },
     };
     const results = Object.fromEntries(

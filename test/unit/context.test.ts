@@ -85,8 +85,21 @@ describe('context in reports', () => {
           p99Ms: 0,
           maxMs: 0,
         }),
+        pressure: () => ({
+          blockedMs: 1990,
+          recentLagMs: 0,
+          p99LagMs: 0,
+          utilization: 1,
+          heapUsedBytes: 0,
+          rssBytes: 0,
+          check: 0,
+        }),
       },
-      { thresholdMs: 100, livenessMs: 1000, readyMaxLagMs: 100 },
+      {
+        thresholdMs: 100,
+        livenessMs: 1000,
+        pressure: { maxLagMs: 100, maxUtilization: undefined, maxHeapUsedBytes: undefined, maxRssBytes: undefined },
+      },
     );
     expect(answer.body).toMatchObject({ loop: { block: { id: 1, context: { traceId: TRACE } } } });
   });

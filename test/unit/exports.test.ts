@@ -43,4 +43,66 @@ describe('package entry points', () => {
       sameNodeTest: true,
     });
   });
+
+  it('loopwatch/fastify and loopwatch/express export the same names both ways, from one instance; the plugin skips encapsulation', () => {
+    const script = `import * as fastifyEsm from 'loopwatch/fastify'; import * as expressEsm from 'loopwatch/express';
+      import { createRequire } from 'node:module';
+      const require = createRequire(import.meta.url);
+      const fastifyCjs = require('loopwatch/fastify'); const expressCjs = require('loopwatch/express');
+      const plugin = fastifyEsm.default;
+      console.log(JSON.stringify({
+        fastify: Object.keys(fastifyEsm).sort(), fastifyCjs: Object.keys(fastifyCjs).sort(),
+        sameFastify: plugin === fastifyCjs.default && plugin === fastifyCjs.fastifyLoopwatch,
+        skipOverride: plugin[Symbol.for('skip-override')], name: plugin[Symbol.for('fastify.display-name')],
+        express: Object.keys(expressEsm).sort(), expressCjs: Object.keys(expressCjs).sort(),
+        sameExpress: expressEsm.default === expressCjs.expressLoopwatch,
+      }));`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(JSON.parse(out)).toEqual({
+      fastify: ['default', 'fastifyLoopwatch'],
+      fastifyCjs: ['default', 'fastifyLoopwatch'],
+      sameFastify: true,
+      skipOverride: true,
+      name: 'loopwatch',
+      express: ['default', 'expressLoopwatch'],
+      expressCjs: ['default', 'expressLoopwatch'],
+      sameExpress: true,
+    });
+  });
+
+  it('loopwatch/express validates its options when the middleware is made, with coded errors', () => {
+    const { expressLoopwatch } = require('loopwatch/express') as typeof import('../../src/express/index.js');
+    const { LoopwatchError } = require('loopwatch') as typeof import('../../src/index.js');
+    const cases: [unknown, string][] = [
+      [{ statusCode: 200 }, 'loopwatch/express: `statusCode` must be an integer from 400 to 599, got 200'],
+      [{ retryAfterS: -1 }, 'loopwatch/express: `retryAfterS` must be an integer from 0 to 86400 (seconds), got -1'],
+      [
+        { headers: { 'x-a': 1 } },
+        'loopwatch/express: `headers.x-a` must be a string, under a valid header name, got 1',
+      ],
+      [
+        { body: 5 },
+        'loopwatch/express: `body` must be a string, an object (sent as JSON) or a function of the pressure state, got 5',
+      ],
+      [{ onPressure: 'log' }, 'loopwatch/express: `onPressure` must be a function, got "log"'],
+      [
+        { monitor: {} },
+        "loopwatch/express: `monitor` must be loopwatch's monitor (the value start() returns), got an object",
+      ],
+      [
+        { maxEventLoopDelay: 5 },
+        'loopwatch/express: unknown option `maxEventLoopDelay`; known options are monitor, statusCode, retryAfterS, headers, body, onPressure',
+      ],
+    ];
+    for (const [options, message] of cases) {
+      let thrown: unknown;
+      try {
+        expressLoopwatch(options as never);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(LoopwatchError);
+      expect(thrown).toMatchObject({ code: 'ERR_LOOPWATCH_INVALID_OPTION', message });
+    }
+  });
 });

@@ -1,7 +1,8 @@
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { activeResources, describeHandle } from '../../src/main/resources.js';
-import { I32, I32_SLOTS, LAG_RING_SIZE } from '../../src/protocol/shared.js';
+import { CHECK, I32, I32_SLOTS, LAG_RING_SIZE } from '../../src/protocol/shared.js';
+import type { PressureSample } from '../../src/common/pressure.js';
 import { livez, readyz, type LoopView } from '../../src/worker/health.js';
 import { LagWindow } from '../../src/worker/lag.js';
 import { formatPretty } from '../../src/common/pretty.js';
@@ -82,9 +83,25 @@ describe('LagWindow', () => {
 });
 
 function view(
-  over: Partial<{ silent: number; started: boolean; p99: number; block: ReturnType<LoopView['block']> }>,
+  over: Partial<{
+    silent: number;
+    started: boolean;
+    p99: number;
+    block: ReturnType<LoopView['block']>;
+    pressure: Partial<PressureSample>;
+  }>,
 ): LoopView {
   return {
+    pressure: () => ({
+      blockedMs: Math.max(0, (over.silent ?? 5) - 12),
+      recentLagMs: 1,
+      p99LagMs: over.p99 ?? 2,
+      utilization: 0.1,
+      heapUsedBytes: 0,
+      rssBytes: 0,
+      check: CHECK.NONE,
+      ...over.pressure,
+    }),
     silentMs: () => over.silent ?? 5,
     started: () => over.started ?? true,
     block: () => over.block,
@@ -101,7 +118,11 @@ function view(
     }),
   };
 }
-const limits = { thresholdMs: 100, livenessMs: 1000, readyMaxLagMs: 50 };
+const limits = {
+  thresholdMs: 100,
+  livenessMs: 1000,
+  pressure: { maxLagMs: 50, maxUtilization: 0.9, maxHeapUsedBytes: undefined, maxRssBytes: 1e9 },
+};
 
 describe('health answers', () => {
   it('livez: 200 until the loop has been silent for livenessMs', () => {
@@ -137,6 +158,28 @@ describe('health answers', () => {
       headers: {},
       body: { status: 'ready', loop: { blockedMs: 0 } },
     });
+  });
+
+  it('readyz: the pressure decision — a beat just after a block, then the other limits, each with its reason', () => {
+    // The first beat after a 500 ms block: no silence now, no p99 yet, but the recent lag says it.
+    expect(readyz(view({ pressure: { recentLagMs: 500 } }), limits)).toMatchObject({
+      status: 503,
+      headers: { 'retry-after': '1' },
+      body: { status: 'lagging', reasons: [{ limit: 'maxLagMs', value: 500, max: 50, measure: 'recent' }] },
+    });
+    expect(readyz(view({ pressure: { utilization: 0.97, rssBytes: 2e9, check: CHECK.THREW } }), limits)).toMatchObject({
+      status: 503,
+      body: {
+        status: 'under-pressure',
+        reasons: [
+          { limit: 'maxUtilization', value: 0.97, max: 0.9 },
+          { limit: 'maxRssBytes', value: 2e9, max: 1e9 },
+          { limit: 'healthCheck', value: 'threw', message: 'the health check threw' },
+        ],
+      },
+    });
+    // No heap limit set: any heap is fine.
+    expect(readyz(view({ pressure: { heapUsedBytes: 1e12 } }), limits).status).toBe(200);
   });
 });
 

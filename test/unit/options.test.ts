@@ -36,8 +36,35 @@ describe('resolveOptions', () => {
       readyMaxLagMs: 100,
       warmup: false,
       threads: 'all',
+      pressure: {
+        maxLagMs: 100,
+        maxUtilization: undefined,
+        maxHeapUsedBytes: undefined,
+        maxRssBytes: undefined,
+        healthCheck: undefined,
+        healthCheckIntervalMs: 1000,
+        healthCheckTimeoutMs: 1000,
+      },
     });
     expect(Object.isFrozen(options)).toBe(true);
+    expect(Object.isFrozen(options.pressure)).toBe(true);
+  });
+
+  it('pressure: the lag limit defaults to readyMaxLagMs; every other limit is off unless set', () => {
+    expect(resolveOptions({ readyMaxLagMs: 40 }).pressure.maxLagMs).toBe(40);
+    const check = (): boolean => true;
+    expect(
+      resolveOptions({
+        readyMaxLagMs: 40,
+        pressure: { maxLagMs: 250, maxUtilization: 1, maxRssBytes: 2e9, healthCheck: check, healthCheckTimeoutMs: 50 },
+      }).pressure,
+    ).toMatchObject({
+      maxLagMs: 250,
+      maxUtilization: 1,
+      maxRssBytes: 2e9,
+      healthCheck: check,
+      healthCheckTimeoutMs: 50,
+    });
   });
 
   it('profileDir: an absolute folder with its bounds (defaults: the threshold, 20 files, 50 MB)', () => {
@@ -82,7 +109,7 @@ describe('resolveOptions', () => {
     ],
     [
       { thresold: 5 },
-      'unknown option `thresold`; known options are thresholdMs, eventsFile, log, captureStack, maxFrames, captureTimeoutMs, profiler, profileDir, profileMinMs, profileMaxFiles, profileMaxMb, hangMs, hangAction, shutdownTimeoutMs, healthPort, healthHost, livenessMs, readyMaxLagMs, warmup, threads, otel',
+      'unknown option `thresold`; known options are thresholdMs, eventsFile, log, captureStack, maxFrames, captureTimeoutMs, profiler, profileDir, profileMinMs, profileMaxFiles, profileMaxMb, hangMs, hangAction, shutdownTimeoutMs, healthPort, healthHost, livenessMs, readyMaxLagMs, warmup, threads, pressure, otel',
     ],
     [{ hangMs: 50 }, '`hangMs` must be an integer from 100 to 86400000 (milliseconds), got 50'],
     [
@@ -98,6 +125,28 @@ describe('resolveOptions', () => {
     [{ shutdownTimeoutMs: 0 }, '`shutdownTimeoutMs` must be an integer from 1 to 86400000 (milliseconds), got 0'],
     [{ warmup: 1 }, '`warmup` must be true or false, got 1'],
     [{ threads: 'workers' }, '`threads` must be one of "all", "main", got "workers"'],
+    [{ pressure: 5 }, '`pressure` must be an object, got 5'],
+    [
+      { pressure: { maxEventLoopDelay: 5 } },
+      'unknown option `pressure.maxEventLoopDelay`; known options are maxLagMs, maxUtilization, maxHeapUsedBytes, maxRssBytes, healthCheck, healthCheckIntervalMs, healthCheckTimeoutMs',
+    ],
+    [{ pressure: { maxLagMs: 0 } }, '`pressure.maxLagMs` must be a finite number from 1 to 3600000, got 0'],
+    [
+      { pressure: { maxUtilization: 98 } },
+      '`pressure.maxUtilization` must be a number above 0 and at most 1 (0.9 is 90 % busy), got 98',
+    ],
+    [
+      { pressure: { maxHeapUsedBytes: 1.5 } },
+      '`pressure.maxHeapUsedBytes` must be an integer from 1 to 9007199254740991, got 1.5',
+    ],
+    [
+      { pressure: { healthCheck: true } },
+      '`pressure.healthCheck` must be a function (sync or async) that returns true while the app is healthy, got true',
+    ],
+    [
+      { pressure: { healthCheckIntervalMs: 5 } },
+      '`pressure.healthCheckIntervalMs` must be an integer from 10 to 86400000, got 5',
+    ],
   ])('%j → %s', (input, message) => {
     const e = error(() => resolveOptions(input as never));
     expect(e.code).toBe('ERR_LOOPWATCH_INVALID_OPTION');

@@ -1,0 +1,218 @@
+/**
+ * Load shedding with real Fastify and Express apps (fixtures/shed-app.cjs) in child processes,
+ * hit by a real HTTP client from this process: a request sent while the app's own handler
+ * blocks its loop is answered 503 with Retry-After once the loop runs again (the first request
+ * served after the block), requests pass again once the loop is healthy, and each other limit
+ * (utilization, heap, RSS, the app's check) sheds with its reason. `/readyz`, served by the
+ * monitor worker, says the same.
+ */
+import { describe, expect, it } from 'vitest';
+import type { PressureReason } from '../../src/types.js';
+import { describeRun, fixture, run, type RunResult } from './harness.js';
+import { record } from './report.js';
+
+interface Probe {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly text: string;
+  readonly body: { status?: string; reasons?: PressureReason[]; shed?: boolean; statusCode?: number; code?: string };
+}
+
+async function probe(url: string): Promise<Probe> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+  const text = await response.text();
+  let body: Probe['body'] = {};
+  try {
+    body = JSON.parse(text) as Probe['body'];
+  } catch {
+    // a text answer
+  }
+  return { status: response.status, headers: response.headers, text, body };
+}
+
+/** Probes until `done` says yes (a readiness signal, not a sleep), or fails after `ms`. */
+async function until(url: string, done: (answer: Probe) => boolean, ms = 20_000): Promise<Probe> {
+  const deadline = Date.now() + ms;
+  let last: Probe | undefined;
+  while (Date.now() < deadline) {
+    last = await probe(url);
+    if (done(last)) return last;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`${url} never answered as expected; last: ${last?.status} ${last?.text}`);
+}
+
+interface App {
+  readonly app: string;
+  readonly health: string;
+  /** Resolves at loopwatch's next `ongoing` block line (the block is on, detected by the worker). */
+  nextBlock(): Promise<void>;
+  readonly done: Promise<RunResult>;
+}
+
+async function startApp(framework: 'fastify' | 'express', env: Record<string, string>): Promise<App> {
+  let found: (urls: { app: string; health: string }) => void = () => undefined;
+  const urls = new Promise<{ app: string; health: string }>((resolve) => (found = resolve));
+  let health = '';
+  let waiting: (() => void)[] = [];
+  const done = run(fixture('shed-app.cjs'), {
+    mode: 'plain',
+    args: [framework],
+    timeoutMs: 90_000,
+    noEventsFile: true,
+    env: { SHED_BODY: 'reasons', ...env },
+    onLine: ({ text }) => {
+      if (text.startsWith('HEALTH ')) health = text.slice(7);
+      if (text.startsWith('APP ')) found({ app: text.slice(4), health });
+      if (/^\{"type":"block".*"state":"ongoing"/.test(text)) {
+        for (const resolve of waiting) resolve();
+        waiting = [];
+      }
+    },
+  });
+  const started = await Promise.race([
+    urls,
+    done.then((r) => Promise.reject(new Error(`the app ended early\n${describeRun(r)}`))),
+  ]);
+  const app: App = { ...started, nextBlock: () => new Promise((resolve) => waiting.push(resolve)), done };
+  // Loading Fastify or Express is itself a block of a few hundred ms: wait until its lag has
+  // left the figures, as a load balancer would.
+  await until(`${app.app}/work`, (answer) => answer.status === 200);
+  await until(`${app.health}/readyz`, (answer) => answer.status === 200);
+  return app;
+}
+
+async function stopApp(app: App): Promise<void> {
+  await probe(`${app.app}/exit`).catch(() => undefined);
+  const result = await app.done;
+  expect(result.code, describeRun(result)).toBe(0);
+}
+
+const limits = (answer: Probe): string[] => (answer.body.reasons ?? []).map((reason) => reason.limit);
+
+describe.each(['fastify', 'express'] as const)('%s behind loopwatch', (framework) => {
+  it('the first request served after a 600 ms block gets 503 + Retry-After; requests pass once the loop is healthy; /readyz agrees', async () => {
+    const app = await startApp(framework, { SHED_PRESSURE: JSON.stringify({ maxLagMs: 200 }) });
+    const blocked = app.nextBlock();
+    const blocking = probe(`${app.app}/block?ms=600`);
+    await blocked;
+    // Sent while the handler blocks the loop: it is read and answered once the loop runs again.
+    const sentAt = Date.now();
+    const during = probe(`${app.app}/work`);
+    const readyDuring = await probe(`${app.health}/readyz`);
+    const first = await during;
+    const firstMs = Date.now() - sentAt;
+    const readyAfter = await probe(`${app.health}/readyz`);
+    expect((await blocking).text).toBe('blocked');
+
+    expect(readyDuring.status).toBe(503);
+    expect(readyDuring.body.status).toBe('blocked');
+    expect(first.status, first.text).toBe(503);
+    expect(first.headers.get('retry-after')).toBe('1');
+    expect(first.body.shed).toBe(true);
+    const reason = first.body.reasons?.[0];
+    expect(reason).toMatchObject({ limit: 'maxLagMs', max: 200 });
+    expect(reason?.limit === 'maxLagMs' ? reason.value : 0).toBeGreaterThan(400);
+    expect(readyAfter.status, readyAfter.text).toBe(503);
+    expect(readyAfter.body.status).toBe('lagging');
+    expect(limits(readyAfter)).toEqual(['maxLagMs']);
+
+    const healthyAt = Date.now();
+    const passed = await until(`${app.app}/work`, (answer) => answer.status === 200);
+    const recoveredMs = Date.now() - healthyAt;
+    expect(passed.text).toBe('worked');
+    await until(`${app.health}/readyz`, (answer) => answer.status === 200);
+    record({
+      scenario: `${framework}: the first request after a 600 ms block`,
+      answeredMs: firstMs,
+      measure: reason?.limit === 'maxLagMs' ? reason.measure : 'none',
+      passesAgainAfterMs: recoveredMs,
+    });
+    await stopApp(app);
+  }, 120_000);
+});
+
+describe('each limit sheds with its reason', () => {
+  it('express: event-loop utilization (busy but turning), then the app check: false, throw, reject, timeout, healthy again', async () => {
+    const app = await startApp('express', {
+      SHED_PRESSURE: JSON.stringify({
+        maxLagMs: 60_000,
+        maxUtilization: 0.7,
+        healthCheckIntervalMs: 50,
+        healthCheckTimeoutMs: 300,
+      }),
+    });
+    // 8 s: on a loaded machine finding the first 503 can take seconds; /readyz must see the busy loop too.
+    const busy = probe(`${app.app}/busy?ms=8000`);
+    const shed = await until(`${app.app}/work`, (answer) => answer.status === 503);
+    expect(limits(shed), shed.text).toEqual(['maxUtilization']);
+    expect(shed.body.reasons?.[0]).toMatchObject({ limit: 'maxUtilization', max: 0.7 });
+    // The worker computes its own figure at each probe: near the limit, give it a few probes.
+    const ready = await until(`${app.health}/readyz`, (answer) => limits(answer).includes('maxUtilization'));
+    expect(ready.body.status, ready.text).toBe('under-pressure');
+    await busy;
+    await until(`${app.app}/work`, (answer) => answer.status === 200);
+
+    const outcomes: Record<string, { value: string; message: RegExp }> = {
+      false: { value: 'failed', message: /returned false/ },
+      throw: { value: 'threw', message: /threw: database is down/ },
+      reject: { value: 'threw', message: /threw: database went away/ },
+      hang: { value: 'timed-out', message: /did not settle within 300 ms/ },
+    };
+    for (const [mode, expected] of Object.entries(outcomes)) {
+      await probe(`${app.app}/check?mode=${mode}`);
+      const answer = await until(`${app.app}/work`, (a) =>
+        // The message too: throw and reject are both 'threw', told apart by what was thrown.
+        (a.body.reasons ?? []).some(
+          (r) => r.limit === 'healthCheck' && r.value === expected.value && expected.message.test(r.message),
+        ),
+      );
+      expect(answer.status).toBe(503);
+      const reason = answer.body.reasons?.find((r) => r.limit === 'healthCheck');
+      expect(reason?.limit === 'healthCheck' ? reason.message : '', mode).toMatch(expected.message);
+      const readyz = await until(`${app.health}/readyz`, (a) => limits(a).includes('healthCheck'));
+      expect(readyz.status).toBe(503);
+    }
+    await probe(`${app.app}/check?mode=ok`);
+    await until(`${app.app}/work`, (answer) => answer.status === 200);
+    await until(`${app.health}/readyz`, (answer) => answer.status === 200);
+    await stopApp(app);
+  }, 120_000);
+
+  it('fastify: the main thread’s heap in use, with a custom status, header and body', async () => {
+    const app = await startApp('fastify', {
+      // Allocating 80 MB can itself block the loop for seconds on a loaded machine: lag is not tested here.
+      SHED_PRESSURE: JSON.stringify({ maxLagMs: 60_000, heapExtraMb: 40 }),
+      SHED_OPTIONS: JSON.stringify({ statusCode: 429, retryAfterS: 7, headers: { 'x-shed-by': 'loopwatch' } }),
+      SHED_BODY: '',
+    });
+    await probe(`${app.app}/grow?mb=80`);
+    const shed = await until(`${app.app}/work`, (answer) => answer.status !== 200);
+    expect(shed.status, shed.text).toBe(429);
+    expect(shed.headers.get('retry-after')).toBe('7');
+    expect(shed.headers.get('x-shed-by')).toBe('loopwatch');
+    expect(shed.body).toEqual({
+      statusCode: 429,
+      code: 'LOOPWATCH_UNDER_PRESSURE',
+      error: 'Too Many Requests',
+      message: 'Too Many Requests',
+    });
+    const pressure = JSON.parse((await probe(`${app.app}/pressure`)).text) as { reasons: PressureReason[] };
+    expect(pressure.reasons.map((reason) => reason.limit)).toEqual(['maxHeapUsedBytes']);
+    const ready = await until(`${app.health}/readyz`, (answer) => limits(answer).includes('maxHeapUsedBytes'));
+    expect(ready.status).toBe(503);
+    await stopApp(app);
+  }, 120_000);
+
+  it('express: the process’s RSS, read by the monitor worker', async () => {
+    const app = await startApp('express', { SHED_PRESSURE: JSON.stringify({ maxLagMs: 60_000, rssExtraMb: 100 }) });
+    await probe(`${app.app}/rss?mb=200`);
+    const shed = await until(`${app.app}/work`, (answer) => answer.status === 503);
+    expect(limits(shed), shed.text).toEqual(['maxRssBytes']);
+    const reason = shed.body.reasons?.[0];
+    expect(reason?.limit === 'maxRssBytes' ? reason.value - reason.max : 0).toBeGreaterThan(0);
+    const ready = await until(`${app.health}/readyz`, (answer) => limits(answer).includes('maxRssBytes'));
+    expect(ready.body.status).toBe('under-pressure');
+    await stopApp(app);
+  }, 120_000);
+});
