@@ -52,8 +52,26 @@ export const F64 = {
    * load shedder, which must not compute anything itself).
    */
   LAG_P99: 2,
+  /**
+   * Worker: the rest of the lag's figures over the same window, ms, written with LAG_P99 (every
+   * drain, ~250 ms) for the prom-client bridge, which reads them at scrape time.
+   */
+  LAG_MIN: 3,
+  LAG_MAX: 4,
+  LAG_MEAN: 5,
+  LAG_STDDEV: 6,
+  LAG_P50: 7,
+  LAG_P90: 8,
+  /** Worker: the loop's utilization over the recent window, 0–1 (written with the lag). */
+  UTILIZATION: 9,
+  /** Worker: seconds the loop spent busy since the monitor started (written with the lag). */
+  LOOP_ACTIVE_S: 10,
+  /** Worker: seconds the loop spent idle since the monitor started (written with the lag). */
+  LOOP_IDLE_S: 11,
+  /** Worker: epoch ms the reported block started, written before BLOCKED turns 1. */
+  BLOCK_SINCE: 12,
 } as const;
-export const F64_SLOTS = 4;
+export const F64_SLOTS = 13;
 
 /**
  * The lag ring: beat number `seq` writes how late it ran (µs past its period, ≥ 0) at
@@ -191,6 +209,8 @@ export interface WorkerInit {
   readonly workerThread?: { readonly threadId: number; readonly channel: string };
   /** The app's worker threads, each in its slot of this table (see protocol/threads.ts), when watched. */
   readonly threads?: import('./threads.js').ThreadsInit;
+  /** Where the worker publishes its block counts for readers on the app's thread (see protocol/tally.ts). */
+  readonly tally?: SharedArrayBuffer;
 }
 
 /** Messages on a capture broker's BroadcastChannel. */

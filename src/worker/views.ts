@@ -42,11 +42,6 @@ export class LoopViews {
     this.#f64 = f64;
     this.#lag = new LagWindow(lagRing, i32);
     this.#startedAt = { time: clock.now(), idle: this.#beatIdle() };
-    this.#lagTimer = setInterval(() => {
-      this.#lag.drain(clock.now());
-      this.#utilization.sample(f64[F64.BEAT_TIME] ?? 0, this.#beatIdle());
-      f64[F64.LAG_P99] = this.#lag.stats().p99Ms;
-    }, LAG_DRAIN_MS);
 
     this.telemetry = {
       lag: () => {
@@ -63,6 +58,24 @@ export class LoopViews {
         return active === undefined ? 0 : Math.max(0, clock.now() - active.since);
       },
     };
+    // The figures go to the shared buffer at each drain: the load shedder reads the p99, the
+    // prom-client bridge all of them, on the app's thread, without asking this one.
+    this.#lagTimer = setInterval(() => {
+      this.#lag.drain(clock.now());
+      this.#utilization.sample(f64[F64.BEAT_TIME] ?? 0, this.#beatIdle());
+      const lag = this.#lag.stats();
+      f64[F64.LAG_P99] = lag.p99Ms;
+      f64[F64.LAG_MIN] = lag.minMs;
+      f64[F64.LAG_MAX] = lag.maxMs;
+      f64[F64.LAG_MEAN] = lag.meanMs;
+      f64[F64.LAG_STDDEV] = lag.stddevMs;
+      f64[F64.LAG_P50] = lag.p50Ms;
+      f64[F64.LAG_P90] = lag.p90Ms;
+      f64[F64.UTILIZATION] = this.telemetry.utilization();
+      const time = this.telemetry.loopTime();
+      f64[F64.LOOP_ACTIVE_S] = time.active;
+      f64[F64.LOOP_IDLE_S] = time.idle;
+    }, LAG_DRAIN_MS);
     this.health = {
       silentMs: () => Math.max(0, clock.now() - (f64[F64.BEAT_TIME] ?? 0)),
       block: () => {
