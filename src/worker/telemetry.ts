@@ -279,6 +279,10 @@ export class Telemetry implements Sink {
           port: settings.prometheusPort,
           preventServerStart: true,
         });
+        // The exporter reads its port with `||`, so 0 ("any free port") became its default 9464
+        // (seen with exporter-prometheus 0.223): twenty processes asking for any port fought
+        // over one. Its field is set back; `_server` below is read the same way.
+        if (settings.prometheusPort === 0) (exporter as unknown as { _port: number })._port = 0;
         allReaders.push(exporter);
         const shown = settings.prometheusHost.includes(':') ? `[${settings.prometheusHost}]` : settings.prometheusHost;
         starting.push(
