@@ -15,7 +15,7 @@ import { isObject } from '../common/guards.js';
 import { BLOCK_BUCKETS_S, METRICS, type MetricDefinition, prometheusLabel, prometheusName } from '../common/metrics.js';
 import { mustBe } from '../common/text.js';
 import { sharedState, type SharedState } from '../main/monitor.js';
-import { F64, F64_BYTE_OFFSET, F64_SLOTS, I32, nowMs } from '../protocol/shared.js';
+import { F64, F64_BYTE_OFFSET, F64_SLOTS } from '../protocol/shared.js';
 import { readTally, TALLY_I32, type TallyAttributes, type TallyDocument } from '../protocol/tally.js';
 
 /** What a prom-client Registry needs of a metric (prom-client 14 and 15). */
@@ -91,7 +91,6 @@ const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 class Reader {
   #state: SharedState | undefined;
   #f64: Float64Array | undefined;
-  #i32: Int32Array | undefined;
   #tally: { buffer: SharedArrayBuffer; version: number; document: TallyDocument } | undefined;
 
   /** The running monitor's state, or undefined when none watches (looked up again each scrape). */
@@ -100,7 +99,6 @@ class Reader {
     if (state === undefined || !state.watching) return undefined;
     if (state.buffer !== this.#state?.buffer) {
       this.#state = state;
-      this.#i32 = new Int32Array(state.buffer, 0, I32.TELEMETRY + 1);
       this.#f64 = new Float64Array(state.buffer, F64_BYTE_OFFSET, F64_SLOTS);
     }
     return state;
@@ -109,12 +107,6 @@ class Reader {
   /** A float the worker wrote into the heartbeat buffer. */
   f64(slot: number): number {
     return this.#f64?.[slot] ?? 0;
-  }
-
-  /** Seconds the reported block has lasted, 0 when there is none. */
-  blockedForS(): number {
-    if (this.#i32 === undefined || Atomics.load(this.#i32, I32.BLOCKED) !== 1) return 0;
-    return Math.max(0, nowMs() - this.f64(F64.BLOCK_SINCE)) / 1000;
   }
 
   /** The block counts; decoded again only when the worker published since the last read. */
@@ -282,7 +274,11 @@ export function collectLoopwatchMetrics(options?: LoopwatchMetricsOptions): void
     gauge(METRICS.delayP90, 'max', ms(F64.LAG_P90)),
     gauge(METRICS.delayP99, 'max', ms(F64.LAG_P99)),
     gauge(METRICS.utilization, 'average', () => reader.f64(F64.UTILIZATION)),
-    gauge(METRICS.blockCurrent, 'max', () => reader.blockedForS()),
+    // Always 0 here, and truthfully so: this scrape runs on the thread the gauge is about, so that
+    // thread is not blocked now. A scrape that waited through a block is answered once it ended
+    // (the worker may not have seen the end yet: reading its flag made LoopwatchBlockedNow fire
+    // for a block already over, seen on Node 26). The live view needs the worker's exporters.
+    gauge(METRICS.blockCurrent, 'max', () => 0),
     metric(
       named(METRICS.time),
       METRICS.time.description,

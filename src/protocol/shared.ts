@@ -68,10 +68,8 @@ export const F64 = {
   LOOP_ACTIVE_S: 10,
   /** Worker: seconds the loop spent idle since the monitor started (written with the lag). */
   LOOP_IDLE_S: 11,
-  /** Worker: epoch ms the reported block started, written before BLOCKED turns 1. */
-  BLOCK_SINCE: 12,
 } as const;
-export const F64_SLOTS = 13;
+export const F64_SLOTS = 12;
 
 /**
  * The lag ring: beat number `seq` writes how late it ran (µs past its period, ≥ 0) at

@@ -437,8 +437,6 @@ export class BlockLifecycle {
     }
     // Numbered now, from the counter every watched thread's blocks share.
     const id = ++this.#ids.last;
-    // Before BLOCKED: a reader that sees the flag finds the block's start (the prom-client bridge).
-    this.#deps.f64[F64.BLOCK_SINCE] = since;
     Atomics.store(i32, I32.BLOCKED, 1);
     const stack = await this.#toStack(answer, requestedAt, this.#turnedSince(blockSeq));
     // With warm-up, everything before markReady() is startup.
