@@ -64,8 +64,9 @@ export default tseslint.config(
   {
     // node:inspector and the optional OpenTelemetry peers load lazily and synchronously, only when
     // the configuration uses them, so that an app without them (or a Node without the inspector)
-    // never pays for them or fails on them.
+    // never pays for them or fails on them. prom-client likewise, only for its default registry.
     files: [
+      'src/prom-client/bridge.ts',
       'src/main/inspector.ts',
       'src/worker/boot.ts',
       'src/worker/capture.ts',

@@ -17,7 +17,12 @@ export type LoopwatchErrorCode =
    * it; the app runs on, and one `loopwatch:` line on stderr said what is lost and how to get it
    * back.
    */
-  | 'ERR_LOOPWATCH_NOT_WATCHING';
+  | 'ERR_LOOPWATCH_NOT_WATCHING'
+  /**
+   * An optional peer dependency that the entry point used needs is not installed
+   * (`loopwatch/prom-client` without `prom-client`); the message names the install command.
+   */
+  | 'ERR_LOOPWATCH_MISSING_PEER';
 
 export class LoopwatchError extends Error {
   readonly code: LoopwatchErrorCode;

@@ -50,12 +50,29 @@ import { inspectorUnavailable, inspectorUrl } from './inspector.js';
 import { heartbeat } from './heartbeat.js';
 import { flushThreadsAtExit, publishTable, watchChildren } from './thread.js';
 import { createTable, type ThreadTable } from '../protocol/threads.js';
+import { createTallyBuffer } from '../protocol/tally.js';
 
 const debug = debuglog('loopwatch');
 
 /** One monitor per process, even when both the CJS and the ESM build are loaded. */
 const SINGLETON: unique symbol = Symbol.for('loopwatch.monitor.v1');
 type Global = typeof globalThis & { [SINGLETON]?: MonitorImpl | undefined };
+
+/**
+ * `Symbol.for()` key of the monitor's shared state, for readers on this thread (the prom-client
+ * bridge): a symbol rather than a private field, so a second loaded copy of loopwatch reads it too.
+ */
+const SHARED_STATE: unique symbol = Symbol.for('loopwatch.shared-state.v1');
+
+/** What a reader on the app's thread sees of the monitor, without asking its worker. */
+export interface SharedState {
+  /** The heartbeat buffer (protocol/shared.ts), with the figures the worker writes into it. */
+  readonly buffer: SharedArrayBuffer;
+  /** The worker's block counts (protocol/tally.ts). */
+  readonly tally: SharedArrayBuffer;
+  /** False once the monitor stopped or cannot watch: its figures are no longer kept up. */
+  readonly watching: boolean;
+}
 
 /** How long stop() lets the worker end by itself before terminating it. */
 const STOP_GRACE_MS = 1000;
@@ -121,6 +138,8 @@ class MonitorImpl implements Monitor {
   #stopped: Promise<void> | undefined;
   /** The app's worker threads' heartbeat slots, when they are watched. */
   #table: ThreadTable | undefined;
+  readonly #buffer: SharedArrayBuffer;
+  readonly #tally: SharedArrayBuffer;
 
   constructor(options: ResolvedOptions, workerThread?: WorkerInit['workerThread']) {
     this.options = options;
@@ -131,6 +150,8 @@ class MonitorImpl implements Monitor {
       ? new SharedArrayBuffer(SHARED_BYTES)
       : (new ArrayBuffer(SHARED_BYTES) as unknown as SharedArrayBuffer);
     const { i32, f64 } = viewsOf(buffer);
+    this.#buffer = buffer;
+    this.#tally = shared ? createTallyBuffer() : (new ArrayBuffer(8) as unknown as SharedArrayBuffer);
     this.#i32 = i32;
     const beatMs = beatPeriodMs(options.thresholdMs);
     this.#pressure = new PressureGauge(viewsOf(buffer), beatMs, options.pressure, options.warmup);
@@ -193,6 +214,7 @@ class MonitorImpl implements Monitor {
       ...(workerThread === undefined ? {} : { workerThread }),
       ...(noInspector === undefined ? {} : { noInspector }),
       ...(threads === undefined ? {} : { threads }),
+      tally: this.#tally,
     };
     let worker: Worker;
     try {
@@ -335,6 +357,14 @@ class MonitorImpl implements Monitor {
       default:
         warn(`unknown message from the monitor worker: ${JSON.stringify(message)}`, 'LOOPWATCH_PROTOCOL');
     }
+  }
+
+  get [SHARED_STATE](): SharedState {
+    return {
+      buffer: this.#buffer,
+      tally: this.#tally,
+      watching: this.#worker !== undefined && this.#lost === undefined && this.#stopped === undefined,
+    };
   }
 
   on(event: 'block', listener: (event: BlockEvent) => void): this;
@@ -620,6 +650,12 @@ export function scrubNodeOptions(value: string | undefined): string {
     kept.push(token);
   }
   return kept.join(' ');
+}
+
+/** The shared state of the monitor running in this thread, if one was started. */
+export function sharedState(): SharedState | undefined {
+  const running = (globalThis as Global)[SINGLETON] as { [SHARED_STATE]?: SharedState } | undefined;
+  return running?.[SHARED_STATE];
 }
 
 /**

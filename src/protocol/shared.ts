@@ -96,8 +96,27 @@ export const F64 = {
    * it on an unref'd timer, and only when a heap limit is set.
    */
   HEAP_USED: 6,
+  /**
+   * Worker: the rest of the lag's figures over the metrics' window, ms, written with LAG_P99
+   * (every drain, ~250 ms) for the prom-client bridge, which reads them at scrape time.
+   */
+  LAG_MIN: 7,
+  LAG_MAX: 8,
+  LAG_MEAN: 9,
+  LAG_STDDEV: 10,
+  LAG_P50: 11,
+  LAG_P90: 12,
+  /**
+   * Worker: the loop's utilization over the metrics' window, 0–1 (written with the lag): what
+   * `nodejs.eventloop.utilization` exports, where UTILIZATION is the pressure decision's last second.
+   */
+  METRIC_UTILIZATION: 13,
+  /** Worker: seconds the loop spent busy since the monitor started (written with the lag). */
+  LOOP_ACTIVE_S: 14,
+  /** Worker: seconds the loop spent idle since the monitor started (written with the lag). */
+  LOOP_IDLE_S: 15,
 } as const;
-export const F64_SLOTS = 8;
+export const F64_SLOTS = 16;
 
 /**
  * The window of `F64.LAG_RECENT` and `F64.UTILIZATION`, ms: the pressure decision's "recent".
@@ -247,6 +266,8 @@ export interface WorkerInit {
   readonly workerThread?: { readonly threadId: number; readonly channel: string };
   /** The app's worker threads, each in its slot of this table (see protocol/threads.ts), when watched. */
   readonly threads?: import('./threads.js').ThreadsInit;
+  /** Where the worker publishes its block counts for readers on the app's thread (see protocol/tally.ts). */
+  readonly tally?: SharedArrayBuffer;
 }
 
 /** Messages on a capture broker's BroadcastChannel. */

@@ -44,6 +44,7 @@ import { SourceMapper } from './sourcemap.js';
 import { resolveStack } from './stack.js';
 import { readThreadState } from './threadstate.js';
 import { realClock } from './time.js';
+import { TallySink } from './tally.js';
 import { LoopViews } from './views.js';
 import { watchThreads } from './threads.js';
 
@@ -71,6 +72,7 @@ const { source, brokered } = stackSourceFor(init);
 const threadState = (): ThreadState | undefined => (watched === undefined ? readThreadState(pid) : undefined);
 const mapper = new SourceMapper();
 const outputs = new Outputs(options, send, process.cwd());
+if (init.tally !== undefined) outputs.add(new TallySink(init.tally, clock, outputs.warnOnce));
 const views = new LoopViews(
   shared,
   clock,

@@ -28,7 +28,7 @@ import type {
 } from '../types.js';
 import type { LagStats } from './lag.js';
 import { BlockAttributes, threadAttributes } from '../common/block-attributes.js';
-import { instrumentOptions, METRICS } from '../common/metrics.js';
+import { instrumentOptions, METRICS, PROMETHEUS_NAMES } from '../common/metrics.js';
 import { messageOf } from '../common/text.js';
 import { packageVersion } from '../common/version.js';
 import { culpritFrame } from '../common/frames.js';
@@ -340,12 +340,17 @@ export class Telemetry implements Sink {
         );
       } else if (kind === 'prometheus') {
         const { PrometheusExporter } = require('@opentelemetry/exporter-prometheus') as typeof Prometheus;
+        const Exporter = withPrometheusNames(PrometheusExporter);
         // Started by hand: a port in use must become one warning, not a diag message.
-        const exporter = new PrometheusExporter({
+        const exporter = new Exporter({
           host: settings.prometheusHost,
           port: settings.prometheusPort,
           preventServerStart: true,
         });
+        // The exporter reads its port with `||`, so 0 ("any free port") became its default 9464
+        // (seen with exporter-prometheus 0.223): twenty processes asking for any port fought
+        // over one. Its field is set back; `_server` below is read the same way.
+        if (settings.prometheusPort === 0) (exporter as unknown as { _port: number })._port = 0;
         allReaders.push(exporter);
         const shown = settings.prometheusHost.includes(':') ? `[${settings.prometheusHost}]` : settings.prometheusHost;
         starting.push(
@@ -634,6 +639,37 @@ export class Telemetry implements Sink {
   close(): void {
     void this.shutdown();
   }
+}
+
+type CollectionResult = Awaited<ReturnType<SdkMetrics.MetricReader['collect']>>;
+
+/**
+ * The SDK's Prometheus exporter, serving the names the Collector's Prometheus exporter writes
+ * (`loopwatch_block_duration_seconds`, `nodejs_eventloop_utilization_ratio`, …; see
+ * `prometheusName()`), so that one dashboard and one rule set read every path. The exporter has
+ * no option for unit suffixes, and a view would rename the instruments for the OTLP reader too:
+ * this reader renames only what it collects, in copies (the descriptors are shared between
+ * readers). Every version of the exporter serves a scrape through `this.collect()`.
+ */
+function withPrometheusNames(Base: typeof Prometheus.PrometheusExporter): typeof Prometheus.PrometheusExporter {
+  return class extends Base {
+    override async collect(options?: Parameters<SdkMetrics.MetricReader['collect']>[0]): Promise<CollectionResult> {
+      const result = await super.collect(options);
+      return {
+        ...result,
+        resourceMetrics: {
+          ...result.resourceMetrics,
+          scopeMetrics: result.resourceMetrics.scopeMetrics.map((scope) => ({
+            ...scope,
+            metrics: scope.metrics.map((metric) => {
+              const name = PROMETHEUS_NAMES.get(metric.descriptor.name);
+              return name === undefined ? metric : { ...metric, descriptor: { ...metric.descriptor, name } };
+            }),
+          })),
+        },
+      };
+    }
+  };
 }
 
 /**

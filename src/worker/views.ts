@@ -81,6 +81,18 @@ export class LoopViews {
       // The figure before the sequence it covers: the main thread reads them the other way round.
       f64[F64.LAG_RECENT] = figures.recentLagMs;
       Atomics.store(i32, I32.LAG_RECENT_SEQ, this.#lag.seq);
+      // The rest, for the prom-client bridge, which reads them on the app's thread at scrape time.
+      const lag = this.#lag.stats();
+      f64[F64.LAG_MIN] = lag.minMs;
+      f64[F64.LAG_MAX] = lag.maxMs;
+      f64[F64.LAG_MEAN] = lag.meanMs;
+      f64[F64.LAG_STDDEV] = lag.stddevMs;
+      f64[F64.LAG_P50] = lag.p50Ms;
+      f64[F64.LAG_P90] = lag.p90Ms;
+      f64[F64.METRIC_UTILIZATION] = this.telemetry.utilization();
+      const time = this.telemetry.loopTime();
+      f64[F64.LOOP_ACTIVE_S] = time.active;
+      f64[F64.LOOP_IDLE_S] = time.idle;
     }, LAG_DRAIN_MS);
 
     this.telemetry = {

@@ -499,13 +499,13 @@ async function scrapeProxy(): Promise<{ port: number; forwardTo(port: number): v
 /** What loopwatch's Prometheus exporter serves: name, type, unit (in Prometheus' naming). */
 export const PROMETHEUS_METRICS: readonly (readonly [string, string, string])[] = [
   ...['min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p99'].map(
-    (q) => [`nodejs_eventloop_delay_${q}`, 'gauge', 's'] as const,
+    (q) => [`nodejs_eventloop_delay_${q}_seconds`, 'gauge', 's'] as const,
   ),
-  ['nodejs_eventloop_utilization', 'gauge', '1'],
-  ['nodejs_eventloop_time_total', 'counter', 's'],
-  ['loopwatch_block_current_duration', 'gauge', 's'],
+  ['nodejs_eventloop_utilization_ratio', 'gauge', '1'],
+  ['nodejs_eventloop_time_seconds_total', 'counter', 's'],
+  ['loopwatch_block_current_duration_seconds', 'gauge', 's'],
   ['loopwatch_blocks_total', 'counter', '{block}'],
-  ['loopwatch_block_duration', 'histogram', 's'],
+  ['loopwatch_block_duration_seconds', 'histogram', 's'],
   ['loopwatch_captures_total', 'counter', '{capture}'],
 ];
 
@@ -561,7 +561,7 @@ describe('Prometheus exporter', () => {
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
     const during = parseExposition(await (scrapes.during ?? Promise.reject(new Error('no scrape during the block'))));
     expect(
-      during.samples.find((s) => s.name === 'loopwatch_block_current_duration')?.value,
+      during.samples.find((s) => s.name === 'loopwatch_block_current_duration_seconds')?.value,
       'the blocked-now gauge',
     ).toBeGreaterThan(0.09);
     expect(during.samples.find((s) => s.name === 'loopwatch_blocks_total')).toMatchObject({
@@ -583,16 +583,16 @@ describe('Prometheus exporter', () => {
     }
     const value = (name: string, labels: Record<string, string> = {}): number | undefined =>
       after.samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
-    expect(value('loopwatch_block_current_duration')).toBe(0);
-    expect(value('loopwatch_block_duration_count')).toBe(1);
-    expect(value('loopwatch_block_duration_sum')).toBeGreaterThan(1.8);
-    expect(value('loopwatch_block_duration_bucket', { le: '1' })).toBe(0);
-    expect(value('loopwatch_block_duration_bucket', { le: '2.5' })).toBe(1);
+    expect(value('loopwatch_block_current_duration_seconds')).toBe(0);
+    expect(value('loopwatch_block_duration_seconds_count')).toBe(1);
+    expect(value('loopwatch_block_duration_seconds_sum')).toBeGreaterThan(1.8);
+    expect(value('loopwatch_block_duration_seconds_bucket', { le: '1' })).toBe(0);
+    expect(value('loopwatch_block_duration_seconds_bucket', { le: '2.5' })).toBe(1);
     expect(value('loopwatch_captures_total', { loopwatch_stack_timing: 'during' })).toBe(1);
-    expect(value('nodejs_eventloop_delay_max')).toBeGreaterThan(1.8);
-    expect(value('nodejs_eventloop_utilization')).toBeGreaterThan(0.3);
-    expect(value('nodejs_eventloop_time_total', { nodejs_eventloop_state: 'active' })).toBeGreaterThan(1.8);
-    expect(value('nodejs_eventloop_time_total', { nodejs_eventloop_state: 'idle' })).toBeGreaterThan(0);
+    expect(value('nodejs_eventloop_delay_max_seconds')).toBeGreaterThan(1.8);
+    expect(value('nodejs_eventloop_utilization_ratio')).toBeGreaterThan(0.3);
+    expect(value('nodejs_eventloop_time_seconds_total', { nodejs_eventloop_state: 'active' })).toBeGreaterThan(1.8);
+    expect(value('nodejs_eventloop_time_seconds_total', { nodejs_eventloop_state: 'idle' })).toBeGreaterThan(0);
   });
 
   const prometheus = (() => {
@@ -688,14 +688,14 @@ describe('Prometheus exporter', () => {
         expect(blocks[0]?.metric).toMatchObject({ code_function_name: 'exportReport', job: 'app' });
         expect(Number(blocks[0]?.value[1])).toBe(1);
         const p99 = await query(
-          'histogram_quantile(0.99, sum by (le) (last_over_time(loopwatch_block_duration_bucket[2m])))',
+          'histogram_quantile(0.99, sum by (le) (last_over_time(loopwatch_block_duration_seconds_bucket[2m])))',
         );
         // 2 s falls in the (1, 2.5] bucket.
         expect(Number(p99[0]?.value[1])).toBeGreaterThan(1);
         expect(Number(p99[0]?.value[1])).toBeLessThanOrEqual(2.5);
-        const live = await query('max_over_time(loopwatch_block_current_duration[2m])');
+        const live = await query('max_over_time(loopwatch_block_current_duration_seconds[2m])');
         expect(Number(live[0]?.value[1]), 'scraped while the main thread was blocked').toBeGreaterThan(0.5);
-        const delay = await query('max_over_time(nodejs_eventloop_delay_p99[2m])');
+        const delay = await query('max_over_time(nodejs_eventloop_delay_p99_seconds[2m])');
         expect(delay).toHaveLength(1);
         record({
           scenario: 'real Prometheus: blocked-now gauge scraped during a 2 s block',

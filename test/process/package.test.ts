@@ -101,6 +101,7 @@ beforeAll(async () => {
     `@types/node@${versionOf('@types/node')}`,
     `fastify@${versionOf('fastify')}`,
     `express@${versionOf('express')}`,
+    `prom-client@${versionOf('prom-client')}`,
   ]);
   if (install.code !== 0) throw new Error(`npm install of the tarball failed\n${show(install)}`);
 }, 300_000);
@@ -134,6 +135,24 @@ describe('the packed tarball, installed in a fresh project', () => {
     ).toEqual(['ongoing', 'ended']);
     expect(events[0]?.stack[0], show(outcome)).toMatchObject({ function: 'crunchOrders' });
     expect(events[0]?.stack[0]?.file, show(outcome)).toBe(join(realpathSync(project), app));
+  });
+
+  it("require('loopwatch/prom-client'): the app's registry shows the block by its culprit", async () => {
+    writeFileSync(
+      join(project, 'prom.cjs'),
+      `${BLOCKING}const client = require('prom-client');
+require('loopwatch/prom-client').collectLoopwatchMetrics();
+require('loopwatch').start().ready.then(() => setTimeout(() => {
+  crunchOrders();
+  // The worker publishes the count within 100 ms of the block; the scrape reads it then.
+  setTimeout(() => client.register.metrics().then((text) => console.log(text)), 300);
+}, 20));
+`,
+    );
+    const outcome = await inProject(NODE, ['prom.cjs'], { LOOPWATCH_LOG: 'off' });
+    expect(outcome.code, show(outcome)).toBe(0);
+    expect(outcome.stdout).toContain('loopwatch_up 1');
+    expect(outcome.stdout).toMatch(/^loopwatch_blocks_total\{[^}]*code_function_name="crunchOrders"[^}]*\} 1$/m);
   });
 
   it('npx loopwatch run: reports the block live and exits with the command’s status', async () => {

@@ -105,4 +105,17 @@ describe('package entry points', () => {
       expect(thrown).toMatchObject({ code: 'ERR_LOOPWATCH_INVALID_OPTION', message });
     }
   });
+
+  it('loopwatch/prom-client exports collectLoopwatchMetrics both ways, from one instance', () => {
+    const script = `import * as esm from 'loopwatch/prom-client'; import { createRequire } from 'node:module';
+      const cjs = createRequire(import.meta.url)('loopwatch/prom-client');
+      console.log(JSON.stringify({ esm: Object.keys(esm).sort(), cjs: Object.keys(cjs).sort(),
+        same: esm.collectLoopwatchMetrics === cjs.collectLoopwatchMetrics }));`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(JSON.parse(out)).toEqual({
+      esm: ['collectLoopwatchMetrics'],
+      cjs: ['collectLoopwatchMetrics'],
+      same: true,
+    });
+  });
 });
