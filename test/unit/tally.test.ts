@@ -24,6 +24,7 @@ function block(id: number, state: 'ongoing' | 'ended', fn: string, durationMs: n
 describe('Prometheus names (the Collector’s translation, unit suffixes on)', () => {
   it('adds the unit and _total as the Collector does', () => {
     expect(Object.fromEntries(PROMETHEUS_NAMES)).toEqual({
+      'loopwatch.alerts.suppressed': 'loopwatch_alerts_suppressed_total',
       'nodejs.eventloop.delay.min': 'nodejs_eventloop_delay_min_seconds',
       'nodejs.eventloop.delay.max': 'nodejs_eventloop_delay_max_seconds',
       'nodejs.eventloop.delay.mean': 'nodejs_eventloop_delay_mean_seconds',
