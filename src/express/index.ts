@@ -9,7 +9,7 @@
  *   app.use(require('loopwatch/express').expressLoopwatch());
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { resolveShed, type ShedAnswer } from '../main/respond.js';
+import { resolveShed, runHook, type ShedAnswer } from '../main/respond.js';
 import type { PressureState, ShedOptions } from '../types.js';
 
 export interface LoopwatchExpressOptions extends ShedOptions {
@@ -58,16 +58,7 @@ export function expressLoopwatch(options?: LoopwatchExpressOptions): LoopwatchMi
     const after = (): void => {
       if (!answered(res)) next();
     };
-    let result: unknown;
-    try {
-      result = onPressure(req, res, state);
-    } catch (error) {
-      failed(error);
-      return;
-    }
-    if (typeof (result as { then?: unknown } | null | undefined)?.then === 'function')
-      Promise.resolve(result).then(after, failed);
-    else after();
+    runHook(() => onPressure(req, res, state), after, failed);
   };
 }
 

@@ -7,7 +7,7 @@
  *   fastify.register(require('loopwatch/fastify'));
  */
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
-import { resolveShed } from '../main/respond.js';
+import { resolveShed, runHook } from '../main/respond.js';
 import type { PressureState, ShedOptions } from '../types.js';
 
 export interface LoopwatchFastifyOptions extends ShedOptions {
@@ -57,16 +57,7 @@ const fastifyLoopwatch: FastifyPluginCallback<LoopwatchFastifyOptions> = (instan
     const after = (): void => {
       if (!reply.sent) next();
     };
-    let result: unknown;
-    try {
-      result = onPressure(request, reply, state);
-    } catch (error) {
-      failed(error);
-      return;
-    }
-    if (typeof (result as { then?: unknown } | null | undefined)?.then === 'function')
-      Promise.resolve(result).then(after, failed);
-    else after();
+    runHook(() => onPressure(request, reply, state), after, failed);
   });
   done();
 };

@@ -134,3 +134,21 @@ export function resolveShed(options: ShedOptions | undefined, entry: string, str
     },
   };
 }
+
+/**
+ * Runs the app's `onPressure` hook: then `after` once it returned (or its promise resolved),
+ * `failed` if it threw or rejected. The Fastify plugin and the Express middleware share it, so
+ * a hook behaves the same in both.
+ */
+export function runHook(hook: () => unknown, after: () => void, failed: (error: unknown) => void): void {
+  let result: unknown;
+  try {
+    result = hook();
+  } catch (error) {
+    failed(error);
+    return;
+  }
+  if (typeof (result as { then?: unknown } | null | undefined)?.then === 'function')
+    Promise.resolve(result).then(after, failed);
+  else after();
+}
