@@ -18,6 +18,8 @@ export function rotated(list, round) {
   return [...list.slice(k), ...list.slice(0, k)];
 }
 
+const ANSWER_TIMEOUT_MS = 180_000;
+
 /** A child that stays up: answers one line (READY / RESULT …) per request on stdin. */
 function startApp(variant, sink, app) {
   const { args, env } = variant.setup({ sinkUrl: sink.url });
@@ -35,7 +37,21 @@ function startApp(variant, sink, app) {
     for (const w of waiting.splice(0))
       w.reject(new Error(`${variant.name} (${app}) exited with ${code}: ${errors.slice(-3).join(' | ')}`));
   });
-  const next = () => new Promise((resolve, reject) => waiting.push({ resolve, reject }));
+  // A peer that never says READY (or never answers) fails the run instead of hanging it: a full
+  // run once waited 85 minutes on an app that had stopped answering.
+  const next = () =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const at = waiting.indexOf(entry);
+        if (at >= 0) waiting.splice(at, 1);
+        reject(new Error(`${variant.name} (${app}) did not answer within ${ANSWER_TIMEOUT_MS / 1000} s`));
+      }, ANSWER_TIMEOUT_MS);
+      const entry = {
+        resolve: (text) => (clearTimeout(timer), resolve(text)),
+        reject: (error) => (clearTimeout(timer), reject(error)),
+      };
+      waiting.push(entry);
+    });
   return {
     child,
     ready: next(),
