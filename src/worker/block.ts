@@ -27,7 +27,15 @@ import type { WarnOnce } from './outputs.js';
 import type { Attribution, CpuProfile, RawFlame } from './profiler.js';
 import { applyRemap, phaseOf, type Transformed } from './stack.js';
 import { type Clock, sleep, within } from './time.js';
-import { freshWindow, initialState, type Sample, step, type WatchdogConfig, type WatchdogState } from './watchdog.js';
+import {
+  freshWindow,
+  initialState,
+  rearm,
+  type Sample,
+  step,
+  type WatchdogConfig,
+  type WatchdogState,
+} from './watchdog.js';
 
 /**
  * A capture the main thread served later than this after the request was held up by native
@@ -549,12 +557,16 @@ export class BlockLifecycle {
         ...(sampled === undefined ? {} : { profile: sampled }),
         ...profileFileOf(this.#deps, id, result.action.durationMs, profile?.window),
       });
-      this.#state = result.state;
       // Tearing the worker down right after its session disconnected was seen to abort the
       // process (Node 20–26); the exiting main thread tears it down as soon as we acknowledge.
       if (exiting) await sleep(clock, SESSION_SETTLE_MS);
+      // Handling the end took time (a late answer, the profiler's samples: up to 1.2 s while the
+      // thread sits in its next native call). The next silence still counts from the beat that
+      // ended this block, not from now, and the wait is not the worker being frozen.
+      const rearmed = rearm(this.#config, result.state, clock.now());
+      this.#state = rearmed.state;
       this.#finish();
-      this.#schedule(result.wakeInMs);
+      this.#schedule(rearmed.wakeInMs);
       return;
     }
   }

@@ -72,6 +72,17 @@ export function freshWindow(config: WatchdogConfig, seq: number, now: number): W
   return { kind: 'armed', seq, beatTime: now, expectedWake: now + config.thresholdMs };
 }
 
+/**
+ * The armed state again after the worker spent a while on something else (the end of a block):
+ * the silence still counts from the last beat, and the worker's own wait is not mistaken for it
+ * being frozen. Wakes when that silence reaches a threshold (at once if it already has).
+ */
+export function rearm(config: WatchdogConfig, state: WatchdogState, now: number): StepResult {
+  if (state.kind !== 'armed') return { state, action: NONE, wakeInMs: config.pollMs };
+  const wakeInMs = Math.max(1, state.beatTime + config.thresholdMs - now);
+  return { state: { ...state, expectedWake: now + wakeInMs }, action: NONE, wakeInMs };
+}
+
 export function initialState(sample: Sample, now: number): WatchdogState {
   return { kind: 'armed', seq: sample.seq, beatTime: sample.beatTime, expectedWake: now };
 }

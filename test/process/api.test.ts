@@ -77,17 +77,25 @@ describe('capture options', () => {
 
   it('captureTimeoutMs: 400 makes the alert of a native-call block wait 400 ms for a stack', async () => {
     const result = await scenario('native', { captureTimeoutMs: 400 });
-    expect(result.code, describeRun(result)).toBe(0);
-    const block = result.marks.get('block') ?? NaN;
-    const alert = result.live.find((l) => l.event.state === 'ongoing' && l.at >= block);
-    const latency = (alert?.at ?? NaN) - block;
-    record({ scenario: 'native call, captureTimeoutMs 400: alert after', latencyMs: latency });
-    // threshold (100, less up to one beat of 12.5 ms before the mark) + 400 ms at least; the
+    const why = describeRun(result);
+    expect(result.code, why).toBe(0);
+    // The native call is the run's long block. On a starved machine a late timer before it can
+    // be a short block of its own, whose unanswered capture the native call holds up too.
+    const ended = result.events.filter((e) => e.state === 'ended').sort((a, b) => b.durationMs - a.durationMs)[0];
+    expect(ended?.durationMs, why).toBeGreaterThan(500);
+    const alert = result.live.find((l) => l.event.state === 'ongoing' && l.event.id === ended?.id);
+    // From detection (the silence's start plus its length then) to the alert's arrival.
+    const detectedAt = alert === undefined ? NaN : Date.parse(alert.event.startedAt) + alert.event.durationMs;
+    const latency = (alert?.at ?? NaN) - detectedAt;
+    record({ scenario: 'native call, captureTimeoutMs 400: alert after detection', latencyMs: Math.round(latency) });
+    // The pause probe waits 400 ms for an answer that only comes after the native call; the
     // default 50 ms alerts within threshold + 150 ms (blocking.test.ts), so this is the option.
     // 300 ms of headroom above for a loaded 2-core machine.
-    expect(latency, describeRun(result)).toBeGreaterThanOrEqual(480);
-    expect(latency, describeRun(result)).toBeLessThan(500 + 300);
-    expect(alert?.event.stackTiming).toBe('none');
+    // startedAt is on the monitor's clock (time origin + performance.now()), `at` on this
+    // process's Date.now(): they differ by up to ~11 ms (Node 20).
+    expect(latency, why).toBeGreaterThanOrEqual(400 - 25);
+    expect(latency, why).toBeLessThan(400 + 300);
+    expect(alert?.event.stackTiming, why).toBe('none');
   });
 });
 

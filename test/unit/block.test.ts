@@ -390,6 +390,33 @@ describe('block lifecycle', () => {
     lifecycle.stop();
   });
 
+  it('a native call right after a block is counted from the beat between them, however long the first took to close', async () => {
+    const { lifecycle, blocks, beat, source } = setup();
+    source.next = undefined; // native calls: the capture is never answered
+    // The profiler hands over the first block's samples only at its timeout: the next native
+    // call holds the thread that would serve it.
+    lifecycle.useProfiler({
+      due: () => false,
+      rotate: () => Promise.resolve(),
+      attributeBlock: () => new Promise(() => undefined),
+    });
+    lifecycle.start();
+    await clock.advance(THRESHOLD + 50);
+    expect(blocks().map((e) => e.state)).toEqual(['ongoing']);
+    beat(0);
+    const between = clock.now();
+    // No beat after this one: the second call began at once. The first block's end waits for its
+    // late answer (200 ms) and the samples (1,000 ms); the second is still found, from `between`.
+    await clock.advance(1500);
+    expect(blocks()).toMatchObject([
+      { id: 1, state: 'ongoing' },
+      { id: 1, state: 'ended', durationMs: 150 },
+      { id: 2, state: 'ongoing', startedAt: new Date(between).toISOString() },
+    ]);
+    expect(blocks()[2]?.durationMs).toBeGreaterThanOrEqual(1200);
+    lifecycle.stop();
+  });
+
   it('a silence while the process exits is not a block', async () => {
     const { lifecycle, events, i32 } = setup();
     Atomics.store(i32, I32.EXITING, 1);
