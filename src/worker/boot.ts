@@ -1,19 +1,24 @@
 /**
- * The monitor's optional parts, started once at boot. Each one that cannot start is one
- * warning, and the monitor runs on without it.
+ * The monitor's boot: the watchdog armed first, then the optional parts, started once. Each
+ * optional part that cannot start is one warning, and the monitor runs on without it.
  *
  * Each part's module is required here, only when the configuration uses it: the health server
  * brings node:http, the telemetry node:crypto and node:os, and a monitor that uses neither
  * should not hold them in its heap (see the memory budget in docs/benchmarks.md).
  */
+import { debuglog } from 'node:util';
 import { messageOf } from '../common/text.js';
-import { I32 } from '../protocol/shared.js';
+import { FROM_WORKER, type FromWorker, I32, nowMs, type WorkerInit } from '../protocol/shared.js';
 import type { ResolvedOptions } from '../types.js';
+import { detachAtExit, type Parts } from './exit.js';
 import type { HealthServer, LoopView } from './health.js';
 import type { WarnOnce } from './outputs.js';
 import type { SamplingProfiler } from './profiler.js';
+import { selfCheck } from './selfcheck.js';
 import type { AppProcess, Telemetry, TelemetryView } from './telemetry.js';
 import { type Clock, within } from './time.js';
+
+const debug = debuglog('loopwatch');
 
 /** How long the profiler may take to start. */
 const PROFILER_START_TIMEOUT_MS = 3000;
@@ -21,11 +26,7 @@ const PROFILER_START_TIMEOUT_MS = 3000;
 const TELEMETRY_START_MS = 2000;
 
 /** The sampling profiler, started (and announced in the shared buffer), or undefined. */
-export async function startProfiler(
-  i32: Int32Array,
-  clock: Clock,
-  warnOnce: WarnOnce,
-): Promise<SamplingProfiler | undefined> {
+async function startProfiler(i32: Int32Array, clock: Clock, warnOnce: WarnOnce): Promise<SamplingProfiler | undefined> {
   if (Atomics.load(i32, I32.INSPECTOR) === 1) {
     warnOnce(
       'profiler',
@@ -54,7 +55,7 @@ export async function startProfiler(
 }
 
 /** The health endpoints, listening, or undefined (port in use, address not available…). */
-export async function startHealth(
+async function startHealth(
   options: ResolvedOptions,
   view: LoopView,
   warnOnce: WarnOnce,
@@ -83,7 +84,7 @@ export async function startHealth(
  * The OpenTelemetry pipeline (loaded in steps, see startTelemetry), added to the outputs once
  * built; undefined when not configured or it cannot start (one warning says why).
  */
-export async function startExport(
+async function startExport(
   options: ResolvedOptions,
   view: TelemetryView,
   app: AppProcess,
@@ -97,7 +98,50 @@ export async function startExport(
 }
 
 /** Waits (bounded) for the Prometheus endpoint to listen, and announces the export in the shared buffer. */
-export async function exportReady(telemetry: Telemetry, i32: Int32Array, clock: Clock): Promise<void> {
+async function exportReady(telemetry: Telemetry, i32: Int32Array, clock: Clock): Promise<void> {
   await within(clock, telemetry.ready(), TELEMETRY_START_MS);
   Atomics.store(i32, I32.TELEMETRY, 1);
+}
+
+/**
+ * Arms the watchdog first, then starts the optional parts, and says READY once they are up
+ * (`monitor.ready` carries their status). Loading the OpenTelemetry SDK alone takes ~0.4 s of
+ * this thread: a start-up block must not go unwatched meanwhile. A block that was over before
+ * arming is reported from the heartbeat's history; events emitted before a sink starts are
+ * replayed to it.
+ */
+export async function boot(parts: Parts, init: WorkerInit, send: (message: FromWorker) => void): Promise<void> {
+  const { i32, clock, blocks, threads, outputs, views, source } = parts;
+  const { options } = init;
+  blocks.start();
+  threads?.start();
+  debug('armed %d ms after start()', Math.round(nowMs() - init.startedAt));
+  const exitWait = Atomics.waitAsync(i32, I32.EXIT_NOTIFY, 0);
+  void Promise.resolve(exitWait.value).then(() => detachAtExit(parts));
+  // Without an inspector the main thread has said so already, for the profiler too.
+  if (options.profiler && init.noInspector === undefined) {
+    parts.profiler = await startProfiler(i32, clock, outputs.warnOnce);
+    blocks.useProfiler(parts.profiler);
+  }
+  parts.health = await startHealth(options, views.health, outputs.warnOnce);
+  parts.telemetry = await startExport(options, views.telemetry, { pid: init.pid, ...init.command }, outputs);
+  if (parts.telemetry !== undefined) await exportReady(parts.telemetry, i32, clock);
+  outputs.started();
+  send({
+    code: FROM_WORKER.READY,
+    stackCapture: source?.available ?? false,
+    reason: source === undefined ? 'captureStack is false' : source.reason,
+    profiler: parts.profiler !== undefined,
+    health: parts.health?.address,
+    telemetry: parts.telemetry?.status,
+  });
+  debug('ready %d ms after start()', Math.round(nowMs() - init.startedAt));
+  void selfCheck({
+    source,
+    i32,
+    thresholdMs: options.thresholdMs,
+    say: outputs.warnOnce,
+    done: () => blocks.stopped,
+    stopWatching: () => blocks.stop(),
+  });
 }

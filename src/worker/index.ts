@@ -16,15 +16,12 @@
  * This file reads `workerData`, wires the parts together and dispatches the main thread's
  * messages. The parts: block.ts (a block's life, from detection to `ended`), hangs.ts (hangs
  * and exit deadlines), outputs.ts (sinks and warnings), views.ts (what metrics and health read),
- * boot.ts (the optional parts), exit.ts (stop and exit).
+ * boot.ts (arming, then the optional parts), exit.ts (stop and exit).
  */
-import { debuglog } from 'node:util';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { LoopwatchError } from '../errors.js';
 import {
   FROM_WORKER,
-  I32,
-  nowMs,
   TO_WORKER,
   viewsOf,
   type FromWorker,
@@ -34,12 +31,11 @@ import {
 import type { ThreadState } from '../types.js';
 import { BlockLifecycle } from './block.js';
 import { ProfileFiles } from './profile-files.js';
-import { exportReady, startExport, startHealth, startProfiler } from './boot.js';
+import { boot } from './boot.js';
 import { stackSourceFor } from './capture.js';
-import { detachAtExit, type Parts, shutdown } from './exit.js';
+import { type Parts, shutdown } from './exit.js';
 import { Hangs } from './hangs.js';
 import { Outputs } from './outputs.js';
-import { selfCheck } from './selfcheck.js';
 import { SourceMapper } from './sourcemap.js';
 import { resolveStack } from './stack.js';
 import { readThreadState } from './threadstate.js';
@@ -57,9 +53,8 @@ if (isMainThread || (workerData as Partial<WorkerInit> | null)?.buffer === undef
 const init = workerData as WorkerInit;
 const { options, pid } = init;
 const shared = viewsOf(init.buffer);
-const { i32, f64, lagRing, busyRing } = shared;
+const { i32, f64 } = shared;
 const clock = realClock;
-const debug = debuglog('loopwatch');
 
 function send(message: FromWorker): void {
   init.port.postMessage(message);
@@ -82,28 +77,28 @@ const views = new LoopViews(
   init.beatMs,
 );
 
-/** One block counter for every watched thread: a block's id is unique in the process. */
-const ids = { last: 0 };
+/** What every watched thread's blocks need, the main thread's and each worker thread's alike. */
+const common = {
+  clock,
+  /** One block counter for every watched thread: a block's id is unique in the process. */
+  ids: { last: 0 },
+  resolve: (raw: Parameters<typeof resolveStack>[0]) => resolveStack(raw, mapper, init.ownDir),
+  emit: outputs.emit,
+  progress: outputs.progress,
+  warnOnce: outputs.warnOnce,
+};
 
 const profileFiles =
   options.profileFiles === undefined ? undefined : new ProfileFiles(options.profileFiles, outputs.warnOnce);
 const blocks: BlockLifecycle = new BlockLifecycle({
-  ids,
+  ...common,
   options,
-  i32,
-  f64,
-  lagRing,
-  busyRing,
+  ...shared,
   beatMs: init.beatMs,
   pid,
   thread,
   source,
-  clock,
-  resolve: (raw) => resolveStack(raw, mapper, init.ownDir),
   threadState,
-  emit: outputs.emit,
-  progress: outputs.progress,
-  warnOnce: outputs.warnOnce,
   writeProfile:
     profileFiles === undefined
       ? undefined
@@ -130,13 +125,8 @@ const hangs: Hangs = new Hangs({
 
 /** The app's worker threads, when the main thread published a table for them. */
 const { threads, inspector: threadsInspector } = watchThreads(init, {
-  clock,
-  ids,
-  resolve: (raw) => resolveStack(raw, mapper, init.ownDir),
+  ...common,
   threadState: (osTid) => readThreadState(pid, osTid),
-  emit: outputs.emit,
-  progress: outputs.progress,
-  warnOnce: outputs.warnOnce,
 });
 
 const parts: Parts = { i32, clock, blocks, hangs, views, outputs, source, threads, threadsInspector };
@@ -160,45 +150,4 @@ parentPort?.on('message', (message: ToWorker) => {
   }
 });
 
-/**
- * Arms the watchdog first, then starts the optional parts, and says READY once they are up
- * (`monitor.ready` carries their status). Loading the OpenTelemetry SDK alone takes ~0.4 s of
- * this thread: a start-up block must not go unwatched meanwhile. A block that was over before
- * arming is reported from the heartbeat's history; events emitted before a sink starts are
- * replayed to it.
- */
-async function boot(): Promise<void> {
-  blocks.start();
-  threads?.start();
-  debug('armed %d ms after start()', Math.round(nowMs() - init.startedAt));
-  const exitWait = Atomics.waitAsync(i32, I32.EXIT_NOTIFY, 0);
-  void Promise.resolve(exitWait.value).then(() => detachAtExit(parts));
-  // Without an inspector the main thread has said so already, for the profiler too.
-  if (options.profiler && init.noInspector === undefined) {
-    parts.profiler = await startProfiler(i32, clock, outputs.warnOnce);
-    blocks.useProfiler(parts.profiler);
-  }
-  parts.health = await startHealth(options, views.health, outputs.warnOnce);
-  parts.telemetry = await startExport(options, views.telemetry, { pid, ...init.command }, outputs);
-  if (parts.telemetry !== undefined) await exportReady(parts.telemetry, i32, clock);
-  outputs.started();
-  send({
-    code: FROM_WORKER.READY,
-    stackCapture: source?.available ?? false,
-    reason: source === undefined ? 'captureStack is false' : source.reason,
-    profiler: parts.profiler !== undefined,
-    health: parts.health?.address,
-    telemetry: parts.telemetry?.status,
-  });
-  debug('ready %d ms after start()', Math.round(nowMs() - init.startedAt));
-  void selfCheck({
-    source,
-    i32,
-    thresholdMs: options.thresholdMs,
-    say: outputs.warnOnce,
-    done: () => blocks.stopped,
-    stopWatching: () => blocks.stop(),
-  });
-}
-
-void boot();
+void boot(parts, init, send);
