@@ -284,6 +284,12 @@ export function writeDocs({ quick, plan, machine, versions, res, summary }) {
     p(
       "Sentry's ANR integration takes its stack with `Debugger.enable` + `Debugger.pause`: enabling the debugger replays a `scriptParsed` event for every loaded script, on the blocked thread, which is the pause it adds here. The longest pauses without a tool are the machine preempting the process (other jobs ran meanwhile).",
     );
+    if (c.profilerStart) {
+      p(
+        "The sampling profiler's start in an app whose heap is already ~400 MB: loopwatch started late, from code (`start()` after the heap is built; the `register` preload starts it before the app has a heap), then 3 s of a loop that reads the clock every few µs; the longest pause in it is the start's hold on the main thread (with the profiler off, the longest pause is the capture of the block the loop itself is). Run with `--expose-gc`, a full collection before the watch ([`apps/profiler-start.cjs`](../bench/apps/profiler-start.cjs)):",
+      );
+      p(c.profilerStart);
+    }
   }
   if (res.memory) {
     const m = memoryTables(res.memory);

@@ -177,7 +177,26 @@ export function costTables(c) {
     ],
     cap,
   );
-  return { cost, capture };
+  const ps = c.profilerStart;
+  const profilerStart =
+    ps === undefined
+      ? undefined
+      : table(
+          ['profiler', 'heap in use, MB', 'longest pause in the watch, ms', 'profiler started'],
+          ['on', 'off'].map((mode) => [
+            mode,
+            msCell(
+              ps[mode].map((r) => r.heapUsedMb),
+              0,
+            ),
+            msCell(
+              ps[mode].map((r) => r.maxGap),
+              1,
+            ),
+            `${ps[mode].filter((r) => r.profiler).length}/${ps[mode].length}`,
+          ]),
+        );
+  return { cost, capture, profilerStart };
 }
 
 const MB = 2 ** 20;

@@ -1,5 +1,6 @@
-// 4. Cost: extra RSS and start-up time with each tool, and the main-thread time a capture
-// takes from a blocked app with 2,000 loaded modules.
+// 4. Cost: extra RSS and start-up time with each tool, the main-thread time a capture takes
+// from a blocked app with 2,000 loaded modules, and the hold of the profiler's start in an app
+// whose heap is already 400 MB.
 import { join } from 'node:path';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -60,5 +61,27 @@ export async function cost({ rounds, sink, log }) {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  return { rss, rssExtra: diff(rss), firstLine, firstLineExtra: diff(firstLine), wall, wallExtra: diff(wall), capture };
+
+  // The profiler's start with a large heap (loopwatch started late, from code): on vs off.
+  const profilerStart = { on: [], off: [] };
+  for (let r = 0; r < rounds; r++) {
+    for (const mode of r % 2 === 0 ? ['on', 'off'] : ['off', 'on']) {
+      const run = await runChild({
+        args: ['--expose-gc', app('profiler-start.cjs')],
+        env: { BENCH_PROFILER: mode, BENCH_HEAP_MB: '400' },
+      });
+      profilerStart[mode].push(result(run));
+    }
+    log(`profiler start round ${r + 1}/${rounds}`);
+  }
+  return {
+    rss,
+    rssExtra: diff(rss),
+    firstLine,
+    firstLineExtra: diff(firstLine),
+    wall,
+    wallExtra: diff(wall),
+    capture,
+    profilerStart,
+  };
 }
