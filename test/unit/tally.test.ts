@@ -4,22 +4,7 @@ import { BLOCK_BUCKETS_S, METRICS, PROMETHEUS_NAMES, prometheusName } from '../.
 import { createTallyBuffer, readTally, TALLY_INITIAL_BYTES, writeTally } from '../../src/protocol/tally.js';
 import type { BlockEvent } from '../../src/types.js';
 import { BlockTally } from '../../src/worker/tally.js';
-
-function block(id: number, state: 'ongoing' | 'ended', fn: string, durationMs: number): BlockEvent {
-  return {
-    type: 'block',
-    id,
-    state,
-    phase: 'running',
-    thresholdMs: 100,
-    durationMs,
-    startedAt: '2026-01-01T00:00:00.000Z',
-    pid: 42,
-    thread: 'main',
-    stack: [{ function: fn, file: `/app/${fn}.js`, line: 3, column: 7 }],
-    stackTiming: 'during',
-  };
-}
+import { blockEvent } from './events.js';
 
 describe('Prometheus names (the Collector’s translation, unit suffixes on)', () => {
   it('adds the unit and _total as the Collector does', () => {
@@ -48,11 +33,11 @@ describe('Prometheus names (the Collector’s translation, unit suffixes on)', (
 describe('BlockTally (what the prom-client bridge reads)', () => {
   it('counts blocks at ongoing and durations at ended, in (previous, bound] buckets', () => {
     const tally = new BlockTally();
-    tally.add(block(1, 'ongoing', 'parse', 150));
-    tally.add(block(1, 'ended', 'parse', 250));
-    tally.add(block(2, 'ongoing', 'parse', 150));
-    tally.add(block(2, 'ended', 'parse', 2000));
-    tally.add(block(3, 'ongoing', 'render', 150));
+    tally.add(blockEvent(1, 'ongoing', 'parse', 150));
+    tally.add(blockEvent(1, 'ended', 'parse', 250));
+    tally.add(blockEvent(2, 'ongoing', 'parse', 150));
+    tally.add(blockEvent(2, 'ended', 'parse', 2000));
+    tally.add(blockEvent(3, 'ongoing', 'render', 150));
     const document = tally.document();
     const parse = {
       'loopwatch.block.phase': 'running',
@@ -79,7 +64,7 @@ describe('BlockTally (what the prom-client bridge reads)', () => {
 
   it('caps culprits as the OpenTelemetry export does', () => {
     const tally = new BlockTally();
-    for (let i = 0; i < MAX_CULPRITS + 5; i++) tally.add(block(i + 1, 'ongoing', `fn${i}`, 150));
+    for (let i = 0; i < MAX_CULPRITS + 5; i++) tally.add(blockEvent(i + 1, 'ongoing', `fn${i}`, 150));
     const { blocks } = tally.document();
     expect(blocks).toHaveLength(MAX_CULPRITS + 1);
     expect(blocks.at(-1)).toEqual({
@@ -111,7 +96,7 @@ describe('the tally buffer (a sequence lock over shared memory)', () => {
     const buffer = createTallyBuffer();
     expect(readTally(buffer)).toBeUndefined();
     const tally = new BlockTally();
-    tally.add(block(1, 'ongoing', 'parse', 150));
+    tally.add(blockEvent(1, 'ongoing', 'parse', 150));
     expect(writeTally(buffer, tally.document())).toBe(true);
     expect(readTally(buffer)).toEqual({ version: 2, document: tally.document() });
     expect(writeTally(buffer, tally.document())).toBe(true);
@@ -121,7 +106,7 @@ describe('the tally buffer (a sequence lock over shared memory)', () => {
   it('grows for long culprit names, and says when a document cannot fit', () => {
     const buffer = createTallyBuffer();
     const tally = new BlockTally();
-    for (let i = 0; i < 40; i++) tally.add(block(i + 1, 'ongoing', `${'x'.repeat(1000)}${i}`, 150));
+    for (let i = 0; i < 40; i++) tally.add(blockEvent(i + 1, 'ongoing', `${'x'.repeat(1000)}${i}`, 150));
     expect(writeTally(buffer, tally.document())).toBe(true);
     expect(buffer.byteLength).toBeGreaterThan(TALLY_INITIAL_BYTES);
     expect(readTally(buffer)?.document.blocks).toHaveLength(40);

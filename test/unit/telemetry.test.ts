@@ -2,8 +2,9 @@ import { AggregationTemporality, DataPointType, MetricReader } from '@openteleme
 import { describe, expect, it } from 'vitest';
 import { LoopwatchError } from '../../src/errors.js';
 import { resolveTelemetry } from '../../src/telemetry-options.js';
-import type { BlockEvent, TelemetrySettings } from '../../src/types.js';
+import type { TelemetrySettings } from '../../src/types.js';
 import { MAX_CULPRITS, METRIC, OTHER, sdkProblem, Telemetry, v8Stack } from '../../src/worker/telemetry.js';
+import { blockEvent } from './events.js';
 
 function error(fn: () => unknown): LoopwatchError {
   try {
@@ -295,22 +296,6 @@ class PullReader extends MetricReader {
   }
 }
 
-function block(id: number, state: 'ongoing' | 'ended', fn: string, durationMs: number): BlockEvent {
-  return {
-    type: 'block',
-    id,
-    state,
-    phase: 'running',
-    thresholdMs: 100,
-    durationMs,
-    startedAt: '2026-01-01T00:00:00.000Z',
-    pid: 42,
-    thread: 'main',
-    stack: [{ function: fn, file: `/app/${fn}.js`, line: 3, column: 7 }],
-    stackTiming: 'during',
-  };
-}
-
 describe('the metrics, through an in-memory reader', () => {
   const settings = resolveTelemetry(
     { OTEL_LOGS_EXPORTER: 'console', OTEL_METRICS_EXPORTER: 'none' },
@@ -338,10 +323,10 @@ describe('the metrics, through an in-memory reader', () => {
     const telemetry = new Telemetry({ ...settings, logsExporters: [] }, view, { pid: 42 }, () => undefined, undefined, [
       reader,
     ]);
-    telemetry.write(block(1, 'ongoing', 'parse', 101));
-    telemetry.write(block(1, 'ended', 'parse', 2000));
-    telemetry.write(block(2, 'ongoing', 'render', 101));
-    telemetry.write(block(2, 'ended', 'render', 40));
+    telemetry.write(blockEvent(1, 'ongoing', 'parse', 101));
+    telemetry.write(blockEvent(1, 'ended', 'parse', 2000));
+    telemetry.write(blockEvent(2, 'ongoing', 'render', 101));
+    telemetry.write(blockEvent(2, 'ended', 'render', 40));
     const { resourceMetrics } = await reader.collect();
     const metrics = new Map(resourceMetrics.scopeMetrics.flatMap((s) => s.metrics).map((m) => [m.descriptor.name, m]));
     const gauge = (name: string): unknown => metrics.get(name)?.dataPoints[0]?.value;
@@ -414,7 +399,7 @@ describe('the metrics, through an in-memory reader', () => {
     const telemetry = new Telemetry({ ...settings, logsExporters: [] }, view, { pid: 42 }, () => undefined, undefined, [
       reader,
     ]);
-    for (let i = 1; i <= MAX_CULPRITS + 20; i++) telemetry.write(block(i, 'ongoing', `fn${i}`, 101));
+    for (let i = 1; i <= MAX_CULPRITS + 20; i++) telemetry.write(blockEvent(i, 'ongoing', `fn${i}`, 101));
     const { resourceMetrics } = await reader.collect();
     const blocks = resourceMetrics.scopeMetrics
       .flatMap((s) => s.metrics)
