@@ -239,7 +239,7 @@ export class BlockLifecycle {
   async #toStack(result: CaptureResult | undefined, requestedAt: number, turnedAt: number | undefined): Promise<Stack> {
     if (result === undefined || result.frames.length === 0) return NO_STACK;
     const late =
-      result.servedAt - (result.sentAt ?? requestedAt) > LATE_AFTER_MS ||
+      result.servedAt - (result.sentAt ?? requestedAt) > (this.#deps.lateAfterMs ?? LATE_AFTER_MS) ||
       (turnedAt !== undefined && result.servedAt >= turnedAt);
     return {
       frames: await this.#mapped(result.frames),

@@ -42,7 +42,7 @@ import { readThreadState } from './threadstate.js';
 import { realClock } from './time.js';
 import { TallySink } from './tally.js';
 import { LoopViews } from './views.js';
-import { watchThreads } from './threads.js';
+import { WORKER_LATE_AFTER_MS, watchThreads } from './threads.js';
 
 if (isMainThread || (workerData as Partial<WorkerInit> | null)?.buffer === undefined) {
   throw new LoopwatchError(
@@ -98,6 +98,8 @@ const blocks: BlockLifecycle = new BlockLifecycle({
   pid,
   thread,
   source,
+  // A pool thread's capture crosses the main thread first (the broker), as a watched worker's.
+  lateAfterMs: watched === undefined ? undefined : WORKER_LATE_AFTER_MS,
   threadState,
   writeProfile:
     profileFiles === undefined

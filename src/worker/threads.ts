@@ -43,7 +43,7 @@ const WORKER_CAPTURE_TIMEOUT_MS = 200;
  * test/process/threads.test.ts on Node 22-26, on a 2-core machine at load average 11, with up
  * to ten threads spinning at once).
  */
-const WORKER_LATE_AFTER_MS = 150;
+export const WORKER_LATE_AFTER_MS = 150;
 /** How often the table is read when nothing wakes this part (a missed wake costs this much). */
 const SCAN_EVERY_MS = 1000;
 /** While an ended thread's block is being closed, how often to look again. */

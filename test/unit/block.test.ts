@@ -121,7 +121,7 @@ function resolveWith(transformedFile: string | undefined): BlockDeps['resolve'] 
   };
 }
 
-function setup(options: Partial<BlockDeps['options']> = {}, transformedFile?: string) {
+function setup(options: Partial<BlockDeps['options']> = {}, transformedFile?: string, deps: Partial<BlockDeps> = {}) {
   clock = new FakeClock();
   const { i32, f64, lagRing, busyRing } = viewsOf(new SharedArrayBuffer(SHARED_BYTES));
   const source = new FakeSource();
@@ -168,6 +168,7 @@ function setup(options: Partial<BlockDeps['options']> = {}, transformedFile?: st
       hangs.push({ at: clock.now(), answering });
       return Promise.resolve();
     },
+    ...deps,
   });
   return { lifecycle, source, events, log, hangs, progress, beat, i32, blocks: () => events as BlockEvent[] };
 }
@@ -235,6 +236,24 @@ describe('block lifecycle', () => {
     await clock.advance(THRESHOLD);
     expect(events).toMatchObject([{ type: 'block', state: 'ongoing', id: 1 }]);
     lifecycle.stop();
+  });
+
+  it('a capture served after lateAfterMs is `late`; before it, `during` (a worker thread is given longer)', async () => {
+    for (const [lateAfterMs, servedAfter, timing] of [
+      [undefined, 100, 'late'],
+      [150, 100, 'during'],
+      [150, 160, 'late'],
+    ] as const) {
+      const { lifecycle, blocks, source } = setup({}, undefined, { lateAfterMs });
+      source.next = (at) => ({ frames: [SPIN], truncated: false, context: undefined, servedAt: at + servedAfter });
+      lifecycle.start();
+      await clock.advance(THRESHOLD);
+      expect(blocks()[0], `lateAfterMs ${lateAfterMs}, served after ${servedAfter} ms`).toMatchObject({
+        state: 'ongoing',
+        stackTiming: timing,
+      });
+      lifecycle.stop();
+    }
   });
 
   it('a capture answered only after the loop turned is `late`; none came during the block', async () => {
