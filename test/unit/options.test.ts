@@ -130,7 +130,10 @@ describe('resolveOptions', () => {
       { pressure: { maxEventLoopDelay: 5 } },
       'unknown option `pressure.maxEventLoopDelay`; known options are maxLagMs, maxUtilization, maxHeapUsedBytes, maxRssBytes, healthCheck, healthCheckIntervalMs, healthCheckTimeoutMs',
     ],
-    [{ pressure: { maxLagMs: 0 } }, '`pressure.maxLagMs` must be a finite number from 1 to 3600000, got 0'],
+    [
+      { pressure: { maxLagMs: 0 } },
+      '`pressure.maxLagMs` must be a finite number from 1 to 3600000 (milliseconds), got 0',
+    ],
     [
       { pressure: { maxUtilization: 98 } },
       '`pressure.maxUtilization` must be a number above 0 and at most 1 (0.9 is 90 % busy), got 98',
@@ -145,7 +148,7 @@ describe('resolveOptions', () => {
     ],
     [
       { pressure: { healthCheckIntervalMs: 5 } },
-      '`pressure.healthCheckIntervalMs` must be an integer from 10 to 86400000, got 5',
+      '`pressure.healthCheckIntervalMs` must be an integer from 10 to 86400000 (milliseconds), got 5',
     ],
   ])('%j → %s', (input, message) => {
     const e = error(() => resolveOptions(input as never));
