@@ -233,6 +233,7 @@ const PRESSURE_OPTIONS = new Set([
 
 /**
  * `pressure`: every limit but the lag is off unless given; the lag limit defaults to `readyMaxLagMs`.
+ * From the environment only the limits come (`LOOPWATCH_PRESSURE_*`); the check is a function.
  */
 function resolvePressure(source: Source, input: PressureOptions | undefined, readyMaxLagMs: number): ResolvedPressure {
   if (input !== undefined && (!isObject(input) || Array.isArray(input))) {
@@ -354,6 +355,12 @@ export const ENV_NAMES: Partial<Record<OptionName, string>> = {
   readyMaxLagMs: 'LOOPWATCH_READY_MAX_LAG_MS',
   warmup: 'LOOPWATCH_WARMUP',
   threads: 'LOOPWATCH_THREADS',
+  // The lag limit has no variable of its own: LOOPWATCH_READY_MAX_LAG_MS is its default, and
+  // under loopwatch/register nothing else sets it. The health check's timing is code-only, with
+  // the check itself.
+  'pressure.maxUtilization': 'LOOPWATCH_PRESSURE_MAX_UTILIZATION',
+  'pressure.maxHeapUsedBytes': 'LOOPWATCH_PRESSURE_MAX_HEAP_USED_BYTES',
+  'pressure.maxRssBytes': 'LOOPWATCH_PRESSURE_MAX_RSS_BYTES',
 };
 
 /**
@@ -401,6 +408,11 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv, warnings: string[] = []):
     readyMaxLagMs: decimal('readyMaxLagMs', ms),
     warmup: flag('warmup'),
     threads: read('LOOPWATCH_THREADS') as ThreadsOption | undefined,
+    pressure: {
+      maxUtilization: decimal('pressure.maxUtilization', 'a number above 0 and at most 1 (0.9 is 90 % busy)'),
+      maxHeapUsedBytes: decimal('pressure.maxHeapUsedBytes', 'a whole number of bytes'),
+      maxRssBytes: decimal('pressure.maxRssBytes', 'a whole number of bytes'),
+    },
   };
   return resolveWith(source, options, env, warnings);
 }

@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { PressureReason } from '../../src/types.js';
-import { describeRun, fixture, run, type RunResult } from './harness.js';
+import { describeRun, fixture, run, type Mode, type RunResult } from './harness.js';
 import { record } from './report.js';
 
 interface Probe {
@@ -50,13 +50,17 @@ interface App {
   readonly done: Promise<RunResult>;
 }
 
-async function startApp(framework: 'fastify' | 'express', env: Record<string, string>): Promise<App> {
+async function startApp(
+  framework: 'fastify' | 'express',
+  env: Record<string, string>,
+  mode: Mode = 'plain',
+): Promise<App> {
   let found: (urls: { app: string; health: string }) => void = () => undefined;
   const urls = new Promise<{ app: string; health: string }>((resolve) => (found = resolve));
   let health = '';
   let waiting: (() => void)[] = [];
   const done = run(fixture('shed-app.cjs'), {
-    mode: 'plain',
+    mode,
     args: [framework],
     timeoutMs: 90_000,
     noEventsFile: true,
@@ -213,6 +217,45 @@ describe('each limit sheds with its reason', () => {
     expect(reason?.limit === 'maxRssBytes' ? reason.value - reason.max : 0).toBeGreaterThan(0);
     const ready = await until(`${app.health}/readyz`, (answer) => limits(answer).includes('maxRssBytes'));
     expect(ready.body.status).toBe('under-pressure');
+    await stopApp(app);
+  }, 120_000);
+});
+
+describe('limits from the environment alone (loopwatch/register)', () => {
+  it('LOOPWATCH_PRESSURE_MAX_UTILIZATION: after a 900 ms block the first request gets 503 and /readyz says under-pressure, for that limit only', async () => {
+    const app = await startApp(
+      'fastify',
+      {
+        SHED_MONITOR: 'register',
+        LOOPWATCH_THRESHOLD_MS: '100',
+        LOOPWATCH_HEALTH_PORT: '0',
+        // The lag limit out of the way: after the block only the variable under test can fail /readyz.
+        LOOPWATCH_READY_MAX_LAG_MS: '60000',
+        LOOPWATCH_PRESSURE_MAX_UTILIZATION: '0.5',
+      },
+      'require',
+    );
+    const blocked = app.nextBlock();
+    const blocking = probe(`${app.app}/block?ms=900`);
+    await blocked;
+    const during = probe(`${app.app}/work`);
+    const readyDuring = await probe(`${app.health}/readyz`);
+    const first = await during;
+    const readyAfter = await probe(`${app.health}/readyz`);
+    expect((await blocking).text).toBe('blocked');
+
+    expect(readyDuring.status).toBe(503);
+    expect(readyDuring.body.status).toBe('blocked');
+    expect(first.status, first.text).toBe(503);
+    expect(limits(first), first.text).toEqual(['maxUtilization']);
+    expect(first.body.reasons?.[0]).toMatchObject({ limit: 'maxUtilization', max: 0.5 });
+    expect(readyAfter.status, readyAfter.text).toBe(503);
+    expect(readyAfter.body.status, readyAfter.text).toBe('under-pressure');
+    expect(limits(readyAfter), readyAfter.text).toEqual(['maxUtilization']);
+
+    // The loop idles again: utilization falls under the limit within about a second.
+    await until(`${app.app}/work`, (answer) => answer.status === 200);
+    await until(`${app.health}/readyz`, (answer) => answer.status === 200);
     await stopApp(app);
   }, 120_000);
 });

@@ -247,6 +247,95 @@ describe('optionsFromEnv', () => {
     expect(e.message).toBe(message);
   });
 
+  it('reads the pressure limits; unset or empty leaves them off', () => {
+    expect(
+      optionsFromEnv({
+        LOOPWATCH_PRESSURE_MAX_UTILIZATION: '0.9',
+        LOOPWATCH_PRESSURE_MAX_HEAP_USED_BYTES: '1610612736',
+        LOOPWATCH_PRESSURE_MAX_RSS_BYTES: ' 3221225472 ',
+        LOOPWATCH_READY_MAX_LAG_MS: '250',
+      }).pressure,
+    ).toEqual({
+      maxLagMs: 250,
+      maxUtilization: 0.9,
+      maxHeapUsedBytes: 1_610_612_736,
+      maxRssBytes: 3_221_225_472,
+      healthCheck: undefined,
+      healthCheckIntervalMs: 1000,
+      healthCheckTimeoutMs: 1000,
+    });
+    expect(optionsFromEnv({ LOOPWATCH_PRESSURE_MAX_UTILIZATION: '1' }).pressure.maxUtilization).toBe(1);
+    expect(optionsFromEnv({ LOOPWATCH_PRESSURE_MAX_RSS_BYTES: '' }).pressure).toEqual(resolveOptions({}).pressure);
+  });
+
+  it('start() takes its options from code only: the variables are loopwatch/register’s', () => {
+    const env = {
+      LOOPWATCH_THRESHOLD_MS: '5',
+      LOOPWATCH_PRESSURE_MAX_UTILIZATION: '0.5',
+      LOOPWATCH_PRESSURE_MAX_RSS_BYTES: '1000',
+    };
+    const options = resolveOptions({ pressure: { maxRssBytes: 5e9 } }, env);
+    expect(options.thresholdMs).toBe(100);
+    expect(options.pressure).toMatchObject({ maxRssBytes: 5e9, maxUtilization: undefined });
+  });
+
+  it.each([
+    [
+      'LOOPWATCH_PRESSURE_MAX_UTILIZATION',
+      'high',
+      'LOOPWATCH_PRESSURE_MAX_UTILIZATION must be a number above 0 and at most 1 (0.9 is 90 % busy), got "high"',
+    ],
+    [
+      'LOOPWATCH_PRESSURE_MAX_UTILIZATION',
+      '90%',
+      'LOOPWATCH_PRESSURE_MAX_UTILIZATION must be a number above 0 and at most 1 (0.9 is 90 % busy), got "90%"',
+    ],
+    [
+      'LOOPWATCH_PRESSURE_MAX_UTILIZATION',
+      '0',
+      'LOOPWATCH_PRESSURE_MAX_UTILIZATION must be a number above 0 and at most 1 (0.9 is 90 % busy), got "0"',
+    ],
+    [
+      'LOOPWATCH_PRESSURE_MAX_UTILIZATION',
+      '90',
+      'LOOPWATCH_PRESSURE_MAX_UTILIZATION must be a number above 0 and at most 1 (0.9 is 90 % busy), got "90"',
+    ],
+    [
+      'LOOPWATCH_PRESSURE_MAX_HEAP_USED_BYTES',
+      '1.5GB',
+      'LOOPWATCH_PRESSURE_MAX_HEAP_USED_BYTES must be a whole number of bytes, got "1.5GB"',
+    ],
+    [
+      'LOOPWATCH_PRESSURE_MAX_HEAP_USED_BYTES',
+      '1e9',
+      'LOOPWATCH_PRESSURE_MAX_HEAP_USED_BYTES must be a whole number of bytes, got "1e9"',
+    ],
+    [
+      'LOOPWATCH_PRESSURE_MAX_HEAP_USED_BYTES',
+      '1.5',
+      'LOOPWATCH_PRESSURE_MAX_HEAP_USED_BYTES must be an integer from 1 to 9007199254740991, got "1.5"',
+    ],
+    [
+      'LOOPWATCH_PRESSURE_MAX_RSS_BYTES',
+      '-1',
+      'LOOPWATCH_PRESSURE_MAX_RSS_BYTES must be a whole number of bytes, got "-1"',
+    ],
+    [
+      'LOOPWATCH_PRESSURE_MAX_RSS_BYTES',
+      '0',
+      'LOOPWATCH_PRESSURE_MAX_RSS_BYTES must be an integer from 1 to 9007199254740991, got "0"',
+    ],
+    [
+      'LOOPWATCH_PRESSURE_MAX_RSS_BYTES',
+      '99999999999999999999',
+      'LOOPWATCH_PRESSURE_MAX_RSS_BYTES must be an integer from 1 to 9007199254740991, got "99999999999999999999"',
+    ],
+  ])('%s=%s', (variable, value, message) => {
+    const e = error(() => optionsFromEnv({ [variable]: value }));
+    expect(e.code).toBe('ERR_LOOPWATCH_INVALID_ENV');
+    expect(e.message).toBe(message);
+  });
+
   it('names the variable for a bad log format', () => {
     expect(error(() => optionsFromEnv({ LOOPWATCH_LOG: 'loud' })).message).toBe(
       'LOOPWATCH_LOG must be one of "pretty", "json", "off", got "loud"',
