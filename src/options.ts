@@ -64,7 +64,10 @@ const KNOWN_OPTIONS = new Set([
 /** Where a bad value came from, so the message names what the user actually wrote. */
 type Source = { kind: 'option' } | { kind: 'env'; variables: Readonly<Record<string, string>> };
 
-function fail(source: Source, option: keyof StartOptions, value: unknown, expected: string): never {
+/** An option by the name a message shows: `thresholdMs`, or a `pressure` limit as `pressure.maxRssBytes`. */
+type OptionName = keyof StartOptions | `pressure.${keyof PressureOptions}`;
+
+function fail(source: Source, option: OptionName, value: unknown, expected: string): never {
   if (source.kind === 'env') {
     const variable = ENV_NAMES[option] ?? option;
     throw new LoopwatchError(
@@ -85,7 +88,7 @@ function describe(value: unknown): string {
 
 function number(
   source: Source,
-  option: keyof StartOptions,
+  option: OptionName,
   value: unknown,
   fallback: number,
   min: number,
@@ -94,7 +97,7 @@ function number(
 ): number;
 function number(
   source: Source,
-  option: keyof StartOptions,
+  option: OptionName,
   value: unknown,
   fallback: undefined,
   min: number,
@@ -103,7 +106,7 @@ function number(
 ): number | undefined;
 function number(
   source: Source,
-  option: keyof StartOptions,
+  option: OptionName,
   value: unknown,
   fallback: number | undefined,
   min: number,
@@ -211,7 +214,7 @@ function resolveWith(source: Source, input: StartOptions, env: NodeJS.ProcessEnv
     readyMaxLagMs,
     warmup,
     threads,
-    pressure: resolvePressure(input.pressure, readyMaxLagMs),
+    pressure: resolvePressure(source, input.pressure, readyMaxLagMs),
     telemetry: resolveTelemetry(env, input.otel, warnings),
   });
 }
@@ -228,11 +231,11 @@ const PRESSURE_OPTIONS = new Set([
   'healthCheckTimeoutMs',
 ]);
 
-/** `pressure`: every limit but the lag is off unless given; the lag limit defaults to `readyMaxLagMs`. */
-function resolvePressure(input: PressureOptions | undefined, readyMaxLagMs: number): ResolvedPressure {
-  const bad = (name: string, expected: string, value: unknown): never => {
-    throw new LoopwatchError('ERR_LOOPWATCH_INVALID_OPTION', mustBe(`\`pressure.${name}\``, expected, describe(value)));
-  };
+/**
+ * `pressure`: every limit but the lag is off unless given; the lag limit defaults to `readyMaxLagMs`.
+ * From the environment only the limits come (`LOOPWATCH_PRESSURE_*`); the check is a function.
+ */
+function resolvePressure(source: Source, input: PressureOptions | undefined, readyMaxLagMs: number): ResolvedPressure {
   if (input !== undefined && (!isObject(input) || Array.isArray(input))) {
     throw new LoopwatchError('ERR_LOOPWATCH_INVALID_OPTION', mustBe('`pressure`', 'an object', describe(input)));
   }
@@ -245,39 +248,48 @@ function resolvePressure(input: PressureOptions | undefined, readyMaxLagMs: numb
       );
     }
   }
-  const within = (name: keyof PressureOptions, min: number, max: number, integer: boolean): number | undefined => {
-    const value = options[name];
-    if (value === undefined) return undefined;
-    if (
-      typeof value !== 'number' ||
-      !Number.isFinite(value) ||
-      value < min ||
-      value > max ||
-      (integer && !Number.isInteger(value))
-    ) {
-      bad(name, `${integer ? 'an integer' : 'a finite number'} from ${min} to ${max}`, value);
-    }
-    return value as number;
-  };
   const maxUtilization = options.maxUtilization;
+  // Not number()'s closed range: 0 would mean "always under pressure", never what is meant.
   if (
     maxUtilization !== undefined &&
     (typeof maxUtilization !== 'number' || !(maxUtilization > 0 && maxUtilization <= 1))
   ) {
-    bad('maxUtilization', 'a number above 0 and at most 1 (0.9 is 90 % busy)', maxUtilization);
+    fail(source, 'pressure.maxUtilization', maxUtilization, 'a number above 0 and at most 1 (0.9 is 90 % busy)');
   }
   const healthCheck = options.healthCheck;
   if (healthCheck !== undefined && typeof healthCheck !== 'function') {
-    bad('healthCheck', 'a function (sync or async) that returns true while the app is healthy', healthCheck);
+    fail(
+      source,
+      'pressure.healthCheck',
+      healthCheck,
+      'a function (sync or async) that returns true while the app is healthy',
+    );
   }
+  const bytes = Number.MAX_SAFE_INTEGER;
   return Object.freeze({
-    maxLagMs: within('maxLagMs', 1, 3_600_000, false) ?? readyMaxLagMs,
+    maxLagMs: number(source, 'pressure.maxLagMs', options.maxLagMs, readyMaxLagMs, 1, 3_600_000, false),
     maxUtilization,
-    maxHeapUsedBytes: within('maxHeapUsedBytes', 1, Number.MAX_SAFE_INTEGER, true),
-    maxRssBytes: within('maxRssBytes', 1, Number.MAX_SAFE_INTEGER, true),
+    maxHeapUsedBytes: number(source, 'pressure.maxHeapUsedBytes', options.maxHeapUsedBytes, undefined, 1, bytes, true),
+    maxRssBytes: number(source, 'pressure.maxRssBytes', options.maxRssBytes, undefined, 1, bytes, true),
     healthCheck,
-    healthCheckIntervalMs: within('healthCheckIntervalMs', 10, DAY_MS, true) ?? DEFAULT_HEALTH_CHECK_INTERVAL_MS,
-    healthCheckTimeoutMs: within('healthCheckTimeoutMs', 1, DAY_MS, true) ?? DEFAULT_HEALTH_CHECK_TIMEOUT_MS,
+    healthCheckIntervalMs: number(
+      source,
+      'pressure.healthCheckIntervalMs',
+      options.healthCheckIntervalMs,
+      DEFAULT_HEALTH_CHECK_INTERVAL_MS,
+      10,
+      DAY_MS,
+      true,
+    ),
+    healthCheckTimeoutMs: number(
+      source,
+      'pressure.healthCheckTimeoutMs',
+      options.healthCheckTimeoutMs,
+      DEFAULT_HEALTH_CHECK_TIMEOUT_MS,
+      1,
+      DAY_MS,
+      true,
+    ),
   });
 }
 
@@ -325,7 +337,7 @@ export function resolveOptions(
 }
 
 /** The environment variables `loopwatch/register` reads, by option. */
-export const ENV_NAMES: Partial<Record<keyof StartOptions, string>> = {
+export const ENV_NAMES: Partial<Record<OptionName, string>> = {
   thresholdMs: 'LOOPWATCH_THRESHOLD_MS',
   eventsFile: 'LOOPWATCH_EVENTS_FILE',
   log: 'LOOPWATCH_LOG',
@@ -343,6 +355,12 @@ export const ENV_NAMES: Partial<Record<keyof StartOptions, string>> = {
   readyMaxLagMs: 'LOOPWATCH_READY_MAX_LAG_MS',
   warmup: 'LOOPWATCH_WARMUP',
   threads: 'LOOPWATCH_THREADS',
+  // The lag limit has no variable of its own: LOOPWATCH_READY_MAX_LAG_MS is its default, and
+  // under loopwatch/register nothing else sets it. The health check's timing is code-only, with
+  // the check itself.
+  'pressure.maxUtilization': 'LOOPWATCH_PRESSURE_MAX_UTILIZATION',
+  'pressure.maxHeapUsedBytes': 'LOOPWATCH_PRESSURE_MAX_HEAP_USED_BYTES',
+  'pressure.maxRssBytes': 'LOOPWATCH_PRESSURE_MAX_RSS_BYTES',
 };
 
 /**
@@ -359,7 +377,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv, warnings: string[] = []):
   };
   const source: Source = { kind: 'env', variables };
   // Number('') and Number(' ') are 0 and Number('0x10') is 16: accept plain decimals only.
-  const decimal = (option: keyof StartOptions, expected: string): number | undefined => {
+  const decimal = (option: OptionName, expected: string): number | undefined => {
     const value = read(ENV_NAMES[option] ?? option);
     if (value === undefined) return undefined;
     if (!/^\d+(\.\d+)?$/.test(value)) fail(source, option, value, expected);
@@ -390,6 +408,11 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv, warnings: string[] = []):
     readyMaxLagMs: decimal('readyMaxLagMs', ms),
     warmup: flag('warmup'),
     threads: read('LOOPWATCH_THREADS') as ThreadsOption | undefined,
+    pressure: {
+      maxUtilization: decimal('pressure.maxUtilization', 'a number above 0 and at most 1 (0.9 is 90 % busy)'),
+      maxHeapUsedBytes: decimal('pressure.maxHeapUsedBytes', 'a whole number of bytes'),
+      maxRssBytes: decimal('pressure.maxRssBytes', 'a whole number of bytes'),
+    },
   };
   return resolveWith(source, options, env, warnings);
 }

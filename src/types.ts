@@ -143,7 +143,8 @@ export interface StartOptions {
   /**
    * When the app is under pressure: the limits `monitor.isUnderPressure()`, `/readyz`,
    * `monitor.loadShedder()`, `loopwatch/fastify` and `loopwatch/express` all decide by. Each
-   * limit but the lag is off unless set.
+   * limit but the lag is off unless set. Under `loopwatch/register`, the limits come from
+   * `LOOPWATCH_PRESSURE_MAX_UTILIZATION`, `_MAX_HEAP_USED_BYTES` and `_MAX_RSS_BYTES`.
    */
   readonly pressure?: PressureOptions | undefined;
   /**
@@ -162,25 +163,25 @@ export interface PressureOptions {
   /**
    * Under pressure while the loop lags more than this, in ms: a block in progress or just
    * ended, the largest lag of one heartbeat over the last second, or the p99 over the last 10 s.
-   * @default `readyMaxLagMs` (which defaults to `thresholdMs`)
+   * @default `readyMaxLagMs` (which defaults to `thresholdMs`; env `LOOPWATCH_READY_MAX_LAG_MS`)
    */
   readonly maxLagMs?: number | undefined;
   /**
    * Under pressure while the event loop's utilization over the last second (0–1, a block in
    * progress counted as busy) is above this. A number above 0, at most 1.
-   * @default undefined — off
+   * @default undefined — off (env `LOOPWATCH_PRESSURE_MAX_UTILIZATION`)
    */
   readonly maxUtilization?: number | undefined;
   /**
    * Under pressure while the main thread's V8 heap in use is above this many bytes (sampled
    * every 250 ms).
-   * @default undefined — off
+   * @default undefined — off (env `LOOPWATCH_PRESSURE_MAX_HEAP_USED_BYTES`)
    */
   readonly maxHeapUsedBytes?: number | undefined;
   /**
    * Under pressure while the process's resident set size is above this many bytes (read by the
    * monitor worker every 250 ms, during a block too).
-   * @default undefined — off
+   * @default undefined — off (env `LOOPWATCH_PRESSURE_MAX_RSS_BYTES`)
    */
   readonly maxRssBytes?: number | undefined;
   /**

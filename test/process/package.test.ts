@@ -2,8 +2,8 @@
  * The package as a user gets it: `npm pack` of the built dist/, installed from the tarball into
  * a fresh project in a temporary folder (nothing linked back into this repository), and used
  * there the documented ways: both preloads, `npx loopwatch run`, the vitest plugin, the Fastify
- * plugin and Express middleware, and a TypeScript consumer type-checked under moduleResolution
- * node16, bundler and node10.
+ * plugin and Express middleware (on Fastify 4 and 5, Express 4 and 5), and a TypeScript consumer
+ * type-checked under moduleResolution node16, bundler and node10 (and against Fastify 4's types).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
@@ -101,6 +101,9 @@ beforeAll(async () => {
     `@types/node@${versionOf('@types/node')}`,
     `fastify@${versionOf('fastify')}`,
     `express@${versionOf('express')}`,
+    // The 4.x majors the peer ranges allow, under the aliases of this repository's devDependencies.
+    `fastify4@npm:fastify@${versionOf('fastify4')}`,
+    `express4@npm:express@${versionOf('express4')}`,
     `prom-client@${versionOf('prom-client')}`,
   ]);
   if (install.code !== 0) throw new Error(`npm install of the tarball failed\n${show(install)}`);
@@ -186,8 +189,8 @@ it('totals the orders', () => totalOrders());
     expect(outcome.stdout + outcome.stderr, show(outcome)).toMatch(/totalOrders .*orders\.test\.mjs:4/);
   });
 
-  it("require('loopwatch/fastify') and import 'loopwatch/express': a blocked app sheds, then serves", async () => {
-    const app = (framework: string): string => `${BLOCKING}
+  it("require('loopwatch/fastify') and import 'loopwatch/express', 4.x and 5.x: a blocked app sheds, then serves", async () => {
+    const app = (framework: string, pkg: string): string => `${BLOCKING}
 const monitor = require('loopwatch').start({ pressure: { maxLagMs: 200 } });
 const results = [];
 async function main(url) {
@@ -203,11 +206,11 @@ async function main(url) {
 }
 ${
   framework === 'fastify'
-    ? `const fastify = require('fastify')();
+    ? `const fastify = require('${pkg}')();
 fastify.register(require('loopwatch/fastify'));
 fastify.get('/', async () => 'ok');
 fastify.listen({ port: 0, host: '127.0.0.1' }).then((url) => main(url).finally(() => fastify.close()));`
-    : `const app = require('express')();
+    : `const app = require('${pkg}')();
 import('loopwatch/express').then(({ default: shed }) => {
   app.use(shed());
   app.get('/', (req, res) => res.send('ok'));
@@ -216,9 +219,10 @@ import('loopwatch/express').then(({ default: shed }) => {
 });`
 }
 `;
-    writeFileSync(join(project, 'fastify-app.cjs'), app('fastify'));
-    writeFileSync(join(project, 'express-app.cjs'), app('express'));
-    for (const file of ['fastify-app.cjs', 'express-app.cjs']) {
+    const packages = { fastify: 'fastify', fastify4: 'fastify', express: 'express', express4: 'express' };
+    for (const [pkg, framework] of Object.entries(packages))
+      writeFileSync(join(project, `${pkg}-app.cjs`), app(framework, pkg));
+    for (const file of Object.keys(packages).map((pkg) => `${pkg}-app.cjs`)) {
       const outcome = await inProject(NODE, [file], { LOOPWATCH_LOG: 'off' });
       expect(outcome.code, show(outcome)).toBe(0);
       expect(JSON.parse(outcome.stdout.trim().split('\n').at(-1) ?? ''), `${file}\n${show(outcome)}`).toEqual([
@@ -227,9 +231,9 @@ import('loopwatch/express').then(({ default: shed }) => {
         200,
       ]);
     }
-  }, 60_000);
+  }, 120_000);
 
-  it('type-checks a TypeScript consumer under moduleResolution node16, bundler and node10', async () => {
+  it('type-checks a TypeScript consumer under moduleResolution node16, bundler and node10, and against Fastify 4', async () => {
     const consumer = `import { start, DEFAULT_THRESHOLD_MS, LoopwatchError, type BlockEvent, type Monitor } from 'loopwatch';
 import loopwatch, { expectNoBlocking, type LoopwatchVitestOptions } from 'loopwatch/vitest';
 import { allowBlocking, DEFAULT_NODE_TEST_HANG_MS } from 'loopwatch/node-test';
@@ -262,6 +266,13 @@ export const pressured: boolean = monitor.isUnderPressure().underPressure;
       bundler: { module: 'esnext', moduleResolution: 'bundler', files: ['consumer.ts'] },
       // Fastify's own types (pino's, through it) need esModuleInterop under node10.
       node10: { module: 'commonjs', moduleResolution: 'node10', esModuleInterop: true, files: ['consumer.ts'] },
+      // Fastify 4's types, for the consumer's `fastify` and for loopwatch/fastify's own import of it.
+      fastify4: {
+        module: 'node16',
+        moduleResolution: 'node16',
+        paths: { fastify: ['./node_modules/fastify4/fastify.d.ts'] },
+        files: ['consumer.ts', 'consumer.mts'],
+      },
       wrong: { module: 'node16', moduleResolution: 'node16', files: ['wrong.ts'] },
     };
     const results = Object.fromEntries(
@@ -271,14 +282,19 @@ export const pressured: boolean = monitor.isUnderPressure().underPressure;
             join(project, `tsconfig.${name}.json`),
             JSON.stringify({ compilerOptions: { ...base, ...compilerOptions }, files }),
           );
-          return [name, await inProject('npx', ['--no-install', 'tsc', '-p', `tsconfig.${name}.json`])] as const;
+          // The files listed show which Fastify's types the check read.
+          const args = ['--no-install', 'tsc', '-p', `tsconfig.${name}.json`, '--listFiles'];
+          return [name, await inProject('npx', args)] as const;
         }),
       ),
     );
-    for (const name of ['node16', 'bundler', 'node10']) {
+    for (const name of ['node16', 'bundler', 'node10', 'fastify4']) {
       const outcome = results[name];
       expect(outcome?.code, `${name}: ${outcome === undefined ? '' : show(outcome)}`).toBe(0);
     }
+    expect(results['fastify4']?.stdout).toContain('/node_modules/fastify4/fastify.d.ts');
+    expect(results['fastify4']?.stdout).not.toContain('/node_modules/fastify/fastify.d.ts');
+    expect(results['node16']?.stdout).toContain('/node_modules/fastify/fastify.d.ts');
     expect(results['wrong']?.code).toBe(2);
     expect(results['wrong']?.stdout).toMatch(/wrong\.ts\(2,.*'string' is not assignable to type 'number'/);
   }, 240_000);

@@ -130,7 +130,10 @@ describe('resolveOptions', () => {
       { pressure: { maxEventLoopDelay: 5 } },
       'unknown option `pressure.maxEventLoopDelay`; known options are maxLagMs, maxUtilization, maxHeapUsedBytes, maxRssBytes, healthCheck, healthCheckIntervalMs, healthCheckTimeoutMs',
     ],
-    [{ pressure: { maxLagMs: 0 } }, '`pressure.maxLagMs` must be a finite number from 1 to 3600000, got 0'],
+    [
+      { pressure: { maxLagMs: 0 } },
+      '`pressure.maxLagMs` must be a finite number from 1 to 3600000 (milliseconds), got 0',
+    ],
     [
       { pressure: { maxUtilization: 98 } },
       '`pressure.maxUtilization` must be a number above 0 and at most 1 (0.9 is 90 % busy), got 98',
@@ -145,7 +148,7 @@ describe('resolveOptions', () => {
     ],
     [
       { pressure: { healthCheckIntervalMs: 5 } },
-      '`pressure.healthCheckIntervalMs` must be an integer from 10 to 86400000, got 5',
+      '`pressure.healthCheckIntervalMs` must be an integer from 10 to 86400000 (milliseconds), got 5',
     ],
   ])('%j → %s', (input, message) => {
     const e = error(() => resolveOptions(input as never));
@@ -240,6 +243,95 @@ describe('optionsFromEnv', () => {
     [{ LOOPWATCH_THREADS: 'none' }, 'LOOPWATCH_THREADS must be one of "all", "main", got "none"'],
   ])('%j', (variables, message) => {
     const e = error(() => optionsFromEnv(variables));
+    expect(e.code).toBe('ERR_LOOPWATCH_INVALID_ENV');
+    expect(e.message).toBe(message);
+  });
+
+  it('reads the pressure limits; unset or empty leaves them off', () => {
+    expect(
+      optionsFromEnv({
+        LOOPWATCH_PRESSURE_MAX_UTILIZATION: '0.9',
+        LOOPWATCH_PRESSURE_MAX_HEAP_USED_BYTES: '1610612736',
+        LOOPWATCH_PRESSURE_MAX_RSS_BYTES: ' 3221225472 ',
+        LOOPWATCH_READY_MAX_LAG_MS: '250',
+      }).pressure,
+    ).toEqual({
+      maxLagMs: 250,
+      maxUtilization: 0.9,
+      maxHeapUsedBytes: 1_610_612_736,
+      maxRssBytes: 3_221_225_472,
+      healthCheck: undefined,
+      healthCheckIntervalMs: 1000,
+      healthCheckTimeoutMs: 1000,
+    });
+    expect(optionsFromEnv({ LOOPWATCH_PRESSURE_MAX_UTILIZATION: '1' }).pressure.maxUtilization).toBe(1);
+    expect(optionsFromEnv({ LOOPWATCH_PRESSURE_MAX_RSS_BYTES: '' }).pressure).toEqual(resolveOptions({}).pressure);
+  });
+
+  it('start() takes its options from code only: the variables are loopwatch/register’s', () => {
+    const env = {
+      LOOPWATCH_THRESHOLD_MS: '5',
+      LOOPWATCH_PRESSURE_MAX_UTILIZATION: '0.5',
+      LOOPWATCH_PRESSURE_MAX_RSS_BYTES: '1000',
+    };
+    const options = resolveOptions({ pressure: { maxRssBytes: 5e9 } }, env);
+    expect(options.thresholdMs).toBe(100);
+    expect(options.pressure).toMatchObject({ maxRssBytes: 5e9, maxUtilization: undefined });
+  });
+
+  it.each([
+    [
+      'LOOPWATCH_PRESSURE_MAX_UTILIZATION',
+      'high',
+      'LOOPWATCH_PRESSURE_MAX_UTILIZATION must be a number above 0 and at most 1 (0.9 is 90 % busy), got "high"',
+    ],
+    [
+      'LOOPWATCH_PRESSURE_MAX_UTILIZATION',
+      '90%',
+      'LOOPWATCH_PRESSURE_MAX_UTILIZATION must be a number above 0 and at most 1 (0.9 is 90 % busy), got "90%"',
+    ],
+    [
+      'LOOPWATCH_PRESSURE_MAX_UTILIZATION',
+      '0',
+      'LOOPWATCH_PRESSURE_MAX_UTILIZATION must be a number above 0 and at most 1 (0.9 is 90 % busy), got "0"',
+    ],
+    [
+      'LOOPWATCH_PRESSURE_MAX_UTILIZATION',
+      '90',
+      'LOOPWATCH_PRESSURE_MAX_UTILIZATION must be a number above 0 and at most 1 (0.9 is 90 % busy), got "90"',
+    ],
+    [
+      'LOOPWATCH_PRESSURE_MAX_HEAP_USED_BYTES',
+      '1.5GB',
+      'LOOPWATCH_PRESSURE_MAX_HEAP_USED_BYTES must be a whole number of bytes, got "1.5GB"',
+    ],
+    [
+      'LOOPWATCH_PRESSURE_MAX_HEAP_USED_BYTES',
+      '1e9',
+      'LOOPWATCH_PRESSURE_MAX_HEAP_USED_BYTES must be a whole number of bytes, got "1e9"',
+    ],
+    [
+      'LOOPWATCH_PRESSURE_MAX_HEAP_USED_BYTES',
+      '1.5',
+      'LOOPWATCH_PRESSURE_MAX_HEAP_USED_BYTES must be an integer from 1 to 9007199254740991, got "1.5"',
+    ],
+    [
+      'LOOPWATCH_PRESSURE_MAX_RSS_BYTES',
+      '-1',
+      'LOOPWATCH_PRESSURE_MAX_RSS_BYTES must be a whole number of bytes, got "-1"',
+    ],
+    [
+      'LOOPWATCH_PRESSURE_MAX_RSS_BYTES',
+      '0',
+      'LOOPWATCH_PRESSURE_MAX_RSS_BYTES must be an integer from 1 to 9007199254740991, got "0"',
+    ],
+    [
+      'LOOPWATCH_PRESSURE_MAX_RSS_BYTES',
+      '99999999999999999999',
+      'LOOPWATCH_PRESSURE_MAX_RSS_BYTES must be an integer from 1 to 9007199254740991, got "99999999999999999999"',
+    ],
+  ])('%s=%s', (variable, value, message) => {
+    const e = error(() => optionsFromEnv({ [variable]: value }));
     expect(e.code).toBe('ERR_LOOPWATCH_INVALID_ENV');
     expect(e.message).toBe(message);
   });
