@@ -16,6 +16,7 @@ import { dirname, join, resolve } from 'node:path';
 import { debuglog } from 'node:util';
 import { LoopwatchError } from '../errors.js';
 import { isObject } from '../common/guards.js';
+import { mustBe } from '../common/text.js';
 import { resolveOptions } from '../options.js';
 import {
   BROKER_CHANNEL,
@@ -393,7 +394,7 @@ class MonitorImpl implements Monitor {
     if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 1 || ms > MAX_EXIT_WITHIN_MS) {
       throw new LoopwatchError(
         'ERR_LOOPWATCH_INVALID_OPTION',
-        `exitWithin(ms): ms must be an integer from 1 to ${MAX_EXIT_WITHIN_MS}, got ${String(ms)}`,
+        `exitWithin(ms): ${mustBe('ms', `an integer from 1 to ${MAX_EXIT_WITHIN_MS}`, String(ms))}`,
       );
     }
     this.#armExitDeadline(ms, 'exitWithin()');
@@ -577,7 +578,7 @@ function checkListener(event: unknown, listener: unknown): asserts event is 'blo
   if (typeof listener !== 'function') {
     throw new LoopwatchError(
       'ERR_LOOPWATCH_INVALID_OPTION',
-      `the '${event}' listener must be a function, got ${typeof listener}`,
+      mustBe(`the '${event}' listener`, 'a function', typeof listener),
     );
   }
 }
