@@ -2,7 +2,7 @@
 // targets of issue 6 checked against the figures (met / missed, with what would fix a miss).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from './lib/variants.mjs';
+import { ROOT, VARIANTS } from './lib/variants.mjs';
 import { SCENARIOS } from './sections/attribution.mjs';
 import { median, quantile } from './lib/stats.mjs';
 import { overheadTables, latencyTable, attributionTable, costTables, memoryTables } from './lib/report.mjs';
@@ -225,6 +225,16 @@ export function writeDocs({ quick, plan, machine, versions, res, summary }) {
     );
     p('HTTP (`node:http` hello world, autocannon, 10 connections):');
     p(t.http);
+    const wedged = Object.entries(res.overhead.wedged ?? {});
+    if (wedged.length > 0)
+      p(
+        wedged
+          .map(
+            ([name, round]) =>
+              `**${VARIANTS.find((v) => v.name === name)?.label ?? name}: its HTTP app stopped answering in round ${round + 1} of ${res.overhead.raw.rps.none.length}** (no answer within 15 s after a 2 s slice, nor to the CPU probe; the app was killed at the end). Its HTTP figures are from the rounds before.`,
+          )
+          .join('\n\n'),
+      );
     p(
       'Promise-heavy and CPU-bound work (* = extrapolated: the tool made the work so slow that the run was cut short):',
     );

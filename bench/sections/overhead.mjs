@@ -60,9 +60,12 @@ function startApp(variant, sink, app) {
       child.stdin.write(`${line}\n`);
       return answer.then((text) => JSON.parse(text.slice(7)));
     },
+    // SIGKILL if SIGTERM has not ended it within 5 s: a wedged app never closes otherwise.
     stop: () =>
       new Promise((resolve) => {
-        child.on('close', resolve);
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
+        child.on('close', () => (clearTimeout(kill), resolve()));
         child.kill('SIGTERM');
       }),
   };
@@ -78,7 +81,8 @@ async function http({ sink, rounds, seconds }) {
     const servers = Object.fromEntries(VARIANTS.map((v) => [v.name, apps[v.name].port]));
     const load = await runChild({
       args: [join(BENCH, 'apps', 'load.mjs'), JSON.stringify({ servers, rounds, seconds, connections: 10 })],
-      timeoutMs: (rounds * seconds * VARIANTS.length + 120) * 1000,
+      // Every slice may take its grace (15 s) once, for the one that finds a server wedged.
+      timeoutMs: (rounds * seconds * VARIANTS.length + 120 + 15 * 3 * VARIANTS.length) * 1000,
     });
     const lines = load.lines.filter((l) => l.fd === 1 && l.text.startsWith('{')).map((l) => JSON.parse(l.text));
     if (lines.length !== rounds * VARIANTS.length)
@@ -125,6 +129,11 @@ export async function overhead({ rounds, httpRounds, httpSeconds, sink, log, ...
   const httpLines = await http({ sink, rounds: httpRounds, seconds: httpSeconds });
   log('overhead: http done');
   const workLines = await work({ sink, rounds, log, ...plan });
+  // The round from which a variant's app stopped answering HTTP, if it did.
+  const wedged = {};
+  for (const l of httpLines) if (l.wedged && !(l.name in wedged)) wedged[l.name] = l.round;
+  for (const [name, round] of Object.entries(wedged))
+    log(`overhead: ${name}'s HTTP app stopped answering in round ${round + 1}; its figures are from the rounds before`);
   const series = (lines, pick) =>
     Object.fromEntries(
       VARIANTS.map((v) => [
@@ -155,6 +164,7 @@ export async function overhead({ rounds, httpRounds, httpSeconds, sink, log, ...
     raw,
     ...ratios,
     baseline: Object.fromEntries(Object.entries(raw).map(([k, s]) => [k, median(s.none)])),
+    wedged,
     extrapolated: Object.fromEntries(
       VARIANTS.map((v) => [v.name, workLines.some((l) => l.name === v.name && l.promise?.extrapolated)]),
     ),
