@@ -135,8 +135,8 @@ export interface StartOptions {
   readonly warmup?: boolean | undefined;
   /**
    * Which threads are watched: `all` — the main thread and every worker thread the app starts
-   * (registered by `loopwatch/register` running in each of them; see the README's "Worker
-   * threads"), or `main` — the main thread only.
+   * (registered by `loopwatch/register` running in each of them, or by the monitor in one that
+   * did not run it; see the README's "Worker threads"), or `main` — the main thread only.
    * @default 'all' (env `LOOPWATCH_THREADS=all|main`)
    */
   readonly threads?: ThreadsOption | undefined;

@@ -41,6 +41,15 @@ export type Evaluated =
  */
 export type ConnectTo = 'main-thread' | 'own';
 
+/** A worker thread as the NodeWorker domain lists it. */
+export interface ListedThread {
+  readonly threadId: number;
+  /** The Worker's `name` ('' for an unnamed one). */
+  readonly name: string;
+  /** Its script's `file:` URL; '' for an `eval` worker (and a `data:` URL one). */
+  readonly url: string;
+}
+
 export class NodeWorkerSessions {
   readonly available: boolean;
   readonly reason: string | undefined;
@@ -51,6 +60,7 @@ export class NodeWorkerSessions {
   readonly #names = new Map<number, string>();
   readonly #attachWaiters = new Set<() => void>();
   readonly #answers = new Map<number, (reply: Reply | undefined) => void>();
+  #onListed: ((thread: ListedThread) => void) | undefined;
   #next = 0;
 
   /** @param unavailable why the main thread's inspector cannot be reached, if it cannot. */
@@ -99,6 +109,19 @@ export class NodeWorkerSessions {
     }
   }
 
+  /**
+   * Called for every worker thread listed from now on: those running when the session connects
+   * (NodeWorker.enable lists them) and each one started later, nested ones included.
+   */
+  onListed(listener: (thread: ListedThread) => void): void {
+    this.#onListed = listener;
+  }
+
+  /** Whether the inspector lists thread `threadId` now (it is detached when the thread ends). */
+  listed(threadId: number): boolean {
+    return this.#sessions.has(threadId);
+  }
+
   /** The Worker's `name` as the inspector lists it (Node 20 cannot tell a thread its own name). */
   nameOf(threadId: number): string | undefined {
     return this.#names.get(threadId);
@@ -110,15 +133,16 @@ export class NodeWorkerSessions {
     else session.connectToMainThread();
     session.on(
       'NodeWorker.attachedToWorker',
-      ({ params }: { params: { workerInfo: { title: string }; sessionId: string } }) => {
+      ({ params }: { params: { workerInfo: { title: string; url?: string }; sessionId: string } }) => {
         const match = TITLE.exec(params.workerInfo.title);
         if (match === null) return;
         const threadId = Number(match[1]);
+        const name = match[2] ?? '';
         this.#sessions.set(threadId, params.sessionId);
-        if (match[2] !== undefined && match[2] !== '' && match[2] !== 'WorkerThread')
-          this.#names.set(threadId, match[2]);
+        if (name !== '' && name !== 'WorkerThread') this.#names.set(threadId, name);
         if (this.#names.size > MAX_NAMES) this.#names.delete(this.#names.keys().next().value as number);
         for (const wake of this.#attachWaiters) wake();
+        this.#onListed?.({ threadId, name, url: params.workerInfo.url ?? '' });
       },
     );
     session.on('NodeWorker.detachedFromWorker', ({ params }: { params: { sessionId: string } }) => {

@@ -555,10 +555,15 @@ class MonitorImpl implements Monitor {
     }
     // Worker threads' blocks end with the process: their `ended` events too.
     if (this.#table !== undefined) flushThreadsAtExit(this.#table, Date.now() + EXIT_FLUSH_MS);
-    // The profiler's session stays connected all along; a connected session makes
-    // process.exit() print "Waiting for the debugger to disconnect...". Let the worker close it,
-    // and hand its last telemetry (the block that just ended, the final counts) to the exporters.
-    if (Atomics.load(i32, I32.PROFILING) === 1 || Atomics.load(i32, I32.TELEMETRY) === 1)
+    // The profiler's session, and the one that adopts worker threads, stay connected all along;
+    // a connected session makes process.exit() print "Waiting for the debugger to
+    // disconnect...". Let the worker close them, and hand its last telemetry (the block that
+    // just ended, the final counts) to the exporters.
+    if (
+      Atomics.load(i32, I32.PROFILING) === 1 ||
+      Atomics.load(i32, I32.TELEMETRY) === 1 ||
+      Atomics.load(i32, I32.THREADS_SESSION) === 1
+    )
       Atomics.wait(i32, I32.DETACHED, 0, EXIT_FLUSH_MS);
     // Events the loop had no chance to deliver still reach the listeners.
     for (let entry = receiveMessageOnPort(this.#port); entry !== undefined; entry = receiveMessageOnPort(this.#port)) {

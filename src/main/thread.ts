@@ -15,6 +15,7 @@ import {
   endSlot,
   findSlot,
   nameSlot,
+  REGISTERED_KEY,
   slotViews,
   tableOf,
   THREADS_KEY,
@@ -24,8 +25,11 @@ import {
 import { heartbeat } from './heartbeat.js';
 import { parkInWaits } from './waits.js';
 
-/** One registration per thread, even when both the CJS and the ESM build run the preload. */
-const REGISTERED = Symbol.for('loopwatch.thread.v1');
+/**
+ * One registration per thread, even when both the CJS and the ESM build run the preload, or
+ * the monitor adopts a thread whose preload registered it already.
+ */
+const REGISTERED = Symbol.for(REGISTERED_KEY);
 /** This thread's registration, or 'left' once it has given its slot up (leaveThreadTable). */
 type Registration = { readonly leave: () => void } | 'left';
 type Global = typeof globalThis & { [REGISTERED]?: Registration };
@@ -91,7 +95,10 @@ export function entryName(entry: string | undefined): string {
 /**
  * Registers the calling worker thread, if the main thread published a table: claims a slot
  * and beats into it (a timer that keeps nothing alive). Returns false when it is not watched
- * (no table, or every slot taken). Never throws.
+ * (no table, or every slot taken) or was registered already. Never throws.
+ *
+ * Run by the preload (register.ts) and, in a worker thread that did not run it, by the monitor
+ * (worker/adopt.ts evaluates a call to it there, from a microtask of that thread).
  */
 export function registerWorkerThread(): boolean {
   const global = globalThis as Global;

@@ -52,6 +52,11 @@ export const I32 = {
   LAG_RECENT_SEQ: 13,
   /** Main: the outcome of the app's last health check (`CHECK` codes; 0 while there is none). */
   CHECK: 14,
+  /**
+   * Worker: 1 while the session to the app's worker threads stays connected (it adopts the
+   * threads that did not run the preload): at exit, main waits for DETACHED as for PROFILING.
+   */
+  THREADS_SESSION: 15,
 } as const;
 /** A multiple of 2, so that the Float64 slots after them are 8-byte aligned. */
 export const I32_SLOTS = 16;

@@ -26,6 +26,19 @@ import { F64, I32, SHARED_BYTES, viewsOf, type SharedViews } from './shared.js';
 export const THREADS_KEY = 'loopwatch.threads.v1';
 
 /**
+ * `Symbol.for` key of a worker thread's registration on its `globalThis`: one slot per thread,
+ * whoever registers it (its preload, the CJS or the ESM build, or the monitor's adoption).
+ */
+export const REGISTERED_KEY = 'loopwatch.thread.v1';
+
+/**
+ * The module, relative to loopwatch's dist/, whose `registerWorkerThread()` the monitor runs on
+ * a worker thread that did not run the preload (worker/adopt.ts). The CommonJS build: the ESM
+ * one only re-exports it.
+ */
+export const REGISTER_MODULE = 'main/thread.js';
+
+/**
  * How many worker threads are watched at once. A pool rarely runs more threads than cores;
  * 64 slots cost 0.5 MB of shared memory in all, allocated once.
  */

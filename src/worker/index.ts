@@ -22,6 +22,7 @@ import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { LoopwatchError } from '../errors.js';
 import {
   FROM_WORKER,
+  I32,
   TO_WORKER,
   viewsOf,
   type FromWorker,
@@ -129,6 +130,7 @@ const hangs: Hangs = new Hangs({
 const { threads, inspector: threadsInspector } = watchThreads(init, {
   ...common,
   threadState: (osTid) => readThreadState(pid, osTid),
+  sessionHeld: (held) => Atomics.store(i32, I32.THREADS_SESSION, held ? 1 : 0),
 });
 
 const parts: Parts = { i32, clock, blocks, hangs, views, outputs, source, threads, threadsInspector };

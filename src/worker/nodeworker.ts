@@ -20,7 +20,7 @@ import {
   type RemapRequest,
   type StackSource,
 } from './capture.js';
-import { NodeWorkerSessions } from '../common/nodeworker.js';
+import { type ListedThread, NodeWorkerSessions } from '../common/nodeworker.js';
 
 /** The one session through which every worker thread's stack is asked, open while needed. */
 export class WorkerThreadsInspector {
@@ -38,6 +38,20 @@ export class WorkerThreadsInspector {
 
   get reason(): string | undefined {
     return this.#sessions.reason;
+  }
+
+  /**
+   * Keeps the session connected from now on (until close()), listing every worker thread to
+   * `listener` as it starts. False if it cannot connect.
+   */
+  hold(listener: (thread: ListedThread) => void): boolean {
+    this.#sessions.onListed(listener);
+    return this.acquire();
+  }
+
+  /** Whether the inspector lists thread `threadId` now. */
+  listed(threadId: number): boolean {
+    return this.#sessions.listed(threadId);
   }
 
   /** A block on a worker thread is being handled: connect, if not yet. False if it cannot. */

@@ -8,12 +8,15 @@
  * The table wakes this part (Atomics.waitAsync on its CHANGES counter) whenever a thread
  * claims a slot or ends, so a worker that blocks right after it starts is watched already.
  */
+import { join } from 'node:path';
+import { debuglog } from 'node:util';
 import { culpritFrame } from '../common/frames.js';
 import { stackOf } from '../common/text.js';
 import type { BlockProgress, HangEvent, LoopwatchEvent, ResolvedOptions, StackFrame, ThreadState } from '../types.js';
 import {
   HEADER,
   readSlot,
+  REGISTER_MODULE,
   releaseSlot,
   SLOT_STATE,
   slotViews,
@@ -21,6 +24,7 @@ import {
   type ThreadTable,
 } from '../protocol/threads.js';
 import type { WorkerInit } from '../protocol/shared.js';
+import { ThreadAdopter } from './adopt.js';
 import { type ActiveBlock, BlockLifecycle } from './block.js';
 import type { RawFrame } from './capture.js';
 import { Hangs } from './hangs.js';
@@ -44,6 +48,8 @@ const WORKER_CAPTURE_TIMEOUT_MS = 200;
  * to ten threads spinning at once).
  */
 export const WORKER_LATE_AFTER_MS = 150;
+const debug = debuglog('loopwatch');
+
 /** How often the table is read when nothing wakes this part (a missed wake costs this much). */
 const SCAN_EVERY_MS = 1000;
 /** While an ended thread's block is being closed, how often to look again. */
@@ -61,6 +67,10 @@ export interface ThreadWatchDeps {
   readonly ids: { last: number };
   /** Undefined with `captureStack: false`. */
   readonly inspector: WorkerThreadsInspector | undefined;
+  /** Registers the threads that did not run the preload; undefined without an inspector. */
+  readonly adopter?: ThreadAdopter | undefined;
+  /** Told when the adopting session stays connected, and when it no longer does. */
+  readonly sessionHeld?: ((held: boolean) => void) | undefined;
   readonly resolve: (raw: readonly RawFrame[]) => { frames: StackFrame[]; transformed: Transformed[] };
   readonly threadState: (osTid: number) => ThreadState | undefined;
   readonly emit: (event: LoopwatchEvent) => void;
@@ -98,15 +108,24 @@ export class ThreadWatch {
     this.#deps = deps;
   }
 
-  /** Starts watching the threads registered so far, and those to come. */
+  /**
+   * Starts watching the threads registered so far, and those to come; and adopting, through a
+   * session that stays connected from now on, those that do not register themselves.
+   */
   start(): void {
     this.#loop().catch((error: unknown) => {
       this.#deps.warnOnce('threads', `stopped watching worker threads: ${stackOf(error)}`);
     });
+    const { adopter, inspector } = this.#deps;
+    if (adopter === undefined || inspector === undefined) return;
+    if (inspector.hold(adopter.listed)) this.#deps.sessionHeld?.(true);
+    else
+      this.#deps.warnOnce('adopt', 'worker threads started without the preload are not watched: no inspector session');
   }
 
   stop(): void {
     this.#stopped = true;
+    this.#deps.adopter?.stop();
     if (this.#timer !== undefined) this.#deps.clock.clearTimeout(this.#timer);
     for (const watched of this.#watched.values()) this.#retire(watched);
     this.#watched.clear();
@@ -268,18 +287,32 @@ export class ThreadWatch {
  * the inspector that captures their stacks (none with `captureStack: false`).
  */
 export function watchThreads(
-  init: Pick<WorkerInit, 'options' | 'pid' | 'threads' | 'noInspector'>,
-  deps: Omit<ThreadWatchDeps, 'table' | 'options' | 'beatMs' | 'pid' | 'inspector'>,
+  init: Pick<WorkerInit, 'options' | 'pid' | 'threads' | 'noInspector' | 'ownDir'>,
+  deps: Omit<ThreadWatchDeps, 'table' | 'options' | 'beatMs' | 'pid' | 'inspector' | 'adopter'>,
 ): { readonly threads: ThreadWatch | undefined; readonly inspector: WorkerThreadsInspector | undefined } {
   if (init.threads === undefined) return { threads: undefined, inspector: undefined };
   const inspector = init.options.captureStack ? new WorkerThreadsInspector(init.noInspector) : undefined;
+  const table = tableOf(init.threads.buffer);
+  const adopter =
+    inspector === undefined || !inspector.available
+      ? undefined
+      : new ThreadAdopter({
+          table,
+          registerModule: join(init.ownDir, REGISTER_MODULE),
+          clock: deps.clock,
+          evaluate: (threadId, expression) => inspector.evaluate(threadId, expression),
+          listed: (threadId) => inspector.listed(threadId),
+          warnOnce: deps.warnOnce,
+          debug: (message) => debug('%s', message),
+        });
   const threads = new ThreadWatch({
     ...deps,
-    table: tableOf(init.threads.buffer),
+    table,
     options: init.options,
     beatMs: init.threads.beatMs,
     pid: init.pid,
     inspector,
+    adopter,
   });
   return { threads, inspector };
 }

@@ -236,6 +236,55 @@ describe('worker threads', () => {
     expect(output).toMatch(/at resizeImage \(.*resize-task\.mjs:7:3\)/);
   });
 
+  describe('a worker thread that did not run the preload is registered by the monitor', () => {
+    const claims = (result: RunResult): string | undefined =>
+      / CLAIMS (\S+)$/.exec(result.stdout.find((l) => l.text.startsWith('WORKER EXIT'))?.text ?? '')?.[1];
+
+    it.each<[string, string, Mode, Record<string, string>]>([
+      ['a CommonJS worker started with execArgv: []', 'cjs', 'require', {}],
+      ['an ESM worker started with execArgv: []', 'esm', 'import', {}],
+      ['an eval worker started with execArgv: []', 'eval', 'import', {}],
+      [
+        'a worker whose env drops the NODE_OPTIONS the preload came from',
+        'env',
+        'plain',
+        { NODE_OPTIONS: '-r loopwatch/register' },
+      ],
+      ['a worker whose preload ran (one slot, not two)', 'preloaded', 'require', {}],
+    ])('%s', async (_, kind, mode, extra) => {
+      const result = await run(fixture('threads/nopre-worker.mjs'), { mode, env: { ...env, ...extra }, args: [kind] });
+      expect(result.code, describeRun(result)).toBe(0);
+      const thread = threadOf(result);
+      const fn = kind === 'esm' ? 'encodeVideo' : 'compressLogs';
+      const { first, last } = blockIn(result, fn);
+      expect(first.thread, describeRun(result)).toBe(thread);
+      expect(first.threadName).toBe(`nopre-${kind}`);
+      expect(first.stackTiming, describeRun(result)).toBe('during');
+      expect(first.stack.find((f) => f.function === fn)?.file).toMatch(/threads\/nopre-task\.[cm]js$/);
+      expect(last.durationMs).toBeGreaterThanOrEqual(590);
+      // One registration, one block: never a second slot for the same thread.
+      expect(claims(result), describeRun(result)).toBe('1');
+      const ids = new Set(result.events.filter((e) => e.thread === thread).map((e) => e.id));
+      expect([...ids], describeRun(result)).toEqual([first.id]);
+      expect(result.events.filter((e) => e.thread === thread && e.state === 'ongoing')).toHaveLength(1);
+    });
+
+    it('LOOPWATCH_THREADS=main: nothing is registered there', async () => {
+      const result = await run(fixture('threads/nopre-worker.mjs'), {
+        mode: 'require',
+        env: { ...env, LOOPWATCH_THREADS: 'main' },
+        args: ['cjs'],
+      });
+      expect(result.code, describeRun(result)).toBe(0);
+      expect(result.marks.get('unblock'), describeRun(result)).toBeDefined();
+      expect(claims(result), describeRun(result)).toBe('none');
+      expect(
+        result.events.filter((e) => e.thread !== 'main'),
+        describeRun(result),
+      ).toEqual([]);
+    });
+  });
+
   it('LOOPWATCH_THREADS=main: no worker thread is watched', async () => {
     const result = await run(fixture('threads/esm-worker.mjs'), {
       mode: 'import',
