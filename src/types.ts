@@ -429,7 +429,9 @@ export type StackTiming = 'during' | 'late' | 'none';
  * What the blocked thread was doing in the kernel when it could not answer a stack capture
  * (Linux only, read from /proc): `running` on the CPU inside native code (a huge JSON.parse, a
  * sync hash), `sleeping` in a wait (`waitingIn` is the kernel function, e.g. `do_epoll_wait`
- * for execSync, with the `children` it waits for), `disk` in uninterruptible I/O.
+ * for execSync, with the `children` it waits for), `disk` in uninterruptible I/O. `running` and
+ * `sleeping` are judged over the time since the block was detected (runnable at least half of
+ * it, from /proc's schedstat), not from one instant's state letter.
  */
 export interface ThreadState {
   readonly state: 'running' | 'sleeping' | 'disk' | 'other';

@@ -26,6 +26,7 @@ import { pastBlocks, type PastBlock } from './history.js';
 import type { WarnOnce } from './outputs.js';
 import type { Attribution, CpuProfile, RawFlame } from './profiler.js';
 import { applyRemap, phaseOf, type Transformed } from './stack.js';
+import type { ThreadStates } from './threadstate.js';
 import { type Clock, sleep, within } from './time.js';
 import {
   freshWindow,
@@ -122,8 +123,8 @@ export interface BlockDeps {
    * the frames whose code was transformed in memory listed for mapping on the watched thread.
    */
   resolve(raw: readonly RawFrame[]): { frames: StackFrame[]; transformed: Transformed[] };
-  /** What the kernel says the watched thread does, when it can say. */
-  threadState(): ThreadState | undefined;
+  /** What the kernel says the watched thread does; undefined where it cannot say. */
+  readonly threadStates: ThreadStates | undefined;
   readonly emit: (event: LoopwatchEvent) => void;
   /** Records how long a block has lasted so far (see BlockProgress). */
   progress(record: BlockProgress): void;
@@ -416,7 +417,7 @@ export class BlockLifecycle {
       : options.captureTimeoutMs;
     // What the kernel says the thread is doing now, while it is silent (read again below if the
     // capture goes unanswered): the probe may be answered only once a native call has returned.
-    const detectedState = this.#deps.threadState();
+    const detectedState = this.#deps.threadStates?.detected();
     const probedAt = clock.now();
     const pause =
       connected && inspector !== undefined ? await within(clock, inspector.pauseState(), probeMs) : undefined;
@@ -475,7 +476,11 @@ export class BlockLifecycle {
     // No stack: the thread is (or was, when held up) in native code. The kernel can still say
     // what it is doing, or what it was doing when the block was detected.
     const threadState =
-      answer === undefined ? this.#deps.threadState() : stack.frames.length === 0 ? detectedState : undefined;
+      answer === undefined
+        ? this.#deps.threadStates?.sinceDetected()
+        : stack.frames.length === 0
+          ? detectedState
+          : undefined;
     emit({
       ...base,
       state: 'ongoing',

@@ -29,7 +29,6 @@ import {
   type ToWorker,
   type WorkerInit,
 } from '../protocol/shared.js';
-import type { ThreadState } from '../types.js';
 import { BlockLifecycle } from './block.js';
 import { ProfileFiles } from './profile-files.js';
 import { boot } from './boot.js';
@@ -39,7 +38,7 @@ import { Hangs } from './hangs.js';
 import { Outputs } from './outputs.js';
 import { SourceMapper } from './sourcemap.js';
 import { resolveStack } from './stack.js';
-import { readThreadState } from './threadstate.js';
+import { threadStates } from './threadstate.js';
 import { realClock } from './time.js';
 import { TallySink } from './tally.js';
 import { LoopViews } from './views.js';
@@ -65,7 +64,7 @@ const watched = init.workerThread;
 const thread = watched === undefined ? 'main' : (`worker ${watched.threadId}` as const);
 const { source, brokered } = stackSourceFor(init);
 /** What the kernel says the watched thread does (/proc knows the process's main thread only). */
-const threadState = (): ThreadState | undefined => (watched === undefined ? readThreadState(pid) : undefined);
+const states = watched === undefined ? threadStates(pid) : undefined;
 const mapper = new SourceMapper();
 const outputs = new Outputs(options, send, process.cwd());
 if (init.tally !== undefined) outputs.add(new TallySink(init.tally, clock, outputs.warnOnce));
@@ -101,7 +100,7 @@ const blocks: BlockLifecycle = new BlockLifecycle({
   source,
   // A pool thread's capture crosses the main thread first (the broker), as a watched worker's.
   lateAfterMs: watched === undefined ? undefined : WORKER_LATE_AFTER_MS,
-  threadState,
+  threadStates: states,
   writeProfile:
     profileFiles === undefined
       ? undefined
@@ -116,7 +115,7 @@ const hangs: Hangs = new Hangs({
   f64,
   clock,
   blocks,
-  threadState,
+  threadState: () => states?.sinceDetected(),
   emit: outputs.emit,
   emitFinal: (event) => outputs.emitFinal(event),
   flush: (ms) => outputs.flush(clock, ms),
@@ -129,7 +128,7 @@ const hangs: Hangs = new Hangs({
 /** The app's worker threads, when the main thread published a table for them. */
 const { threads, inspector: threadsInspector } = watchThreads(init, {
   ...common,
-  threadState: (osTid) => readThreadState(pid, osTid),
+  threadStates: (osTid) => threadStates(pid, osTid),
   sessionHeld: (held) => Atomics.store(i32, I32.THREADS_SESSION, held ? 1 : 0),
 });
 

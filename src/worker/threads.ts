@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { debuglog } from 'node:util';
 import { culpritFrame } from '../common/frames.js';
 import { stackOf } from '../common/text.js';
-import type { BlockProgress, HangEvent, LoopwatchEvent, ResolvedOptions, StackFrame, ThreadState } from '../types.js';
+import type { BlockProgress, HangEvent, LoopwatchEvent, ResolvedOptions, StackFrame } from '../types.js';
+import type { ThreadStates } from './threadstate.js';
 import {
   HEADER,
   readSlot,
@@ -72,7 +73,7 @@ export interface ThreadWatchDeps {
   /** Told when the adopting session stays connected, and when it no longer does. */
   readonly sessionHeld?: ((held: boolean) => void) | undefined;
   readonly resolve: (raw: readonly RawFrame[]) => { frames: StackFrame[]; transformed: Transformed[] };
-  readonly threadState: (osTid: number) => ThreadState | undefined;
+  readonly threadStates: (osTid: number) => ThreadStates;
   readonly emit: (event: LoopwatchEvent) => void;
   readonly progress: (record: BlockProgress) => void;
   readonly warnOnce: WarnOnce;
@@ -224,7 +225,7 @@ export class ThreadWatch {
     const source =
       deps.inspector === undefined ? undefined : new WorkerThreadSource(deps.inspector, threadId, options.maxFrames);
     const named = (): string | undefined => this.#nameOf(watched);
-    const threadState = (): ThreadState | undefined => (osTid === 0 ? undefined : deps.threadState(osTid));
+    const states = osTid === 0 ? undefined : deps.threadStates(osTid);
     const tag = <E extends HangEvent>(event: E): E => {
       const threadName = named();
       return { ...event, thread, ...(threadName === undefined ? {} : { threadName }) };
@@ -246,7 +247,7 @@ export class ThreadWatch {
       source,
       clock,
       resolve: deps.resolve,
-      threadState,
+      threadStates: states,
       emit: deps.emit,
       progress: deps.progress,
       warnOnce: deps.warnOnce,
@@ -262,7 +263,7 @@ export class ThreadWatch {
       f64: views.f64,
       clock,
       blocks,
-      threadState,
+      threadState: () => states?.sinceDetected(),
       emit: (event) => deps.emit(tag(event)),
       emitFinal: (event) => deps.emit(tag(event)),
       flush: () => Promise.resolve(),

@@ -156,7 +156,7 @@ function setup(options: Partial<BlockDeps['options']> = {}, transformedFile?: st
     source,
     clock,
     resolve: resolveWith(transformedFile),
-    threadState: () => ({ state: 'running' }),
+    threadStates: { detected: () => ({ state: 'running' }), sinceDetected: () => ({ state: 'running' }) },
     emit: (event) => {
       events.push(event);
       log.push(event.type === 'block' ? `event ${event.state}` : 'event hang');
