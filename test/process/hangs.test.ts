@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { describeRun, fixture, functions, ROOT, run, type RunResult } from './harness.js';
+import { describeRun, fixture, functions, ongoingAt, ROOT, run, type RunResult } from './harness.js';
 import { record } from './report.js';
 
 const env = { LOOPWATCH_THRESHOLD_MS: '100' };
@@ -37,7 +37,7 @@ describe('hang watchdog', () => {
     // (threshold/8) before the fixture's mark — so the end is 1000 ms after that, not after the mark.
     // (The block under test is the one detected live: a loaded machine may report a start-up
     // block from the heartbeat's history before it.)
-    const ongoing = result.events.find((e) => e.state === 'ongoing');
+    const ongoing = ongoingAt(result);
     expect(endedAt - Date.parse(ongoing?.startedAt ?? ''), describeRun(result)).toBeGreaterThanOrEqual(1000);
     expect(took, describeRun(result)).toBeLessThan(1000 + HEADROOM_MS);
     // The ongoing event (with its stack) and the hang report are both in the file.

@@ -222,6 +222,20 @@ export function describeRun(result: RunResult): string {
   ].join('\n');
 }
 
+/**
+ * The `ongoing` event of the block in progress when the fixture printed `MARK <mark>`, on
+ * `thread`: the last one that started before the mark. A loaded machine may have reported
+ * blocks of its own before it (start-up, a late timer); those started earlier still.
+ */
+export function ongoingAt(result: RunResult, mark = 'block', thread = 'main'): BlockEvent | undefined {
+  const at = result.marks.get(mark);
+  if (at === undefined) return undefined;
+  // startedAt is the last beat before the block, which the mark follows (the clocks agree to ~1 ms).
+  return result.events.findLast(
+    (e) => e.thread === thread && e.state === 'ongoing' && Date.parse(e.startedAt) <= at + 5,
+  );
+}
+
 /** The functions of a stack, innermost first. */
 export function functions(event: BlockEvent): string[] {
   return event.stack.map((frame) => frame.function);
