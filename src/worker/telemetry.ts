@@ -5,6 +5,8 @@
  *
  * The SDK is an optional peer dependency, loaded only when an exporter is configured, after a
  * check that the installed line fits (2.x: Node ≥ 20, api 1.9; 3.x: Node ≥ 22.15, api 1.10).
+ * Each signal's packages are loaded only when that signal is exported (`sdk-logs` and its
+ * exporter are ~1–3 MB of a Prometheus-only setup's memory).
  * The same code runs on both lines: no SDK type crosses this module's boundary, severities are
  * numbers, and semantic-convention names are copied as constants (several are unstable).
  */
@@ -66,10 +68,11 @@ export interface TelemetryView {
   blockedForMs(): number;
 }
 
+/** The SDK's packages; a signal's is there only when that signal is exported. */
 interface Sdk {
   readonly api: typeof Api;
-  readonly metrics: typeof SdkMetrics;
-  readonly logs: typeof SdkLogs;
+  readonly metrics: typeof SdkMetrics | undefined;
+  readonly logs: typeof SdkLogs | undefined;
   readonly resources: typeof Resources;
 }
 
@@ -99,14 +102,11 @@ function nodeAtLeast(major: number, minor: number): boolean {
   return a > major || (a === major && b >= minor);
 }
 
-/** The packages a configuration needs. */
+/** The packages a configuration needs: each signal's only when it is exported. */
 function packagesFor(settings: TelemetrySettings): string[] {
-  const needed = [
-    '@opentelemetry/api',
-    '@opentelemetry/resources',
-    '@opentelemetry/sdk-metrics',
-    '@opentelemetry/sdk-logs',
-  ];
+  const needed = ['@opentelemetry/api', '@opentelemetry/resources'];
+  if (settings.metricsExporters.length > 0) needed.push('@opentelemetry/sdk-metrics');
+  if (settings.logsExporters.length > 0) needed.push('@opentelemetry/sdk-logs');
   if (settings.metricsExporters.includes('otlp'))
     needed.push(
       settings.metricsProtocol === 'http/json'
@@ -138,19 +138,25 @@ export function sdkProblem(
   if (missing.length > 0)
     return `OpenTelemetry export needs ${missing.join(', ')} (optional peer dependencies of loopwatch): ${install}`;
   const api = version('@opentelemetry/api') ?? '0.0.0';
-  const sdk = version('@opentelemetry/sdk-metrics') ?? '0.0.0';
-  const sdkLine = Number(sdk.split('.')[0]);
   const [, apiMinor = 0] = api.split('.').map(Number);
-  const logs = version('@opentelemetry/sdk-logs') ?? '0.0.0';
-  const logsLine = logs.startsWith('0.') ? 2 : Number(logs.split('.')[0]);
-  if (sdkLine === 3 && !nodeAtLeast(22, 15))
-    return `@opentelemetry/sdk-metrics ${sdk} needs Node ≥ 22.15 (this is ${process.versions.node}); on this Node use the 2.x line: ${install}`;
-  if (sdkLine === 3 && apiMinor < 10)
-    return `@opentelemetry/sdk-metrics ${sdk} needs @opentelemetry/api ≥ 1.10 (found ${api}): npm install @opentelemetry/api@1.10`;
-  if (sdkLine !== logsLine)
-    return `@opentelemetry/sdk-metrics ${sdk} and @opentelemetry/sdk-logs ${logs} are from different SDK lines: ${install}`;
-  if (sdkLine !== 2 && sdkLine !== 3)
-    return `@opentelemetry/sdk-metrics ${sdk} is not supported (2.x or 3.x): ${install}`;
+  // The SDK packages of the signals exported, with their line (sdk-logs 0.2xx is the 2.x line).
+  const sdks = ['@opentelemetry/sdk-metrics', '@opentelemetry/sdk-logs']
+    .filter((name) => needed.includes(name))
+    .map((name) => {
+      const found = version(name) ?? '0.0.0';
+      const line = name.endsWith('logs') && found.startsWith('0.') ? 2 : Number(found.split('.')[0]);
+      return { name, found, line };
+    });
+  const [first, second] = sdks;
+  if (first === undefined) return undefined;
+  const sdk = `${first.name} ${first.found}`;
+  if (second !== undefined && second.line !== first.line)
+    return `${sdk} and ${second.name} ${second.found} are from different SDK lines: ${install}`;
+  if (first.line === 3 && !nodeAtLeast(22, 15))
+    return `${sdk} needs Node ≥ 22.15 (this is ${process.versions.node}); on this Node use the 2.x line: ${install}`;
+  if (first.line === 3 && apiMinor < 10)
+    return `${sdk} needs @opentelemetry/api ≥ 1.10 (found ${api}): npm install @opentelemetry/api@1.10`;
+  if (first.line !== 2 && first.line !== 3) return `${sdk} is not supported (2.x or 3.x): ${install}`;
   return undefined;
 }
 
@@ -161,11 +167,14 @@ function pin(name: string, line: 2 | 3): string {
   return line === 3 ? '3' : '2';
 }
 
-function load(): Sdk {
+function load(settings: TelemetrySettings, metricReaders: boolean): Sdk {
   return {
     api: require('@opentelemetry/api') as typeof Api,
-    metrics: require('@opentelemetry/sdk-metrics') as typeof SdkMetrics,
-    logs: require('@opentelemetry/sdk-logs') as typeof SdkLogs,
+    metrics:
+      settings.metricsExporters.length > 0 || metricReaders
+        ? (require('@opentelemetry/sdk-metrics') as typeof SdkMetrics)
+        : undefined,
+    logs: settings.logsExporters.length > 0 ? (require('@opentelemetry/sdk-logs') as typeof SdkLogs) : undefined,
     resources: require('@opentelemetry/resources') as typeof Resources,
   };
 }
@@ -273,25 +282,70 @@ type Attributes = Record<string, string | number>;
 type Logger = ReturnType<SdkLogs.LoggerProvider['getLogger']>;
 type Counter = ReturnType<ReturnType<SdkMetrics.MeterProvider['getMeter']>['createCounter']>;
 type Histogram = ReturnType<ReturnType<SdkMetrics.MeterProvider['getMeter']>['createHistogram']>;
+type Resource = ReturnType<typeof Resources.resourceFromAttributes>;
+
+/** loopwatch's metric instruments and their provider. */
+interface Instruments {
+  readonly provider: SdkMetrics.MeterProvider;
+  readonly blocks: Counter;
+  readonly duration: Histogram;
+  readonly captures: Counter;
+  readonly hangs: Counter;
+  readonly suppressed: Counter;
+}
+
+/** The log record processors and exporters configured, the provider and loopwatch's logger. */
+function logsPipeline(
+  logs: typeof SdkLogs,
+  resource: Resource,
+  settings: TelemetrySettings,
+): { readonly provider: SdkLogs.LoggerProvider; readonly logger: Logger } {
+  const processors: SdkLogs.LogRecordProcessor[] = [];
+  for (const kind of settings.logsExporters) {
+    if (kind === 'otlp') {
+      const { OTLPLogExporter } = (
+        settings.logsProtocol === 'http/json'
+          ? require('@opentelemetry/exporter-logs-otlp-http')
+          : require('@opentelemetry/exporter-logs-otlp-proto')
+      ) as typeof import('@opentelemetry/exporter-logs-otlp-proto');
+      const exporter = new OTLPLogExporter({
+        url: settings.logsEndpoint,
+        headers: { ...settings.logsHeaders },
+        timeoutMillis: settings.logsTimeoutMs,
+      });
+      // Bounded: with the collector down, records beyond the queue are dropped, not kept.
+      const batch = settings.logBatch;
+      processors.push(
+        new logs.BatchLogRecordProcessor({
+          exporter,
+          scheduledDelayMillis: batch.scheduleDelayMs,
+          maxQueueSize: batch.maxQueueSize,
+          maxExportBatchSize: batch.maxExportBatchSize,
+          exportTimeoutMillis: batch.exportTimeoutMs,
+        }),
+      );
+    } else {
+      processors.push(new logs.SimpleLogRecordProcessor({ exporter: new logs.ConsoleLogRecordExporter() }));
+    }
+  }
+  const provider = new logs.LoggerProvider({ resource, processors });
+  return { provider, logger: provider.getLogger('loopwatch', packageVersion()) };
+}
 
 export class Telemetry implements Sink {
   readonly name = 'OpenTelemetry';
   readonly #settings: TelemetrySettings;
   #prometheusUrl: string | undefined;
-  readonly #meterProvider: SdkMetrics.MeterProvider;
-  readonly #loggerProvider: SdkLogs.LoggerProvider;
-  readonly #logger: Logger;
-  readonly #blocks: Counter;
-  readonly #duration: Histogram;
-  readonly #captures: Counter;
-  readonly #hangs: Counter;
+  /** Undefined when no metrics are exported. */
+  readonly #metrics: Instruments | undefined;
+  /** Undefined when no logs are exported. */
+  readonly #logs: { readonly provider: SdkLogs.LoggerProvider; readonly logger: Logger } | undefined;
   readonly #attributes = new BlockAttributes();
   readonly #ready: Promise<void>;
   readonly #api: typeof Api;
   readonly #warn: (key: string, message: string) => void;
   readonly #now: () => number;
   readonly #budget: AlertBudget;
-  readonly #suppressed: Counter;
   /** Fires when a storm of held-back alerts may be over, to sum it up (unref'd). */
   #stormTimer: NodeJS.Timeout | undefined;
 
@@ -304,7 +358,7 @@ export class Telemetry implements Sink {
     view: TelemetryView,
     app: AppProcess,
     warn: (key: string, message: string) => void,
-    sdk: Sdk = load(),
+    sdk?: Sdk,
     readers: SdkMetrics.IMetricReader[] = [],
     now: () => number = Date.now,
   ) {
@@ -312,13 +366,30 @@ export class Telemetry implements Sink {
     this.#warn = warn;
     this.#now = now;
     this.#budget = new AlertBudget(settings.maxAlertsPerMinute, now());
-    const { api, metrics, logs, resources } = sdk;
+    const { api, metrics, logs, resources } = sdk ?? load(settings, readers.length > 0);
     this.#api = api;
     setDiagLogger(api, settings, warn);
     const resource = appResource(resources, settings, app);
 
-    const allReaders: SdkMetrics.IMetricReader[] = [...readers];
     const starting: Promise<void>[] = [];
+    this.#metrics =
+      metrics === undefined ? undefined : this.#metricsPipeline(metrics, resource, view, readers, starting);
+    this.#ready = Promise.all(starting).then(() => undefined);
+
+    this.#logs = logs === undefined ? undefined : logsPipeline(logs, resource, settings);
+  }
+
+  /** The metric readers and exporters configured, the provider and loopwatch's instruments. */
+  #metricsPipeline(
+    metrics: typeof SdkMetrics,
+    resource: Resource,
+    view: TelemetryView,
+    readers: readonly SdkMetrics.IMetricReader[],
+    starting: Promise<void>[],
+  ): Instruments {
+    const settings = this.#settings;
+    const warn = this.#warn;
+    const allReaders: SdkMetrics.IMetricReader[] = [...readers];
     for (const kind of settings.metricsExporters) {
       if (kind === 'otlp') {
         const { OTLPMetricExporter } = (
@@ -382,41 +453,8 @@ export class Telemetry implements Sink {
         );
       }
     }
-    this.#ready = Promise.all(starting).then(() => undefined);
-    this.#meterProvider = new metrics.MeterProvider({ resource, readers: allReaders });
-
-    const processors: SdkLogs.LogRecordProcessor[] = [];
-    for (const kind of settings.logsExporters) {
-      if (kind === 'otlp') {
-        const { OTLPLogExporter } = (
-          settings.logsProtocol === 'http/json'
-            ? require('@opentelemetry/exporter-logs-otlp-http')
-            : require('@opentelemetry/exporter-logs-otlp-proto')
-        ) as typeof import('@opentelemetry/exporter-logs-otlp-proto');
-        const exporter = new OTLPLogExporter({
-          url: settings.logsEndpoint,
-          headers: { ...settings.logsHeaders },
-          timeoutMillis: settings.logsTimeoutMs,
-        });
-        // Bounded: with the collector down, records beyond the queue are dropped, not kept.
-        const batch = settings.logBatch;
-        processors.push(
-          new logs.BatchLogRecordProcessor({
-            exporter,
-            scheduledDelayMillis: batch.scheduleDelayMs,
-            maxQueueSize: batch.maxQueueSize,
-            maxExportBatchSize: batch.maxExportBatchSize,
-            exportTimeoutMillis: batch.exportTimeoutMs,
-          }),
-        );
-      } else {
-        processors.push(new logs.SimpleLogRecordProcessor({ exporter: new logs.ConsoleLogRecordExporter() }));
-      }
-    }
-    this.#loggerProvider = new logs.LoggerProvider({ resource, processors });
-    this.#logger = this.#loggerProvider.getLogger('loopwatch', packageVersion());
-
-    const meter = this.#meterProvider.getMeter('loopwatch', packageVersion());
+    const provider = new metrics.MeterProvider({ resource, readers: allReaders });
+    const meter = provider.getMeter('loopwatch', packageVersion());
     const seconds = (ms: number): number => ms / 1000;
     const lag = meter.createObservableGauge(METRICS.delayP99.name, instrumentOptions(METRICS.delayP99));
     const delays = [
@@ -446,11 +484,14 @@ export class Telemetry implements Sink {
     meter
       .createObservableGauge(METRICS.blockCurrent.name, instrumentOptions(METRICS.blockCurrent))
       .addCallback((result) => result.observe(seconds(view.blockedForMs())));
-    this.#blocks = meter.createCounter(METRICS.blocks.name, instrumentOptions(METRICS.blocks));
-    this.#duration = meter.createHistogram(METRICS.blockDuration.name, instrumentOptions(METRICS.blockDuration));
-    this.#captures = meter.createCounter(METRICS.captures.name, instrumentOptions(METRICS.captures));
-    this.#hangs = meter.createCounter(METRICS.hangs.name, instrumentOptions(METRICS.hangs));
-    this.#suppressed = meter.createCounter(METRICS.alertsSuppressed.name, instrumentOptions(METRICS.alertsSuppressed));
+    return {
+      provider,
+      blocks: meter.createCounter(METRICS.blocks.name, instrumentOptions(METRICS.blocks)),
+      duration: meter.createHistogram(METRICS.blockDuration.name, instrumentOptions(METRICS.blockDuration)),
+      captures: meter.createCounter(METRICS.captures.name, instrumentOptions(METRICS.captures)),
+      hangs: meter.createCounter(METRICS.hangs.name, instrumentOptions(METRICS.hangs)),
+      suppressed: meter.createCounter(METRICS.alertsSuppressed.name, instrumentOptions(METRICS.alertsSuppressed)),
+    };
   }
 
   /** What runs, for `monitor.ready` (after `ready()`, the Prometheus URL only if it listens). */
@@ -473,21 +514,23 @@ export class Telemetry implements Sink {
       return;
     }
     // A block found only after it ended (before the monitor was armed) is counted when it ends.
-    if (event.state === 'ongoing' || event.beforeArmed === true) {
-      this.#blocks.add(1, this.#attributes.of(event));
-    }
-    if (event.state === 'ended') {
-      this.#duration.record(event.durationMs / 1000, this.#attributes.of(event));
-      this.#captures.add(1, { 'loopwatch.stack.timing': event.stackTiming });
-    }
     const first = event.state === 'ongoing' || event.beforeArmed === true;
+    const metrics = this.#metrics;
+    if (metrics !== undefined) {
+      if (first) metrics.blocks.add(1, this.#attributes.of(event));
+      if (event.state === 'ended') {
+        metrics.duration.record(event.durationMs / 1000, this.#attributes.of(event));
+        metrics.captures.add(1, { 'loopwatch.stack.timing': event.stackTiming });
+      }
+    }
+    if (this.#logs === undefined) return;
     if (this.#budget.block(this.#now(), `${event.thread}:${event.id}`, event.state, first)) this.#alert(event);
     else this.#heldBack('loopwatch.block');
   }
 
   /** An alert record not exported (over maxAlertsPerMinute): counted now, summed up later. */
   #heldBack(eventName: 'loopwatch.block' | 'loopwatch.hang'): void {
-    this.#suppressed.add(1, { 'loopwatch.alert.event': eventName });
+    this.#metrics?.suppressed.add(1, { 'loopwatch.alert.event': eventName });
     const at = this.#budget.stormEndsAt();
     if (at === undefined || this.#stormTimer !== undefined) return;
     this.#stormTimer = setTimeout(() => this.#stormCheck(), Math.max(0, at - this.#now()));
@@ -510,7 +553,7 @@ export class Telemetry implements Sink {
     const to = new Date(storm.lastAt).toISOString();
     const limit = this.#budget.perMinute;
     const text = `${storm.suppressed} alert log records were not exported from ${from} to ${to}: over maxAlertsPerMinute (${limit}); every block is still counted in the metrics`;
-    this.#logger.emit({
+    this.#logs?.logger.emit({
       eventName: 'loopwatch.alerts.suppressed',
       severityNumber: SEVERITY.WARN,
       severityText: 'WARN',
@@ -527,13 +570,15 @@ export class Telemetry implements Sink {
   }
 
   #alert(event: BlockEvent): void {
+    const logs = this.#logs;
+    if (logs === undefined) return;
     const ongoing = event.state === 'ongoing';
     const culprit = event.culprit;
     // A late stack may name code that ran after the culprit: kept in the attributes (with its
     // source), not written into the body as the culprit.
     const trusted = culprit?.source === 'late' ? undefined : culprit;
     const where = trusted === undefined ? '' : ` in ${trusted.function} (${trusted.file}:${trusted.line})`;
-    this.#logger.emit({
+    logs.logger.emit({
       ...this.#traceContext(event.context),
       eventName: 'loopwatch.block',
       severityNumber: ongoing ? SEVERITY.WARN : SEVERITY.INFO,
@@ -565,17 +610,19 @@ export class Telemetry implements Sink {
       },
     });
     // The alert must leave while the block lasts: do not wait for the batch delay.
-    if (ongoing) void this.#loggerProvider.forceFlush().catch(() => undefined);
+    if (ongoing) void logs.provider.forceFlush().catch(() => undefined);
   }
 
   #hang(event: HangEvent): void {
-    this.#hangs.add(1, { 'loopwatch.hang.reason': event.reason, 'loopwatch.hang.action': event.action });
+    this.#metrics?.hangs.add(1, { 'loopwatch.hang.reason': event.reason, 'loopwatch.hang.action': event.action });
+    const logs = this.#logs;
+    if (logs === undefined) return;
     if (!this.#budget.other(this.#now())) {
       this.#heldBack('loopwatch.hang');
       return;
     }
     const culprit = culpritFrame(event.stack);
-    this.#logger.emit({
+    logs.logger.emit({
       ...this.#traceContext(event.context),
       eventName: 'loopwatch.hang',
       severityNumber: SEVERITY.ERROR,
@@ -623,7 +670,7 @@ export class Telemetry implements Sink {
 
   /** Hands everything buffered to the exporters (the caller bounds the wait). */
   async flush(): Promise<void> {
-    await Promise.allSettled([this.#loggerProvider.forceFlush(), this.#meterProvider.forceFlush()]);
+    await Promise.allSettled([this.#logs?.provider.forceFlush(), this.#metrics?.provider.forceFlush()]);
   }
 
   /** Exports what is left and stops (the caller bounds the wait). */
@@ -633,7 +680,7 @@ export class Telemetry implements Sink {
       clearTimeout(this.#stormTimer);
       this.#stormCheck(true);
     }
-    await Promise.allSettled([this.#loggerProvider.shutdown(), this.#meterProvider.shutdown()]);
+    await Promise.allSettled([this.#logs?.provider.shutdown(), this.#metrics?.provider.shutdown()]);
   }
 
   close(): void {

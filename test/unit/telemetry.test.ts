@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { AggregationTemporality, DataPointType, MetricReader } from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
 import { LoopwatchError } from '../../src/errors.js';
@@ -5,6 +7,8 @@ import { resolveTelemetry } from '../../src/telemetry-options.js';
 import type { TelemetrySettings } from '../../src/types.js';
 import { MAX_CULPRITS, METRIC, OTHER, sdkProblem, Telemetry, v8Stack } from '../../src/worker/telemetry.js';
 import { blockEvent } from './events.js';
+
+const ROOT = join(__dirname, '..', '..');
 
 function error(fn: () => unknown): LoopwatchError {
   try {
@@ -275,11 +279,58 @@ describe('sdkProblem', () => {
   });
 
   it('refuses mixed lines', () => {
+    const both = { ...settings, logsExporters: ['console'] } as TelemetrySettings;
     const problem = sdkProblem(
-      settings,
+      both,
       installed({ ...line2, '@opentelemetry/api': '1.10.0', '@opentelemetry/sdk-logs': '3.1.1' }),
     );
-    expect(problem).toMatch(/different SDK lines|needs Node/);
+    expect(problem).toMatch(/different SDK lines/);
+  });
+
+  it("needs a signal's SDK package only when that signal is exported", () => {
+    const noLogs = { ...line2, '@opentelemetry/sdk-logs': undefined as unknown as string };
+    expect(sdkProblem(settings, installed(noLogs))).toBeUndefined();
+    const logsOnly = { ...settings, metricsExporters: [], logsExporters: ['console'] } as TelemetrySettings;
+    const noMetrics = { ...line2, '@opentelemetry/sdk-metrics': undefined as unknown as string };
+    expect(sdkProblem(logsOnly, installed(noMetrics))).toBeUndefined();
+    expect(sdkProblem(logsOnly, installed(noLogs))).toMatch(/needs @opentelemetry\/sdk-logs /);
+  });
+});
+
+describe('the SDK packages loaded', () => {
+  /** The OpenTelemetry packages a fresh process loads to start loopwatch's telemetry with `env`. */
+  function loadedWith(env: Record<string, string>): string[] {
+    const script = `
+      const { resolveTelemetry } = require(${JSON.stringify(join(ROOT, 'dist', 'telemetry-options.js'))});
+      const { startTelemetry } = require(${JSON.stringify(join(ROOT, 'dist', 'worker', 'telemetry.js'))});
+      const settings = resolveTelemetry(JSON.parse(process.env.TELEMETRY_ENV), undefined);
+      const stats = { windowMs: 1, samples: 1, minMs: 0, meanMs: 0, stddevMs: 0, p50Ms: 0, p90Ms: 0, p99Ms: 0, maxMs: 0 };
+      const view = { lag: () => stats, utilization: () => 0, loopTime: () => ({ active: 0, idle: 0 }), blockedForMs: () => 0 };
+      startTelemetry(settings, view, { pid: process.pid }, (key, message) => console.error(message)).then(async (telemetry) => {
+        if (telemetry === undefined) process.exit(1);
+        const names = Object.keys(require.cache).map((file) => /@opentelemetry\\/([a-z-]+)\\//.exec(file)?.[1]);
+        console.log('LOADED ' + JSON.stringify([...new Set(names.filter((name) => name !== undefined))].sort()));
+        await telemetry.shutdown();
+      });`;
+    const out = execFileSync(process.execPath, ['-e', script], {
+      encoding: 'utf8',
+      env: { ...process.env, TELEMETRY_ENV: JSON.stringify(env) },
+    });
+    // The console exporters write to stdout too.
+    const line = out.split('\n').find((l) => l.startsWith('LOADED '));
+    return JSON.parse(line?.slice('LOADED '.length) ?? 'null') as string[];
+  }
+
+  it('loads sdk-logs only when logs are exported, and sdk-metrics only when metrics are', () => {
+    const prometheusOnly = loadedWith({ OTEL_METRICS_EXPORTER: 'prometheus', OTEL_EXPORTER_PROMETHEUS_PORT: '0' });
+    expect(prometheusOnly).toContain('sdk-metrics');
+    expect(prometheusOnly).toContain('exporter-prometheus');
+    expect(prometheusOnly).not.toContain('sdk-logs');
+    const logsOnly = loadedWith({ OTEL_LOGS_EXPORTER: 'console' });
+    expect(logsOnly).toContain('sdk-logs');
+    expect(logsOnly).not.toContain('sdk-metrics');
+    const both = loadedWith({ OTEL_METRICS_EXPORTER: 'console', OTEL_LOGS_EXPORTER: 'console' });
+    expect(both).toEqual(expect.arrayContaining(['sdk-logs', 'sdk-metrics']));
   });
 });
 
