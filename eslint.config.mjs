@@ -65,7 +65,8 @@ export default tseslint.config(
     // node:inspector and the optional OpenTelemetry peers load lazily and synchronously, only when
     // the configuration uses them, so that an app without them (or a Node without the inspector)
     // never pays for them or fails on them. prom-client likewise, only for its default registry;
-    // node:net and node:v8 on the main thread only for the options that need them.
+    // node:net and node:v8 on the main thread only for the options that need them; the profiler
+    // only when it runs.
     files: [
       'src/prom-client/bridge.ts',
       'src/options.ts',
@@ -73,6 +74,7 @@ export default tseslint.config(
       'src/main/inspector.ts',
       'src/worker/boot.ts',
       'src/worker/capture.ts',
+      'src/worker/threads.ts',
       'src/common/nodeworker.ts',
       'src/worker/telemetry.ts',
     ],

@@ -166,8 +166,11 @@ function resolveWith(source: Source, input: StartOptions, env: NodeJS.ProcessEnv
   const captureStack = input.captureStack ?? true;
   if (typeof captureStack !== 'boolean') fail(source, 'captureStack', captureStack, 'true or false');
   const onOff = source.kind === 'env' ? '"on" or "off"' : 'true or false';
-  const profiler = input.profiler ?? true;
-  if (typeof profiler !== 'boolean') fail(source, 'profiler', profiler, onOff);
+  // Typed, but from JavaScript or the environment it can be anything.
+  const profilerInput: unknown = input.profiler ?? true;
+  if (profilerInput !== true && profilerInput !== false && profilerInput !== 'all')
+    fail(source, 'profiler', profilerInput, source.kind === 'env' ? '"on", "off" or "all"' : 'true, false or "all"');
+  const profiler = profilerInput !== false;
   const warmup = input.warmup ?? false;
   if (typeof warmup !== 'boolean') fail(source, 'warmup', warmup, onOff);
   const threads = input.threads ?? 'all';
@@ -203,6 +206,7 @@ function resolveWith(source: Source, input: StartOptions, env: NodeJS.ProcessEnv
       true,
     ),
     profiler,
+    profilerThreads: profilerInput === 'all',
     profileFiles: profileFiles(source, input, thresholdMs),
     hangMs,
     hangAction,

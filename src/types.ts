@@ -58,9 +58,13 @@ export interface StartOptions {
    * callgrind: ~48 M main-thread instructions once at start (5–16 ms; more with a large heap:
    * start it early, with `loopwatch/register`), then ~400 instructions a sample (≈ 0.001 % of a
    * core). Not started while an inspector port is open.
-   * @default true (env `LOOPWATCH_PROFILER=on|off`)
+   *
+   * `'all'`: on every watched worker thread too, so that a lone native call there is named as
+   * well. Not the default: each worker thread's profiler costs ~2.7 MB of RSS and a sampling
+   * thread (measured with 16 idle workers, bench/apps/pool.cjs).
+   * @default true (env `LOOPWATCH_PROFILER=on|off|all`)
    */
-  readonly profiler?: boolean | undefined;
+  readonly profiler?: boolean | 'all' | undefined;
   /**
    * A folder to write each block's samples to, as a Chrome DevTools `.cpuprofile`
    * (`loopwatch-<pid>-<thread>-<id>.cpuprofile`, created with the folder if missing), named in
@@ -364,7 +368,10 @@ export interface ResolvedOptions {
   readonly captureStack: boolean;
   readonly maxFrames: number;
   readonly captureTimeoutMs: number;
+  /** The main thread's profiler. */
   readonly profiler: boolean;
+  /** The watched worker threads' profilers too (`profiler: 'all'`). */
+  readonly profilerThreads: boolean;
   /** Where blocks' `.cpuprofile` files go, and their bounds; undefined: no files. */
   readonly profileFiles: ProfileFilesOptions | undefined;
   readonly hangMs: number | undefined;

@@ -31,6 +31,9 @@ interface Reply {
   readonly error?: { readonly message?: string };
 }
 
+/** What a protocol command came to: its result, or why there is none. */
+export type Sent = { readonly result: unknown; readonly error?: undefined } | { readonly error: string };
+
 /** What an evaluation came to: its value and when the request left, or why there is none. */
 export type Evaluated =
   { readonly value: unknown; readonly sentAt: number; readonly error?: undefined } | { readonly error: string };
@@ -59,7 +62,13 @@ export class NodeWorkerSessions {
   readonly #sessions = new Map<number, string>();
   readonly #names = new Map<number, string>();
   readonly #attachWaiters = new Set<() => void>();
-  readonly #answers = new Map<number, (reply: Reply | undefined) => void>();
+  /** The command ids waiting for an answer: the sub-session each was sent to, and its callback. */
+  readonly #answers = new Map<
+    number,
+    { readonly sessionId: string; readonly done: (reply: Reply | undefined) => void }
+  >();
+  /** Threads listed once and detached since (bounded): asked for again, they fail at once. */
+  readonly #ended = new Set<number>();
   #onListed: ((thread: ListedThread) => void) | undefined;
   #next = 0;
 
@@ -101,7 +110,7 @@ export class NodeWorkerSessions {
     const session = this.#session;
     this.#session = undefined;
     this.#sessions.clear();
-    for (const answer of [...this.#answers.values()]) answer(undefined);
+    for (const answer of [...this.#answers.values()]) answer.done(undefined);
     try {
       session?.disconnect();
     } catch {
@@ -146,12 +155,21 @@ export class NodeWorkerSessions {
       },
     );
     session.on('NodeWorker.detachedFromWorker', ({ params }: { params: { sessionId: string } }) => {
-      for (const [thread, id] of this.#sessions) if (id === params.sessionId) this.#sessions.delete(thread);
+      for (const [thread, id] of this.#sessions) {
+        if (id !== params.sessionId) continue;
+        this.#sessions.delete(thread);
+        this.#ended.add(thread);
+        if (this.#ended.size > MAX_NAMES) this.#ended.delete(this.#ended.values().next().value as number);
+      }
+      // A thread that has ended answers nothing more: what it was asked fails now, not after
+      // the answer timeout (a block's `ended` event waits for its profile).
+      for (const answer of [...this.#answers.values()])
+        if (answer.sessionId === params.sessionId) answer.done(undefined);
     });
     session.on('NodeWorker.receivedMessageFromWorker', ({ params }: { params: { message: string } }) => {
       try {
         const reply = JSON.parse(params.message) as Reply & { id?: unknown };
-        if (typeof reply.id === 'number') this.#answers.get(reply.id)?.(reply);
+        if (typeof reply.id === 'number') this.#answers.get(reply.id)?.done(reply);
       } catch {
         // not ours
       }
@@ -162,7 +180,7 @@ export class NodeWorkerSessions {
 
   #sessionFor(threadId: number): Promise<string | undefined> {
     const known = this.#sessions.get(threadId);
-    if (known !== undefined || this.#session === undefined) return Promise.resolve(known);
+    if (known !== undefined || this.#session === undefined || this.#ended.has(threadId)) return Promise.resolve(known);
     return new Promise((resolveSession) => {
       const wake = (): void => {
         const id = this.#sessions.get(threadId);
@@ -185,11 +203,38 @@ export class NodeWorkerSessions {
    * rejects.
    */
   async evaluate(threadId: number, expression: string): Promise<Evaluated> {
+    let sentAt = 0;
+    const reply = await this.#send(
+      threadId,
+      'Runtime.evaluate',
+      {
+        expression,
+        returnByValue: true,
+        silent: true,
+        includeCommandLineAPI: false,
+        generatePreview: false,
+        disableBreaks: true,
+      },
+      (at) => (sentAt = at),
+    );
+    if (typeof reply === 'string') return { error: reply };
+    if (reply.result?.exceptionDetails !== undefined) return { error: 'the evaluation threw' };
+    return { value: reply.result?.result?.value, sentAt };
+  }
+
+  /** Sends protocol command `method` to worker thread `threadId` (the profiler's). Never rejects. */
+  async send(threadId: number, method: string, params: object = {}): Promise<Sent> {
+    const reply = await this.#send(threadId, method, params);
+    return typeof reply === 'string' ? { error: reply } : { result: reply.result };
+  }
+
+  /** The reply to one command, or why there is none. */
+  async #send(threadId: number, method: string, params: object, sent?: (at: number) => void): Promise<Reply | string> {
     const sessionId = await this.#sessionFor(threadId);
     const session = this.#session;
-    if (session === undefined) return { error: 'not connected' };
-    if (sessionId === undefined) return { error: `thread ${threadId} is not listed by the inspector` };
-    const sentAt = nowMs();
+    if (session === undefined) return 'not connected';
+    if (sessionId === undefined) return `thread ${threadId} is not listed by the inspector`;
+    sent?.(nowMs());
     const id = ++this.#next;
     const reply = await new Promise<Reply | undefined>((resolveReply) => {
       const timer = setTimeout(() => done(undefined), ANSWER_TIMEOUT_MS);
@@ -199,28 +244,15 @@ export class NodeWorkerSessions {
         answers.delete(id);
         resolveReply(value);
       }
-      answers.set(id, done);
-      const message = JSON.stringify({
-        id,
-        method: 'Runtime.evaluate',
-        params: {
-          expression,
-          returnByValue: true,
-          silent: true,
-          includeCommandLineAPI: false,
-          generatePreview: false,
-          disableBreaks: true,
-        },
-      });
+      answers.set(id, { sessionId, done });
       try {
-        session.post('NodeWorker.sendMessageToWorker', { sessionId, message });
+        session.post('NodeWorker.sendMessageToWorker', { sessionId, message: JSON.stringify({ id, method, params }) });
       } catch {
         done(undefined);
       }
     });
-    if (reply === undefined) return { error: 'no answer' };
-    if (reply.error !== undefined) return { error: reply.error.message ?? 'evaluation failed' };
-    if (reply.result?.exceptionDetails !== undefined) return { error: 'the evaluation threw' };
-    return { value: reply.result?.result?.value, sentAt };
+    if (reply === undefined) return 'no answer';
+    if (reply.error !== undefined) return reply.error.message ?? `${method} failed`;
+    return reply;
   }
 }

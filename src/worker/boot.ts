@@ -35,8 +35,10 @@ async function startProfiler(i32: Int32Array, clock: Clock, warnOnce: WarnOnce):
     return undefined;
   }
   try {
-    const { SamplingProfiler: Profiler } = require('./profiler.js') as typeof import('./profiler.js');
-    const candidate = new Profiler((require('node:inspector') as typeof import('node:inspector')).Session);
+    const { SamplingProfiler: Profiler, mainThreadLink } = require('./profiler.js') as typeof import('./profiler.js');
+    const candidate = new Profiler(
+      mainThreadLink((require('node:inspector') as typeof import('node:inspector')).Session),
+    );
     const started = await within(
       clock,
       candidate.start().then(() => true),

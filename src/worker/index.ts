@@ -130,6 +130,8 @@ const { threads, inspector: threadsInspector } = watchThreads(init, {
   ...common,
   threadStates: (osTid) => threadStates(pid, osTid),
   sessionHeld: (held) => Atomics.store(i32, I32.THREADS_SESSION, held ? 1 : 0),
+  // As the main thread's profiler (boot.ts): not while an inspector port is open.
+  profile: () => options.profilerThreads && init.noInspector === undefined && Atomics.load(i32, I32.INSPECTOR) === 0,
 });
 
 const parts: Parts = { i32, clock, blocks, hangs, views, outputs, source, threads, threadsInspector };

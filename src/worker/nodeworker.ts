@@ -21,6 +21,7 @@ import {
   type StackSource,
 } from './capture.js';
 import { type ListedThread, NodeWorkerSessions } from '../common/nodeworker.js';
+import type { ProfilerLink } from './profiler.js';
 
 /** The one session through which every worker thread's stack is asked, open while needed. */
 export class WorkerThreadsInspector {
@@ -75,6 +76,13 @@ export class WorkerThreadsInspector {
 
   nameOf(threadId: number): string | undefined {
     return this.#sessions.nameOf(threadId);
+  }
+
+  /** Sends a protocol command to worker thread `threadId`; rejects when it fails or gets no answer. */
+  async send(threadId: number, method: string, params?: object): Promise<unknown> {
+    const sent = await this.#sessions.send(threadId, method, params);
+    if (sent.error !== undefined) throw new Error(sent.error);
+    return sent.result;
   }
 
   /** Evaluates on worker thread `threadId`: its value and when the request left, or undefined. */
@@ -137,4 +145,16 @@ export class WorkerThreadSource implements StackSource {
     const evaluated = await this.#inspector.evaluate(this.#threadId, remapExpression(requests));
     return evaluated === undefined ? undefined : decodeRemap(evaluated.value, requests.length);
   }
+}
+
+/**
+ * A worker thread's profiler, reached through the shared session. It runs only while that
+ * session stays connected (the threads' watch holds it): a sub-session's profiler ends with it.
+ */
+export function workerThreadLink(inspector: WorkerThreadsInspector, threadId: number): ProfilerLink {
+  return {
+    connect: () => undefined,
+    post: (method, params) => inspector.send(threadId, method, params),
+    close: () => undefined,
+  };
 }

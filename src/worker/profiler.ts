@@ -1,6 +1,6 @@
 /**
  * On by default (`profiler: false` or LOOPWATCH_PROFILER=off turns it off): a V8 sampling
- * profiler kept running on the main thread, so that a block inside one long native call — where
+ * profiler kept running on the main thread and on each watched worker thread, so that a block inside one long native call — where
  * the capture interrupt is only served after the call returns — is still attributed. The samples taken during the block name the culprit
  * (`loadCatalog < readAll` inside a huge JSON.parse); they are read once the block has ended,
  * because stopping the profiler is itself served by the main thread.
@@ -261,22 +261,44 @@ export function attribute(profile: Profile, fromUs: number, toUs: number): Attri
   };
 }
 
+/**
+ * How a profiler reaches its thread's inspector: the main thread's through a session of its
+ * own, a worker thread's through the NodeWorker domain of the session that captures its stacks.
+ */
+export interface ProfilerLink {
+  connect(): void;
+  /** Rejects when the command fails or gets no answer. */
+  post(method: string, params?: object): Promise<unknown>;
+  close(): void;
+}
+
+/** The main thread's link: a session of the profiler's own, `connectToMainThread()`. */
+export function mainThreadLink(SessionClass: typeof Session): ProfilerLink {
+  const session = new SessionClass();
+  return {
+    connect: () => session.connectToMainThread(),
+    post: (method, params = {}) =>
+      new Promise((resolve, reject) => {
+        session.post(method, params, (error: Error | null, result: unknown) =>
+          error === null ? resolve(result) : reject(error),
+        );
+      }),
+    close: () => session.disconnect(),
+  };
+}
+
 export class SamplingProfiler {
-  readonly #session: Session;
+  readonly #link: ProfilerLink;
   #startedAt = 0;
   #anchor = 0;
   #busy = false;
 
-  constructor(SessionClass: typeof import('node:inspector').Session) {
-    this.#session = new SessionClass();
+  constructor(link: ProfilerLink) {
+    this.#link = link;
   }
 
   #post<T>(method: string, params: object = {}): Promise<T> {
-    return new Promise((resolve, reject) => {
-      this.#session.post(method, params, (error: Error | null, result: unknown) =>
-        error === null ? resolve(result as T) : reject(error),
-      );
-    });
+    return this.#link.post(method, params) as Promise<T>;
   }
 
   #evaluate(expression: string): Promise<unknown> {
@@ -285,7 +307,7 @@ export class SamplingProfiler {
 
   /** Connects and starts sampling (the one heap-sized start: call it early). */
   async start(): Promise<void> {
-    this.#session.connectToMainThread();
+    this.#link.connect();
     await this.#post('Profiler.enable');
     await this.#post('Profiler.setSamplingInterval', { interval: INTERVAL_US });
     this.#startedAt = Date.now();
@@ -345,7 +367,7 @@ export class SamplingProfiler {
 
   close(): void {
     try {
-      this.#session.disconnect();
+      this.#link.close();
     } catch {
       // already gone
     }

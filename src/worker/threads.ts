@@ -11,7 +11,7 @@
 import { join } from 'node:path';
 import { debuglog } from 'node:util';
 import { culpritFrame } from '../common/frames.js';
-import { stackOf } from '../common/text.js';
+import { messageOf, stackOf } from '../common/text.js';
 import type { BlockProgress, HangEvent, LoopwatchEvent, ResolvedOptions, StackFrame } from '../types.js';
 import type { ThreadStates } from './threadstate.js';
 import {
@@ -24,15 +24,15 @@ import {
   tableOf,
   type ThreadTable,
 } from '../protocol/threads.js';
-import type { WorkerInit } from '../protocol/shared.js';
+import { I32, type WorkerInit } from '../protocol/shared.js';
 import { ThreadAdopter } from './adopt.js';
 import { type ActiveBlock, BlockLifecycle } from './block.js';
 import type { RawFrame } from './capture.js';
 import { Hangs } from './hangs.js';
-import { WorkerThreadSource, WorkerThreadsInspector } from './nodeworker.js';
+import { WorkerThreadSource, WorkerThreadsInspector, workerThreadLink } from './nodeworker.js';
 import type { WarnOnce } from './outputs.js';
 import type { Transformed } from './stack.js';
-import type { Clock } from './time.js';
+import { type Clock, within } from './time.js';
 
 /**
  * How long a worker thread's capture may take: two hops (the main thread's inspector agent
@@ -57,6 +57,8 @@ const SCAN_EVERY_MS = 1000;
 const RETIRE_POLL_MS = 20;
 /** The longest an ended thread's slot waits for its block's `ended` event before it is released. */
 const RETIRE_MAX_MS = 2000;
+/** How long a worker thread's profiler may take to start (its heap is walked: short for a new thread). */
+const PROFILER_START_TIMEOUT_MS = 3000;
 
 export interface ThreadWatchDeps {
   readonly table: ThreadTable;
@@ -74,6 +76,8 @@ export interface ThreadWatchDeps {
   readonly sessionHeld?: ((held: boolean) => void) | undefined;
   readonly resolve: (raw: readonly RawFrame[]) => { frames: StackFrame[]; transformed: Transformed[] };
   readonly threadStates: (osTid: number) => ThreadStates;
+  /** Whether to run the sampling profiler on each watched thread now (as on the main thread). */
+  readonly profile?: (() => boolean) | undefined;
   readonly emit: (event: LoopwatchEvent) => void;
   readonly progress: (record: BlockProgress) => void;
   readonly warnOnce: WarnOnce;
@@ -88,6 +92,7 @@ interface Watched {
   readonly source: WorkerThreadSource | undefined;
   /** When the thread was seen ended (epoch ms). */
   goneAt?: number;
+  retired?: boolean;
 }
 
 /** A blocked worker thread, as the health endpoint lists it. */
@@ -102,6 +107,8 @@ export interface BlockedThread {
 export class ThreadWatch {
   readonly #deps: ThreadWatchDeps;
   readonly #watched = new Map<number, Watched>();
+  /** Whether the session to the threads stays connected (their profilers live in it). */
+  #held = false;
   #stopped = false;
   #timer: unknown;
 
@@ -114,14 +121,19 @@ export class ThreadWatch {
    * session that stays connected from now on, those that do not register themselves.
    */
   start(): void {
+    const { adopter, inspector } = this.#deps;
+    if (adopter !== undefined && inspector !== undefined) {
+      this.#held = inspector.hold(adopter.listed);
+      if (this.#held) this.#deps.sessionHeld?.(true);
+      else
+        this.#deps.warnOnce(
+          'adopt',
+          'worker threads started without the preload are not watched: no inspector session',
+        );
+    }
     this.#loop().catch((error: unknown) => {
       this.#deps.warnOnce('threads', `stopped watching worker threads: ${stackOf(error)}`);
     });
-    const { adopter, inspector } = this.#deps;
-    if (adopter === undefined || inspector === undefined) return;
-    if (inspector.hold(adopter.listed)) this.#deps.sessionHeld?.(true);
-    else
-      this.#deps.warnOnce('adopt', 'worker threads started without the preload are not watched: no inspector session');
   }
 
   stop(): void {
@@ -274,10 +286,57 @@ export class ThreadWatch {
     const watched: Watched = { index, generation, threadId, name, blocks, source };
     this.#watched.set(index, watched);
     blocks.start();
+    this.#profile(watched, views.i32);
     return watched;
   }
 
+  /**
+   * Starts the sampling profiler on a newly watched thread, so that a block inside one long
+   * native call there is named from its samples as on the main thread. Its start holds that
+   * thread for a time proportional to its heap: short for a thread just started.
+   */
+  #profile(watched: Watched, i32: Int32Array): void {
+    const { inspector, clock, warnOnce } = this.#deps;
+    if (!this.#held || inspector === undefined || this.#deps.profile?.() !== true) return;
+    const { threadId } = watched;
+    const { SamplingProfiler } = require('./profiler.js') as typeof import('./profiler.js');
+    const profiler = new SamplingProfiler(workerThreadLink(inspector, threadId));
+    const failed = (why: string): void => {
+      debug('worker %d: the profiler %s', threadId, why);
+      // A thread that ended meanwhile is no failure.
+      if (watched.retired !== true && inspector.listed(threadId))
+        warnOnce('thread-profiler', `a worker thread's profiler ${why}; its blocks are reported without it`);
+    };
+    const starting = profiler.start();
+    void within(
+      clock,
+      starting.then(() => true),
+      PROFILER_START_TIMEOUT_MS,
+    ).then(
+      (started) => {
+        if (started !== true) {
+          failed('did not start in time');
+          // Not left sampling unused if it starts after all.
+          void starting.then(() => inspector.send(threadId, 'Profiler.disable')).catch(() => undefined);
+          return;
+        }
+        debug('worker %d: the profiler runs', threadId);
+        if (watched.retired === true) return;
+        watched.blocks.useProfiler({
+          due: (now) => profiler.due(now),
+          rotate: () => profiler.rotate(),
+          // A thread that has ended took its samples with it: its block's `ended` event (which
+          // the exiting process waits for) does not wait for them.
+          attributeBlock: (fromMs, toMs) =>
+            Atomics.load(i32, I32.EXITING) === 1 ? Promise.resolve(undefined) : profiler.attributeBlock(fromMs, toMs),
+        });
+      },
+      (error: unknown) => failed(`could not start: ${messageOf(error)}`),
+    );
+  }
+
   #retire(watched: Watched): void {
+    watched.retired = true;
     watched.blocks.stop();
     watched.source?.close();
   }

@@ -28,6 +28,12 @@ function blockIn(result: RunResult, fn: string): { first: BlockEvent; last: Bloc
   return { first: first as BlockEvent, last: last as BlockEvent, alertAt: alert?.at ?? 0 };
 }
 
+/** The `ended` event of the block that began at the fixture's `block` mark, on `thread`. */
+function jobBlock(result: RunResult, thread: string): BlockEvent | undefined {
+  const block = result.marks.get('block') ?? 0;
+  return result.events.find((e) => e.thread === thread && e.state === 'ended' && Date.parse(e.startedAt) >= block - 50);
+}
+
 describe('worker threads', () => {
   it.each<[Mode]>([['import'], ['require']])(
     'a plain ESM worker that blocks after start is reported on its thread, with its name and culprit (%s)',
@@ -106,6 +112,50 @@ describe('worker threads', () => {
         main: main.alertAt - mainStart,
       },
     });
+  });
+
+  it.each([
+    ['crypto', 'hashPassword'],
+    ['exec', 'runShell'],
+  ])(
+    "LOOPWATCH_PROFILER=all: a worker thread's lone native call (%s) is named from that thread's samples",
+    async (kind, culprit) => {
+      const result = await run(fixture('threads/native-worker.mjs'), {
+        mode: 'import',
+        env: { ...env, LOOPWATCH_PROFILER: 'all' },
+        args: [kind],
+      });
+      expect(result.code, describeRun(result)).toBe(0);
+      const thread = threadOf(result);
+      // The job's block (on a loaded machine the thread's start-up may have blocks of its own).
+      const ended = jobBlock(result, thread);
+      expect(ended, describeRun(result)).toBeDefined();
+      expect(ended?.threadName).toBe('hasher');
+      expect(ended?.durationMs, describeRun(result)).toBeGreaterThan(300);
+      // From the samples: the capture could only be served once the call had returned.
+      expect(ended?.culprit, describeRun(result)).toMatchObject({ function: culprit, source: 'profile' });
+      expect(ended?.culprit?.file).toMatch(/threads\/native-task\.mjs$/);
+      expect(ended?.profile?.top?.[0]?.function, describeRun(result)).toBe(culprit);
+      expect(ended?.profile?.share).toBeGreaterThan(0.3);
+      // Never blamed on the main thread.
+      expect(result.events.filter((e) => e.thread === 'main' && e.culprit?.function === culprit)).toEqual([]);
+      record({
+        scenario: `worker thread native call (${kind})`,
+        culprit: ended?.culprit?.function,
+        share: ended?.profile?.share,
+        samples: ended?.profile?.samples,
+      });
+    },
+  );
+
+  it("by default (the main thread's profiler only), a worker thread's native call has no profile", async () => {
+    const result = await run(fixture('threads/native-worker.mjs'), { mode: 'import', env });
+    expect(result.code, describeRun(result)).toBe(0);
+    const thread = threadOf(result);
+    const ended = jobBlock(result, thread);
+    expect(ended, describeRun(result)).toBeDefined();
+    expect(ended?.profile).toBeUndefined();
+    expect(ended?.culprit?.source).not.toBe('profile');
   });
 
   it('eight workers blocked at once: eight blocks, each on its own thread', async () => {

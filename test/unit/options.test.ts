@@ -27,6 +27,7 @@ describe('resolveOptions', () => {
       maxFrames: 64,
       captureTimeoutMs: 50,
       profiler: true,
+      profilerThreads: false,
       hangMs: undefined,
       hangAction: 'none',
       shutdownTimeoutMs: undefined,
@@ -191,11 +192,16 @@ describe('optionsFromEnv', () => {
     expect(e.message).toBe(message);
   });
 
-  it('reads LOOPWATCH_PROFILER as on/off', () => {
-    expect(optionsFromEnv({ LOOPWATCH_PROFILER: 'on' }).profiler).toBe(true);
-    expect(optionsFromEnv({ LOOPWATCH_PROFILER: 'off' }).profiler).toBe(false);
+  it('reads LOOPWATCH_PROFILER as on/off/all', () => {
+    expect(optionsFromEnv({ LOOPWATCH_PROFILER: 'on' })).toMatchObject({ profiler: true, profilerThreads: false });
+    expect(optionsFromEnv({ LOOPWATCH_PROFILER: 'off' })).toMatchObject({ profiler: false, profilerThreads: false });
+    expect(optionsFromEnv({ LOOPWATCH_PROFILER: 'all' })).toMatchObject({ profiler: true, profilerThreads: true });
     expect(error(() => optionsFromEnv({ LOOPWATCH_PROFILER: 'yes' })).message).toBe(
-      'LOOPWATCH_PROFILER must be "on" or "off", got "yes"',
+      'LOOPWATCH_PROFILER must be "on", "off" or "all", got "yes"',
+    );
+    expect(resolveOptions({ profiler: 'all' }).profilerThreads).toBe(true);
+    expect(error(() => resolveOptions({ profiler: 'workers' as 'all' })).message).toMatch(
+      /`profiler` must be true, false or "all", got "workers"/,
     );
   });
 
