@@ -355,6 +355,11 @@ export function writeDocs({ quick, plan, machine, versions, res, summary }) {
         `| detection latency of a 600 ms block in a pool task (threshold 100 ms), from the task's mark to the \`ongoing\` line read by the bench | ${seen.length === 0 ? 'no alert seen' : seen.map((l) => f(l.ms)).join(', ')} ms${pl.latency.length > seen.length ? ` (${pl.latency.length - seen.length} of ${pl.latency.length} not seen)` : ''}; threads ${[...new Set(seen.map((l) => `\`${l.thread}\` "${l.threadName ?? ''}"`))].join(', ')}, culprit ${[...new Set(seen.map((l) => `\`${l.culprit}\``))].join(', ')} |`,
         `| extra RSS per watched worker (${pl.workers} idle workers, \`LOOPWATCH_THREADS=all\` against \`main\`, medians) | ${f(pl.perWorker.rssMb, 2)} MB |`,
         `| heartbeat CPU per watched worker, idle, default threshold (a beat every 12 ms) | ${f(pl.perWorker.cpuMsPerSec, 1)} ms of CPU a second — timer wake-ups; it scales with the beat rate |`,
+        ...(pl.perWorkerProfiler === undefined
+          ? []
+          : [
+              `| the opt-in profiler on each worker thread (\`LOOPWATCH_PROFILER=all\` against the default, same ${pl.workers} idle workers, medians), per worker${pl.profilerRun === undefined ? '' : ` (measured after the rest of this section, by the pool section alone: ${pl.profilerRun.rounds} rounds, ${pl.profilerRun.startedAt.slice(0, 10)}, Node ${pl.profilerRun.node.slice(1)})`} | ${f(pl.perWorkerProfiler.rssMb, 2)} MB of RSS and ${f(pl.perWorkerProfiler.cpuMsPerSec, 1)} ms of CPU a second — why it is not the default (budget: 1 MB per watched worker) |`,
+            ]),
         '| `Atomics.wait` wrapped on a watched worker (a call that returns at once, 10⁶ calls; measured by hand, Node 20, 2026-12-01) | 0.55–0.73 µs a call against 0.10–0.12 µs plain |',
       ].join('\n'),
     );

@@ -66,8 +66,16 @@ const plan = quick
 // --docs-from=<results.json>: re-render docs/benchmarks.md from a saved run (bench/last-run.json)
 // without measuring again — for changes to the report's wording, never to its figures.
 const docsFrom = argv.find((a) => a.startsWith('--docs-from='))?.slice(12);
+/** JSON has no NaN or ±Infinity (a ratio to a 0 ms p99, a failed round): saved as strings. */
+const NON_FINITE = new Map([
+  ['NaN', NaN],
+  ['Infinity', Infinity],
+  ['-Infinity', -Infinity],
+]);
+const keepNonFinite = (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v);
+const restoreNonFinite = (_, v) => (NON_FINITE.has(v) ? NON_FINITE.get(v) : v);
 if (docsFrom) {
-  const saved = JSON.parse(readFileSync(docsFrom, 'utf8'));
+  const saved = JSON.parse(readFileSync(docsFrom, 'utf8'), restoreNonFinite);
   writeDocs({ ...saved, summary: summaryTable(saved.res) });
   process.stdout.write(`${summaryTable(saved.res)}\n`);
   process.exit(0);
@@ -135,7 +143,10 @@ process.stdout.write(
 process.stdout.write(
   `${machine.minutes} min; load average before ${machine.loadBefore.map((x) => x.toFixed(2)).join(' ')}, after ${machine.loadAfter.map((x) => x.toFixed(2)).join(' ')}\n`,
 );
-writeFileSync(join(ROOT, 'bench', 'last-run.json'), JSON.stringify({ quick, plan, machine, versions, res }, null, 1));
+writeFileSync(
+  join(ROOT, 'bench', 'last-run.json'),
+  JSON.stringify({ quick, plan, machine, versions, res }, keepNonFinite, 1),
+);
 if (!argv.includes('--no-docs') && !only) {
   writeDocs({ quick, plan, machine, versions, res, summary });
   log('wrote docs/benchmarks.md');

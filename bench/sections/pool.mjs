@@ -1,6 +1,7 @@
 // 7. A worker pool: a piscina pool's throughput with and without loopwatch (ratio per round),
 // the detection latency of a block on a pool thread, and what each watched worker costs
-// (RSS and CPU of 16 idle workers with LOOPWATCH_THREADS=all against main).
+// (RSS and CPU of 16 idle workers with LOOPWATCH_THREADS=all against main), and what the
+// opt-in profiler on each worker thread adds (LOOPWATCH_PROFILER=all against the default).
 import { join } from 'node:path';
 import { marks, result, runChild } from '../lib/child.mjs';
 import { BENCH, byName } from '../lib/variants.mjs';
@@ -39,22 +40,36 @@ export async function pool({ rounds, sink, log }) {
     log(`pool block round ${r + 1}/${rounds}: ${JSON.stringify(latency.at(-1))}`);
   }
 
-  const idle = { all: [], main: [] };
+  // all: every worker watched; main: none; profiled: every worker watched and profiled.
+  const idle = { all: [], main: [], profiled: [] };
+  const variants = {
+    all: { LOOPWATCH_THREADS: 'all' },
+    main: { LOOPWATCH_THREADS: 'main' },
+    profiled: { LOOPWATCH_THREADS: 'all', LOOPWATCH_PROFILER: 'all' },
+  };
   for (let r = 0; r < rounds; r++) {
-    for (const threads of rotated(['all', 'main'], r)) {
+    for (const name of rotated(Object.keys(variants), r)) {
       const { args, env } = byName('loopwatch').setup({});
       const run = await runChild({
         args: [...args, app],
-        env: { ...env, BENCH_POOL_MODE: 'idle', LOOPWATCH_THREADS: threads, LOOPWATCH_LOG: 'off' },
+        env: { ...env, BENCH_POOL_MODE: 'idle', ...variants[name], LOOPWATCH_LOG: 'off' },
       });
-      idle[threads].push(result(run));
+      idle[name].push(result(run));
     }
     log(`pool idle round ${r + 1}/${rounds}`);
   }
   const workers = idle.all[0]?.workers ?? 16;
-  const perWorker = {
-    rssMb: (median(idle.all.map((x) => x.rssMb)) - median(idle.main.map((x) => x.rssMb))) / workers,
-    cpuMsPerSec: (median(idle.all.map((x) => x.cpuMsPerSec)) - median(idle.main.map((x) => x.cpuMsPerSec))) / workers,
+  const per = (more, less) => ({
+    rssMb: (median(idle[more].map((x) => x.rssMb)) - median(idle[less].map((x) => x.rssMb))) / workers,
+    cpuMsPerSec:
+      (median(idle[more].map((x) => x.cpuMsPerSec)) - median(idle[less].map((x) => x.cpuMsPerSec))) / workers,
+  });
+  return {
+    throughput,
+    latency,
+    idle,
+    perWorker: per('all', 'main'),
+    perWorkerProfiler: per('profiled', 'all'),
+    workers,
   };
-  return { throughput, latency, idle, perWorker, workers };
 }
