@@ -14,6 +14,7 @@
  * itself, an evaluation waits for that call to return.
  */
 import type { Session } from 'node:inspector';
+import { evaluateParams } from './evaluate.js';
 import { messageOf } from './text.js';
 import { nowMs } from '../protocol/shared.js';
 
@@ -204,19 +205,7 @@ export class NodeWorkerSessions {
    */
   async evaluate(threadId: number, expression: string): Promise<Evaluated> {
     let sentAt = 0;
-    const reply = await this.#send(
-      threadId,
-      'Runtime.evaluate',
-      {
-        expression,
-        returnByValue: true,
-        silent: true,
-        includeCommandLineAPI: false,
-        generatePreview: false,
-        disableBreaks: true,
-      },
-      (at) => (sentAt = at),
-    );
+    const reply = await this.#send(threadId, 'Runtime.evaluate', evaluateParams(expression), (at) => (sentAt = at));
     if (typeof reply === 'string') return { error: reply };
     if (reply.result?.exceptionDetails !== undefined) return { error: 'the evaluation threw' };
     return { value: reply.result?.result?.value, sentAt };

@@ -9,6 +9,7 @@
  */
 import type { Session } from 'node:inspector';
 import { BroadcastChannel } from 'node:worker_threads';
+import { evaluateParams } from '../common/evaluate.js';
 import { CONTEXT_HOOK, nowMs, type BrokerMessage, type WorkerInit } from '../protocol/shared.js';
 import type { BlockContext, HangEvent } from '../types.js';
 
@@ -522,15 +523,7 @@ export class MainThreadInspector implements StackSource {
   }
 
   async #evaluate(expression: string): Promise<{ ok: true; value: unknown } | { ok: false }> {
-    const { error, result } = await this.#post('Runtime.evaluate', {
-      expression,
-      returnByValue: true,
-      silent: true,
-      includeCommandLineAPI: false,
-      generatePreview: false,
-      // Never stop at a breakpoint or a `debugger;` statement inside our expression.
-      disableBreaks: true,
-    });
+    const { error, result } = await this.#post('Runtime.evaluate', evaluateParams(expression));
     const evaluated = result as { result?: { value?: unknown }; exceptionDetails?: unknown } | undefined;
     if (error !== null || evaluated === undefined || evaluated.exceptionDetails !== undefined) return { ok: false };
     return { ok: true, value: evaluated.result?.value };
