@@ -55,7 +55,8 @@ export interface BlockRecord {
 /** Blocks with the same culprit. */
 export interface Group {
   readonly key: string;
-  readonly culprit: StackFrame | undefined;
+  /** The culprit frame of the group's longest block (the line varies between its blocks). */
+  culprit: StackFrame | undefined;
   readonly attribution: Attribution;
   blocks: number;
   totalMs: number;
@@ -165,10 +166,17 @@ function attribute(event: BlockEvent): {
   return { stack: event.stack, attribution: 'none', culprit: undefined };
 }
 
+/**
+ * Blocks are grouped by their culprit function: the line a stack was taken at varies from
+ * block to block within one loop (the README's example reported the same loop at lines 13
+ * and 15). An anonymous function is told apart by its line.
+ */
 export function groupKey(culprit: StackFrame | undefined, attribution: Attribution): string {
   if (culprit === undefined) return 'none';
   // A stack taken late may name code that ran after the culprit: never merge it with real culprits.
-  return `${attribution === 'late' || attribution === 'internals' ? attribution : 'named'}\0${culprit.function}\0${culprit.file}\0${culprit.line}`;
+  const kind = attribution === 'late' || attribution === 'internals' ? attribution : 'named';
+  const anonymous = culprit.function === '' || /anonymous/.test(culprit.function);
+  return `${kind}\0${culprit.function}\0${culprit.file}${anonymous ? `\0${culprit.line}` : ''}`;
 }
 
 export function stackKey(stack: readonly StackFrame[]): string {
@@ -318,6 +326,8 @@ export function analyse(sources: readonly EventSource[], exits?: ReadonlyMap<num
     }
     group.blocks++;
     group.totalMs += block.durationMs;
+    // The row names the line of its longest block.
+    if (block.durationMs > group.worstMs) group.culprit = block.culprit;
     group.worstMs = Math.max(group.worstMs, block.durationMs);
     group.phases[block.phase]++;
     if (!block.ended) group.notEnded++;

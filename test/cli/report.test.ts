@@ -62,6 +62,28 @@ group('the summary table', () => {
     expect(formatSummary(plain, '/srv/app', styleFor(process.stdout, { NO_COLOR: '1' }))).not.toContain('by thread');
   });
 
+  it('one row per culprit function, whichever line of its loop each stack was taken at; anonymous ones by line', () => {
+    const at = (fn: string, line: number) => [
+      frame(fn, '/srv/app/src/report.js', line),
+      frame('next', '/srv/app/src/jobs.js', 49),
+    ];
+    const events = [
+      ...block(300, 1, 505, at('renderReport', 13)),
+      ...block(300, 2, 507, at('renderReport', 15)),
+      ...block(300, 3, 120, at('<anonymous>', 30)),
+      ...block(300, 4, 110, at('<anonymous>', 60)),
+    ];
+    const { culprits } = analyse([
+      { name: 'x', events, malformedLines: [], otherLines: 0, lines: events.length, truncatedLastLine: false },
+    ]).summary;
+    expect(culprits.map((c) => [c.function, c.line, c.blocks, c.totalMs])).toEqual([
+      // Named after its longest block's line.
+      ['renderReport', 15, 2, 1012],
+      ['<anonymous>', 30, 1, 120],
+      ['<anonymous>', 60, 1, 110],
+    ]);
+  });
+
   it('never shows a node_modules frame as the top frame of your code: a stack of library code only says so', () => {
     const events = [
       ...block(300, 1, 400, [
