@@ -41,7 +41,13 @@ describe('beside @opentelemetry/sdk-node', () => {
             app = text.slice(4);
             appReady();
           }
-          if (app !== '' && text.startsWith('BLOCK ') && text.includes('"state":"ended"')) {
+          // The request's block: a start-up block may end (be reported) after the app's line.
+          if (
+            app !== '' &&
+            text.startsWith('BLOCK ') &&
+            text.includes('"state":"ended"') &&
+            text.includes('"phase":"running"')
+          ) {
             ended++;
             onEnded();
           }
