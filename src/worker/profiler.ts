@@ -1,6 +1,7 @@
 /**
  * On by default (`profiler: false` or LOOPWATCH_PROFILER=off turns it off): a V8 sampling
- * profiler kept running on the main thread and on each watched worker thread, so that a block inside one long native call — where
+ * profiler kept running on the main thread (and with `profiler: 'all'` on each watched worker
+ * thread), so that a block inside one long native call — where
  * the capture interrupt is only served after the call returns — is still attributed. The samples taken during the block name the culprit
  * (`loadCatalog < readAll` inside a huge JSON.parse); they are read once the block has ended,
  * because stopping the profiler is itself served by the main thread.
