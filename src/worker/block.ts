@@ -111,8 +111,9 @@ export interface BlockDeps {
   readonly ids?: { last: number } | undefined;
   /**
    * A capture served later than this after its request left was held up (by native code): its
-   * stack is marked late. Default LATE_AFTER_MS; a worker thread's capture crosses the main
-   * thread first, and is given longer.
+   * stack is marked late; a pause probe answered later than this says the silence was a block.
+   * Default LATE_AFTER_MS; a worker thread's requests cross the main thread first, and are
+   * given longer.
    */
   readonly lateAfterMs?: number | undefined;
   /** Where stacks come from; undefined with `captureStack: false`. */
@@ -422,8 +423,10 @@ export class BlockLifecycle {
     const pause =
       connected && inspector !== undefined ? await within(clock, inspector.pauseState(), probeMs) : undefined;
     // An answer that took this long was held up by native code: the silence was a real block,
-    // even if it has just ended (with an inspector port open, answers are slow anyway).
-    const heldUp = pause !== undefined && !inspectorOpen && clock.now() - probedAt > LATE_AFTER_MS;
+    // even if it has just ended (with an inspector port open, answers are slow anyway). A worker
+    // thread's probe crosses the main thread first: it is held to that thread's own bound.
+    const heldUp =
+      pause !== undefined && !inspectorOpen && clock.now() - probedAt > (this.#deps.lateAfterMs ?? LATE_AFTER_MS);
     if (pause === 'paused' || (this.#pausedBefore && pause === 'running')) {
       // Paused: not a block. Running again after a pause: the thread resumed at some moment
       // since the last probe, so it must now stay silent for a whole threshold of its own.

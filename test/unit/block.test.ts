@@ -56,6 +56,8 @@ class FakeSource implements StackSource {
   readonly available = true;
   readonly reason = undefined;
   pause: PauseState = 'running';
+  /** How long the pause probe takes to answer, ms (0: at once). */
+  pauseAfterMs = 0;
   /** The next capture's answer; undefined leaves it pending until `answer()`. */
   next: ((requestedAt: number) => CaptureResult) | undefined;
   closed = 0;
@@ -70,7 +72,8 @@ class FakeSource implements StackSource {
   }
 
   pauseState(): Promise<PauseState> {
-    return Promise.resolve(this.pause);
+    if (this.pauseAfterMs === 0) return Promise.resolve(this.pause);
+    return new Promise((resolve) => clock.setTimeout(() => resolve(this.pause), this.pauseAfterMs));
   }
 
   capture(): Promise<CaptureResult | undefined> {
@@ -252,6 +255,25 @@ describe('block lifecycle', () => {
         state: 'ongoing',
         stackTiming: timing,
       });
+      lifecycle.stop();
+    }
+  });
+
+  it('an idle thread whose probe came back slowly is held up only past its own lateAfterMs', async () => {
+    // The thread answers both the probe and the capture with no JavaScript on its stack: it is
+    // waiting in its loop. The probe took 40 ms: the main thread's own probe that slow was held
+    // up by a native call (a block without a stack); a worker thread's crosses the main thread
+    // first and is allowed longer, so it is an idle thread, not a block.
+    for (const [lateAfterMs, reported] of [
+      [undefined, true],
+      [150, false],
+    ] as const) {
+      const { lifecycle, blocks, source } = setup({}, undefined, { lateAfterMs });
+      source.pauseAfterMs = 40;
+      source.next = (at) => ({ frames: [], truncated: false, context: undefined, servedAt: at + 1 });
+      lifecycle.start();
+      await clock.advance(THRESHOLD + 45);
+      expect(blocks().length > 0, `lateAfterMs ${lateAfterMs}`).toBe(reported);
       lifecycle.stop();
     }
   });
