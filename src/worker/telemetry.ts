@@ -719,6 +719,30 @@ function withPrometheusNames(Base: typeof Prometheus.PrometheusExporter): typeof
   };
 }
 
+/** Packages that every OpenTelemetry SDK package depends on: more than one copy loaded means mismatched versions. */
+const SHARED_PACKAGES = ['@opentelemetry/core', '@opentelemetry/otlp-transformer'] as const;
+
+/**
+ * The shared OpenTelemetry packages of which more than one copy is loaded, from the paths of the
+ * loaded modules (`require.cache`): npm nests a private copy under each package whose pinned
+ * version differs from the top-level one. Each copy is loaded and kept on the monitor's thread
+ * (measured: 642 modules for OTLP metrics and logs instead of 297; 2.7 MB more RSS on Node 20,
+ * 5 MB on Node 24).
+ */
+export function duplicateCopies(paths: readonly string[]): { name: string; copies: number }[] {
+  const found: { name: string; copies: number }[] = [];
+  for (const name of SHARED_PACKAGES) {
+    const marker = `/node_modules/${name}/`;
+    const roots = new Set<string>();
+    for (const path of paths) {
+      const at = path.replaceAll('\\', '/').lastIndexOf(marker);
+      if (at >= 0) roots.add(path.slice(0, at));
+    }
+    if (roots.size > 1) found.push({ name, copies: roots.size });
+  }
+  return found;
+}
+
 /**
  * Builds the pipeline, or reports once why it cannot (missing or mismatched packages) and
  * returns undefined: a telemetry problem never stops the app or the monitor.
@@ -744,6 +768,12 @@ export async function startTelemetry(
       require(name);
       await new Promise((resolve) => setImmediate(resolve));
     }
+    const copies = duplicateCopies(Object.keys(require.cache));
+    if (copies.length > 0)
+      warn(
+        'otel-copies',
+        `${copies.map((c) => `${c.copies} copies of ${c.name}`).join(' and ')} are loaded: the @opentelemetry packages are at mismatched versions, and each copy costs memory on the monitor's thread. Export works; to align them, install the SDK and exporter packages at versions of one release (\`npm ls ${copies[0]?.name ?? '@opentelemetry/core'}\` shows who brings each copy)`,
+      );
     return new Telemetry(settings, view, app, warn);
   } catch (error) {
     warn('otel', `OpenTelemetry export could not start: ${messageOf(error)}`);

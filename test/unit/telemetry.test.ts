@@ -5,7 +5,15 @@ import { describe, expect, it } from 'vitest';
 import { LoopwatchError } from '../../src/errors.js';
 import { resolveTelemetry } from '../../src/telemetry-options.js';
 import type { TelemetrySettings } from '../../src/types.js';
-import { MAX_CULPRITS, METRIC, OTHER, sdkProblem, Telemetry, v8Stack } from '../../src/worker/telemetry.js';
+import {
+  duplicateCopies,
+  MAX_CULPRITS,
+  METRIC,
+  OTHER,
+  sdkProblem,
+  Telemetry,
+  v8Stack,
+} from '../../src/worker/telemetry.js';
 import { blockEvent } from './events.js';
 
 const ROOT = join(__dirname, '..', '..');
@@ -242,6 +250,42 @@ describe('resolveTelemetry (OTEL_* variables and start({ otel }))', () => {
     const e = error(() => resolveTelemetry({}, { metricsExporter: 'prometheus', ...otel } as never));
     expect(e.code).toBe('ERR_LOOPWATCH_INVALID_OPTION');
     expect(e.message).toBe(message);
+  });
+});
+
+describe('duplicateCopies', () => {
+  const app = '/srv/app/node_modules/@opentelemetry';
+  it('counts the copies of a shared package that npm nested under packages of another version', () => {
+    expect(
+      duplicateCopies([
+        `${app}/core/build/src/index.js`,
+        `${app}/core/build/src/utils.js`,
+        `${app}/sdk-logs/node_modules/@opentelemetry/core/build/src/index.js`,
+        `${app}/resources/node_modules/@opentelemetry/core/build/src/index.js`,
+        `${app}/otlp-transformer/build/src/index.js`,
+        `${app}/sdk-logs/build/src/index.js`,
+      ]),
+    ).toEqual([{ name: '@opentelemetry/core', copies: 3 }]);
+  });
+
+  it('finds nothing in an aligned install', () => {
+    expect(
+      duplicateCopies([
+        `${app}/core/build/src/index.js`,
+        `${app}/core/build/src/utils.js`,
+        `${app}/otlp-transformer/build/src/index.js`,
+        `${app}/sdk-logs/build/src/index.js`,
+      ]),
+    ).toEqual([]);
+  });
+
+  it('reads Windows paths', () => {
+    const win = 'C:\\app\\node_modules\\@opentelemetry';
+    const one = [`${win}\\core\\build\\src\\index.js`, `${win}\\core\\build\\src\\utils.js`];
+    expect(duplicateCopies(one)).toEqual([]);
+    expect(
+      duplicateCopies([...one, `${win}\\sdk-logs\\node_modules\\@opentelemetry\\core\\build\\src\\index.js`]),
+    ).toEqual([{ name: '@opentelemetry/core', copies: 2 }]);
   });
 });
 
