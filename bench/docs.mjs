@@ -146,18 +146,34 @@ export function targets(res) {
     res.memory
       ? `; of it, this process's own (anonymous) memory ${median(res.memory.idle[part].map((x, i) => (x.anon - (res.memory.idle.none[i]?.anon ?? NaN)) / 2 ** 20)).toFixed(1)} MB`
       : '';
+  /** The same extra in a small service, on every Node version the memory section ran on. */
+  const inService = (part) => {
+    const rows = res.memory?.byNode ?? [];
+    if (rows.length === 0) return '';
+    const cells = rows.map((e) => {
+      const runs = e.service;
+      const mb = median(runs[part].map((x, i) => (x.rss - (runs.none[i]?.rss ?? NaN)) / 2 ** 20));
+      return `${e.node.replace(/^v(\d+).*/, 'Node $1')} ${mb.toFixed(1)}`;
+    });
+    return `; in a small service (see "5. Memory"): ${cells.join(', ')} MB`;
+  };
+  /** The Node versions on which the empty script's extra RSS is at or over the target. */
+  const overOn = (part, limit) =>
+    (res.memory?.byNode ?? [])
+      .filter((e) => median(e.script[part].map((x, i) => (x.rss - (e.script.none[i]?.rss ?? NaN)) / 2 ** 20)) >= limit)
+      .map((e) => e.node.replace(/^v(\d+).*/, 'Node $1'));
   if (r1 !== undefined && r2 !== undefined) {
     add(
       'extra RSS < 15 MB without OpenTelemetry',
-      `${r1.toFixed(1)} MB${own('loopwatch')}`,
+      `${r1.toFixed(1)} MB${own('loopwatch')}${inService('loopwatch')}`,
       r1 < 15,
-      "see \"5. Memory\": an empty worker thread, spawned as the monitor is, is ~12 MB of it by itself (~8 MB of its own memory, ~4 MB of the node binary's code); the file pages — the node binary's code that loopwatch runs, shared with every Node process and reclaimable — are ~8 MB of the total, and in an app that runs code of its own many of them are in already; loopwatch's own private memory (anonymous pages) is the figure to watch. Below 15 MB of RSS would need a monitor without a thread of its own",
+      'see "5. Memory": an empty worker thread, spawned as the monitor is, is 12–19 MB by itself, depending on the Node version (~8–10 MB of its own memory, the rest the node binary\'s code); the file pages — the node binary\'s code that loopwatch runs, shared with every Node process and reclaimable — are ~8 MB of the total in an empty script, and a service has most of them in already. Below 15 MB of RSS on every Node version would need a monitor without a thread of its own',
     );
     add(
       'extra RSS < 30 MB with OpenTelemetry',
-      `${r2.toFixed(1)} MB${own('otel')}`,
-      r2 < 30,
-      'load only the signals in use (metrics or logs), or export JSON without the protobuf serializer',
+      `${r2.toFixed(1)} MB${own('otel')}${inService('otel')}`,
+      r2 < 30 && overOn('otel', 30).length === 0,
+      `${overOn('otel', 30).join(', ') || 'none'} over 30 MB in the empty script. The SDK's own modules and heap on the monitor's thread are ~7 MB on every version; on Node 24 the process grows by ~18 MB in all, ~11 MB beyond that heap: the node binary's code pages (~8 MB) and the libuv threadpool's four threads, which the exporter's start brings up (a service that reads files or resolves names has them already). The OTLP JSON protocol saves nothing measurable. One copy of each @opentelemetry package matters: mismatched versions load private copies of core and otlp-transformer (642 modules instead of 297; loopwatch says so in one line)`,
     );
   }
   if (res.memory) {
@@ -211,7 +227,7 @@ export function writeDocs({ quick, plan, machine, versions, res, summary }) {
       `- Detection latency: an app blocks in a JS loop for threshold + 250 ms, ${plan.blocksPerProcess} blocks per process (2 at 1,000 ms) with 300 ms between, after a 1 s settle; Sentry reports once per process, so it gets one block per process and ${Math.min(3, plan.blocksPerProcess)} processes per round; ${plan.latencyRounds} round(s). Latency = time the alert was out − the time the app wrote just before blocking: loopwatch's report line (\`LOOPWATCH_LOG=json\`) or a peer's callback line arriving on the bench's pipe, or a Sentry envelope arriving at the sink. p99 of a few dozen samples is close to their maximum.`,
       '- Attribution: one process per scenario and tool, threshold 100 ms, blocks of ~600 ms. ✓ = the culprit function is in the report (for TypeScript: with the `.ts` file); "during" = the stack was taken while the block lasted (loopwatch: `stackTiming`; others: the report left the process before the block ended); "after" = reported once the block was over; "late (marked)" = loopwatch had no stack in time and the stack of its `ended` event is marked `late`. The duration is what the tool reports (Sentry reports "blocked for at least <threshold>", not a duration).',
       `- Cost: ${plan.costRounds} rounds. RSS of an idle app once the tool is armed and settled (1 s). Start-up: time from spawn to the app's first line, and the wall time of an empty script (capped at 3 s: a tool that keeps the process alive shows the cap). Capture: the app loads 2,000 generated modules, then blocks for 400 ms in a loop that reads the clock every few µs; a capture runs on the blocked thread between two reads, so the longest pause in the loop, minus the same figure without a tool in the same round, is the main-thread time the capture took (threshold 50 ms).`,
-      `- Memory: ${plan.memoryRounds ?? 0} alternating rounds of an idle app holding one part of loopwatch's cost at a time ([\`apps/memory.cjs\`](../bench/apps/memory.cjs)), each part the paired difference of two apps in the same round; RSS, and the kernel's split of it (\`/proc/self/status\`): anonymous pages are this process's own memory (heaps, stacks, malloc), file pages are mostly the node binary's code — shared with every Node process on the machine and reclaimable, yet counted in RSS, and their count depends on what else the machine runs. Storm: ${(plan.stormBlocks ?? 0).toLocaleString('en-US')} blocks of 9 ms in a JavaScript loop, yielding to the loop between them, threshold 5 ms, the stderr report on (JSON), ${plan.stormRounds ?? 0} round(s) ([\`apps/storm.cjs\`](../bench/apps/storm.cjs)).`,
+      `- Memory: ${plan.memoryRounds ?? 0} alternating rounds of an idle app holding one part of loopwatch's cost at a time ([\`apps/memory.cjs\`](../bench/apps/memory.cjs)), each part the paired difference of two apps in the same round; RSS, and the kernel's split of it (\`/proc/self/status\`): anonymous pages are this process's own memory (heaps, stacks, malloc), file pages are mostly the node binary's code — shared with every Node process on the machine and reclaimable, yet counted in RSS, and their count depends on what else the machine runs. Then the empty worker, the defaults and OTLP export on every Node version the test matrix installed (\`.cache/node-*\`, \`npm run test:matrix\`), in the empty script and in a small service. Storm: ${(plan.stormBlocks ?? 0).toLocaleString('en-US')} blocks of 9 ms in a JavaScript loop, yielding to the loop between them, threshold 5 ms, the stderr report on (JSON), ${plan.stormRounds ?? 0} round(s) ([\`apps/storm.cjs\`](../bench/apps/storm.cjs)).`,
     ].join('\n'),
   );
   p('## Summary');
@@ -306,6 +322,12 @@ export function writeDocs({ quick, plan, machine, versions, res, summary }) {
     p('## 5. Memory');
     p('Extra memory of an idle app, by part, MB (median (min–max) of the paired differences):');
     p(m.breakdown);
+    if (m.byNode) {
+      p(
+        `The same extra memory on every Node version the tests run on, extra RSS MB (of it anonymous, this process's own), medians of ${res.memory.byNodeRounds} alternating rounds: in the empty script above, and in a small service — an app that loads \`node:http\` and ${res.memory.serviceModules} modules of its own code, listens on a port and answers 20 requests before it idles (\`BENCH_SERVICE_DIR\` in [\`apps/memory.cjs\`](../bench/apps/memory.cjs)). An empty script charges a tool for the pages of the node binary that parse and load a first module of JavaScript; a real app has loaded those already:`,
+      );
+      p(m.byNode);
+    }
     p(BEFORE);
     p(
       `A storm of ${res.memory.stormBlocks.toLocaleString('en-US')} blocks of 9 ms (threshold 5 ms), RSS growth from before the storm (median (min–max), MB):`,

@@ -5,13 +5,13 @@
 import { spawn } from 'node:child_process';
 
 /**
- * @param {{ args: string[], env?: Record<string,string>, timeoutMs?: number, onLine?: (line: {at:number,text:string,fd:number}, child: import('node:child_process').ChildProcess) => void }} opts
+ * @param {{ args: string[], env?: Record<string,string>, timeoutMs?: number, node?: string, onLine?: (line: {at:number,text:string,fd:number}, child: import('node:child_process').ChildProcess) => void }} opts
  * @returns {Promise<{ code: number|null, signal: string|null, lines: {at:number,text:string,fd:number}[], startedAt: number, wallMs: number, timedOut: boolean }>}
  */
-export function runChild({ args, env = {}, timeoutMs = 60_000, onLine }) {
+export function runChild({ args, env = {}, timeoutMs = 60_000, node = process.execPath, onLine }) {
   return new Promise((resolve) => {
     const startedAt = performance.now();
-    const child = spawn(process.execPath, args, {
+    const child = spawn(node, args, {
       env: { ...childEnv(), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

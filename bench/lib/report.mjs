@@ -265,5 +265,32 @@ export function memoryTables(m) {
       ),
     ]),
   );
-  return { breakdown, storm };
+  return { breakdown, byNode: memoryByNodeTable(m), storm };
+}
+
+/** Extra RSS (and its anonymous part) on every Node version, in an empty script and a small service. */
+function memoryByNodeTable(m) {
+  if (!m.byNode?.length) return undefined;
+  const cell = (runs, part) => {
+    const diff = (key) => runs[part].map((x, i) => (x[key] - (runs.none[i]?.[key] ?? NaN)) / 2 ** 20);
+    return `${median(diff('rss')).toFixed(1)} (${median(diff('anon')).toFixed(1)})`;
+  };
+  return table(
+    [
+      'Node',
+      'an empty worker thread, empty script',
+      'loopwatch, defaults: empty script',
+      `in a small service`,
+      'with OTLP export: empty script',
+      'in a small service',
+    ],
+    m.byNode.map((e) => [
+      e.node,
+      cell(e.script, 'worker'),
+      cell(e.script, 'loopwatch'),
+      cell(e.service, 'loopwatch'),
+      cell(e.script, 'otel'),
+      cell(e.service, 'otel'),
+    ]),
+  );
 }
