@@ -11,12 +11,14 @@ import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NODE, ROOT } from './harness.js';
+import { OtlpReceiver } from './otlp-receiver.js';
 
 const versionOf = (name: string): string =>
   (JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
 
 let dir = '';
 let project = '';
+let tarballPath = '';
 
 /** The Node under test first on PATH, so that npm, npx and `node` in scripts all run it. */
 const env = (): NodeJS.ProcessEnv => {
@@ -37,9 +39,14 @@ interface Outcome {
   readonly stderr: string;
 }
 
-function inProject(command: string, args: readonly string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Outcome> {
+function inProject(
+  command: string,
+  args: readonly string[],
+  extraEnv: NodeJS.ProcessEnv = {},
+  cwd = project,
+): Promise<Outcome> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: project, env: { ...env(), ...extraEnv } });
+    const child = spawn(command, args, { cwd, env: { ...env(), ...extraEnv } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
@@ -84,6 +91,7 @@ beforeAll(async () => {
   ) as { filename: string; files: { path: string }[] }[];
   const tarball = packed[0];
   if (tarball === undefined) throw new Error('npm pack printed no tarball');
+  tarballPath = join(dir, tarball.filename);
   project = join(dir, 'consumer');
   mkdirSync(project);
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
@@ -95,7 +103,7 @@ beforeAll(async () => {
     '--no-audit',
     '--no-fund',
     '--ignore-scripts',
-    join(dir, tarball.filename),
+    tarballPath,
     `vitest@${versionOf('vitest')}`,
     `typescript@${versionOf('typescript')}`,
     `@types/node@${versionOf('@types/node')}`,
@@ -298,4 +306,60 @@ export const pressured: boolean = monitor.isUnderPressure().underPressure;
     expect(results['wrong']?.code).toBe(2);
     expect(results['wrong']?.stdout).toMatch(/wrong\.ts\(2,.*'string' is not assignable to type 'number'/);
   }, 240_000);
+  it('with @opentelemetry packages of mismatched releases: exports, and one line says which copies are loaded', async () => {
+    // What a user gets who installed @opentelemetry/core at another release than the SDK's:
+    // npm nests a private copy of core under each package that pins its own.
+    const mismatched = '2.12.1';
+    expect(versionOf('@opentelemetry/core')).not.toBe(mismatched);
+    const otel = join(dir, 'otel-consumer');
+    mkdirSync(otel);
+    writeFileSync(join(otel, 'package.json'), JSON.stringify({ name: 'otel-consumer', private: true }));
+    writeFileSync(join(otel, 'app.cjs'), `${BLOCKING}setTimeout(() => crunchOrders(), 1500);\n`);
+    const install = await inProject(
+      'npm',
+      [
+        'install',
+        '--prefer-offline',
+        '--no-audit',
+        '--no-fund',
+        '--ignore-scripts',
+        tarballPath,
+        ...['api', 'sdk-logs', 'resources', 'exporter-logs-otlp-http'].map(
+          (name) => `@opentelemetry/${name}@${versionOf(`@opentelemetry/${name}`)}`,
+        ),
+        `@opentelemetry/core@${mismatched}`,
+      ],
+      {},
+      otel,
+    );
+    expect(install.code, show(install)).toBe(0);
+    const receiver = new OtlpReceiver();
+    const endpoint = await receiver.listen();
+    try {
+      const outcome = await inProject(
+        NODE,
+        ['-r', 'loopwatch/register', 'app.cjs'],
+        {
+          OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+          OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+          OTEL_LOGS_EXPORTER: 'otlp',
+          OTEL_METRICS_EXPORTER: 'none',
+        },
+        otel,
+      );
+      expect(outcome.code, show(outcome)).toBe(0);
+      const lines = outcome.stderr.split('\n').filter((line) => line.includes('copies of @opentelemetry/'));
+      expect(lines, show(outcome)).toHaveLength(1);
+      expect(lines[0], show(outcome)).toMatch(
+        /^loopwatch: [2-9] copies of @opentelemetry\/core (and \d copies of @opentelemetry\/otlp-transformer )?are loaded: .*`npm ls @opentelemetry\/core`/,
+      );
+      // Still exported: the block's alert reached the receiver.
+      expect(
+        receiver.arrivals.some((a) => a.logs.length > 0),
+        show(outcome),
+      ).toBe(true);
+    } finally {
+      receiver.close();
+    }
+  }, 300_000);
 });
