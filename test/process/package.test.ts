@@ -56,6 +56,16 @@ function inProject(
   });
 }
 
+/** npm install of the packed tarball and `packages` into the project at `cwd`, as a user does it. */
+function installInto(cwd: string, packages: readonly string[]): Promise<Outcome> {
+  return inProject(
+    'npm',
+    ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', tarballPath, ...packages],
+    {},
+    cwd,
+  );
+}
+
 const show = (outcome: Outcome): string =>
   `exit ${outcome.code}\nstdout:\n${outcome.stdout}\nstderr:\n${outcome.stderr}`;
 
@@ -97,13 +107,7 @@ beforeAll(async () => {
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
   writeFileSync(join(project, 'app.cjs'), APP_CJS);
   writeFileSync(join(project, 'app.mjs'), APP_MJS);
-  const install = await inProject('npm', [
-    'install',
-    '--prefer-offline',
-    '--no-audit',
-    '--no-fund',
-    '--ignore-scripts',
-    tarballPath,
+  const install = await installInto(project, [
     `vitest@${versionOf('vitest')}`,
     `typescript@${versionOf('typescript')}`,
     `@types/node@${versionOf('@types/node')}`,
@@ -315,23 +319,12 @@ export const pressured: boolean = monitor.isUnderPressure().underPressure;
     mkdirSync(otel);
     writeFileSync(join(otel, 'package.json'), JSON.stringify({ name: 'otel-consumer', private: true }));
     writeFileSync(join(otel, 'app.cjs'), `${BLOCKING}setTimeout(() => crunchOrders(), 1500);\n`);
-    const install = await inProject(
-      'npm',
-      [
-        'install',
-        '--prefer-offline',
-        '--no-audit',
-        '--no-fund',
-        '--ignore-scripts',
-        tarballPath,
-        ...['api', 'sdk-logs', 'resources', 'exporter-logs-otlp-http'].map(
-          (name) => `@opentelemetry/${name}@${versionOf(`@opentelemetry/${name}`)}`,
-        ),
-        `@opentelemetry/core@${mismatched}`,
-      ],
-      {},
-      otel,
-    );
+    const install = await installInto(otel, [
+      ...['api', 'sdk-logs', 'resources', 'exporter-logs-otlp-http'].map(
+        (name) => `@opentelemetry/${name}@${versionOf(`@opentelemetry/${name}`)}`,
+      ),
+      `@opentelemetry/core@${mismatched}`,
+    ]);
     expect(install.code, show(install)).toBe(0);
     const receiver = new OtlpReceiver();
     const endpoint = await receiver.listen();
