@@ -280,7 +280,7 @@ function memoryByNodeTable(m) {
       'Node',
       'an empty worker thread, empty script',
       'loopwatch, defaults: empty script',
-      `in a small service`,
+      'in a small service',
       'with OTLP export: empty script',
       'in a small service',
     ],

@@ -79,6 +79,7 @@ export async function memory({ rounds, stormRounds, stormBlocks, sink, log }) {
   // Every Node version, in an empty script and in a small service (the same parts, 3 rounds
   // each: the spread between versions is what this shows, not a tenth of a MB).
   const serviceDir = serviceModules();
+  const byNodeRounds = Math.min(rounds, 3);
   const byNode = [];
   try {
     for (const node of nodeBinaries()) {
@@ -86,7 +87,7 @@ export async function memory({ rounds, stormRounds, stormBlocks, sink, log }) {
       const entry = { node: version, script: {}, service: {} };
       for (const mode of ['script', 'service']) {
         for (const part of NODE_PARTS) entry[mode][part] = [];
-        for (let r = 0; r < Math.min(rounds, 3); r++) {
+        for (let r = 0; r < byNodeRounds; r++) {
           for (const part of rotated(NODE_PARTS, r)) {
             const env = {
               BENCH_MEMORY_PART: part === 'otel' ? 'loopwatch' : part,
@@ -120,5 +121,5 @@ export async function memory({ rounds, stormRounds, stormBlocks, sink, log }) {
       log(`storm ${name} round ${r + 1}/${stormRounds}: ${stormBlocks} blocks, ${reported} reported`);
     }
   }
-  return { idle, byNode, byNodeRounds: Math.min(rounds, 3), serviceModules: SERVICE_MODULES, storm, stormBlocks };
+  return { idle, byNode, byNodeRounds, serviceModules: SERVICE_MODULES, storm, stormBlocks };
 }

@@ -731,11 +731,12 @@ const SHARED_PACKAGES = ['@opentelemetry/core', '@opentelemetry/otlp-transformer
  */
 export function duplicateCopies(paths: readonly string[]): { name: string; copies: number }[] {
   const found: { name: string; copies: number }[] = [];
+  const normalized = paths.map((path) => path.replaceAll('\\', '/'));
   for (const name of SHARED_PACKAGES) {
     const marker = `/node_modules/${name}/`;
     const roots = new Set<string>();
-    for (const path of paths) {
-      const at = path.replaceAll('\\', '/').lastIndexOf(marker);
+    for (const path of normalized) {
+      const at = path.lastIndexOf(marker);
       if (at >= 0) roots.add(path.slice(0, at));
     }
     if (roots.size > 1) found.push({ name, copies: roots.size });
