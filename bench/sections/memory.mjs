@@ -63,16 +63,18 @@ const STORM = ['none', 'loopwatch'];
 export async function memory({ rounds, stormRounds, stormBlocks, sink, log }) {
   const idle = Object.fromEntries(PARTS.map((p) => [p, []]));
   const otelEnv = byName('loopwatch-otel').setup({ sinkUrl: sink.url }).env;
+  /** One idle app holding `part`, on `node`, with `extraEnv`: its memory once settled. */
+  const measure = async (part, node = process.execPath, extraEnv = {}) => {
+    const env = {
+      BENCH_MEMORY_PART: part === 'otel' ? 'loopwatch' : part,
+      LOOPWATCH_LOG: 'off',
+      ...(part === 'otel' ? otelEnv : {}),
+      ...extraEnv,
+    };
+    return result(await runChild({ node, args: [app('memory.cjs')], env }));
+  };
   for (let r = 0; r < rounds; r++) {
-    for (const part of rotated(PARTS, r)) {
-      const env = {
-        BENCH_MEMORY_PART: part === 'otel' ? 'loopwatch' : part,
-        LOOPWATCH_LOG: 'off',
-        ...(part === 'otel' ? otelEnv : {}),
-      };
-      const run = await runChild({ args: [app('memory.cjs')], env });
-      idle[part].push(result(run));
-    }
+    for (const part of rotated(PARTS, r)) idle[part].push(await measure(part));
     log(`memory round ${r + 1}/${rounds}`);
   }
 
@@ -88,15 +90,8 @@ export async function memory({ rounds, stormRounds, stormBlocks, sink, log }) {
       for (const mode of ['script', 'service']) {
         for (const part of NODE_PARTS) entry[mode][part] = [];
         for (let r = 0; r < byNodeRounds; r++) {
-          for (const part of rotated(NODE_PARTS, r)) {
-            const env = {
-              BENCH_MEMORY_PART: part === 'otel' ? 'loopwatch' : part,
-              LOOPWATCH_LOG: 'off',
-              ...(part === 'otel' ? otelEnv : {}),
-              ...(mode === 'service' ? { BENCH_SERVICE_DIR: serviceDir } : {}),
-            };
-            entry[mode][part].push(result(await runChild({ node, args: [app('memory.cjs')], env })));
-          }
+          const extraEnv = mode === 'service' ? { BENCH_SERVICE_DIR: serviceDir } : {};
+          for (const part of rotated(NODE_PARTS, r)) entry[mode][part].push(await measure(part, node, extraEnv));
         }
       }
       byNode.push(entry);
