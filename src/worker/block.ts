@@ -427,6 +427,15 @@ export class BlockLifecycle {
     // thread's probe crosses the main thread first: it is held to that thread's own bound.
     const heldUp =
       pause !== undefined && !inspectorOpen && clock.now() - probedAt > (this.#deps.lateAfterMs ?? LATE_AFTER_MS);
+    // A probe cut short by the session's close at exit, right after a pause: the thread resumed
+    // and went straight to its exit, where the probe was never served (seen with a debugger
+    // client on Node 24). Nothing says it blocked. Without a pause before, the silence is taken
+    // as one long native call, like a probe that goes unanswered.
+    if (pause === 'closed' && this.#pausedBefore) {
+      this.#pausedBefore = false;
+      this.#notABlock();
+      return;
+    }
     if (pause === 'paused' || (this.#pausedBefore && pause === 'running')) {
       // Paused: not a block. Running again after a pause: the thread resumed at some moment
       // since the last probe, so it must now stay silent for a whole threshold of its own.
@@ -444,8 +453,9 @@ export class BlockLifecycle {
     const requestedAt = clock.now();
     const pending = connected ? inspector?.capture() : undefined;
     // The probe went unanswered: the capture will be too, until the native call returns.
+    const unanswered = pause === undefined || pause === 'closed';
     let answer =
-      pending === undefined || pause === undefined ? undefined : await within(clock, pending, options.captureTimeoutMs);
+      pending === undefined || unanswered ? undefined : await within(clock, pending, options.captureTimeoutMs);
     // An unusable answer says nothing about the loop: the block is reported without its stack.
     if (answer?.unusable !== undefined)
       warnOnce('capture', `blocks are reported without their stack: ${answer.unusable}`);

@@ -8,6 +8,7 @@
  * in a `finally`.
  */
 import type { Session } from 'node:inspector';
+import { debuglog } from 'node:util';
 import { BroadcastChannel } from 'node:worker_threads';
 import { evaluateParams } from '../common/evaluate.js';
 import { CONTEXT_HOOK, nowMs, type BrokerMessage, type WorkerInit } from '../protocol/shared.js';
@@ -373,8 +374,16 @@ function functionName(
 const NOT_PAUSED = /only perform operation while paused/i;
 const PAUSED = /invalid call frame id|could not find call frame/i;
 
-/** What the pause probe found. `unknown`: V8's wording changed; the probe is then unusable. */
-export type PauseState = 'paused' | 'running' | 'no-answer' | 'unknown';
+/**
+ * What the pause probe found. `unknown`: V8's wording changed; the probe is then unusable.
+ * `closed`: the session was closed under the probe (the monitor detaching at exit): the thread
+ * did not say what it was doing.
+ */
+export type PauseState = 'paused' | 'running' | 'no-answer' | 'closed' | 'unknown';
+
+/** node:inspector's errors for a session closed under a command, or never connected. */
+const SESSION_GONE = new Set(['ERR_INSPECTOR_CLOSED', 'ERR_INSPECTOR_NOT_CONNECTED']);
+const debug = debuglog('loopwatch');
 
 /**
  * An inspector session to the main thread, connected only while a block is handled: a
@@ -460,6 +469,8 @@ export class MainThreadInspector implements StackSource {
     const message = error?.message ?? '';
     if (NOT_PAUSED.test(message)) return 'running';
     if (PAUSED.test(message)) return 'paused';
+    if (SESSION_GONE.has((error as { code?: unknown } | null)?.code as string)) return 'closed';
+    debug('pause probe: unrecognised answer %s', error === null ? '(no error)' : message);
     return 'unknown';
   }
 

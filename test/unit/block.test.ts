@@ -241,6 +241,26 @@ describe('block lifecycle', () => {
     lifecycle.stop();
   });
 
+  it('a probe cut by the session closing at exit is not a block right after a pause, and is one otherwise', async () => {
+    // Paused, then resumed straight into the exit, where the probe is never served: the
+    // monitor's close at exit cuts it.
+    const paused = setup();
+    paused.source.pause = 'paused';
+    paused.lifecycle.start();
+    await clock.advance(3 * THRESHOLD);
+    paused.source.pause = 'closed';
+    await clock.advance(THRESHOLD);
+    expect(paused.events).toEqual([]);
+    paused.lifecycle.stop();
+    // No pause before it: the silence is a block, taken as one long native call (no stack).
+    const running = setup();
+    running.source.pause = 'closed';
+    running.lifecycle.start();
+    await clock.advance(THRESHOLD);
+    expect(running.blocks()[0]).toMatchObject({ state: 'ongoing', stackTiming: 'none' });
+    running.lifecycle.stop();
+  });
+
   it('a capture served after lateAfterMs is `late`; before it, `during` (a worker thread is given longer)', async () => {
     for (const [lateAfterMs, servedAfter, timing] of [
       [undefined, 100, 'late'],
