@@ -144,9 +144,12 @@ describe('blocks inside JavaScript are reported during the block with the culpri
       // Detection within the threshold plus a wide margin for a loaded 2-core machine.
       expect(ms, describeRun(result)).toBeGreaterThanOrEqual(THRESHOLD - 20);
       expect(ms, describeRun(result)).toBeLessThan(THRESHOLD + 150);
-      // The ended event has the full duration, close to what the fixture measured.
+      // The ended event has the full duration, close to what the fixture measured. The block
+      // counts from the last beat before it to the first after it: above the fixture's own
+      // figure by up to a beat period, plus whatever holds the thread before its loop turns
+      // (the collection of a big stringify's string: 772 → 872 ms once on Node 24 in CI).
       expect(last.durationMs).toBeGreaterThan(measured(result) * 0.8);
-      expect(last.durationMs).toBeLessThan(measured(result) + 100);
+      expect(last.durationMs).toBeLessThan(measured(result) + 250);
       expect(last.stack).toEqual(first.stack);
     });
   }
