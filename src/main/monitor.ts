@@ -3,13 +3,7 @@
  * allocation, the worker that watches it, and delivery of block events to listeners.
  * Nothing here may throw into the host application after `start()` has returned.
  */
-import {
-  isMainThread,
-  MessageChannel,
-  type MessagePort,
-  receiveMessageOnPort,
-  Worker,
-} from 'node:worker_threads';
+import { isMainThread, MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { debuglog } from 'node:util';
