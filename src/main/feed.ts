@@ -8,6 +8,7 @@
  *
  * Runs on the pool thread. Exposes the part of a Monitor that TestWatch reads (testing/runtime.ts).
  */
+import { types } from 'node:util';
 import { BroadcastChannel, getEnvironmentData, isMainThread, threadId } from 'node:worker_threads';
 import { LoopwatchError } from '../errors.js';
 import { TO_MONITOR, TO_THREAD, threadChannel, type ToMonitor, type ToThread } from '../protocol/feed.js';
@@ -30,7 +31,9 @@ export function poolTable(): (ThreadsInit & { readonly feed: string }) | undefin
   const value = getEnvironmentData(POOL_KEY) as Partial<ThreadsInit> | undefined;
   if (
     value === undefined ||
-    !(value.buffer instanceof SharedArrayBuffer) ||
+    // Not `instanceof`: in the vmThreads pool this code runs in a vm context, whose
+    // SharedArrayBuffer is another realm's than the buffer's.
+    !types.isSharedArrayBuffer(value.buffer) ||
     typeof value.beatMs !== 'number' ||
     typeof value.feed !== 'string'
   )
