@@ -2,7 +2,8 @@
  * The app's worker threads: the main thread publishes the thread table (protocol/threads.ts)
  * for the workers it will start, each worker thread whose preload runs `loopwatch/register`
  * claims a slot and beats into it, and whichever thread sees a worker end marks its slot GONE.
- * Runs on the app's threads; the monitor worker reads the table (worker/threads.ts).
+ * Runs on the app's threads; the monitor worker reads the table (worker/threads.ts). A vitest
+ * pool thread claims a slot the same way (beatInSlot), in the pool monitor's table (main/feed.ts).
  */
 import { readlinkSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';

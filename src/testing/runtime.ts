@@ -1,7 +1,8 @@
 /**
  * The part of the test-runner integrations that runs in each test process (or thread): starts
- * the monitor, proves it works (the canary), collects the blocks between two points of the
- * run, decides which are allowed, and turns the others into an error a developer can act on.
+ * the monitor (in a vitest pool thread: joins the pool's, see main/feed.ts), proves it works
+ * (the canary), collects the blocks between two points of the run, decides which are allowed,
+ * and turns the others into an error a developer can act on.
  * Framework-neutral: `loopwatch/vitest` and `loopwatch/node-test` drive it from their hooks.
  */
 import { createHash } from 'node:crypto';

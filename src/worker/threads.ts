@@ -7,6 +7,10 @@
  *
  * The table wakes this part (Atomics.waitAsync on its CHANGES counter) whenever a thread
  * claims a slot or ends, so a worker that blocks right after it starts is watched already.
+ *
+ * The vitest pool's monitor watches a table of the same kind whose threads joined it from the
+ * plugin's setup file (a feed table): nothing is adopted there, and each thread's block events
+ * and SETTLE answers also go back to that thread (feed.ts), which judges its tests with them.
  */
 import { join } from 'node:path';
 import { debuglog } from 'node:util';
