@@ -62,6 +62,7 @@ export class ThreadFeed {
    */
   #seq = Math.floor(Math.random() * 2 ** 40);
   readonly #beat: () => void;
+  readonly #leave: () => void;
   #joined: ((answer: { readonly watched: boolean } & FeedStatus) => void) | undefined;
 
   /** @param hangMs this thread's hang deadline (undefined: the monitor's). */
@@ -74,6 +75,7 @@ export class ThreadFeed {
     const registration = index === -1 ? beatInSlot(table, init.beatMs, hangMs ?? 0) : undefined;
     this.#beat =
       registration?.beat ?? (index === -1 ? () => undefined : heartbeat(slotViews(table, index), init.beatMs).resume);
+    this.#leave = registration?.leave ?? (() => undefined);
     this.#own = new BroadcastChannel(threadChannel(init.feed, threadId));
     this.#control = new BroadcastChannel(init.feed);
     this.#own.onmessage = (message: unknown) => this.#receive((message as { data: ToThread }).data);
@@ -92,6 +94,17 @@ export class ThreadFeed {
     }
     // A rejected `ready` that nobody awaits must not crash the thread.
     this.ready.catch(() => undefined);
+  }
+
+  /**
+   * Gives the slot up and stops listening (the thread's exit does the same). Waiting settle()
+   * calls resolve.
+   */
+  close(): void {
+    this.#leave();
+    this.#own.close();
+    this.#control.close();
+    for (const done of [...this.#settling.values()]) done();
   }
 
   /** As `monitor.on('block', …)`: the blocks of this thread. */
