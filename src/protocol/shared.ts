@@ -54,7 +54,8 @@ export const I32 = {
   CHECK: 14,
   /**
    * Worker: 1 while the session to the app's worker threads stays connected (it adopts the
-   * threads that did not run the preload): at exit, main waits for DETACHED as for PROFILING.
+   * threads that did not run the preload; the vitest pool's monitor holds it for its pool
+   * threads): at exit, main waits for DETACHED as for PROFILING.
    */
   THREADS_SESSION: 15,
 } as const;
