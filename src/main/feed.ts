@@ -121,13 +121,14 @@ export class ThreadFeed {
 
   /** Resolves once every block of this thread that has ended has been delivered to the listeners. */
   async settle(): Promise<void> {
+    // This thread runs, so any block has ended: say so now rather than at the next timer beat,
+    // and before any await: whatever synchronous code runs after this call is not the block's.
+    this.#beat();
     try {
       await this.ready;
     } catch {
       return;
     }
-    // This thread runs, so any block has ended: say so now rather than at the next timer beat.
-    this.#beat();
     const seq = ++this.#seq;
     await new Promise<void>((resolveSettle) => {
       // A ref'd timer: keeps the thread alive until the answer, and bounds the wait.
