@@ -75,7 +75,7 @@ export default tseslint.config(
       'src/worker/boot.ts',
       'src/worker/capture.ts',
       'src/worker/threads.ts',
-      'src/common/nodeworker.ts',
+      'src/worker/sessions.ts',
       'src/worker/telemetry.ts',
     ],
     rules: { '@typescript-eslint/no-require-imports': 'off' },

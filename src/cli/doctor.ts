@@ -53,10 +53,10 @@ const CAPABILITIES: Record<string, Capability> = {
       'stacks of native-call blocks never arrive. The sampling profiler (on by default; check LOOPWATCH_PROFILER is not off) still names those culprits.',
   },
   'stack-pool-thread': {
-    title: "stack capture of a test runner's pool thread (loopwatch/vitest with pool: 'threads')",
+    title: "stack capture of a worker thread (the app's worker threads, loopwatch/vitest with pool: 'threads')",
     needed: false,
     advice:
-      "the main thread's inspector session cannot reach worker threads here: with pool: 'threads', blocks fail their tests without a stack. Use vitest's default forks pool.",
+      "the monitor's inspector session cannot reach worker threads here: their blocks are reported without a stack, and with pool: 'threads' the vitest plugin's canary fails. Use vitest's default forks pool.",
   },
   'source-map-worker': {
     title: 'source maps in the monitor worker (module.SourceMap)',

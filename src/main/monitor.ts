@@ -3,14 +3,7 @@
  * allocation, the worker that watches it, and delivery of block events to listeners.
  * Nothing here may throw into the host application after `start()` has returned.
  */
-import {
-  isMainThread,
-  MessageChannel,
-  type MessagePort,
-  receiveMessageOnPort,
-  threadId,
-  Worker,
-} from 'node:worker_threads';
+import { isMainThread, MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { debuglog } from 'node:util';
@@ -19,7 +12,6 @@ import { isObject } from '../common/guards.js';
 import { mustBe } from '../common/text.js';
 import { resolveOptions } from '../options.js';
 import {
-  BROKER_CHANNEL,
   F64,
   FROM_WORKER,
   I32,
@@ -50,7 +42,7 @@ import { PressureGauge } from './pressure.js';
 import { inspectorUnavailable, inspectorUrl } from './inspector.js';
 import { heartbeat } from './heartbeat.js';
 import { flushThreadsAtExit, publishTable, watchChildren } from './thread.js';
-import { createTable, type ThreadTable } from '../protocol/threads.js';
+import { createTable, POOL_KEY, THREADS_KEY, type ThreadTable } from '../protocol/threads.js';
 import { createTallyBuffer } from '../protocol/tally.js';
 
 const debug = debuglog('loopwatch');
@@ -80,8 +72,6 @@ const STOP_GRACE_MS = 1000;
 /** How long the exiting main thread waits for the worker to write a pending `ended` event. */
 const EXIT_FLUSH_MS = 1000;
 
-/** How long a pool thread's capture, asked through the broker, may take before it counts as late. */
-const BROKERED_CAPTURE_TIMEOUT_MS = 200;
 /** The longest settle() waits for the worker (a block still being reported can take this long). */
 const SETTLE_TIMEOUT_MS = 3000;
 /** While an exit deadline runs, how often the main thread tells the worker what keeps it alive. */
@@ -142,7 +132,12 @@ class MonitorImpl implements Monitor {
   readonly #buffer: SharedArrayBuffer;
   readonly #tally: SharedArrayBuffer;
 
-  constructor(options: ResolvedOptions, workerThread?: WorkerInit['workerThread']) {
+  /**
+   * @param pool set for the vitest `threads` pool's monitor (startPoolMonitor): it watches no
+   *   main thread, only the pool threads that join its table, which it publishes under POOL_KEY
+   *   with `feed` as the channel they ask it on.
+   */
+  constructor(options: ResolvedOptions, pool?: { readonly feed: string }) {
     this.options = options;
     // V8 can be told to have no SharedArrayBuffer (Node 20: --no-harmony-sharedarraybuffer).
     // The views then sit on a plain buffer nobody else reads, and the monitor does not start.
@@ -159,7 +154,8 @@ class MonitorImpl implements Monitor {
     // The beat (see heartbeat.ts), with the check for an inspector port only this thread makes.
     const { stamp, beat } = heartbeat(viewsOf(buffer), beatMs, inspectorUrl);
     this.#stamp = stamp;
-    this.#beat = beat;
+    // The pool's monitor does not watch this thread: a beat on settle() would tell nobody anything.
+    this.#beat = pool === undefined ? beat : () => undefined;
     stamp();
     i32[I32.INSPECTOR] = inspectorUrl() === undefined ? 0 : 1;
 
@@ -190,14 +186,14 @@ class MonitorImpl implements Monitor {
     // synchronously (receiveMessageOnPort) when the process ends before they were delivered.
     const { port1, port2 } = new MessageChannel();
     this.#port = port1;
-    // A pool thread's stack is captured by the broker; only the profiler needs its own inspector.
-    const needsInspector = workerThread === undefined ? options.captureStack || options.profiler : options.profiler;
+    // Worker threads' stacks are asked through this thread's inspector too (NodeWorker domain).
+    const needsInspector = options.captureStack || options.profiler;
     const noInspector = needsInspector ? inspectorUnavailable() : undefined;
     const deniedFile = eventsFileDenied(options.eventsFile);
-    // The app's worker threads (only the main thread's monitor watches them): a table of
-    // heartbeat slots they find in their environment data and claim for themselves.
-    const table = workerThread === undefined && shared && options.threads === 'all' ? createTable() : undefined;
-    const threads = table === undefined ? undefined : { buffer: table.buffer, beatMs };
+    // The app's worker threads: a table of heartbeat slots they find in their environment data
+    // and claim for themselves. The pool's monitor has one for the pool threads only.
+    const table = shared && (pool !== undefined || options.threads === 'all') ? createTable() : undefined;
+    const threads = table === undefined ? undefined : { buffer: table.buffer, beatMs, ...pool };
     const init: WorkerInit = {
       buffer,
       port: port2,
@@ -212,7 +208,7 @@ class MonitorImpl implements Monitor {
       ownDir: resolve(__dirname, '..'),
       beatMs,
       startedAt: f64[F64.BEAT_TIME] ?? 0,
-      ...(workerThread === undefined ? {} : { workerThread }),
+      ...(pool === undefined ? {} : { watchMain: false as const }),
       ...(noInspector === undefined ? {} : { noInspector }),
       ...(threads === undefined ? {} : { threads }),
       tally: this.#tally,
@@ -245,7 +241,7 @@ class MonitorImpl implements Monitor {
     }
     this.#worker = worker;
     if (table !== undefined && threads !== undefined) {
-      publishTable(threads);
+      publishTable(threads, pool === undefined ? THREADS_KEY : POOL_KEY);
       watchChildren(table);
       this.#table = table;
     }
@@ -261,9 +257,11 @@ class MonitorImpl implements Monitor {
       const lost = options.profiler ? 'without their stack or profile' : 'without their stack';
       say(`[pid ${process.pid}] blocks are reported ${lost}: ${noInspector}`, options, 'LOOPWATCH_NO_INSPECTOR');
     }
-    this.#timer = setInterval(beat, beatMs);
-    this.#timer.unref();
-    this.#pressure.start();
+    if (pool === undefined) {
+      this.#timer = setInterval(beat, beatMs);
+      this.#timer.unref();
+      this.#pressure.start();
+    }
 
     void this.#ready
       .finally(() => {
@@ -694,26 +692,34 @@ export function start(options?: StartOptions): Monitor {
   return monitor;
 }
 
+/** The vitest `threads` pool's monitor in this process, if the plugin started one. */
+const POOL: unique symbol = Symbol.for('loopwatch.pool-monitor.v1');
+type PoolGlobal = typeof globalThis & { [POOL]?: MonitorImpl | undefined };
+
 /**
- * Watches the calling worker thread — a test runner's pool thread — instead of the main
- * thread. Its stack is captured through a broker on the main thread (see
- * `loopwatch/vitest`); without one, blocks are reported without a stack. A hang cannot be
- * ended from inside the process without ending the runner: the hang action is `none`, and
- * the broker is told.
+ * Starts the monitor of a test runner's worker-thread pool (vitest's `threads` and `vmThreads`
+ * pools), on the runner's main thread, before the pool starts: one monitor worker for every pool
+ * thread, each one a slot of its table that the thread joins from the test integration's setup
+ * (main/feed.ts) and gets its own events back through. It watches no main thread — the runner's
+ * main thread is not the tests' — and is not the process's monitor: a preloaded one (`loopwatch
+ * run`) keeps watching the runner with its own settings. Once per process: a second call returns
+ * the first monitor.
+ *
+ * The events file is written; a hang is reported (`hang` event) and the thread left running, for
+ * the caller to end the run: nothing can stop a thread spinning in JavaScript from outside it
+ * without ending the process. No stderr report, profiler, health endpoint or telemetry: the
+ * integration reports, and the process-wide figures would be about a thread nobody watches.
  */
-export function startInWorkerThread(options: StartOptions): Monitor {
-  if (isMainThread) return start(options);
-  const global = globalThis as Global;
-  const running = global[SINGLETON];
+export function startPoolMonitor(options: StartOptions): Monitor {
+  const global = globalThis as PoolGlobal;
+  const running = global[POOL];
   if (running !== undefined) return running;
-  // Two hops (a BroadcastChannel to the main thread, the inspector to the pool thread): give
-  // the answer longer than the main thread's own capture gets, unless told otherwise.
-  const resolved = {
-    ...resolveOptions({ captureTimeoutMs: BROKERED_CAPTURE_TIMEOUT_MS, ...options }, process.env, []),
-    hangAction: 'none' as const,
+  const resolved: ResolvedOptions = {
+    ...resolveOptions({ ...options, log: 'off', profiler: false }, {}, []),
+    hangAction: 'none',
   };
-  const monitor = new MonitorImpl(resolved, { threadId, channel: BROKER_CHANNEL });
-  global[SINGLETON] = monitor;
+  const monitor = new MonitorImpl(resolved, { feed: `loopwatch.pool-feed.v1:${process.pid}` });
+  global[POOL] = monitor;
   return monitor;
 }
 

@@ -2,7 +2,8 @@
  * The app's worker threads: the main thread publishes the thread table (protocol/threads.ts)
  * for the workers it will start, each worker thread whose preload runs `loopwatch/register`
  * claims a slot and beats into it, and whichever thread sees a worker end marks its slot GONE.
- * Runs on the app's threads; the monitor worker reads the table (worker/threads.ts).
+ * Runs on the app's threads; the monitor worker reads the table (worker/threads.ts). A vitest
+ * pool thread claims a slot the same way (beatInSlot), in the pool monitor's table (main/feed.ts).
  */
 import { readlinkSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -34,9 +35,12 @@ const REGISTERED = Symbol.for(REGISTERED_KEY);
 type Registration = { readonly leave: () => void } | 'left';
 type Global = typeof globalThis & { [REGISTERED]?: Registration };
 
-/** Makes the table visible to every worker thread started from now on (and to theirs). */
-export function publishTable(init: ThreadsInit): void {
-  workerThreads.setEnvironmentData(THREADS_KEY, init);
+/**
+ * Makes the table visible to every worker thread started from now on (and to theirs), under
+ * `key`: THREADS_KEY for the process's table, POOL_KEY for the vitest pool's.
+ */
+export function publishTable(init: ThreadsInit, key: string): void {
+  workerThreads.setEnvironmentData(key, init);
 }
 
 /** The table this thread inherited, if the main thread published one. */
@@ -92,10 +96,66 @@ export function entryName(entry: string | undefined): string {
   return (parts.at(-1) ?? '').replace(/\.[cm]?[jt]sx?$/, '');
 }
 
+/** A worker thread's place in a table: its slot, beating. */
+export interface SlotRegistration {
+  readonly index: number;
+  /** One beat now (the thread runs: a block in progress has ended). */
+  readonly beat: () => void;
+  /** Gives the slot up (ended, as at the thread's exit) and stops beating. */
+  readonly leave: () => void;
+}
+
+/**
+ * Claims a slot of `table` for the calling worker thread and beats into it (a timer that keeps
+ * nothing alive), until the thread exits or leave() is called. Undefined when every slot is
+ * taken. Shared by the process's table (registerWorkerThread) and the vitest pool's (feed.ts).
+ */
+export function beatInSlot(table: ThreadTable, beatMs: number, hangMs = 0): SlotRegistration | undefined {
+  const { threadId } = workerThreads;
+  // `threadName` is there from Node 22 (Node 24 names an unnamed worker "WorkerThread").
+  const named = (workerThreads as { threadName?: unknown }).threadName;
+  const name = typeof named === 'string' && named !== 'WorkerThread' ? named : '';
+  const index = claimSlot(
+    table,
+    threadId,
+    osThreadId(),
+    name,
+    performance.timeOrigin + performance.now(),
+    performance.nodeTiming.idleTime,
+    hangMs,
+  );
+  if (index === -1) return undefined;
+  // An unnamed thread is named after its script, known once the preloads have run (a tick
+  // later, still before the script itself runs).
+  if (name === '') process.nextTick(() => nameSlot(table, index, entryName(process.argv[1])));
+  const views = slotViews(table, index);
+  const beats = heartbeat(views, beatMs);
+  const timer = setInterval(beats.beat, beatMs);
+  timer.unref();
+  const unpark = parkInWaits(views.i32, beats);
+  // A thread that ends by itself says so; one that is terminated runs no handler, and its
+  // parent says so instead (watchChildren, installed here too for nested workers).
+  const end = (): void => {
+    clearInterval(timer);
+    endSlot(table, index, threadId, performance.timeOrigin + performance.now());
+  };
+  process.once('exit', end);
+  watchChildren(table);
+  return {
+    index,
+    beat: beats.beat,
+    leave: () => {
+      process.off('exit', end);
+      end();
+      unpark();
+    },
+  };
+}
+
 /**
  * Registers the calling worker thread, if the main thread published a table: claims a slot
- * and beats into it (a timer that keeps nothing alive). Returns false when it is not watched
- * (no table, or every slot taken) or was registered already. Never throws.
+ * and beats into it. Returns false when it is not watched (no table, or every slot taken) or
+ * was registered already. Never throws.
  *
  * Run by the preload (register.ts) and, in a worker thread that did not run it, by the monitor
  * (worker/adopt.ts evaluates a call to it there, from a microtask of that thread).
@@ -106,43 +166,9 @@ export function registerWorkerThread(): boolean {
   try {
     const init = inheritedTable();
     if (init === undefined) return false;
-    const table = tableOf(init.buffer);
-    const { threadId } = workerThreads;
-    // `threadName` is there from Node 22 (Node 24 names an unnamed worker "WorkerThread").
-    const named = (workerThreads as { threadName?: unknown }).threadName;
-    const name = typeof named === 'string' && named !== 'WorkerThread' ? named : '';
-    const index = claimSlot(
-      table,
-      threadId,
-      osThreadId(),
-      name,
-      performance.timeOrigin + performance.now(),
-      performance.nodeTiming.idleTime,
-    );
-    if (index === -1) return false;
-    const registration = { leave: (): void => undefined };
+    const registration = beatInSlot(tableOf(init.buffer), init.beatMs);
+    if (registration === undefined) return false;
     global[REGISTERED] = registration;
-    // An unnamed thread is named after its script, known once the preloads have run (a tick
-    // later, still before the script itself runs).
-    if (name === '') process.nextTick(() => nameSlot(table, index, entryName(process.argv[1])));
-    const views = slotViews(table, index);
-    const beats = heartbeat(views, init.beatMs);
-    const timer = setInterval(beats.beat, init.beatMs);
-    timer.unref();
-    const unpark = parkInWaits(views.i32, beats);
-    // A thread that ends by itself says so; one that is terminated runs no handler, and its
-    // parent says so instead (watchChildren, installed here too for nested workers).
-    const end = (): void => {
-      clearInterval(timer);
-      endSlot(table, index, threadId, performance.timeOrigin + performance.now());
-    };
-    process.once('exit', end);
-    registration.leave = () => {
-      process.off('exit', end);
-      end();
-      unpark();
-    };
-    watchChildren(table);
     return true;
   } catch {
     return false;
@@ -150,9 +176,10 @@ export function registerWorkerThread(): boolean {
 }
 
 /**
- * This worker thread is watched by a monitor of its own from now on (a vitest pool thread,
- * watched by the test integration with its settings): its slot in the process's table is
- * given up, so that its blocks are not reported twice. Never throws.
+ * This worker thread is watched by another monitor from now on (a vitest pool thread, watched
+ * by the plugin's monitor with the test integration's settings): its slot in the process's
+ * table is given up, so that its blocks are not reported twice, and the process's monitor
+ * does not adopt it again. Never throws.
  */
 export function leaveThreadTable(): void {
   const global = globalThis as Global;

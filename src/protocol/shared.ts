@@ -54,7 +54,8 @@ export const I32 = {
   CHECK: 14,
   /**
    * Worker: 1 while the session to the app's worker threads stays connected (it adopts the
-   * threads that did not run the preload): at exit, main waits for DETACHED as for PROFILING.
+   * threads that did not run the preload; the vitest pool's monitor holds it for its pool
+   * threads): at exit, main waits for DETACHED as for PROFILING.
    */
   THREADS_SESSION: 15,
 } as const;
@@ -264,21 +265,13 @@ export interface WorkerInit {
    */
   readonly noInspector?: string;
   /**
-   * The watched thread is a worker thread (a test runner's pool thread), not the main thread:
-   * its stack is asked of a capture broker on the process's main thread, over this
-   * BroadcastChannel (see BrokeredInspector in worker/capture.ts and vitest/broker.ts).
+   * False for the vitest `threads` pool's monitor (main/monitor.ts, startPoolMonitor): it watches
+   * no main thread — the one it was started from does not beat — only the pool threads that
+   * join its table (`threads`, a feed table).
    */
-  readonly workerThread?: { readonly threadId: number; readonly channel: string };
+  readonly watchMain?: false;
   /** The app's worker threads, each in its slot of this table (see protocol/threads.ts), when watched. */
   readonly threads?: import('./threads.js').ThreadsInit;
   /** Where the worker publishes its block counts for readers on the app's thread (see protocol/tally.ts). */
   readonly tally?: SharedArrayBuffer;
 }
-
-/** Messages on a capture broker's BroadcastChannel. */
-export type BrokerMessage =
-  | { readonly type: 'capture'; readonly id: string; readonly threadId: number; readonly expression: string }
-  | { readonly type: 'captured'; readonly id: string; readonly value: unknown; readonly error?: string }
-  | { readonly type: 'hang'; readonly threadId: number; readonly event: import('../types.js').HangEvent };
-
-export const BROKER_CHANNEL = 'loopwatch.capture-broker.v1';

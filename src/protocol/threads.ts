@@ -26,6 +26,13 @@ import { F64, I32, SHARED_BYTES, viewsOf, type SharedViews } from './shared.js';
 export const THREADS_KEY = 'loopwatch.threads.v1';
 
 /**
+ * `setEnvironmentData` key of the table the vitest plugin's monitor publishes for the `threads`
+ * pool (see main/feed.ts). Another key than THREADS_KEY: a preload's monitor in the same process
+ * keeps its own table for the process's other threads, and a pool thread is in one table only.
+ */
+export const POOL_KEY = 'loopwatch.pool-threads.v1';
+
+/**
  * `Symbol.for` key of a worker thread's registration on its `globalThis`: one slot per thread,
  * whoever registers it (its preload, the CJS or the ESM build, or the monitor's adoption).
  */
@@ -67,8 +74,13 @@ export const DIR = {
   GENERATION: 2,
   /** Claimer: the thread's kernel thread id (Linux, from /proc/thread-self), or 0. */
   OS_TID: 3,
+  /**
+   * Claimer: the thread's own hang deadline, ms, or 0 for the monitor's (`hangMs`). A vitest
+   * pool thread's is its project's test timeout and a margin, which differs per project.
+   */
+  HANG_MS: 4,
 } as const;
-export const DIR_FIELDS = 4;
+export const DIR_FIELDS = 5;
 
 export const SLOT_STATE = { FREE: 0, CLAIMING: 1, LIVE: 2, GONE: 3 } as const;
 
@@ -80,6 +92,12 @@ export interface ThreadsInit {
   readonly buffer: SharedArrayBuffer;
   /** The beat period, ms (the same as the main thread's). */
   readonly beatMs: number;
+  /**
+   * Set on a table whose threads join it themselves and want their own events back (the vitest
+   * `threads` pool's, published under POOL_KEY): the BroadcastChannel they ask the monitor on
+   * (protocol/feed.ts). The threads of such a table are never adopted.
+   */
+  readonly feed?: string;
 }
 
 export interface ThreadTable {
@@ -136,8 +154,9 @@ function changed(table: ThreadTable): void {
 /**
  * Claims a free slot for the calling thread and makes it LIVE, with its heartbeat region
  * zeroed but for a first stamp (`beatTime`, epoch ms, and the loop's idle time so far), so that
- * the monitor counts a silence from the claim. Returns the slot's index, or -1 when every slot
- * is taken (counted in DROPPED).
+ * the monitor counts a silence from the claim, and the thread's own hang deadline (`hangMs`,
+ * 0 for the monitor's). Returns the slot's index, or -1 when every slot is taken (counted in
+ * DROPPED).
  */
 export function claimSlot(
   table: ThreadTable,
@@ -146,6 +165,7 @@ export function claimSlot(
   name: string,
   beatTime = 0,
   beatIdle = 0,
+  hangMs = 0,
 ): number {
   const { directory, header } = table;
   for (let index = 0; index < table.capacity; index++) {
@@ -162,6 +182,7 @@ export function claimSlot(
     nameSlot(table, index, name);
     Atomics.store(directory, index * DIR_FIELDS + DIR.THREAD_ID, threadId);
     Atomics.store(directory, index * DIR_FIELDS + DIR.OS_TID, osTid);
+    Atomics.store(directory, index * DIR_FIELDS + DIR.HANG_MS, hangMs);
     Atomics.store(directory, index * DIR_FIELDS + DIR.GENERATION, Atomics.add(header, HEADER.CLAIMS, 1) + 1);
     // Everything above is written before the slot is seen LIVE (Atomics order them).
     Atomics.store(directory, state, SLOT_STATE.LIVE);
@@ -239,6 +260,8 @@ export interface SlotInfo {
   readonly threadId: number;
   readonly generation: number;
   readonly osTid: number;
+  /** The thread's own hang deadline, ms (0: the monitor's). */
+  readonly hangMs: number;
   readonly name: string;
 }
 
@@ -256,6 +279,7 @@ export function readSlot(table: ThreadTable, index: number): SlotInfo {
     threadId: Atomics.load(directory, index * DIR_FIELDS + DIR.THREAD_ID),
     generation: Atomics.load(directory, index * DIR_FIELDS + DIR.GENERATION),
     osTid: Atomics.load(directory, index * DIR_FIELDS + DIR.OS_TID),
+    hangMs: Atomics.load(directory, index * DIR_FIELDS + DIR.HANG_MS),
     // TextDecoder refuses views on shared memory: copy the bytes out first.
     name: known ? new TextDecoder().decode(raw.slice(0, end === -1 ? NAME_BYTES : end)) : '',
   };

@@ -1,7 +1,8 @@
 /**
  * The part of the test-runner integrations that runs in each test process (or thread): starts
- * the monitor, proves it works (the canary), collects the blocks between two points of the
- * run, decides which are allowed, and turns the others into an error a developer can act on.
+ * the monitor (in a vitest pool thread: joins the pool's, see main/feed.ts), proves it works
+ * (the canary), collects the blocks between two points of the run, decides which are allowed,
+ * and turns the others into an error a developer can act on.
  * Framework-neutral: `loopwatch/vitest` and `loopwatch/node-test` drive it from their hooks.
  */
 import { createHash } from 'node:crypto';
@@ -11,7 +12,9 @@ import { debuglog } from 'node:util';
 import { runInThisContext } from 'node:vm';
 import { isMainThread, threadId } from 'node:worker_threads';
 import { CANARY_ATTRIBUTE } from '../canary.js';
-import { startInWorkerThread } from '../main/monitor.js';
+import { LoopwatchError } from '../errors.js';
+import { poolTable, ThreadFeed } from '../main/feed.js';
+import { start } from '../main/monitor.js';
 import { preloaded } from '../main/preload.js';
 import { leaveThreadTable } from '../main/thread.js';
 import { culpritFrame, displayPath, formatFrame, isInternal, ms } from '../common/frames.js';
@@ -44,6 +47,20 @@ export interface Verdict {
 export type Where =
   | { kind: 'test'; name: string }
   | { kind: 'file'; what: 'imports' | 'beforeAll' | 'afterAll' | 'between tests'; file: string };
+
+/**
+ * Where a watch gets its thread's blocks: the process's monitor (a test process's main
+ * thread), or, in a vitest `threads` pool thread, the pool's monitor in vitest's own process
+ * through the thread feed (main/feed.ts).
+ */
+interface BlockSource {
+  /** Resolves once the thread is watched: whether stacks are captured, and at what threshold. */
+  ready(): Promise<{ readonly stackCapture: boolean; readonly thresholdMs: number }>;
+  onBlock(listener: (event: BlockEvent) => void): void;
+  /** Resolves once every block of this thread that has ended has reached the listeners. */
+  settle(): Promise<void>;
+  trackContext: Monitor['trackContext'];
+}
 
 /** A block with its frames mapped on this thread (see remap.ts). */
 interface Mapped {
@@ -96,7 +113,9 @@ function describeRule(rule: ResolvedAllowRule): string {
 
 export class TestWatch {
   readonly options: ResolvedTestingOptions;
-  readonly monitor: Monitor;
+  readonly #source: BlockSource;
+  /** The source watches with this watch's settings: a monitor it started itself, or the pool's. */
+  readonly #own: boolean;
   readonly #cwd: string;
   readonly #pending: BlockEvent[] = [];
   #scopes: Window[] = [];
@@ -120,19 +139,34 @@ export class TestWatch {
     this.options = options;
     this.#cwd = cwd;
     this.#runDir = runDir;
+    this.#eventsFile = runDir === undefined ? undefined : resolve(runDir, `events-${process.pid}-${threadId}.ndjson`);
+    const { source, own } = isMainThread ? this.#startMonitor(options, hangMs) : joinPool(hangMs);
+    this.#source = source;
+    this.#own = own;
+    this.#source.onBlock((event) => {
+      if (event.state === 'ended') this.#pending.push(event);
+    });
+    // The running test goes with every block's context, read on the blocked thread when the
+    // stack is: a hang report names its test even after its process is gone, and nothing is
+    // written per test.
+    this.#source.trackContext({ getStore: () => (this.#inCanary ? CANARY : this.#current) }, (test) =>
+      test === CANARY ? { [CANARY_ATTRIBUTE]: true } : { [TEST_NAME]: test.name, [TEST_FILE]: test.file },
+    );
+  }
+
+  /** A test process's main thread: the process's monitor, with the integration's settings. */
+  #startMonitor(
+    options: ResolvedTestingOptions,
+    hangMs: number | undefined,
+  ): { readonly source: BlockSource; readonly own: boolean } {
     // A monitor the preload started (`loopwatch run`, -r loopwatch/register) watches with the
     // run's settings; the tests are this integration's, watched with its own.
-    const preload = isMainThread ? preloaded() : undefined;
+    const preload = preloaded();
     if (preload?.monitor !== undefined) {
       void preload.monitor.stop();
       preload.monitor = undefined;
     }
-    // In a pool thread the preload, if any, registered it in the process's thread table: the
-    // monitor started below watches it instead, with the integration's settings.
-    if (!isMainThread) leaveThreadTable();
-    this.#eventsFile = runDir === undefined ? undefined : resolve(runDir, `events-${process.pid}-${threadId}.ndjson`);
-    // In a pool thread (vitest's `threads` pool) the watched thread is that worker thread.
-    this.monitor = startInWorkerThread({
+    const monitor = start({
       thresholdMs: options.thresholdMs,
       log: 'off',
       // The sampling profiler would start here, after the runner has loaded all its code: V8's
@@ -143,15 +177,20 @@ export class TestWatch {
       ...(this.#eventsFile === undefined ? {} : { eventsFile: this.#eventsFile }),
       ...(hangMs === undefined ? {} : { hangMs, hangAction: 'kill' as const }),
     });
-    this.monitor.on('block', (event) => {
-      if (event.state === 'ended') this.#pending.push(event);
-    });
-    // The running test goes with every block's context, read on the blocked thread when the
-    // stack is: a hang report names its test even after its process is gone, and nothing is
-    // written per test.
-    this.monitor.trackContext({ getStore: () => (this.#inCanary ? CANARY : this.#current) }, (test) =>
-      test === CANARY ? { [CANARY_ATTRIBUTE]: true } : { [TEST_NAME]: test.name, [TEST_FILE]: test.file },
-    );
+    return {
+      source: {
+        ready: async () => ({
+          stackCapture: (await monitor.ready).stackCapture,
+          thresholdMs: monitor.options.thresholdMs,
+        }),
+        onBlock: (listener) => monitor.on('block', listener),
+        settle: () => monitor.settle(),
+        trackContext: (storage, toAttributes) => monitor.trackContext(storage, toAttributes),
+      },
+      // A monitor started before, by anyone else (start() in a preload of the user's), has
+      // another events file, and its own settings.
+      own: this.#eventsFile !== undefined && monitor.options.eventsFile === this.#eventsFile,
+    };
   }
 
   /**
@@ -162,8 +201,8 @@ export class TestWatch {
   async canary(): Promise<void> {
     if (this.#armed) return;
     // Ready before the file's own code runs: a worker still starting would miss its blocks.
-    const status = await this.monitor.ready;
-    const proof = this.#proofFile();
+    const status = await this.#source.ready();
+    const proof = this.#proofFile(status.thresholdMs);
     const proven = proof === undefined ? undefined : readProof(proof);
     // Proven by another process of the run, with stacks as this one has them (or without, where
     // the proving one had none either); anything else proves itself here.
@@ -179,7 +218,7 @@ export class TestWatch {
     if (event !== undefined && status.stackCapture && !isCanary(event))
       event = await this.#canaryBlock(this.options.thresholdMs * 2 + 250);
     if (event === undefined) {
-      const running = this.monitor.options.thresholdMs;
+      const running = status.thresholdMs;
       const why =
         running === this.options.thresholdMs
           ? ''
@@ -205,25 +244,21 @@ export class TestWatch {
 
   /**
    * Where a canary that passed is recorded for the run's other test processes, or undefined
-   * when this process must prove it itself. A test process of the same run, on the same Node,
-   * with the same flags, the same kind of thread and a monitor this watch started itself with
-   * the same threshold (its own events file says so: a monitor started before, by anyone else,
-   * has another), is armed the same way: the canary's block (a threshold and more, per file)
-   * is paid once per run instead of once per file.
+   * when this process must prove it itself. A test process (or pool thread) of the same run,
+   * on the same Node, with the same flags, the same kind of thread and a monitor with the
+   * integration's settings at the same threshold (one this watch started itself, or the pool's
+   * that the plugin started), is armed the same way: the canary's block (a threshold and more,
+   * per file) is paid once per run instead of once per file.
+   * @param running the threshold the monitor watches at
    */
-  #proofFile(): string | undefined {
-    if (
-      this.#runDir === undefined ||
-      this.#eventsFile === undefined ||
-      this.monitor.options.eventsFile !== this.#eventsFile
-    )
-      return undefined;
+  #proofFile(running: number): string | undefined {
+    if (this.#runDir === undefined || !this.#own) return undefined;
     const key = JSON.stringify([
       process.version,
       process.execPath,
       process.execArgv,
       isMainThread,
-      this.monitor.options.thresholdMs,
+      running,
       this.options.thresholdMs,
     ]);
     return join(this.#runDir, `canary-${createHash('sha256').update(key).digest('hex').slice(0, 16)}`);
@@ -231,12 +266,12 @@ export class TestWatch {
 
   /** Blocks for `spinMs` and returns the block reported for it, if any. */
   async #canaryBlock(spinMs: number): Promise<BlockEvent | undefined> {
-    await this.monitor.settle();
+    await this.#source.settle();
     const before = this.#pending.length;
     this.#inCanary = true;
     try {
       loopwatchCanary(spinMs);
-      await this.monitor.settle();
+      await this.#source.settle();
     } finally {
       this.#inCanary = false;
     }
@@ -249,7 +284,7 @@ export class TestWatch {
 
   /** Collects the blocks that ended since the last call. */
   async #take(): Promise<BlockEvent[]> {
-    await this.monitor.settle();
+    await this.#source.settle();
     return this.#pending.splice(0);
   }
 
@@ -325,7 +360,7 @@ export class TestWatch {
     const from = Date.now();
     await fn();
     const to = Date.now();
-    await this.monitor.settle();
+    await this.#source.settle();
     const inside = this.#pending.filter((e) => overlaps(e, { from, to }));
     for (const e of inside) this.#pending.splice(this.#pending.indexOf(e), 1);
     const over = inside.filter((e) => e.durationMs >= thresholdMs);
@@ -414,6 +449,33 @@ export class TestWatch {
     );
     return new BlockingError(lines.join('\n'), shown);
   }
+}
+
+/**
+ * A vitest pool thread: watched by the pool's monitor, which the plugin started in vitest's
+ * process with the integration's settings, as a slot of its table (see main/feed.ts).
+ */
+function joinPool(hangMs: number | undefined): { readonly source: BlockSource; readonly own: boolean } {
+  // The preload, if any, registered this thread in the process's table: give that slot up, or
+  // its blocks would be reported twice.
+  leaveThreadTable();
+  const pool = poolTable();
+  if (pool === undefined) {
+    throw new LoopwatchError(
+      'ERR_LOOPWATCH_UNSUPPORTED',
+      "loopwatch watches tests in a worker thread only in vitest's threads and vmThreads pools, through the loopwatch/vitest plugin's monitor; none was started for this thread (use the plugin in the vitest config, or the forks pool)",
+    );
+  }
+  const feed = new ThreadFeed(pool, hangMs);
+  return {
+    source: {
+      ready: () => feed.ready,
+      onBlock: (listener) => feed.onBlock(listener),
+      settle: () => feed.settle(),
+      trackContext: (storage, toAttributes) => feed.trackContext(storage, toAttributes),
+    },
+    own: true,
+  };
 }
 
 function describeWhere(what: 'imports' | 'beforeAll' | 'afterAll' | 'between tests'): string {

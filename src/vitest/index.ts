@@ -7,15 +7,17 @@
  *   export default defineConfig({ plugins: [loopwatch({ thresholdMs: 50 })] });
  *
  * The plugin runs in vitest's own process: it validates the options, adds a setup file that
- * watches every test process, and a reporter that prints the summary and any hang.
+ * watches every test process, and a reporter that prints the summary and any hang. For the
+ * `threads` and `vmThreads` pools it also starts, here, the one monitor that watches every pool
+ * thread (startPoolMonitor): each thread joins it from the setup file.
  */
 import { mkdtempSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startPoolMonitor } from '../main/monitor.js';
 import { preloaded } from '../main/preload.js';
 import { optionsToWire, resolveTestingOptions, type TestingOptions } from '../testing/options.js';
 import { settingsLine } from '../testing/summary.js';
-import { CaptureBroker } from './broker.js';
 import { SummaryReporter, type ProjectLike } from './reporter.js';
 import { PROVIDE_KEY, type VitestWire } from './shared.js';
 
@@ -50,7 +52,7 @@ export interface LoopwatchVitestPlugin {
 export default function loopwatch(options?: TestingOptions): LoopwatchVitestPlugin {
   const resolved = resolveTestingOptions(options);
   let reporter: SummaryReporter | undefined;
-  let broker: CaptureBroker | undefined;
+  let poolWatched = false;
   return {
     name: 'loopwatch',
     configureVitest({ vitest, project }) {
@@ -66,10 +68,15 @@ export default function loopwatch(options?: TestingOptions): LoopwatchVitestPlug
         vitest.config.reporters.push(reporter);
       }
       const config = project.config;
-      if ((config.pool === 'threads' || config.pool === 'vmThreads') && broker === undefined) {
+      if ((config.pool === 'threads' || config.pool === 'vmThreads') && !poolWatched) {
+        poolWatched = true;
         const summary = reporter;
-        broker = new CaptureBroker(() => summary.endForHang());
-        process.once('exit', () => broker?.close());
+        // Started now, before the pool: its threads find its table in their environment data.
+        // Each thread's hang deadline is its project's, given when it joins.
+        startPoolMonitor({
+          thresholdMs: resolved.thresholdMs,
+          eventsFile: join(reporter.runDir, `events-${process.pid}-pool.ndjson`),
+        }).on('hang', () => summary.endForHang());
       }
       const hangMs =
         resolved.hangMs === false

@@ -22,7 +22,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { findSlot, REGISTERED_KEY, type ThreadTable } from '../protocol/threads.js';
-import type { ListedThread } from '../common/nodeworker.js';
+import type { ListedThread } from './sessions.js';
 import type { WarnOnce } from './outputs.js';
 import type { Clock } from './time.js';
 

@@ -9,10 +9,9 @@
  */
 import type { Session } from 'node:inspector';
 import { debuglog } from 'node:util';
-import { BroadcastChannel } from 'node:worker_threads';
 import { evaluateParams } from '../common/evaluate.js';
-import { CONTEXT_HOOK, nowMs, type BrokerMessage, type WorkerInit } from '../protocol/shared.js';
-import type { BlockContext, HangEvent } from '../types.js';
+import { CONTEXT_HOOK, nowMs, type WorkerInit } from '../protocol/shared.js';
+import type { BlockContext } from '../types.js';
 
 /** A frame as V8's CallSite describes it, before source mapping. */
 export interface RawFrame {
@@ -651,98 +650,13 @@ export class NoInspector implements StackSource {
 }
 
 /**
- * The stack of a worker thread (a test runner's pool thread). An inspector session opened from
- * a nested worker does not reach its parent thread, so the capture is asked of a broker on the
- * process's main thread — which can reach every worker through the NodeWorker domain of its
- * own session — over a BroadcastChannel. No pause probe: a pool thread is not debugged that way.
+ * The stack source of the main thread: none with `captureStack: false` or when this monitor
+ * does not watch it; otherwise its inspector, or one that says why there is none.
  */
-export class BrokeredInspector implements StackSource {
-  readonly available = true;
-  readonly reason = undefined;
-  readonly #channel: BroadcastChannel;
-  readonly #threadId: number;
-  readonly #expression: string;
-  readonly #limit: number;
-  readonly #waiting = new Map<string, (value: unknown) => void>();
-  #next = 0;
-
-  constructor(limit: number, threadId: number, channelName: string) {
-    this.#limit = limit;
-    this.#threadId = threadId;
-    this.#expression = captureScript(limit);
-    this.#channel = new BroadcastChannel(channelName);
-    this.#channel.onmessage = (message: unknown): void => {
-      const data = (message as { data?: BrokerMessage }).data;
-      if (data?.type !== 'captured') return;
-      this.#waiting.get(data.id)?.(data.error === undefined ? data.value : undefined);
-    };
-    // Never keeps the process alive.
-    (this.#channel as unknown as { unref(): void }).unref();
-  }
-
-  open(): boolean {
-    return true;
-  }
-
-  close(): void {
-    // Nothing stays open between blocks; answers still on their way are dropped.
-  }
-
-  pauseState(): Promise<PauseState> {
-    return Promise.resolve('running');
-  }
-
-  async capture(): Promise<CaptureResult | undefined> {
-    const value = await this.#evaluate(this.#expression);
-    return value === undefined ? undefined : decodeCapture(value, this.#limit);
-  }
-
-  async remap(requests: readonly RemapRequest[]): Promise<RemapAnswer[] | undefined> {
-    const value = await this.#evaluate(remapExpression(requests));
-    return value === undefined ? undefined : decodeRemap(value, requests.length);
-  }
-
-  /** Has the broker evaluate an expression on the watched thread (undefined: no answer or an error). */
-  #evaluate(expression: string): Promise<unknown> {
-    const id = `${process.pid}-${this.#threadId}-${++this.#next}`;
-    return new Promise((resolveValue) => {
-      this.#waiting.set(id, (value) => {
-        this.#waiting.delete(id);
-        resolveValue(value);
-      });
-      this.#post({ type: 'capture', id, threadId: this.#threadId, expression });
-    });
-  }
-
-  /** Tells the broker that the thread hangs: it cannot be stopped from here. */
-  reportHang(event: HangEvent): void {
-    this.#post({ type: 'hang', threadId: this.#threadId, event });
-  }
-
-  #post(message: BrokerMessage): void {
-    try {
-      this.#channel.postMessage(message);
-    } catch {
-      // the broker is gone: no stack
-    }
-  }
-}
-
-/**
- * The stack source of the thread this monitor watches: none with `captureStack: false`; a test
- * runner's pool thread's through its broker; otherwise the main thread's inspector, or one that
- * says why there is none.
- */
-export function stackSourceFor(init: Pick<WorkerInit, 'options' | 'workerThread' | 'noInspector'>): {
-  readonly source: StackSource | undefined;
-  readonly brokered: BrokeredInspector | undefined;
-} {
-  const { options, workerThread, noInspector } = init;
-  if (!options.captureStack) return { source: undefined, brokered: undefined };
-  if (workerThread !== undefined) {
-    const brokered = new BrokeredInspector(options.maxFrames, workerThread.threadId, workerThread.channel);
-    return { source: brokered, brokered };
-  }
-  const source = noInspector === undefined ? new MainThreadInspector(options.maxFrames) : new NoInspector(noInspector);
-  return { source, brokered: undefined };
+export function stackSourceFor(
+  init: Pick<WorkerInit, 'options' | 'watchMain' | 'noInspector'>,
+): StackSource | undefined {
+  const { options, watchMain, noInspector } = init;
+  if (!options.captureStack || watchMain === false) return undefined;
+  return noInspector === undefined ? new MainThreadInspector(options.maxFrames) : new NoInspector(noInspector);
 }

@@ -23,6 +23,8 @@ const TELEMETRY_EXIT_MS = 800;
 export interface Parts {
   readonly i32: Int32Array;
   readonly clock: Clock;
+  /** False for the vitest pool's monitor: the main thread's lifecycle is never started. */
+  readonly watchMain: boolean;
   readonly blocks: BlockLifecycle;
   readonly hangs: Hangs;
   readonly views: LoopViews;

@@ -27,8 +27,6 @@ export interface HangDeps {
   /** Lets the sinks hand over what they buffer, for at most `ms`. */
   flush(ms: number): Promise<void>;
   readonly warnOnce: (key: string, message: string) => void;
-  /** A pool thread cannot be ended from here: tells the broker's process instead. */
-  reportToBroker?: ((event: HangEvent) => void) | undefined;
   /** Asks the main thread to end the process itself (its exit handlers run). */
   askExit(exitCode: number): void;
   /** Whether the monitor was stopped. */
@@ -70,7 +68,6 @@ export class Hangs {
     );
     if (options.hangAction === 'none') this.#deps.emit(event);
     else this.#deps.emitFinal(event);
-    this.#deps.reportToBroker?.(event);
     if (options.hangAction !== 'none') await this.#end(options.hangAction === 'abort' ? 'SIGABRT' : 'SIGKILL');
   }
 

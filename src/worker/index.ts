@@ -42,7 +42,7 @@ import { threadStates } from './threadstate.js';
 import { realClock } from './time.js';
 import { TallySink } from './tally.js';
 import { LoopViews } from './views.js';
-import { WORKER_LATE_AFTER_MS, watchThreads } from './threads.js';
+import { watchThreads } from './threads.js';
 
 if (isMainThread || (workerData as Partial<WorkerInit> | null)?.buffer === undefined) {
   throw new LoopwatchError(
@@ -60,11 +60,12 @@ function send(message: FromWorker): void {
   init.port.postMessage(message);
 }
 
-const watched = init.workerThread;
-const thread = watched === undefined ? 'main' : (`worker ${watched.threadId}` as const);
-const { source, brokered } = stackSourceFor(init);
-/** What the kernel says the watched thread does (/proc knows the process's main thread only). */
-const states = watched === undefined ? threadStates(pid) : undefined;
+/** False for the vitest pool's monitor, which watches only the threads that join its table. */
+const watchMain = init.watchMain !== false;
+const thread = 'main';
+const source = stackSourceFor(init);
+/** What the kernel says the main thread does. */
+const states = watchMain ? threadStates(pid) : undefined;
 const mapper = new SourceMapper();
 const outputs = new Outputs(options, send, process.cwd());
 if (init.tally !== undefined) outputs.add(new TallySink(init.tally, clock, outputs.warnOnce));
@@ -98,8 +99,6 @@ const blocks: BlockLifecycle = new BlockLifecycle({
   pid,
   thread,
   source,
-  // A pool thread's capture crosses the main thread first (the broker), as a watched worker's.
-  lateAfterMs: watched === undefined ? undefined : WORKER_LATE_AFTER_MS,
   threadStates: states,
   writeProfile:
     profileFiles === undefined
@@ -120,7 +119,6 @@ const hangs: Hangs = new Hangs({
   emitFinal: (event) => outputs.emitFinal(event),
   flush: (ms) => outputs.flush(clock, ms),
   warnOnce: outputs.warnOnce,
-  reportToBroker: brokered === undefined ? undefined : (event) => brokered.reportHang(event),
   askExit: (exitCode) => send({ code: FROM_WORKER.EXIT, exitCode }),
   stopped: () => blocks.stopped,
 });
@@ -134,7 +132,7 @@ const { threads, inspector: threadsInspector } = watchThreads(init, {
   profile: () => options.profilerThreads && init.noInspector === undefined && Atomics.load(i32, I32.INSPECTOR) === 0,
 });
 
-const parts: Parts = { i32, clock, blocks, hangs, views, outputs, source, threads, threadsInspector };
+const parts: Parts = { i32, clock, watchMain, blocks, hangs, views, outputs, source, threads, threadsInspector };
 
 parentPort?.on('message', (message: ToWorker) => {
   switch (message.code) {

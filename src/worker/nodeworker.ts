@@ -2,7 +2,7 @@
  * Stacks of the app's worker threads. A worker thread cannot be reached with a session of its
  * own from here (`connectToMainThread()` reaches the main thread only), but the main thread's
  * inspector agent reaches every worker thread through the NodeWorker domain
- * (common/nodeworker.ts): one session to the main thread, connected while at least one worker
+ * (sessions.ts): one session to the main thread, connected while at least one worker
  * thread's block is being handled, and `Runtime.evaluate` of the usual capture expression sent
  * through it.
  *
@@ -20,7 +20,7 @@ import {
   type RemapRequest,
   type StackSource,
 } from './capture.js';
-import { type ListedThread, NodeWorkerSessions } from '../common/nodeworker.js';
+import { type ListedThread, NodeWorkerSessions } from './sessions.js';
 import type { ProfilerLink } from './profiler.js';
 
 /** The one session through which every worker thread's stack is asked, open while needed. */
@@ -30,7 +30,7 @@ export class WorkerThreadsInspector {
 
   /** @param noInspector why the main thread's inspector cannot be reached, if it cannot. */
   constructor(noInspector: string | undefined) {
-    this.#sessions = new NodeWorkerSessions('main-thread', noInspector);
+    this.#sessions = new NodeWorkerSessions(noInspector);
   }
 
   get available(): boolean {

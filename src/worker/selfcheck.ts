@@ -45,8 +45,8 @@ export interface SelfCheck {
 export async function selfCheck(check: SelfCheck): Promise<void> {
   const { source, i32, say, done } = check;
   // Only the main thread's own inspector is checked here: no source means the user turned the
-  // capture off, NoInspector was announced by the main thread, and a pool thread's broker
-  // answers through the test runner.
+  // capture off (or the monitor watches no main thread), and NoInspector was announced by the
+  // main thread.
   const inspector = source instanceof MainThreadInspector ? source : undefined;
   if (inspector !== undefined && !inspector.available)
     say('capture', `blocks are reported without their stack: ${inspector.reason ?? 'the inspector is not available'}`);

@@ -7,6 +7,10 @@
  *
  * The table wakes this part (Atomics.waitAsync on its CHANGES counter) whenever a thread
  * claims a slot or ends, so a worker that blocks right after it starts is watched already.
+ *
+ * The vitest pool's monitor watches a table of the same kind whose threads joined it from the
+ * plugin's setup file (a feed table): nothing is adopted there, and each thread's block events
+ * and SETTLE answers also go back to that thread (feed.ts), which judges its tests with them.
  */
 import { join } from 'node:path';
 import { debuglog } from 'node:util';
@@ -20,6 +24,7 @@ import {
   REGISTER_MODULE,
   releaseSlot,
   SLOT_STATE,
+  type SlotInfo,
   slotViews,
   tableOf,
   type ThreadTable,
@@ -28,6 +33,7 @@ import { I32, type WorkerInit } from '../protocol/shared.js';
 import { ThreadAdopter } from './adopt.js';
 import { type ActiveBlock, BlockLifecycle } from './block.js';
 import type { RawFrame } from './capture.js';
+import { FeedServer, type ThreadLink } from './feed.js';
 import { Hangs } from './hangs.js';
 import { WorkerThreadSource, WorkerThreadsInspector, workerThreadLink } from './nodeworker.js';
 import type { WarnOnce } from './outputs.js';
@@ -36,8 +42,7 @@ import { type Clock, within } from './time.js';
 
 /**
  * How long a worker thread's capture may take: two hops (the main thread's inspector agent
- * forwards it), and the first one of a block connects and lists the workers. As the vitest
- * pool threads' brokered capture.
+ * forwards it), and the first one of a block connects and lists the workers.
  */
 const WORKER_CAPTURE_TIMEOUT_MS = 200;
 /**
@@ -72,6 +77,11 @@ export interface ThreadWatchDeps {
   readonly inspector: WorkerThreadsInspector | undefined;
   /** Registers the threads that did not run the preload; undefined without an inspector. */
   readonly adopter?: ThreadAdopter | undefined;
+  /**
+   * A table whose threads joined it for their own events (the vitest `threads` pool's): their
+   * events go back to them, and the session stays connected from the start as for adopting.
+   */
+  readonly feed?: FeedServer | undefined;
   /** Told when the adopting session stays connected, and when it no longer does. */
   readonly sessionHeld?: ((held: boolean) => void) | undefined;
   readonly resolve: (raw: readonly RawFrame[]) => { frames: StackFrame[]; transformed: Transformed[] };
@@ -90,6 +100,8 @@ interface Watched {
   name: string;
   readonly blocks: BlockLifecycle;
   readonly source: WorkerThreadSource | undefined;
+  /** The thread's own way back, when it joined a feed table. */
+  readonly link: ThreadLink | undefined;
   /** When the thread was seen ended (epoch ms). */
   goneAt?: number;
   retired?: boolean;
@@ -121,16 +133,36 @@ export class ThreadWatch {
    * session that stays connected from now on, those that do not register themselves.
    */
   start(): void {
-    const { adopter, inspector } = this.#deps;
-    if (adopter !== undefined && inspector !== undefined) {
-      this.#held = inspector.hold(adopter.listed);
+    const { adopter, inspector, feed } = this.#deps;
+    if ((adopter !== undefined || feed !== undefined) && inspector !== undefined) {
+      this.#held = inspector.hold(adopter?.listed ?? (() => undefined));
       if (this.#held) this.#deps.sessionHeld?.(true);
-      else
+      else if (adopter !== undefined)
         this.#deps.warnOnce(
           'adopt',
           'worker threads started without the preload are not watched: no inspector session',
         );
     }
+    feed?.serve({
+      join: (threadId) => {
+        this.scan();
+        return this.#find(threadId) !== undefined;
+      },
+      settle: (threadId, seq) => {
+        const watched = this.#find(threadId);
+        watched?.blocks.settle(seq);
+        return watched !== undefined;
+      },
+      status: () => ({
+        thresholdMs: this.#deps.options.thresholdMs,
+        stackCapture: this.#held,
+        reason: this.#held
+          ? undefined
+          : inspector === undefined
+            ? 'captureStack is false'
+            : (inspector.reason ?? 'no inspector session to the worker threads'),
+      }),
+    });
     this.#loop().catch((error: unknown) => {
       this.#deps.warnOnce('threads', `stopped watching worker threads: ${stackOf(error)}`);
     });
@@ -139,6 +171,7 @@ export class ThreadWatch {
   stop(): void {
     this.#stopped = true;
     this.#deps.adopter?.stop();
+    this.#deps.feed?.close();
     if (this.#timer !== undefined) this.#deps.clock.clearTimeout(this.#timer);
     for (const watched of this.#watched.values()) this.#retire(watched);
     this.#watched.clear();
@@ -147,6 +180,13 @@ export class ThreadWatch {
   /** How many worker threads are watched now. */
   get size(): number {
     return this.#watched.size;
+  }
+
+  /** The watched thread `threadId`, unless it has ended. */
+  #find(threadId: number): Watched | undefined {
+    for (const watched of this.#watched.values())
+      if (watched.threadId === threadId && watched.goneAt === undefined) return watched;
+    return undefined;
   }
 
   /** The worker threads blocked now, with their block. */
@@ -193,13 +233,13 @@ export class ThreadWatch {
         watched = undefined;
       }
       if (slot.state === SLOT_STATE.LIVE) {
-        if (watched === undefined) this.#watch(index, slot.threadId, slot.generation, slot.name, slot.osTid);
+        if (watched === undefined) this.#watch(slot);
         continue;
       }
       if (slot.state !== SLOT_STATE.GONE) continue;
       // A thread that lived and ended between two reads is still read for the blocks in its
       // history (its lifecycle reports them when it starts), then released.
-      watched ??= this.#watch(index, slot.threadId, slot.generation, slot.name, slot.osTid);
+      watched ??= this.#watch(slot);
       const now = clock.now();
       watched.goneAt ??= now;
       if (watched.blocks.active !== undefined && now - watched.goneAt < RETIRE_MAX_MS) {
@@ -229,9 +269,13 @@ export class ThreadWatch {
     return watched.name === '' ? undefined : watched.name;
   }
 
-  #watch(index: number, threadId: number, generation: number, name: string, osTid: number): Watched {
+  #watch(slot: SlotInfo): Watched {
+    const { index, threadId, generation, name, osTid } = slot;
     const deps = this.#deps;
-    const { options, clock, pid } = deps;
+    const { clock, pid } = deps;
+    // A thread may bring its own hang deadline (a vitest pool thread: its project's).
+    const options = slot.hangMs > 0 ? { ...deps.options, hangMs: slot.hangMs } : deps.options;
+    const link = deps.feed?.open(threadId);
     const views = slotViews(deps.table, index);
     const thread = `worker ${threadId}` as const;
     const source =
@@ -260,15 +304,22 @@ export class ThreadWatch {
       clock,
       resolve: deps.resolve,
       threadStates: states,
-      emit: deps.emit,
+      emit:
+        link === undefined
+          ? deps.emit
+          : (event) => {
+              deps.emit(event);
+              if (event.type === 'block') link.event(event);
+            },
       progress: deps.progress,
       warnOnce: deps.warnOnce,
-      // SETTLE is about the main thread's blocks.
-      settled: () => undefined,
+      // A thread asks to settle only over its feed; the main thread's SETTLE is about its own blocks.
+      settled: (seq) => link?.settled(seq),
       hang: (answering) => hangs.reportHang(answering),
     });
     // Report only: ending the process for one pool thread would take the service down with it,
-    // and ending the thread alone belongs to the code that owns its Worker.
+    // and ending the thread alone belongs to the code that owns its Worker (the vitest plugin
+    // ends its run on a pool thread's hang event).
     const hangs = new Hangs({
       options: { ...options, hangAction: 'none' },
       pid,
@@ -283,7 +334,7 @@ export class ThreadWatch {
       askExit: () => undefined,
       stopped: () => this.#stopped,
     });
-    const watched: Watched = { index, generation, threadId, name, blocks, source };
+    const watched: Watched = { index, generation, threadId, name, blocks, source, link };
     this.#watched.set(index, watched);
     blocks.start();
     this.#profile(watched, views.i32);
@@ -339,6 +390,7 @@ export class ThreadWatch {
     watched.retired = true;
     watched.blocks.stop();
     watched.source?.close();
+    watched.link?.close();
   }
 }
 
@@ -348,13 +400,15 @@ export class ThreadWatch {
  */
 export function watchThreads(
   init: Pick<WorkerInit, 'options' | 'pid' | 'threads' | 'noInspector' | 'ownDir'>,
-  deps: Omit<ThreadWatchDeps, 'table' | 'options' | 'beatMs' | 'pid' | 'inspector' | 'adopter'>,
+  deps: Omit<ThreadWatchDeps, 'table' | 'options' | 'beatMs' | 'pid' | 'inspector' | 'adopter' | 'feed'>,
 ): { readonly threads: ThreadWatch | undefined; readonly inspector: WorkerThreadsInspector | undefined } {
   if (init.threads === undefined) return { threads: undefined, inspector: undefined };
   const inspector = init.options.captureStack ? new WorkerThreadsInspector(init.noInspector) : undefined;
   const table = tableOf(init.threads.buffer);
+  const feed = init.threads.feed === undefined ? undefined : new FeedServer(init.threads.feed, deps.warnOnce);
+  // A feed table's threads join it themselves; any other thread belongs to the process's table.
   const adopter =
-    inspector === undefined || !inspector.available
+    inspector === undefined || !inspector.available || feed !== undefined
       ? undefined
       : new ThreadAdopter({
           table,
@@ -373,6 +427,7 @@ export function watchThreads(
     pid: init.pid,
     inspector,
     adopter,
+    feed,
   });
   return { threads, inspector };
 }

@@ -251,6 +251,25 @@ it('loopwatch/vitest: the canary blocks once per run (per concurrent process), n
   expect(made).toBeLessThanOrEqual(2);
 });
 
+it("loopwatch/vitest, threads pool: one monitor in vitest's process watches every pool thread; the canary blocks once per run", async () => {
+  const { result, report, output } = await vitest(
+    ['quick1.test.ts', 'quick2.test.ts', 'quick3.test.ts', 'quick4.test.ts', '--maxWorkers=2'],
+    { FIXTURE_POOL: 'threads', NODE_DEBUG: 'loopwatch' },
+  );
+  expect(result.code, output).toBe(0);
+  expect(Object.values(statuses(report))).toEqual(['passed', 'passed', 'passed', 'passed']);
+  // The plugin's pool monitor is the only monitor started: no pool thread starts one of its own.
+  const started = output.split('\n').filter((line) => /LOOPWATCH \d+: started: threshold 50 ms/.test(line));
+  expect(started, output).toHaveLength(1);
+  const made = output.split('\n').filter((line) => line.includes('canary: blocking on purpose')).length;
+  const proven = output
+    .split('\n')
+    .filter((line) => line.includes('canary: armed as proven by another test process')).length;
+  expect(made + proven, output).toBe(4);
+  expect(made).toBeGreaterThanOrEqual(1);
+  expect(made).toBeLessThanOrEqual(2);
+});
+
 it('loopwatch/vitest: the canary fails every file when loopwatch is not really armed', async () => {
   // A misconfiguration: a preload of the user's own started loopwatch with a 5 s threshold, so
   // the plugin's 50 ms blocks would never be seen. (loopwatch/register gives way instead: see

@@ -6,16 +6,15 @@
  * blocked frames, as on the main thread (native-free-probes/stack-pool-thread.mjs; 3–14 ms
  * round trip measured, also while the main thread itself spins in JavaScript).
  *
- * Used from two places, so it lives here rather than in main/ or worker/: the monitor worker
- * (worker/nodeworker.ts: the app's worker threads, `connectToMainThread()`) and the vitest
- * plugin on vitest's main thread (vitest/broker.ts: the `threads` pool, `connect()`).
+ * Opened by the monitor worker with `connectToMainThread()` (worker/nodeworker.ts): the app's
+ * worker threads, and vitest's pool threads for the plugin's pool monitor.
  *
  * The forwarding runs on the main thread: while the main thread is inside one long native call
  * itself, an evaluation waits for that call to return.
  */
 import type { Session } from 'node:inspector';
-import { evaluateParams } from './evaluate.js';
-import { messageOf } from './text.js';
+import { evaluateParams } from '../common/evaluate.js';
+import { messageOf } from '../common/text.js';
 import { nowMs } from '../protocol/shared.js';
 
 /** How long to wait for the NodeWorker domain to list a thread after connecting. */
@@ -39,12 +38,6 @@ export type Sent = { readonly result: unknown; readonly error?: undefined } | { 
 export type Evaluated =
   { readonly value: unknown; readonly sentAt: number; readonly error?: undefined } | { readonly error: string };
 
-/**
- * `'main-thread'`: from a worker thread, `session.connectToMainThread()`; `'own'`: on the main
- * thread itself, `session.connect()`.
- */
-export type ConnectTo = 'main-thread' | 'own';
-
 /** A worker thread as the NodeWorker domain lists it. */
 export interface ListedThread {
   readonly threadId: number;
@@ -58,7 +51,6 @@ export class NodeWorkerSessions {
   readonly available: boolean;
   readonly reason: string | undefined;
   readonly #Session: typeof Session | undefined;
-  readonly #connectTo: ConnectTo;
   #session: Session | undefined;
   readonly #sessions = new Map<number, string>();
   readonly #names = new Map<number, string>();
@@ -74,7 +66,7 @@ export class NodeWorkerSessions {
   #next = 0;
 
   /** @param unavailable why the main thread's inspector cannot be reached, if it cannot. */
-  constructor(connectTo: ConnectTo, unavailable?: string) {
+  constructor(unavailable?: string) {
     let SessionClass: typeof Session | undefined;
     let reason = unavailable;
     if (reason === undefined) {
@@ -85,7 +77,6 @@ export class NodeWorkerSessions {
       }
     }
     this.#Session = SessionClass;
-    this.#connectTo = connectTo;
     this.available = SessionClass !== undefined;
     this.reason = reason;
   }
@@ -139,8 +130,7 @@ export class NodeWorkerSessions {
 
   #open(SessionClass: typeof Session): Session {
     const session = new SessionClass();
-    if (this.#connectTo === 'own') session.connect();
-    else session.connectToMainThread();
+    session.connectToMainThread();
     session.on(
       'NodeWorker.attachedToWorker',
       ({ params }: { params: { workerInfo: { title: string; url?: string }; sessionId: string } }) => {
