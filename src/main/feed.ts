@@ -16,14 +16,13 @@ import { findSlot, POOL_KEY, slotViews, tableOf, type ThreadsInit } from '../pro
 import type { BlockEvent } from '../types.js';
 import { trackContext } from './context.js';
 import { heartbeat } from './heartbeat.js';
+import { PendingSettles } from './settles.js';
 import { beatInSlot } from './thread.js';
 
 /** How often JOIN is sent until it is answered (the monitor may still be starting). */
 const JOIN_EVERY_MS = 100;
 /** How long the thread waits to be watched before `ready` rejects. */
 const JOIN_TIMEOUT_MS = 10_000;
-/** The longest settle() waits (a block still being reported can take this long). */
-const SETTLE_TIMEOUT_MS = 3000;
 
 /** The pool's table, when the plugin's monitor published one for the threads started from now on. */
 export function poolTable(): (ThreadsInit & { readonly feed: string }) | undefined {
@@ -55,12 +54,11 @@ export class ThreadFeed {
   readonly #control: BroadcastChannel;
   readonly #own: BroadcastChannel;
   readonly #listeners = new Set<(event: BlockEvent) => void>();
-  readonly #settling = new Map<number, () => void>();
   /**
    * Settle numbers start anywhere: in the `vmThreads` pool each test file's context has its own
    * feed on the same thread, and all of them hear every SETTLED of this thread.
    */
-  #seq = Math.floor(Math.random() * 2 ** 40);
+  readonly #settles = new PendingSettles(Math.floor(Math.random() * 2 ** 40));
   readonly #beat: () => void;
   readonly #leave: () => void;
   #joined: ((answer: { readonly watched: boolean } & FeedStatus) => void) | undefined;
@@ -105,7 +103,7 @@ export class ThreadFeed {
     this.#leave();
     this.#own.close();
     this.#control.close();
-    for (const done of [...this.#settling.values()]) done();
+    this.#settles.releaseAll();
   }
 
   /** As `monitor.on('block', …)`: the blocks of this thread. */
@@ -130,19 +128,7 @@ export class ThreadFeed {
     } catch {
       return;
     }
-    const seq = ++this.#seq;
-    await new Promise<void>((resolveSettle) => {
-      // A ref'd timer: keeps the thread alive until the answer, and bounds the wait.
-      const timer = setTimeout(done, SETTLE_TIMEOUT_MS);
-      const settling = this.#settling;
-      function done(): void {
-        clearTimeout(timer);
-        settling.delete(seq);
-        resolveSettle();
-      }
-      settling.set(seq, done);
-      if (!this.#post({ code: TO_MONITOR.SETTLE, threadId, seq })) done();
-    });
+    await this.#settles.wait((seq) => this.#post({ code: TO_MONITOR.SETTLE, threadId, seq }));
   }
 
   #join(): Promise<FeedStatus> {
@@ -197,7 +183,7 @@ export class ThreadFeed {
         }
         return;
       case TO_THREAD.SETTLED:
-        this.#settling.get(message.seq)?.();
+        this.#settles.answer(message.seq);
         return;
       default:
         warn(`unknown message from the monitor on ${this.#feed}: ${JSON.stringify(message)}`);

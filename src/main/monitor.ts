@@ -35,6 +35,7 @@ import type {
   StartOptions,
 } from '../types.js';
 import { activeResources } from './resources.js';
+import { PendingSettles } from './settles.js';
 import { mainThreadInstruments } from './meter.js';
 import { trackContext, untrackAll } from './context.js';
 import { loadShedder } from './shed.js';
@@ -72,8 +73,6 @@ const STOP_GRACE_MS = 1000;
 /** How long the exiting main thread waits for the worker to write a pending `ended` event. */
 const EXIT_FLUSH_MS = 1000;
 
-/** The longest settle() waits for the worker (a block still being reported can take this long). */
-const SETTLE_TIMEOUT_MS = 3000;
 /** While an exit deadline runs, how often the main thread tells the worker what keeps it alive. */
 const RESOURCES_EVERY_MS = 250;
 const MAX_EXIT_WITHIN_MS = 86_400_000;
@@ -122,8 +121,7 @@ class MonitorImpl implements Monitor {
   readonly #i32: Int32Array;
   readonly #stamp: () => void;
   readonly #beat: () => void;
-  readonly #settling = new Map<number, () => void>();
-  #settleSeq = 0;
+  readonly #settles = new PendingSettles();
   readonly #onExit: () => void;
   readonly #onBeforeExit: () => void;
   #stopped: Promise<void> | undefined;
@@ -313,7 +311,7 @@ class MonitorImpl implements Monitor {
     process.off('exit', this.#onExit);
     process.off('beforeExit', this.#onBeforeExit);
     for (const name of SHUTDOWN_SIGNALS) process.off(name, this.#onSignal);
-    for (const done of [...this.#settling.values()]) done();
+    this.#settles.releaseAll();
     this.#rejectReady(error);
     say(`[pid ${process.pid}] ${message}`, this.options, 'LOOPWATCH_NOT_WATCHING');
   }
@@ -347,7 +345,7 @@ class MonitorImpl implements Monitor {
         this.#deliver(message.event);
         return;
       case FROM_WORKER.SETTLED:
-        this.#settling.get(message.seq)?.();
+        this.#settles.answer(message.seq);
         return;
       case FROM_WORKER.WARNING:
         // Already on stderr (the worker writes it there itself, in case this thread is blocked).
@@ -431,22 +429,12 @@ class MonitorImpl implements Monitor {
     if (this.#stopped !== undefined || this.#lost !== undefined || worker === undefined) return Promise.resolve();
     // This thread runs, so any block has ended: say so now rather than at the next timer beat.
     this.#beat();
-    const seq = ++this.#settleSeq;
-    return new Promise<void>((resolveSettle) => {
-      // A ref'd timer: keeps the process alive until the answer, and bounds the wait if the
-      // worker is gone or wedged.
-      const timer = setTimeout(done, SETTLE_TIMEOUT_MS);
-      const settling = this.#settling;
-      function done(): void {
-        clearTimeout(timer);
-        settling.delete(seq);
-        resolveSettle();
-      }
-      settling.set(seq, done);
+    return this.#settles.wait((seq) => {
       try {
         worker.postMessage({ code: TO_WORKER.SETTLE, seq });
+        return true;
       } catch {
-        done();
+        return false;
       }
     });
   }
@@ -497,7 +485,7 @@ class MonitorImpl implements Monitor {
     const global = globalThis as Global;
     if (global[SINGLETON] === this) Reflect.deleteProperty(global, SINGLETON);
     this.#port.close();
-    for (const done of [...this.#settling.values()]) done();
+    this.#settles.releaseAll();
     // The worker closes its inspector session and ends itself; terminate() only if it does not.
     const worker = this.#worker;
     if (worker === undefined || this.#lost !== undefined) {
