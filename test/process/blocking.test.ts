@@ -254,9 +254,9 @@ describe('startup', () => {
         culprit: first.stack[0]?.function,
         culpritRight: functions(first).includes(culprit),
       });
-      expect(first.phase).toBe('startup');
-      expect(last.phase).toBe('startup');
-      expect(functions(first)).toContain(culprit);
+      expect(first.phase, describeRun(result)).toBe('startup');
+      expect(last.phase, describeRun(result)).toBe('startup');
+      expect(functions(first), describeRun(result)).toContain(culprit);
       alertedDuringBlock(result, ms);
     });
   }

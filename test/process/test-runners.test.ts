@@ -311,7 +311,9 @@ describe('loopwatch/node-test', () => {
     expect(output).toMatch(/^ {4}not ok \d+ - nested block$/m);
     expect(output).toMatch(/^ok \d+ - expectNoBlocking names the culprit$/m);
     expect(output).toContain(`culprit: renderReport (blocking.test.mjs:${culpritLine}:`);
-    expect(output).toMatch(/# loopwatch: 4 blocks of 50 ms or more in 4 places \(2 allowed\)/);
+    // 4 blocks, or 5 where the file's own loading took over 50 ms on a loaded machine (a 59 ms
+    // "imports" block without a stack, seen on Node 22 in CI), as in the test below.
+    expect(output).toMatch(/# loopwatch: [45] blocks of 50 ms or more in [45] places \(2 allowed\)/);
     // The hung file's process is ended; its report names the culprit.
     const [, ms] = /HANG: block \\?#\d+ has blocked the event loop for ([\d,]+) ms/.exec(output) ?? [];
     expectHangReportedAt(ms, output);
