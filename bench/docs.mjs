@@ -382,6 +382,7 @@ export function writeDocs({ quick, plan, machine, versions, res, summary }) {
           : [
               `| the opt-in profiler on each worker thread (\`LOOPWATCH_PROFILER=all\` against the default, same ${pl.workers} idle workers, medians), per worker${pl.profilerRun === undefined ? '' : ` (measured after the rest of this section, by the pool section alone: ${pl.profilerRun.rounds} rounds, ${pl.profilerRun.startedAt.slice(0, 10)}, Node ${pl.profilerRun.node.slice(1)})`} | ${f(pl.perWorkerProfiler.rssMb, 2)} MB of RSS and ${f(pl.perWorkerProfiler.cpuMsPerSec, 1)} ms of CPU a second — why it is not the default (budget: 1 MB per watched worker) |`,
             ]),
+        "| a worker thread's time per capture, 2,000 modules loaded in that worker (its 400 ms loop reads the clock every few µs; threshold 50 ms; `LOOPWATCH_THREADS=all` against `main`, 8 alternating runs; measured by hand, Node 20, 2026-12-06) | longest pause in the loop 1.25 ms (0.61–2.40) watched, 1.14 ms (0.46–2.48) unwatched; paired difference 0.22 ms (−1.81–1.95); every watched run had its stack taken during the block (`blockAndWatch`). Budget: 5 ms, as on the main thread |",
         '| `Atomics.wait` wrapped on a watched worker (a call that returns at once, 10⁶ calls; measured by hand, Node 20, 2026-12-01) | 0.55–0.73 µs a call against 0.10–0.12 µs plain |',
       ].join('\n'),
     );
