@@ -233,6 +233,19 @@ it.each(['forks', 'threads'] as const)(
   },
 );
 
+/**
+ * Each of the 4 quick files' processes (or pool threads) is armed one way or the other; at most
+ * the 2 that start together before any proof exists pay for the canary's block.
+ */
+function expectCanaryOncePerRun(output: string): void {
+  const lines = output.split('\n');
+  const made = lines.filter((line) => line.includes('canary: blocking on purpose')).length;
+  const proven = lines.filter((line) => line.includes('canary: armed as proven by another test process')).length;
+  expect(made + proven, output).toBe(4);
+  expect(made).toBeGreaterThanOrEqual(1);
+  expect(made).toBeLessThanOrEqual(2);
+}
+
 it('loopwatch/vitest: the canary blocks once per run (per concurrent process), not once per file', async () => {
   const { result, report, output } = await vitest(
     ['quick1.test.ts', 'quick2.test.ts', 'quick3.test.ts', 'quick4.test.ts', '--maxWorkers=2'],
@@ -240,15 +253,7 @@ it('loopwatch/vitest: the canary blocks once per run (per concurrent process), n
   );
   expect(result.code, output).toBe(0);
   expect(Object.values(statuses(report))).toEqual(['passed', 'passed', 'passed', 'passed']);
-  const made = output.split('\n').filter((line) => line.includes('canary: blocking on purpose')).length;
-  const proven = output
-    .split('\n')
-    .filter((line) => line.includes('canary: armed as proven by another test process')).length;
-  // Each of the 4 files' processes is armed one way or the other; at most the 2 that start
-  // together before any proof exists pay for the block.
-  expect(made + proven, output).toBe(4);
-  expect(made).toBeGreaterThanOrEqual(1);
-  expect(made).toBeLessThanOrEqual(2);
+  expectCanaryOncePerRun(output);
 });
 
 it("loopwatch/vitest, threads pool: one monitor in vitest's process watches every pool thread; the canary blocks once per run", async () => {
@@ -261,13 +266,7 @@ it("loopwatch/vitest, threads pool: one monitor in vitest's process watches ever
   // The plugin's pool monitor is the only monitor started: no pool thread starts one of its own.
   const started = output.split('\n').filter((line) => /LOOPWATCH \d+: started: threshold 50 ms/.test(line));
   expect(started, output).toHaveLength(1);
-  const made = output.split('\n').filter((line) => line.includes('canary: blocking on purpose')).length;
-  const proven = output
-    .split('\n')
-    .filter((line) => line.includes('canary: armed as proven by another test process')).length;
-  expect(made + proven, output).toBe(4);
-  expect(made).toBeGreaterThanOrEqual(1);
-  expect(made).toBeLessThanOrEqual(2);
+  expectCanaryOncePerRun(output);
 });
 
 it('loopwatch/vitest: the canary fails every file when loopwatch is not really armed', async () => {
